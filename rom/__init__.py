@@ -1,0 +1,14 @@
+"""romba: reduced-order modelling.
+
+Empirical interpolation, certified reduced basis, POD and clustered local bases,
+Lagrangian bases and an EIM-based fast multipole method, on plain NumPy arrays with
+numba kernels on the CPU and cupy kernels on the GPU.
+"""
+
+from rom import backend
+from rom._version import __version__
+from rom.io.persist import load, save
+from rom.linalg import POD, gram_schmidt
+from rom.parameters import ParameterSpace
+
+__all__ = ["POD", "ParameterSpace", "__version__", "backend", "gram_schmidt", "load", "save"]

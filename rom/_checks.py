@@ -1,0 +1,119 @@
+"""Input validation shared by every public function (errors name the argument)."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from rom.backend import array_namespace, is_cupy_array
+
+
+def _is_sparse(x: Any) -> bool:
+    return hasattr(x, "tocsr") and hasattr(x, "nnz")
+
+
+def check_array(
+    x: Any,
+    name: str,
+    *,
+    ndim: int | tuple[int, ...] | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    dtype_kind: str = "fc",
+    allow_empty: bool = False,
+    finite: bool = True,
+    copy: bool = False,
+) -> Any:
+    """Return ``x`` as a float64 / complex128 array of the expected shape.
+
+    Integers and booleans are promoted to float64, float32 and complex64 stay as they
+    are. Object and string arrays, NaN and inf, wrong dimensions and empty arrays are
+    refused with an error that names ``name``. cupy arrays stay on the GPU.
+    """
+    xp = array_namespace(x) if is_cupy_array(x) else np
+    if _is_sparse(x):
+        raise TypeError(f"{name}: expected a dense array, got a sparse matrix ({type(x).__name__})")
+    try:
+        arr = xp.asarray(x)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}: expected a numeric array, got {type(x).__name__}") from err
+    kind = arr.dtype.kind
+    if kind in "biu" and "f" in dtype_kind:
+        arr = arr.astype(xp.float64)
+    elif kind not in dtype_kind:
+        expected = {"f": "real", "c": "complex", "fc": "real or complex"}.get(dtype_kind, dtype_kind)
+        raise TypeError(f"{name}: expected a {expected} numeric array, got dtype {arr.dtype}")
+    if ndim is not None:
+        ndims = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in ndims:
+            want = " or ".join(f"{d}-D" for d in ndims)
+            raise ValueError(f"{name}: expected a {want} array, got shape {tuple(arr.shape)}")
+    if shape is not None:
+        if len(shape) != arr.ndim or any(
+            s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)
+        ):
+            want = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name}: expected shape {want}, got {tuple(arr.shape)}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty array, got shape {tuple(arr.shape)}")
+    if finite and arr.size and not bool(xp.isfinite(arr).all()):
+        raise ValueError(f"{name}: contains NaN or inf")
+    if copy:
+        arr = arr.copy()
+    return arr
+
+
+def check_inner(inner: Any, n: int, name: str = "inner") -> Any:
+    """Validate an inner-product matrix: None, or a square (n, n) dense or sparse matrix."""
+    if inner is None:
+        return None
+    if _is_sparse(inner):
+        if inner.shape != (n, n):
+            raise ValueError(f"{name}: expected a ({n}, {n}) matrix, got shape {inner.shape}")
+        data = inner.data
+        xp = array_namespace(data)
+        if data.dtype.kind not in "fcbiu":
+            raise TypeError(f"{name}: expected a numeric matrix, got dtype {data.dtype}")
+        if data.size and not bool(xp.isfinite(data).all()):
+            raise ValueError(f"{name}: contains NaN or inf")
+        return inner.tocsr()
+    if callable(inner) and not hasattr(inner, "shape"):
+        raise TypeError(f"{name}: expected a matrix (dense or sparse) or None, got a callable")
+    return check_array(inner, name, shape=(n, n))
+
+
+def check_positive_int(value: Any, name: str, *, allow_none: bool = True, minimum: int = 1):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_tolerance(value: Any, name: str, *, allow_none: bool = True, upper: float | None = None):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a non-negative real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: expected a finite non-negative number, got {value}")
+    if upper is not None and value > upper:
+        raise ValueError(f"{name}: expected a number <= {upper}, got {value}")
+    return value
+
+
+def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
+    return value
+
+
+def check_fitted(obj: Any, attribute: str) -> None:
+    if not hasattr(obj, attribute):
+        raise RuntimeError(
+            f"this {type(obj).__name__} is not fitted yet: call fit(...) before using it"
+        )

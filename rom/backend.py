@@ -1,0 +1,229 @@
+"""Array backends: numpy (the reference), numba kernels on the CPU, cupy on the GPU.
+
+Nothing here imports cupy, numba, petsc4py or dask at import time; each is
+looked up on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import platform
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BACKENDS",
+    "array_namespace",
+    "info",
+    "is_cupy_array",
+    "resolve_backend",
+    "scipy_linalg",
+    "to_numpy",
+]
+
+BACKENDS = ("auto", "numpy", "numba", "cupy")
+
+
+def is_cupy_array(x: Any) -> bool:
+    """Whether ``x`` is a cupy array (dense or sparse), without importing cupy."""
+    return type(x).__module__.split(".")[0] in ("cupy", "cupyx")
+
+
+def array_namespace(*arrays: Any) -> ModuleType:
+    """Return the array module (``numpy`` or ``cupy``) that holds ``arrays``.
+
+    ``None`` entries and Python scalars are ignored. Mixing numpy and cupy
+    arrays is an error: data never moves between devices silently.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.backend import array_namespace
+    >>> array_namespace(np.ones(3), None).__name__
+    'numpy'
+    """
+    on_gpu = [is_cupy_array(a) for a in arrays if a is not None and hasattr(a, "shape")]
+    if any(on_gpu):
+        if not all(on_gpu):
+            raise TypeError(
+                "arrays: got a mix of cupy (GPU) and numpy/scipy (CPU) arrays; "
+                "move them to one device first (rom.backend.to_numpy or cupy.asarray)"
+            )
+        import cupy
+
+        return cupy
+    return np
+
+
+def to_numpy(x: Any) -> Any:
+    """Return ``x`` as a numpy array (copying from the GPU when needed).
+
+    Scipy sparse matrices are returned unchanged; cupyx sparse matrices come back
+    as scipy sparse matrices.
+
+    Examples
+    --------
+    >>> from rom.backend import to_numpy
+    >>> to_numpy([1.0, 2.0])
+    array([1., 2.])
+    """
+    if is_cupy_array(x):
+        return x.get()
+    if hasattr(x, "tocsr") and hasattr(x, "nnz"):
+        return x
+    return np.asarray(x)
+
+
+def resolve_backend(backend: str, *arrays: Any) -> str:
+    """Validate ``backend`` and resolve ``"auto"`` from where ``arrays`` live.
+
+    ``"auto"`` gives ``"cupy"`` for cupy arrays, otherwise ``"numba"`` when numba
+    is installed and ``"numpy"`` when it is not.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.backend import resolve_backend
+    >>> resolve_backend("numpy", np.zeros(2))
+    'numpy'
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    xp = array_namespace(*arrays)
+    on_gpu = xp is not np
+    if backend == "auto":
+        if on_gpu:
+            return "cupy"
+        return "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+    if backend == "cupy":
+        if importlib.util.find_spec("cupy") is None:
+            raise ValueError("backend: 'cupy' was asked for but cupy is not installed")
+        return "cupy"
+    if on_gpu:
+        raise ValueError(
+            f"backend: {backend!r} runs on the CPU but the input arrays are on the GPU; "
+            "use backend='cupy' or 'auto', or move the data with rom.backend.to_numpy"
+        )
+    if backend == "numba" and importlib.util.find_spec("numba") is None:
+        raise ValueError("backend: 'numba' was asked for but numba is not installed")
+    return backend
+
+
+def scipy_linalg(xp: ModuleType) -> ModuleType:
+    """Return ``scipy.linalg`` or ``cupyx.scipy.linalg`` to match ``xp``."""
+    if xp is np:
+        import scipy.linalg
+
+        return scipy.linalg
+    import cupyx.scipy.linalg
+
+    return cupyx.scipy.linalg
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _numba_threading_layer() -> str:
+    import numba
+
+    @numba.njit(parallel=True, cache=False)
+    def _touch(n):  # pragma: no cover - compiled
+        s = 0.0
+        for i in numba.prange(n):
+            s += i
+        return s
+
+    try:
+        _touch(4)
+        return numba.threading_layer()
+    except Exception as err:  # no parallel layer could start
+        return f"unavailable ({err.__class__.__name__})"
+
+
+def _cupy_device() -> dict[str, Any]:
+    try:
+        import cupy
+
+        n = cupy.cuda.runtime.getDeviceCount()
+        if n == 0:
+            return {"gpu": None, "gpu_count": 0}
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        name = props["name"]
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        return {"gpu": name, "gpu_count": int(n)}
+    except Exception as err:  # no driver, no device
+        return {"gpu": None, "gpu_count": 0, "gpu_error": f"{err.__class__.__name__}: {err}"}
+
+
+def info() -> dict[str, Any]:
+    """Report what is available: versions, numba threading, the GPU, optional extras.
+
+    Calling this compiles a tiny numba function (to learn the threading layer) and,
+    when cupy is installed, asks the CUDA runtime for the device name.
+
+    Returns
+    -------
+    dict
+        Keys ``romba``, ``python``, ``platform``, ``numpy``, ``scipy``, ``numba``,
+        ``numba_threading_layer``, ``numba_threads``, ``cupy``, ``gpu``,
+        ``gpu_count``, ``petsc4py``, ``dask``, ``torch``, ``scikit-fem``, ``meshio``.
+        Versions are strings, or ``None`` for what is not installed.
+
+    Examples
+    --------
+    >>> import rom
+    >>> report = rom.backend.info()
+    >>> report["numpy"] is not None
+    True
+    """
+    from rom._version import __version__
+
+    report: dict[str, Any] = {
+        "romba": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "scipy": _version("scipy"),
+        "numba": _version("numba"),
+        "numba_threading_layer": None,
+        "numba_threads": None,
+        "cupy": None,
+        "gpu": None,
+        "gpu_count": 0,
+        "petsc4py": _version("petsc4py"),
+        "dask": _version("dask"),
+        "torch": _version("torch"),
+        "scikit-fem": _version("scikit-fem"),
+        "meshio": _version("meshio"),
+    }
+    if report["numba"] is not None:
+        import numba
+
+        report["numba_threads"] = int(numba.config.NUMBA_NUM_THREADS)
+        report["numba_threading_layer"] = _numba_threading_layer()
+    cupy_dist = next(
+        (d for d in ("cupy", "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x") if _version(d)), None
+    )
+    if cupy_dist is not None or importlib.util.find_spec("cupy") is not None:
+        report["cupy"] = _version(cupy_dist) if cupy_dist else "installed"
+        report.update(_cupy_device())
+    return report
+
+
+def import_optional(name: str, extra: str) -> ModuleType:
+    """Import an optional dependency, or say which extra installs it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise ImportError(
+            f"{name} is needed here but is not installed; install it with "
+            f"`pip install romba[{extra}]`"
+        ) from err

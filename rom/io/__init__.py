@@ -1,0 +1,18 @@
+"""Input and output: mesh fields, matrices from external codes, saved models."""
+
+from rom.io.fields import read_fields, write_fields
+from rom.io.matrices import read_freefem_matrix, read_freefem_vector, read_matrix, read_vector
+from rom.io.persist import atomic_write, load, read_header, save
+
+__all__ = [
+    "atomic_write",
+    "load",
+    "read_fields",
+    "read_freefem_matrix",
+    "read_freefem_vector",
+    "read_header",
+    "read_matrix",
+    "read_vector",
+    "save",
+    "write_fields",
+]

@@ -1,0 +1,187 @@
+"""Reading matrices and vectors written by external codes.
+
+Formats: Matrix Market (``.mtx``, ``.mm``), scipy sparse / numpy ``.npz`` and ``.npy``,
+and FreeFEM's text output (``ofstream f("A.txt"); f << A;`` for matrices, the same
+for arrays).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["read_freefem_matrix", "read_freefem_vector", "read_matrix", "read_vector"]
+
+_COMPLEX = re.compile(r"\(\s*([^,()\s]+)\s*,\s*([^,()\s]+)\s*\)")
+
+
+def _check_path(path: Any) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no such file {str(path)!r}")
+    return path
+
+
+def _numbers(tokens: list[str], path: Path) -> np.ndarray:
+    """Parse real numbers or FreeFEM complex pairs ``(re,im)``."""
+    text = " ".join(tokens)
+    if "(" in text:
+        pairs = _COMPLEX.findall(text)
+        if len(pairs) != len(tokens):
+            raise ValueError(f"path: {str(path)!r} has malformed complex entries")
+        return np.array([complex(float(a), float(b)) for a, b in pairs])
+    try:
+        return np.array([float(t) for t in tokens])
+    except ValueError as err:
+        raise ValueError(f"path: {str(path)!r} has a non-numeric entry ({err})") from err
+
+
+def read_freefem_matrix(path: str | os.PathLike) -> Any:
+    """Read a sparse matrix written by FreeFEM (``f << A``, the "Morse" text format).
+
+    The format is a few ``#`` comment lines, then ``n m symmetric nnz``, then one
+    line ``i j a_ij`` per stored coefficient with 1-based indices. When the symmetric
+    flag is 1, only one triangle is stored and the other is filled in. Complex
+    coefficients are written ``(re,im)``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from rom.io import read_freefem_matrix
+    >>> path = os.path.join(tempfile.mkdtemp(), "A.txt")
+    >>> _ = open(path, "w").write("# Sparse Matrix (Morse)\\n2 2 0 3\\n1 1 2.0\\n1 2 -1\\n2 2 4\\n")
+    >>> read_freefem_matrix(path).toarray()
+    array([[ 2., -1.],
+           [ 0.,  4.]])
+    """
+    import scipy.sparse
+
+    path = _check_path(path)
+    lines = [ln.strip() for ln in path.read_text().splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    if not lines:
+        raise ValueError(f"path: {str(path)!r} is empty; expected a FreeFEM matrix")
+    head = lines[0].split()
+    try:
+        n, m, half, nnz = (int(v) for v in head[:4])
+    except ValueError as err:
+        raise ValueError(
+            f"path: {str(path)!r} does not start with 'n m symmetric nnz' (FreeFEM matrix)"
+        ) from err
+    body = [ln.split() for ln in lines[1:]]
+    if len(body) != nnz or any(len(row) != 3 for row in body):
+        raise ValueError(
+            f"path: {str(path)!r} announces {nnz} coefficients but holds {len(body)} "
+            "well-formed 'i j a_ij' lines (truncated file?)"
+        )
+    rows = np.array([int(r[0]) for r in body], dtype=np.int64) - 1
+    cols = np.array([int(r[1]) for r in body], dtype=np.int64) - 1
+    vals = _numbers([r[2] for r in body], path)
+    if nnz and (rows.min() < 0 or cols.min() < 0 or rows.max() >= n or cols.max() >= m):
+        raise ValueError(f"path: {str(path)!r} has indices outside the {n} x {m} matrix")
+    A = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(n, m)).tocsr()
+    if half:
+        off = scipy.sparse.coo_matrix(
+            (vals[rows != cols], (cols[rows != cols], rows[rows != cols])), shape=(n, m)
+        )
+        A = (A + off).tocsr()
+    return A
+
+
+def read_freefem_vector(path: str | os.PathLike) -> np.ndarray:
+    """Read an array written by FreeFEM (``f << u[]``): its size, then the values.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from rom.io import read_freefem_vector
+    >>> path = os.path.join(tempfile.mkdtemp(), "u.txt")
+    >>> _ = open(path, "w").write("3\\t\\n\\t1\\t2.5\\t-3\\n")
+    >>> read_freefem_vector(path)
+    array([ 1. ,  2.5, -3. ])
+    """
+    path = _check_path(path)
+    tokens = path.read_text().split()
+    if not tokens:
+        raise ValueError(f"path: {str(path)!r} is empty; expected a FreeFEM array")
+    try:
+        n = int(tokens[0])
+    except ValueError as err:
+        raise ValueError(f"path: {str(path)!r} does not start with the array size") from err
+    values = _numbers(tokens[1:], path)
+    if values.size != n:
+        raise ValueError(
+            f"path: {str(path)!r} announces {n} values but holds {values.size} (truncated file?)"
+        )
+    return values
+
+
+def read_matrix(path: str | os.PathLike) -> Any:
+    """Read a matrix: Matrix Market, ``.npz`` (scipy sparse or one dense array), ``.npy``,
+    or FreeFEM text (any other suffix, recognised by its content).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix or numpy.ndarray
+        Sparse formats come back as CSR, dense ones as arrays.
+
+    Examples
+    --------
+    >>> import tempfile, os, scipy.io, scipy.sparse
+    >>> from rom.io import read_matrix
+    >>> path = os.path.join(tempfile.mkdtemp(), "A.mtx")
+    >>> scipy.io.mmwrite(path, scipy.sparse.eye(3, format="csr"))
+    >>> read_matrix(path).nnz
+    3
+    """
+    import scipy.io
+    import scipy.sparse
+
+    path = _check_path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".mtx", ".mm"):
+            A = scipy.io.mmread(path)
+            return A.tocsr() if scipy.sparse.issparse(A) else np.asarray(A)
+        if suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                files = set(data.files)
+            if {"data", "format", "shape"} <= files:
+                return scipy.sparse.csr_matrix(scipy.sparse.load_npz(path))
+            if len(files) == 1:
+                with np.load(path, allow_pickle=False) as data:
+                    return data[files.pop()]
+            raise ValueError(
+                f"path: {str(path)!r} is an .npz file with several arrays and no sparse "
+                "matrix; expected scipy.sparse.save_npz output or a single array"
+            )
+    except ValueError as err:
+        if str(err).startswith("path:"):
+            raise
+        raise ValueError(f"path: {str(path)!r} could not be read as a matrix ({err})") from err
+    except (OSError, zipfile.BadZipFile, EOFError) as err:
+        raise ValueError(f"path: {str(path)!r} is corrupt or unreadable ({err})") from err
+    return read_freefem_matrix(path)
+
+
+def read_vector(path: str | os.PathLike) -> np.ndarray:
+    """Read a vector: ``.npy``, a one-array ``.npz``, Matrix Market, or FreeFEM text."""
+    path = _check_path(path)
+    if path.suffix.lower() in (".npy", ".npz", ".mtx", ".mm"):
+        A = read_matrix(path)
+        A = A.toarray() if hasattr(A, "toarray")  else np.asarray(A)
+        if A.ndim == 2 and 1 in A.shape:
+            A = A.ravel()
+        if A.ndim != 1:
+            raise ValueError(f"path: {str(path)!r} holds a matrix of shape {A.shape}, not a vector")
+        return A
+    return read_freefem_vector(path)

@@ -1,0 +1,252 @@
+"""Parameter spaces: named box-bounded parameters, samplers, log scales."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ParameterSpace"]
+
+SAMPLERS = ("random", "lhs", "sobol", "grid")
+
+
+class ParameterSpace:
+    """A box of named parameters, some of them on a logarithmic scale.
+
+    Parameter sets are rows: a sample of ``k`` parameter values is a ``(k, dim)``
+    array whose columns follow :attr:`names`.
+
+    Parameters
+    ----------
+    bounds : mapping of str to (low, high)
+        Bounds of each parameter, ``low <= high`` (equal bounds fix a parameter).
+    log : iterable of str
+        Names of the parameters sampled uniformly in ``log(mu)`` (bounds must be > 0).
+
+    Examples
+    --------
+    >>> from rom.parameters import ParameterSpace
+    >>> space = ParameterSpace({"k": (0.1, 10.0), "f": (0.0, 1.0)}, log=["k"])
+    >>> space.sample(4, method="grid").shape
+    (16, 2)
+    >>> space.check({"k": 1.0, "f": 0.5})
+    array([1. , 0.5])
+    """
+
+    def __init__(self, bounds: Mapping[str, tuple[float, float]], log: Iterable[str] = ()):
+        if not isinstance(bounds, Mapping) or len(bounds) == 0:
+            raise TypeError("bounds: expected a non-empty mapping of names to (low, high)")
+        names, lows, highs = [], [], []
+        for name, pair in bounds.items():
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"bounds: parameter names must be non-empty strings, got {name!r}")
+            try:
+                low, high = (float(v) for v in pair)
+            except (TypeError, ValueError) as err:
+                raise TypeError(
+                    f"bounds[{name!r}]: expected a pair of numbers (low, high), got {pair!r}"
+                ) from err
+            if not (np.isfinite(low) and np.isfinite(high)):
+                raise ValueError(f"bounds[{name!r}]: bounds must be finite, got ({low}, {high})")
+            if low > high:
+                raise ValueError(f"bounds[{name!r}]: low must be <= high, got ({low}, {high})")
+            names.append(name)
+            lows.append(low)
+            highs.append(high)
+        if isinstance(log, str):
+            log = [log]
+        log = tuple(log)
+        for name in log:
+            if name not in names:
+                raise ValueError(f"log: {name!r} is not a parameter name (names: {names})")
+            if lows[names.index(name)] <= 0:
+                raise ValueError(f"log: parameter {name!r} needs positive bounds for a log scale")
+        self.bounds = {n: (lo, hi) for n, lo, hi in zip(names, lows, highs, strict=True)}
+        self.log = log
+        self._low = np.array(lows)
+        self._high = np.array(highs)
+        self._is_log = np.array([n in log for n in names])
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Parameter names, in column order."""
+        return tuple(self.bounds)
+
+    @property
+    def dim(self) -> int:
+        """Number of parameters."""
+        return len(self.bounds)
+
+    @property
+    def lows(self) -> np.ndarray:
+        return self._low.copy()
+
+    @property
+    def highs(self) -> np.ndarray:
+        return self._high.copy()
+
+    def __repr__(self) -> str:
+        log = f", log={list(self.log)}" if self.log else ""
+        return f"ParameterSpace({self.bounds}{log})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ParameterSpace)
+            and self.bounds == other.bounds
+            and set(self.log) == set(other.log)
+        )
+
+    def __hash__(self) -> int:
+        return hash((tuple(self.bounds.items()), frozenset(self.log)))
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable description (for saved models and snapshot stores)."""
+        return {"bounds": {n: list(b) for n, b in self.bounds.items()}, "log": list(self.log)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> ParameterSpace:
+        """Inverse of :meth:`to_dict`."""
+        return cls({n: tuple(b) for n, b in data["bounds"].items()}, log=data.get("log", ()))
+
+    # ------------------------------------------------------------------ scaling
+    def _to_unit(self, mu: np.ndarray) -> np.ndarray:
+        lo = np.where(self._is_log, np.log(np.where(self._is_log, self._low, 1.0)), self._low)
+        hi = np.where(self._is_log, np.log(np.where(self._is_log, self._high, 1.0)), self._high)
+        mu = np.where(self._is_log, np.log(np.where(self._is_log, mu, 1.0)), mu)
+        width = np.where(hi > lo, hi - lo, 1.0)
+        return (mu - lo) / width
+
+    def from_unit(self, u: Any) -> np.ndarray:
+        """Map points of the unit cube (rows) to the space (log dimensions exponentiated)."""
+        u = np.atleast_2d(np.asarray(u, dtype=float))
+        if u.shape[1] != self.dim:
+            raise ValueError(f"u: expected {self.dim} columns, got shape {u.shape}")
+        lo = np.where(self._is_log, np.log(np.where(self._is_log, self._low, 1.0)), self._low)
+        hi = np.where(self._is_log, np.log(np.where(self._is_log, self._high, 1.0)), self._high)
+        x = lo + u * (hi - lo)
+        x = np.where(self._is_log, np.exp(x), x)
+        # exp(log(b)) may miss b by an ulp: keep samples inside the box
+        return np.clip(x, self._low, self._high)
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, n: int, method: str = "random", seed: int | None = None) -> np.ndarray:
+        """Draw parameter values (rows).
+
+        Parameters
+        ----------
+        n : int
+            Number of points; for ``"grid"``, the number of points *per dimension*
+            (``n ** dim`` rows, the first parameter varying slowest, both bounds
+            included; a fixed parameter gets its single value).
+        method : {"random", "lhs", "sobol", "grid"}
+            Uniform random, Latin hypercube (``scipy.stats.qmc``), scrambled Sobol',
+            or tensor grid. Log-scaled parameters are uniform in ``log(mu)``.
+        seed : int, optional
+            Seed for the random methods.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_points, dim)
+        """
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"n: expected a positive integer, got {n!r}")
+        if method not in SAMPLERS:
+            raise ValueError(f"method: expected one of {SAMPLERS}, got {method!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise TypeError(f"seed: expected an integer or None, got {seed!r}")
+        n = int(n)
+        if method == "grid":
+            axes = [np.linspace(0.0, 1.0, n) if n > 1 else np.array([0.5]) for _ in self.names]
+            u = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
+            fixed = self._high == self._low
+            if fixed.any():  # a fixed parameter contributes one value, not n copies
+                u = np.unique(np.where(fixed, 0.0, u), axis=0)
+            return self.from_unit(u)
+        if method == "random":
+            u = np.random.default_rng(seed).random((n, self.dim))
+        else:
+            from scipy.stats import qmc
+
+            if method == "lhs":
+                u = qmc.LatinHypercube(d=self.dim, seed=seed).random(n)
+            else:
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*balance properties.*")
+                    u = qmc.Sobol(d=self.dim, scramble=True, seed=seed).random(n)
+        return self.from_unit(u)
+
+    # ------------------------------------------------------------------ checking
+    def check(self, mu: Any) -> np.ndarray:
+        """Validate parameter values and return them as an array.
+
+        Parameters
+        ----------
+        mu : dict, 1-D array of length ``dim``, or 2-D array of shape (k, dim)
+            A dict must name every parameter exactly once.
+
+        Returns
+        -------
+        numpy.ndarray, shape (dim,) or (k, dim)
+
+        Raises
+        ------
+        ValueError
+            Wrong size, unknown or missing names, NaN, or a value outside the bounds
+            (the message names the parameter and its bounds).
+        """
+        if isinstance(mu, Mapping):
+            unknown = sorted(set(mu) - set(self.names))
+            missing = [n for n in self.names if n not in mu]
+            if unknown or missing:
+                raise ValueError(
+                    f"mu: expected the parameters {list(self.names)}; "
+                    f"unknown: {unknown}, missing: {missing}"
+                )
+            try:
+                arr = np.array([float(mu[n]) for n in self.names])
+            except (TypeError, ValueError) as err:
+                raise TypeError(f"mu: values must be real numbers ({err})") from err
+        else:
+            try:
+                arr = np.asarray(mu, dtype=float)
+            except (TypeError, ValueError) as err:
+                raise TypeError(
+                    f"mu: expected a dict or an array of {self.dim} real numbers, got {mu!r}"
+                ) from err
+            if arr.ndim == 0 and self.dim == 1:
+                arr = arr.reshape(1)
+            if arr.ndim not in (1, 2) or arr.shape[-1] != self.dim:
+                raise ValueError(
+                    f"mu: expected {self.dim} values (or rows of {self.dim}) for "
+                    f"{list(self.names)}, got shape {arr.shape}"
+                )
+        if not np.isfinite(arr).all():
+            raise ValueError("mu: contains NaN or inf")
+        rows = np.atleast_2d(arr)
+        tol = 1e-12 * np.maximum(np.abs(self._low), np.abs(self._high)) + 1e-300
+        bad = (rows < self._low - tol) | (rows > self._high + tol)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(
+                f"mu: parameter {self.names[j]!r} = {rows[i, j]!r} is outside its bounds "
+                f"{self.bounds[self.names[j]]}"
+            )
+        return arr
+
+    def contains(self, mu: Any) -> bool:
+        """Whether ``mu`` is a valid point (or rows of points) of the space."""
+        try:
+            self.check(mu)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    def to_dicts(self, mus: Any) -> list[dict[str, float]]:
+        """Rows of parameter values as a list of ``{name: value}`` dicts."""
+        rows = np.atleast_2d(self.check(mus))
+        return [dict(zip(self.names, map(float, row), strict=True)) for row in rows]
