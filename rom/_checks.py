@@ -33,7 +33,9 @@ def check_array(
     """
     xp = array_namespace(x) if is_cupy_array(x) else np
     if _is_sparse(x):
-        raise TypeError(f"{name}: expected a dense array, got a sparse matrix ({type(x).__name__})")
+        raise TypeError(
+            f"{name}: expected a dense array, got a sparse matrix ({type(x).__name__})"
+        )
     try:
         arr = xp.asarray(x)
     except (TypeError, ValueError) as err:
@@ -42,7 +44,9 @@ def check_array(
     if kind in "biu" and "f" in dtype_kind:
         arr = arr.astype(xp.float64)
     elif kind not in dtype_kind:
-        expected = {"f": "real", "c": "complex", "fc": "real or complex"}.get(dtype_kind, dtype_kind)
+        expected = {"f": "real", "c": "complex", "fc": "real or complex"}.get(
+            dtype_kind, dtype_kind
+        )
         raise TypeError(f"{name}: expected a {expected} numeric array, got dtype {arr.dtype}")
     if ndim is not None:
         ndims = (ndim,) if isinstance(ndim, int) else ndim

@@ -128,9 +128,11 @@ class ParameterSpace:
             raise ValueError(f"u: expected {self.dim} columns, got shape {u.shape}")
         lo = np.where(self._is_log, np.log(np.where(self._is_log, self._low, 1.0)), self._low)
         hi = np.where(self._is_log, np.log(np.where(self._is_log, self._high, 1.0)), self._high)
-        x = lo + u * (hi - lo)
-        x = np.where(self._is_log, np.exp(x), x)
-        # exp(log(b)) may miss b by an ulp: keep samples inside the box
+        x = (1.0 - u) * lo + u * hi  # not lo + u * (hi - lo): hi - lo may overflow
+        x[:, self._is_log] = np.exp(x[:, self._is_log])
+        # exp(log(b)) may miss b by an ulp: the bounds themselves are exact, and the rest
+        # stays inside the box
+        x = np.where(u == 0, self._low, np.where(u == 1, self._high, x))
         return np.clip(x, self._low, self._high)
 
     # ------------------------------------------------------------------ sampling
@@ -198,6 +200,8 @@ class ParameterSpace:
         ValueError
             Wrong size, unknown or missing names, NaN, or a value outside the bounds
             (the message names the parameter and its bounds).
+        TypeError
+            Values that are not real numbers (strings, complex numbers, objects).
         """
         if isinstance(mu, Mapping):
             unknown = sorted(set(mu) - set(self.names))
@@ -207,17 +211,21 @@ class ParameterSpace:
                     f"mu: expected the parameters {list(self.names)}; "
                     f"unknown: {unknown}, missing: {missing}"
                 )
-            try:
-                arr = np.array([float(mu[n]) for n in self.names])
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"mu: values must be real numbers ({err})") from err
+            for n in self.names:
+                value = np.asarray(mu[n])
+                if value.ndim != 0 or value.dtype.kind not in "biuf":
+                    raise TypeError(f"mu: {n!r} must be a real number, got {mu[n]!r}")
+            arr = np.array([float(mu[n]) for n in self.names])
         else:
             try:
-                arr = np.asarray(mu, dtype=float)
-            except (TypeError, ValueError) as err:
+                arr = np.asarray(mu)
+            except (TypeError, ValueError):  # ragged nested sequences
+                arr = None
+            if arr is None or arr.dtype.kind not in "biuf":  # also strings, complex, objects
                 raise TypeError(
                     f"mu: expected a dict or an array of {self.dim} real numbers, got {mu!r}"
-                ) from err
+                )
+            arr = arr.astype(float)
             if arr.ndim == 0 and self.dim == 1:
                 arr = arr.reshape(1)
             if arr.ndim not in (1, 2) or arr.shape[-1] != self.dim:
@@ -233,7 +241,7 @@ class ParameterSpace:
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(
-                f"mu: parameter {self.names[j]!r} = {rows[i, j]!r} is outside its bounds "
+                f"mu: parameter {self.names[j]!r} = {float(rows[i, j])!r} is outside its bounds "
                 f"{self.bounds[self.names[j]]}"
             )
         return arr

@@ -68,7 +68,9 @@ def read_fields(paths: str | os.PathLike | Sequence[str | os.PathLike], name: st
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     if not isinstance(paths, Sequence) or isinstance(paths, str):
-        raise TypeError(f"paths: expected a path or a sequence of paths, got {type(paths).__name__}")
+        raise TypeError(
+            f"paths: expected a path or a sequence of paths, got {type(paths).__name__}"
+        )
     if len(paths) == 0:
         raise ValueError("paths: expected at least one file")
     if not isinstance(name, str) or not name:
@@ -139,8 +141,8 @@ def write_fields(path: str | os.PathLike, mesh: Any, fields: Mapping[str, Any]) 
         arr = np.asarray(value)
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"fields[{key!r}]: expected a real numeric array, got {arr.dtype}")
-        if arr.shape[0] != n:
-            if arr.ndim == 1 and arr.size % n == 0:
+        if arr.ndim == 0 or arr.shape[0] != n:
+            if arr.ndim == 1 and n > 0 and arr.size % n == 0:
                 arr = arr.reshape(n, -1)
             else:
                 raise ValueError(

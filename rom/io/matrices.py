@@ -56,7 +56,8 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
     >>> import tempfile, os
     >>> from rom.io import read_freefem_matrix
     >>> path = os.path.join(tempfile.mkdtemp(), "A.txt")
-    >>> _ = open(path, "w").write("# Sparse Matrix (Morse)\\n2 2 0 3\\n1 1 2.0\\n1 2 -1\\n2 2 4\\n")
+    >>> text = "# Sparse Matrix (Morse)\\n2 2 0 3\\n1 1 2.0\\n1 2 -1\\n2 2 4\\n"
+    >>> _ = open(path, "w").write(text)
     >>> read_freefem_matrix(path).toarray()
     array([[ 2., -1.],
            [ 0.,  4.]])
@@ -81,8 +82,11 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
             f"path: {str(path)!r} announces {nnz} coefficients but holds {len(body)} "
             "well-formed 'i j a_ij' lines (truncated file?)"
         )
-    rows = np.array([int(r[0]) for r in body], dtype=np.int64) - 1
-    cols = np.array([int(r[1]) for r in body], dtype=np.int64) - 1
+    try:
+        rows = np.array([int(r[0]) for r in body], dtype=np.int64) - 1
+        cols = np.array([int(r[1]) for r in body], dtype=np.int64) - 1
+    except ValueError as err:
+        raise ValueError(f"path: {str(path)!r} has a non-integer row or column index") from err
     vals = _numbers([r[2] for r in body], path)
     if nnz and (rows.min() < 0 or cols.min() < 0 or rows.max() >= n or cols.max() >= m):
         raise ValueError(f"path: {str(path)!r} has indices outside the {n} x {m} matrix")
@@ -153,13 +157,17 @@ def read_matrix(path: str | os.PathLike) -> Any:
         if suffix == ".npy":
             return np.load(path, allow_pickle=False)
         if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as data:
-                files = set(data.files)
-            if {"data", "format", "shape"} <= files:
-                return scipy.sparse.csr_matrix(scipy.sparse.load_npz(path))
-            if len(files) == 1:
-                with np.load(path, allow_pickle=False) as data:
-                    return data[files.pop()]
+            # opened here so that it is closed even when numpy fails to parse it
+            with open(path, "rb") as fh:
+                data = np.load(fh, allow_pickle=False)
+                if not isinstance(data, np.lib.npyio.NpzFile):  # an .npy file
+                    raise ValueError("not an .npz archive")
+                with data:
+                    files = sorted(data.files)
+                    if {"data", "format", "shape"} <= set(files):
+                        return scipy.sparse.csr_matrix(scipy.sparse.load_npz(path))
+                    if len(files) == 1:
+                        return data[files[0]]
             raise ValueError(
                 f"path: {str(path)!r} is an .npz file with several arrays and no sparse "
                 "matrix; expected scipy.sparse.save_npz output or a single array"
@@ -178,10 +186,12 @@ def read_vector(path: str | os.PathLike) -> np.ndarray:
     path = _check_path(path)
     if path.suffix.lower() in (".npy", ".npz", ".mtx", ".mm"):
         A = read_matrix(path)
-        A = A.toarray() if hasattr(A, "toarray")  else np.asarray(A)
+        A = A.toarray() if hasattr(A, "toarray") else np.asarray(A)
         if A.ndim == 2 and 1 in A.shape:
             A = A.ravel()
         if A.ndim != 1:
-            raise ValueError(f"path: {str(path)!r} holds a matrix of shape {A.shape}, not a vector")
+            raise ValueError(
+                f"path: {str(path)!r} holds a matrix of shape {A.shape}, not a vector"
+            )
         return A
     return read_freefem_vector(path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,9 @@ class atomic_write:
 
     The temporary file sits in the destination directory (so the final rename is
     atomic on POSIX and Windows), keeps the destination's suffix (so writers that
-    look at the extension pick the right format), and is removed if anything fails:
-    a reader never sees a half-written file.
+    look at the extension pick the right format), gets the permissions of any newly
+    created file (the umask applies), and is removed if anything fails, the final
+    rename included: a reader never sees a half-written file.
 
     Examples
     --------
@@ -53,19 +54,19 @@ class atomic_write:
         directory = self.path.parent
         if not directory.is_dir():
             raise FileNotFoundError(f"path: directory {str(directory)!r} does not exist")
-        fd, tmp = tempfile.mkstemp(
-            dir=directory, prefix=f".{self.path.stem}.", suffix=".tmp" + self.path.suffix
-        )
-        os.close(fd)
-        self.tmp = Path(tmp)
+        # not tempfile.mkstemp: its files are private (0o600) whatever the umask
+        tmp = directory / f".{self.path.stem}.{secrets.token_hex(8)}.tmp{self.path.suffix}"
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        self.tmp = tmp
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            with open(self.tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(self.tmp, self.path)
-        else:
+        try:
+            if exc_type is None:
+                with open(self.tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(self.tmp, self.path)
+        finally:  # a no-op after a successful rename
             self.tmp.unlink(missing_ok=True)
 
 
@@ -130,7 +131,9 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     try:
         text = json.dumps(header, allow_nan=True)
     except TypeError as err:
-        raise TypeError(f"obj: settings of {type(obj).__name__} are not JSON-serialisable") from err
+        raise TypeError(
+            f"obj: settings of {type(obj).__name__} are not JSON-serialisable"
+        ) from err
     payload[_HEADER] = np.array(text)
     with atomic_write(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **payload)
@@ -148,12 +151,15 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     if not path.is_file():
         raise FileNotFoundError(f"path: no such file {str(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
+        # the file is opened here so that it is closed even when numpy fails to parse it
+        with open(path, "rb") as fh:
+            data = np.load(fh, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # an .npy file
                 raise ValueError("not an .npz archive")
-            if _HEADER not in data.files:
-                raise ValueError(f"path: {str(path)!r} is an .npz file but not a romba file")
-            arrays = {name: data[name] for name in data.files}
+            with data:
+                if _HEADER not in data.files:
+                    raise ValueError(f"path: {str(path)!r} is an .npz file but not a romba file")
+                arrays = {name: data[name] for name in data.files}
     except ValueError as err:
         if str(err).startswith("path:"):
             raise
@@ -204,15 +210,20 @@ def load(path: str | os.PathLike) -> Any:
         for part in qualname.split("."):
             cls = getattr(cls, part)
     except (ImportError, AttributeError) as err:
-        raise ValueError(f"path: {str(path)!r} names an unknown class {header['class']!r}") from err
+        raise ValueError(
+            f"path: {str(path)!r} names an unknown class {header['class']!r}"
+        ) from err
     if not hasattr(cls, "_from_arrays"):
         raise ValueError(f"path: class {header['class']!r} cannot be loaded")
     arrays: dict[str, Any] = {name: None for name in header.get("none", [])}
     if header.get("sparse"):
         import scipy.sparse
-    for name, shape in header.get("sparse", {}).items():
-        parts = [raw.pop(f"{name}.{part}") for part in _SPARSE_PARTS]
-        arrays[name] = scipy.sparse.csr_matrix(tuple(parts), shape=tuple(shape))
+    try:
+        for name, shape in header.get("sparse", {}).items():
+            parts = [raw.pop(f"{name}.{part}") for part in _SPARSE_PARTS]
+            arrays[name] = scipy.sparse.csr_matrix(tuple(parts), shape=tuple(shape))
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ValueError(f"path: {str(path)!r} has a corrupt sparse matrix ({err})") from err
     arrays.update(raw)
     try:
         return cls._from_arrays(header.get("settings", {}), arrays)

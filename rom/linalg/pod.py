@@ -84,7 +84,8 @@ class POD:
     - ``"auto"``: ``"svd"`` for small matrices, when no truncation is asked for, or
       when the modes asked for are a sizeable part of all of them (it also switches
       to ``"svd"`` when the adaptive subspace grows past a third of the snapshots);
-      otherwise the certified iteration of ``"randomized"``. It never returns
+      otherwise the certified iteration of ``"randomized"``, replaced by ``"svd"``
+      when it has not certified its values in ``max_iter`` steps. It never returns
       singular values less accurate than about ``1e-12 * sigma_1``.
 
     Parameters
@@ -428,7 +429,7 @@ def _pod_snapshots(S, M, xp, rank, tol, rtol, total):
 # ---------------------------------------------------------------------------
 # certified subspace iteration
 class _TooLarge(Exception):
-    """The subspace grew past the point where a full SVD is cheaper."""
+    """The "auto" iteration gives up: a full SVD is cheaper, or certain."""
 
 
 def _pod_iterative(S, M, xp, *, rank, tol, rtol, total, oversampling, max_iter, seed, k_max):
@@ -481,6 +482,9 @@ def _pod_iterative(S, M, xp, *, rank, tol, rtol, total, oversampling, max_iter, 
                 raise _TooLarge
             Y = xp.concatenate([Y, S @ xp.asarray(rng.standard_normal((m, extra)))], axis=1)
             k += extra
+    if k_max < min(n, m):  # "auto": never return uncertified values, take the full SVD
+        logger.info("POD: not certified after %d iterations, switching to the SVD", max_iter)
+        raise _TooLarge
     warnings.warn(
         f"POD: the subspace iteration did not certify the singular values to "
         f"{ACCURACY:.0e} * sigma_1 in max_iter={max_iter} iterations (bound "
