@@ -27,7 +27,6 @@ templates_path: list[str] = []
 # autodoc: members in source order, type hints in the signature only
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_default_options = {"undoc-members": False}
 
 # numpydoc: no autosummary tables of class members (they would need stub pages)
 numpydoc_show_class_members = False

@@ -114,13 +114,6 @@ class ParameterSpace:
         return cls({n: tuple(b) for n, b in data["bounds"].items()}, log=data.get("log", ()))
 
     # ------------------------------------------------------------------ scaling
-    def _to_unit(self, mu: np.ndarray) -> np.ndarray:
-        lo = np.where(self._is_log, np.log(np.where(self._is_log, self._low, 1.0)), self._low)
-        hi = np.where(self._is_log, np.log(np.where(self._is_log, self._high, 1.0)), self._high)
-        mu = np.where(self._is_log, np.log(np.where(self._is_log, mu, 1.0)), mu)
-        width = np.where(hi > lo, hi - lo, 1.0)
-        return (mu - lo) / width
-
     def from_unit(self, u: Any) -> np.ndarray:
         """Map points of the unit cube (rows) to the space (log dimensions exponentiated)."""
         u = np.atleast_2d(np.asarray(u, dtype=float))

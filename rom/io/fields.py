@@ -88,6 +88,10 @@ def read_fields(paths: str | os.PathLike | Sequence[str | os.PathLike], name: st
                 f"paths: {str(path)!r} could not be read as a mesh ({err.__class__.__name__}: "
                 f"{err})"
             ) from err
+        except SystemExit as err:  # meshio exits when none of its readers accepts the file
+            raise ValueError(
+                f"paths: {str(path)!r} could not be read as a mesh (no meshio reader accepts it)"
+            ) from err
         values = _field(mesh, name, path)
         if first is None:
             first, shape = mesh, values.shape

@@ -29,6 +29,13 @@ def _check_path(path: Any) -> Path:
     return path
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except UnicodeDecodeError as err:
+        raise ValueError(f"path: {str(path)!r} is not a text file ({err})") from err
+
+
 def _numbers(tokens: list[str], path: Path) -> np.ndarray:
     """Parse real numbers or FreeFEM complex pairs ``(re,im)``."""
     text = " ".join(tokens)
@@ -65,7 +72,7 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
     import scipy.sparse
 
     path = _check_path(path)
-    lines = [ln.strip() for ln in path.read_text().splitlines()]
+    lines = [ln.strip() for ln in _read_text(path).splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith("#")]
     if not lines:
         raise ValueError(f"path: {str(path)!r} is empty; expected a FreeFEM matrix")
@@ -112,7 +119,7 @@ def read_freefem_vector(path: str | os.PathLike) -> np.ndarray:
     array([ 1. ,  2.5, -3. ])
     """
     path = _check_path(path)
-    tokens = path.read_text().split()
+    tokens = _read_text(path).split()
     if not tokens:
         raise ValueError(f"path: {str(path)!r} is empty; expected a FreeFEM array")
     try:
@@ -154,10 +161,15 @@ def read_matrix(path: str | os.PathLike) -> Any:
         if suffix in (".mtx", ".mm"):
             A = scipy.io.mmread(path)
             return A.tocsr() if scipy.sparse.issparse(A) else np.asarray(A)
+        # files are opened here so that they are closed even when numpy fails to parse them
         if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+            with open(path, "rb") as fh:
+                data = np.load(fh, allow_pickle=False)
+                if not isinstance(data, np.ndarray):  # an .npz archive
+                    data.close()
+                    raise ValueError("not an .npy array")
+                return data
         if suffix == ".npz":
-            # opened here so that it is closed even when numpy fails to parse it
             with open(path, "rb") as fh:
                 data = np.load(fh, allow_pickle=False)
                 if not isinstance(data, np.lib.npyio.NpzFile):  # an .npy file

@@ -175,7 +175,7 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     if not isinstance(header, dict) or header.get("format") != "romba":
         raise ValueError(f"path: {str(path)!r} is not a romba file")
     version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(
             f"path: {str(path)!r} was written in file format {version!r} by romba "
             f"{header.get('romba_version')}; this romba ({__version__}) reads format "
@@ -213,7 +213,11 @@ def load(path: str | os.PathLike) -> Any:
         raise ValueError(
             f"path: {str(path)!r} names an unknown class {header['class']!r}"
         ) from err
-    if not hasattr(cls, "_from_arrays"):
+    if (
+        not isinstance(cls, type)
+        or not str(getattr(cls, "__module__", "")).startswith("rom.")
+        or not hasattr(cls, "_from_arrays")
+    ):
         raise ValueError(f"path: class {header['class']!r} cannot be loaded")
     arrays: dict[str, Any] = {name: None for name in header.get("none", [])}
     if header.get("sparse"):

@@ -123,7 +123,7 @@ class POD:
     total_energy_ : float
         :math:`\|S\|_{M,F}^2`, computed directly.
     method_ : str
-        The method that ran.
+        The method that ran ("svd", "snapshots" or "randomized").
     n_iter_ : int
         Subspace iterations done (0 for the direct methods).
 
@@ -221,6 +221,7 @@ class POD:
                     seed=self.random_state,
                     k_max=min(n, m) // 3 if method == "auto" else min(n, m),
                 )
+                self.method_ = "randomized"
             except _TooLarge:  # the modes asked for are many: a full SVD is cheaper
                 method = self.method_ = "svd"
                 U, s, err = _pod_svd(S, M, xp)
@@ -246,8 +247,6 @@ class POD:
             return method
         small = min(n, m)
         if small <= 200 or (rank is None and tol is None and rtol is None):
-            return "svd"
-        if self.inner is not None and m > n:
             return "svd"
         if rank is not None:
             k = rank + (self.oversampling if self.oversampling is not None else max(10, rank // 2))
@@ -369,12 +368,8 @@ def _to_cpu_matrix(M: Any) -> Any:
 def _pod_svd(S, M, xp):
     eps = float(np.finfo(S.dtype).eps)
     if M is not None:
-        Q = orthonormalize(S, M) if S.shape[0] >= S.shape[1] else None
-        if Q is None:
-            raise ValueError(
-                "S: the weighted SVD needs at least as many rows as columns; "
-                "use method='snapshots' for wide snapshot matrices"
-            )
+        # Q spans range(S): n x min(n, m), M-orthonormal (wide S gives a basis of R^n)
+        Q = orthonormalize(S, M)
         R = block_inner(Q, S, M)
         Ur, s, _ = _svd(R, xp)
         U = Q @ Ur
@@ -447,10 +442,10 @@ def _pod_iterative(S, M, xp, *, rank, tol, rtol, total, oversampling, max_iter, 
     rng = np.random.default_rng(seed)
     if rank is not None:
         p = oversampling if oversampling is not None else max(10, rank // 2)
-        k = min(m, rank + p)
+        k = min(n, m, rank + p)
     else:
         p = oversampling if oversampling is not None else 10
-        k = min(m, 64 + p)
+        k = min(n, m, 64 + p)
     Y = S @ xp.asarray(rng.standard_normal((m, k)))
     if rank is None:  # small oversampling of a guessed size: one power step first
         Z, _ = xp.linalg.qr(block_inner(S, orthonormalize(Y, M), M))
@@ -472,12 +467,12 @@ def _pod_iterative(S, M, xp, *, rank, tol, rtol, total, oversampling, max_iter, 
         r = _truncation_rank(s, err, rank, tol, rtol, total, tail, "iterative")
         bound = float(err[:r].max()) if r else 0.0
         # the cut must fall inside the subspace, with room to spare, unless rank decides it
-        short = rank is None and k < m and r > k - max(1, p // 2)
+        short = rank is None and k < min(n, m) and r > k - max(1, p // 2)
         logger.debug("POD iteration %d: k=%d r=%d rho=%.2e bound=%.2e", it, k, r, rho, bound)
         if not short and bound <= ACCURACY * sigma1 + floor:
             return Q @ Ub, s, err, tail, it
         if short:
-            extra = min(m - k, k)
+            extra = min(min(n, m) - k, k)
             if k + extra > k_max:
                 raise _TooLarge
             Y = xp.concatenate([Y, S @ xp.asarray(rng.standard_normal((m, extra)))], axis=1)

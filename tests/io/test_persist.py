@@ -94,7 +94,7 @@ def test_round_trip(tmp_path, complex_, with_inner):
 
 
 def test_method_save_and_header(tmp_path, saved_pod):
-    pod, path, _ = saved_pod
+    pod, _, _ = saved_pod
     other = tmp_path / "other.npz"
     pod.save(other)
     header = read_header(other)
@@ -155,7 +155,7 @@ def test_save_bad_path_type(saved_pod):
 
 def test_save_into_missing_directory(tmp_path, saved_pod):
     pod, _, _ = saved_pod
-    with pytest.raises(FileNotFoundError, match="path: directory .* does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"path: directory .* does not exist"):
         rom.save(pod, tmp_path / "nope" / "pod.npz")
 
 
@@ -185,7 +185,7 @@ def test_load_truncated_file(tmp_path, saved_pod, fraction):
     raw = path.read_bytes()
     bad = tmp_path / "truncated.npz"
     bad.write_bytes(raw[: int(fraction * len(raw))])
-    with pytest.raises(ValueError, match="path: .*truncated.npz"):
+    with pytest.raises(ValueError, match=r"path: .*truncated\.npz"):
         rom.load(bad)
 
 
@@ -193,21 +193,21 @@ def test_load_truncated_file(tmp_path, saved_pod, fraction):
 def test_load_random_bytes(tmp_path, prefix):
     bad = tmp_path / "random.npz"
     bad.write_bytes(prefix + np.random.default_rng(0).bytes(300))
-    with pytest.raises(ValueError, match="path: .*random.npz"):
+    with pytest.raises(ValueError, match=r"path: .*random\.npz"):
         rom.load(bad)
 
 
 def test_load_npy_file(tmp_path):
     path = tmp_path / "basis.npy"
     np.save(path, np.ones((3, 2)))
-    with pytest.raises(ValueError, match="path: .*not a readable romba file"):
+    with pytest.raises(ValueError, match=r"path: .*not a readable romba file"):
         rom.load(path)
 
 
 def test_load_npz_without_header(tmp_path):
     path = tmp_path / "plain.npz"
     write_payload(path, {"basis_": np.ones((3, 2))})
-    with pytest.raises(ValueError, match="path: .*is an .npz file but not a romba file"):
+    with pytest.raises(ValueError, match=r"path: .*is an \.npz file but not a romba file"):
         rom.load(path)
     with pytest.raises(ValueError, match="not a romba file"):
         read_header(path)
@@ -223,7 +223,7 @@ def test_load_bad_header(tmp_path, saved_pod, text):
     payload[_HEADER] = np.array(text)
     bad = tmp_path / "bad.npz"
     write_payload(bad, payload)
-    with pytest.raises(ValueError, match="path: .*bad.npz"):
+    with pytest.raises(ValueError, match=r"path: .*bad\.npz"):
         rom.load(bad)
 
 
@@ -279,7 +279,7 @@ def test_load_missing_array(tmp_path, saved_pod):
         payload = {k: data[k] for k in data.files if k != "basis_"}
     bad = tmp_path / "partial.npz"
     write_payload(bad, payload)
-    with pytest.raises(ValueError, match="path: .*lacks the entry 'basis_'"):
+    with pytest.raises(ValueError, match=r"path: .*lacks the entry 'basis_'"):
         rom.load(bad)
 
 
@@ -291,7 +291,7 @@ def test_load_missing_sparse_part(tmp_path):
         payload = {k: data[k] for k in data.files if k != "inner.indptr"}
     bad = tmp_path / "partial.npz"
     write_payload(bad, payload)
-    with pytest.raises(ValueError, match="path: .*corrupt sparse matrix"):
+    with pytest.raises(ValueError, match=r"path: .*corrupt sparse matrix"):
         rom.load(bad)
 
 

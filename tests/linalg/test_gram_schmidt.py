@@ -15,8 +15,11 @@ def _gram(Q, M=None):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(3, 20), st.integers(1, 6)),
-           elements=st.floats(-1e3, 1e3, allow_subnormal=False)),
+    arrays(
+        np.float64,
+        st.tuples(st.integers(3, 20), st.integers(1, 6)),
+        elements=st.floats(-1e3, 1e3, allow_subnormal=False),
+    ),
     st.booleans(),
 )
 def test_orthonormal_and_spans_input(V, complex_):
@@ -85,7 +88,11 @@ def test_orthonormalize_block_in_inner_product(rng):
         (dict(V=np.array([["a"]])), TypeError, "V: expected a real or complex"),
         (dict(V=np.ones((3, 2)), inner=np.eye(2)), ValueError, r"inner: expected shape \(3, 3\)"),
         (dict(V=np.ones((3, 2)), atol=-1.0), ValueError, "atol"),
-        (dict(V=np.ones((3, 2)), inner=-np.eye(3)), ValueError, "inner: the matrix is not positive"),
+        (
+            dict(V=np.ones((3, 2)), inner=-np.eye(3)),
+            ValueError,
+            "inner: the matrix is not positive",
+        ),
     ],
 )
 def test_bad_input(kwargs, error, match):

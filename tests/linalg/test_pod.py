@@ -91,7 +91,9 @@ def test_rtol_keeps_modes_above_the_cut(S, svd_ref):
 def test_projection_error_resolves_far_below_sqrt_eps(S):
     pod = POD(rank=90, method="svd").fit(S)
     err = pod.projection_error(S)
-    direct = np.linalg.norm(S - pod.basis_ @ (pod.basis_.T @ S), axis=0) / np.linalg.norm(S, axis=0)
+    direct = np.linalg.norm(S - pod.basis_ @ (pod.basis_.T @ S), axis=0) / np.linalg.norm(
+        S, axis=0
+    )
     assert np.allclose(err, direct, rtol=1e-6, atol=1e-16)
     assert err.max() < 1e-11
     # the textbook formula sqrt(|s|^2 - |c|^2) stalls near sqrt(eps)
@@ -151,7 +153,7 @@ def test_auto_chooses_by_shape_and_request(S):
     assert POD(rank=3).fit(S[:150]).method_ == "svd"  # small
     assert POD().fit(S).method_ == "svd"  # no truncation: full spectrum
     assert POD(rank=80).fit(S).method_ == "svd"  # a sizeable part of the modes
-    assert POD(rank=10).fit(S).method_ == "auto"
+    assert POD(rank=10).fit(S).method_ == "randomized"
 
 
 def test_rank_larger_than_numerical_rank_warns(rng):
@@ -204,3 +206,13 @@ def test_bad_input_after_fit(S):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pod.projection_error(np.zeros(625))  # a zero column has error 0, no warning
+
+
+def test_weighted_pod_of_a_wide_snapshot_matrix(rng):
+    n, m = 40, 90
+    w = rng.uniform(0.5, 2.0, n)
+    S = rng.standard_normal((n, 6)) @ rng.standard_normal((6, m))
+    ref = np.linalg.svd(np.sqrt(w)[:, None] * S, compute_uv=False)
+    pod = POD(inner=scipy.sparse.diags(w)).fit(S)
+    assert pod.rank_ == 6
+    assert np.allclose(pod.singular_values_, ref[:6], rtol=1e-12)

@@ -1,0 +1,122 @@
+"""The elimination engine shared by EIM, GEIM and DEIM.
+
+Every member of the family is Gaussian elimination on a snapshot (or basis) matrix:
+pick a column, pick a pivot row in it, subtract the rank-one term that zeroes that row
+and that column. The new basis function is the pivot column scaled to 1 at its pivot,
+so its values at the previously selected points are exactly 0 and the interpolation
+matrix (basis at the points) is unit lower triangular by construction: interpolating
+is a forward substitution, never a solve with the ill-conditioned matrix of raw
+snapshot values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from rom.backend import scipy_linalg
+from rom.linalg.inner import column_norms
+
+LINF, L2, L1 = 0, 1, 2
+NORMS = {"linf": LINF, "l2": L2, "l1": L1}
+
+
+def norm_code(norm: Any, inner: Any) -> int | Callable:
+    if callable(norm):
+        return norm
+    if not isinstance(norm, str) or norm not in NORMS:
+        raise ValueError(f"norm: expected 'linf', 'l2', 'l1' or a callable, got {norm!r}")
+    if inner is not None and norm != "l2":
+        raise ValueError(f"inner: a weighted inner product needs norm='l2', got norm={norm!r}")
+    return NORMS[norm]
+
+
+class Residual:
+    """The residual matrix with one fused update-and-measure step per greedy iteration.
+
+    ``backend`` is "numba" (fused kernel on a Fortran-ordered copy), "numpy" or "cupy"
+    (array expressions, the reference). ``measure`` gives the norm of every column in
+    ``kind`` and the row of its largest entry in absolute value.
+    """
+
+    def __init__(self, S: Any, kind: int | Callable, inner: Any, backend: str, xp: Any) -> None:
+        self.kind = kind
+        self.inner = inner
+        self.xp = xp
+        self.fused = backend == "numba" and not callable(kind) and inner is None
+        self.use_numba = backend == "numba"
+        if self.use_numba:
+            self.R = np.array(S, order="F", dtype=np.result_type(S.dtype, np.float64))
+        else:
+            self.R = xp.array(S, copy=True)
+        self.norms, self.argrows = self._measure(None, None)
+
+    def _measure(self, q, w):
+        xp = self.xp
+        if self.use_numba:
+            from rom.eim import _numba
+
+            kind = self.kind if self.fused else LINF
+            norms, argrows = _numba.step(self.R, q, w, kind)
+            if self.fused:
+                return norms, argrows
+        else:
+            if q is not None:
+                self.R -= q[:, None] * w[None, :]
+            A = xp.abs(self.R)
+            argrows = xp.argmax(A, axis=0)
+            if self.kind == LINF:
+                return xp.max(A, axis=0), argrows
+            if self.kind == L1:
+                return xp.sum(A, axis=0), argrows
+            if self.kind == L2 and self.inner is None:
+                return xp.sqrt(xp.sum(A * A, axis=0)), argrows
+        if callable(self.kind):
+            norms = xp.asarray(self.kind(self.R))
+            if norms.shape != (self.R.shape[1],):
+                raise ValueError(
+                    f"norm: the callable must return one norm per column, shape "
+                    f"({self.R.shape[1]},); got {tuple(norms.shape)}"
+                )
+            if not bool(xp.isfinite(norms).all()) or bool((norms < 0).any()):
+                raise ValueError("norm: the callable returned negative, NaN or inf norms")
+            return norms, argrows
+        return column_norms(self.R, self.inner), argrows
+
+    def column(self, j: int) -> Any:
+        return self.xp.asarray(self.R[:, j]).copy()
+
+    def row(self, i: int) -> Any:
+        return self.xp.asarray(self.R[i, :]).copy()
+
+    def eliminate(self, q: Any, w: Any) -> None:
+        """``R <- R - q w^T`` (``w = R[i*, :]`` for EIM) and re-measure."""
+        self.norms, self.argrows = self._measure(q, w)
+
+
+def first_argmax(values: Any, tie: float = 0.0) -> int:
+    """Index of the largest entry; among entries within ``tie`` of it, the first one.
+
+    Symmetric problems have exact ties in exact arithmetic that round-off breaks one
+    way or the other; counting entries within the round-off of the elimination as
+    equal makes the choice the one of exact arithmetic (the lowest index).
+    """
+    i = int(values.argmax())
+    if tie > 0:
+        top = values[i]
+        i = int((values >= top - tie).argmax())
+    return i
+
+
+def unit_lower_solve(L: Any, b: Any, xp: Any, *, transpose: bool = False) -> Any:
+    """Solve ``L x = b`` (or ``L^T x = b``) with ``L`` unit lower triangular."""
+    solve_triangular = scipy_linalg(xp).solve_triangular
+    return solve_triangular(L, b, lower=True, unit_diagonal=True, trans="T" if transpose else "N")
+
+
+def lebesgue_constant(basis: Any, B: Any, xp: Any) -> float:
+    """``max_x sum_m |l_m(x)|`` with the Lagrange functions ``l = basis B^{-1}``."""
+    lagrange_t = unit_lower_solve(B, basis.T, xp, transpose=True)
+    return float(xp.max(xp.sum(xp.abs(lagrange_t), axis=0)))

@@ -1,0 +1,501 @@
+"""The empirical interpolation method (EIM), its symmetric form and its error estimate."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from rom._checks import (
+    check_array,
+    check_fitted,
+    check_inner,
+    check_positive_int,
+    check_tolerance,
+)
+from rom.backend import array_namespace, resolve_backend, to_numpy
+from rom.eim._greedy import (
+    Residual,
+    first_argmax,
+    lebesgue_constant,
+    norm_code,
+    unit_lower_solve,
+)
+
+__all__ = ["EIM"]
+
+logger = logging.getLogger("rom.eim")
+
+
+def check_values(values: Any, m: int, name: str, xp: Any) -> tuple[Any, bool]:
+    """Validate values at the ``m`` interpolation points: shape (m,) or (m, k)."""
+    values = check_array(values, name, ndim=(1, 2))
+    if values.shape[0] != m:
+        raise ValueError(
+            f"{name}: expected {m} values (one per interpolation point) in the first "
+            f"dimension, got shape {tuple(values.shape)}"
+        )
+    if array_namespace(values) is not xp:
+        values = xp.asarray(values)
+    return values, values.ndim == 1
+
+
+class EIM:
+    r"""Empirical interpolation of a snapshot matrix ``S[i, j] = g(x_i, mu_j)``.
+
+    The greedy: at step ``m``, take the parameter (column) whose residual
+    :math:`r = g(\cdot, \mu) - I_{m-1} g(\cdot, \mu)` is largest in ``norm``, then the
+    point where that residual is largest in absolute value; the new basis function is
+    the residual divided by its value there. The residual of every column is updated
+    by one rank-one elimination per step (one pass over memory with the numba
+    kernel), so the interpolation matrix ``basis_[points_]`` is unit lower triangular
+    and interpolation is a forward substitution.
+
+    Parameters
+    ----------
+    tol : float, optional
+        Stop when the largest residual norm is at most ``tol`` (times the first
+        residual norm when ``relative``).
+    max_terms : int, optional
+        Maximum number of terms ``M``.
+    norm : {"linf", "l2", "l1"} or callable
+        Norm of the greedy's parameter selection. A callable receives the residual
+        block ``R`` of shape (n, p) and returns the ``p`` column norms.
+    inner : None or (n, n) Hermitian positive definite matrix
+        Weighted inner product for ``norm="l2"``.
+    relative : bool
+        Whether ``tol`` is relative to the first residual norm.
+    n_error_points : int
+        Extra greedy steps taken after the stop, whose points and basis functions
+        serve the a posteriori error estimate (:meth:`estimate_error`).
+    backend : {"auto", "numpy", "numba", "cupy"}
+
+    Attributes
+    ----------
+    points_ : ndarray of int, shape (M,)
+        Selected rows (interpolation points), in order.
+    params_ : ndarray of int, shape (M,)
+        Selected columns (parameters), in order.
+    basis_ : array, shape (n, M)
+        Basis functions; ``basis_[points_]`` is unit lower triangular.
+    interpolation_matrix_ : array, shape (M, M)
+        ``basis_[points_]``.
+    pivots_ : array, shape (M,)
+        Residual values at the pivots (the diagonal of the elimination).
+    param_basis_ : array, shape (p, M)
+        The parameter-side factors: ``S - R = basis_ diag(pivots_) param_basis_^T``,
+        with ``param_basis_[params_]`` unit lower triangular (see :meth:`swap`).
+    errors_ : ndarray, shape (M + 1,)
+        Largest residual norm with 0, 1, ..., M terms.
+    error_points_, error_basis_ : extra points and basis functions (error estimate).
+    stop_reason_ : str
+        "tol", "max_terms", "exhausted" (the residual vanished, or every row or column
+        is selected) or "small_pivot".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.eim import EIM
+    >>> x = np.linspace(0, 1, 200)[:, None]
+    >>> mu = np.linspace(1, 2, 50)[None, :]
+    >>> eim = EIM(tol=1e-10).fit(np.exp(-mu * x))
+    >>> eim.basis_.shape[1] < 15
+    True
+    >>> new = np.exp(-1.234 * x[:, 0])
+    >>> bool(np.abs(eim.interpolate(new[eim.points_]) - new).max() < 1e-9)
+    True
+    """
+
+    def __init__(
+        self,
+        tol: float | None = None,
+        max_terms: int | None = None,
+        norm: str | Callable = "linf",
+        inner: Any = None,
+        relative: bool = True,
+        n_error_points: int = 1,
+        backend: str = "auto",
+    ) -> None:
+        self.tol = tol
+        self.max_terms = max_terms
+        self.norm = norm
+        self.inner = inner
+        self.relative = relative
+        self.n_error_points = n_error_points
+        self.backend = backend
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, S: Any) -> EIM:
+        """Run the greedy on ``S`` of shape (n_points, n_params).
+
+        Returns
+        -------
+        self
+        """
+        tol = check_tolerance(self.tol, "tol")
+        max_terms = check_positive_int(self.max_terms, "max_terms")
+        n_extra = check_positive_int(self.n_error_points, "n_error_points", minimum=0)
+        if not isinstance(self.relative, bool):
+            raise TypeError(f"relative: expected a bool, got {self.relative!r}")
+        backend = resolve_backend(self.backend, S if hasattr(S, "shape") else None)
+        S = check_array(S, "S", ndim=2)
+        if backend == "cupy":
+            import cupy
+
+            S = cupy.asarray(S)
+        xp = array_namespace(S)
+        n, p = S.shape
+        inner = check_inner(self.inner, n)
+        kind = norm_code(self.norm, inner)
+        scale = float(xp.max(xp.abs(S)))
+        if scale == 0.0:
+            raise ValueError("S: every entry is zero; there is nothing to interpolate")
+        floor = 10 * float(np.finfo(S.dtype).eps) * scale
+
+        res = Residual(S, kind, inner, backend, xp)
+        points, params, columns, rows, pivots, errors = [], [], [], [], [], []
+        reason, n_main = None, 0
+        target = None
+        eps = float(np.finfo(S.dtype).eps)
+        while True:
+            m = len(points)
+            tie = 8 * (m + 1) * eps * scale  # round-off of m eliminations
+            j = first_argmax(res.norms, tie * (1 if kind == 0 else n))
+            err = float(res.norms[j])
+            if reason is None:
+                errors.append(err)
+                if target is None:
+                    target = (tol * err if self.relative else tol) if tol is not None else None
+                if target is not None and err <= target:
+                    reason = "tol"
+                elif max_terms is not None and m == max_terms:
+                    reason = "max_terms"
+                elif m == min(n, p):
+                    reason = "exhausted"
+                if reason is not None:
+                    n_main = m
+            if reason is not None and (n_extra == 0 or len(points) == n_main + n_extra):
+                break
+            if m == min(n, p):
+                break
+            i = first_argmax(xp.abs(res.R[:, j]), tie)
+            pivot = res.R[i, j]
+            if abs(complex(pivot)) <= floor:
+                if reason is None:
+                    n_main = m
+                    reason = "exhausted" if err <= floor else "small_pivot"
+                    if tol is not None or max_terms is not None:
+                        warnings.warn(
+                            f"EIM: stopped after {m} terms: "
+                            + (
+                                "the residual vanished (the training set is interpolated "
+                                "to round-off)"
+                                if reason == "exhausted"
+                                else f"the next pivot {abs(complex(pivot)):.2e} is at round-off"
+                            ),
+                            RuntimeWarning,
+                            stacklevel=2,
+                        )
+                break
+            q = res.column(j) / pivot
+            w = res.row(i)
+            rows.append(w / pivot)
+            columns.append(q)
+            points.append(i)
+            params.append(j)
+            pivots.append(pivot)
+            res.eliminate(q, w)
+            logger.debug("EIM step %d: param %d, point %d, error %.3e", m + 1, j, i, err)
+
+        self._set_state(
+            xp,
+            n,
+            p,
+            points,
+            params,
+            columns,
+            rows,
+            pivots,
+            n_main,
+            errors=np.asarray(errors[: n_main + 1]),
+            reason=reason,
+        )
+        logger.info("EIM: %d terms (%s), error %.3e", n_main, reason, errors[n_main])
+        return self
+
+    def _set_state(self, xp, n, p, points, params, columns, rows, pivots, n_main, errors, reason):
+        dtype = columns[0].dtype if columns else xp.float64
+        cols = xp.stack(columns, axis=1) if columns else xp.zeros((n, 0), dtype=dtype)
+        prow = xp.stack(rows, axis=1) if rows else xp.zeros((p, 0), dtype=dtype)
+        self.points_ = np.asarray(points[:n_main], dtype=np.int64)
+        self.params_ = np.asarray(params[:n_main], dtype=np.int64)
+        self.basis_ = cols[:, :n_main]
+        self.param_basis_ = prow[:, :n_main]
+        self.pivots_ = xp.asarray(pivots[:n_main]) if n_main else xp.zeros(0, dtype=dtype)
+        self.interpolation_matrix_ = self.basis_[self.points_]
+        self.errors_ = errors
+        self.stop_reason_ = reason
+        self.error_points_ = np.asarray(points[n_main:], dtype=np.int64)
+        self.error_basis_ = cols[:, n_main:]
+        self.error_params_ = np.asarray(params[n_main:], dtype=np.int64)
+        self.n_points_ = n
+        self.n_params_ = p
+
+    # --------------------------------------------------------------- convenience
+    def fit_function(self, g: Callable, points: Any, training_set: Any) -> EIM:
+        """Fit on ``S[:, j] = g(points, training_set[j])``.
+
+        Parameters
+        ----------
+        g : callable
+            ``g(points, mu)`` returns the values at every point, shape (n_points,).
+        points : array, shape (n_points, d) or (n_points,)
+        training_set : array, shape (n_params, n_mu) or (n_params,)
+            Parameter sets are rows.
+
+        Returns
+        -------
+        self
+            With ``function_``, ``point_coordinates_`` (the selected points),
+            ``training_set_`` and ``selected_parameters_`` set as well.
+        """
+        if not callable(g):
+            raise TypeError(f"g: expected a callable g(points, mu), got {type(g).__name__}")
+        points = check_array(points, "points", ndim=(1, 2), dtype_kind="f")
+        training_set = check_array(training_set, "training_set", ndim=(1, 2), dtype_kind="f")
+        columns = []
+        for k, mu in enumerate(training_set):
+            col = np.asarray(g(points, mu))
+            if col.shape != (points.shape[0],):
+                raise ValueError(
+                    f"g: expected {points.shape[0]} values (one per point) for training "
+                    f"parameter {k}, got shape {col.shape}"
+                )
+            columns.append(col)
+        self.fit(np.stack(columns, axis=1))
+        self.function_ = g
+        self.point_coordinates_ = points[self.points_]
+        self.training_set_ = training_set
+        self.selected_parameters_ = training_set[self.params_]
+        return self
+
+    def interpolate_function(self, mu: Any) -> Any:
+        """``I_M g(., mu)`` from the ``M`` values ``g(point_coordinates_, mu)``."""
+        check_fitted(self, "function_")
+        return self.interpolate(np.asarray(self.function_(self.point_coordinates_, mu)))
+
+    # ---------------------------------------------------------------- online
+    @property
+    def n_terms_(self) -> int:
+        check_fitted(self, "basis_")
+        return int(self.basis_.shape[1])
+
+    def coefficients(self, values: Any) -> Any:
+        """Coefficients in ``basis_`` of the interpolant of ``values`` (at ``points_``).
+
+        ``values`` has shape (M,) or (M, k); a forward substitution with the unit lower
+        triangular ``interpolation_matrix_``.
+        """
+        check_fitted(self, "basis_")
+        xp = array_namespace(self.basis_)
+        values, _ = check_values(values, self.n_terms_, "values", xp)
+        return unit_lower_solve(self.interpolation_matrix_, values, xp)
+
+    def interpolate(self, values: Any) -> Any:
+        """The interpolant ``basis_ @ coefficients(values)``: shape (n,) or (n, k)."""
+        return self.basis_ @ self.coefficients(values)
+
+    def approximate(self, S: Any) -> Any:
+        """Interpolant of every column of ``S`` (n, k) or of ``S`` (n,), from ``S[points_]``."""
+        check_fitted(self, "basis_")
+        S = check_array(S, "S", ndim=(1, 2))
+        if S.shape[0] != self.n_points_:
+            raise ValueError(f"S: expected {self.n_points_} rows, got {S.shape[0]}")
+        return self.interpolate(S[self.points_])
+
+    def lebesgue_constant(self) -> float:
+        r"""The Lebesgue constant :math:`\max_x \sum_m |\ell_m(x)|` on the training points.
+
+        ``||g - I_M g||_inf <= (1 + Lambda_M) inf_{v in span(basis)} ||g - v||_inf``.
+        """
+        check_fitted(self, "basis_")
+        if self.n_terms_ == 0:
+            return 0.0
+        xp = array_namespace(self.basis_)
+        return lebesgue_constant(self.basis_, self.interpolation_matrix_, xp)
+
+    # ------------------------------------------------------- symmetric form
+    def evaluate_separated(self, values_at_params: Any, values_at_points: Any) -> Any:
+        r"""Symmetric form :math:`g(x, \mu_{sel}) F^{-1} g(x_{sel}, \mu)`, evaluated stably.
+
+        With ``F = g(x_sel, mu_sel) = B D L^T`` (``B = interpolation_matrix_``, ``D =
+        diag(pivots_)``, ``L = param_basis_[params_]``, both unit lower triangular), the
+        approximation is ``a^T D^{-1} b`` with ``a = L^{-1} g(x, mu_sel)`` and
+        ``b = B^{-1} g(x_sel, mu)``: two forward substitutions, never a solve with ``F``.
+
+        Parameters
+        ----------
+        values_at_params : array, shape (k_x, M) or (M,)
+            ``g(x, mu_sel)``: rows at new or training points, at the selected parameters.
+        values_at_points : array, shape (M, k_mu) or (M,)
+            ``g(x_sel, mu)``: columns at the selected points, for new or training
+            parameters.
+
+        Returns
+        -------
+        array, shape (k_x, k_mu)
+        """
+        check_fitted(self, "basis_")
+        xp = array_namespace(self.basis_)
+        rows = check_array(values_at_params, "values_at_params", ndim=(1, 2))
+        rows = xp.asarray(rows[None, :] if rows.ndim == 1 else rows)
+        if rows.shape[1] != self.n_terms_:
+            raise ValueError(
+                f"values_at_params: expected {self.n_terms_} columns (one per selected "
+                f"parameter), got shape {tuple(rows.shape)}"
+            )
+        cols, one = check_values(values_at_points, self.n_terms_, "values_at_points", xp)
+        cols = cols[:, None] if one else cols
+        a = unit_lower_solve(self.param_basis_[self.params_], rows.T, xp)
+        b = unit_lower_solve(self.interpolation_matrix_, cols, xp)
+        return a.T @ (b / self.pivots_[:, None])
+
+    def swap(self) -> EIM:
+        """The interpolator with the roles of points and parameters exchanged.
+
+        It interpolates rows of ``S`` (functions of the parameter) from their values at
+        the selected parameters, and gives the same approximation as this one on the
+        training set (``swap().approximate(S.T).T == approximate(S)`` to round-off).
+        ``errors_`` and the error points are not defined for the swapped greedy and
+        are left empty.
+        """
+        check_fitted(self, "basis_")
+        xp = array_namespace(self.basis_)
+        other = EIM(
+            tol=self.tol,
+            max_terms=self.max_terms,
+            norm=self.norm,
+            relative=self.relative,
+            n_error_points=0,
+            backend=self.backend,
+        )
+        other.points_, other.params_ = self.params_.copy(), self.points_.copy()
+        other.basis_, other.param_basis_ = self.param_basis_.copy(), self.basis_.copy()
+        other.pivots_ = self.pivots_.copy()
+        other.interpolation_matrix_ = other.basis_[other.points_]
+        other.errors_ = np.zeros(0)
+        other.stop_reason_ = self.stop_reason_
+        other.error_points_ = np.zeros(0, dtype=np.int64)
+        other.error_params_ = np.zeros(0, dtype=np.int64)
+        other.error_basis_ = xp.zeros((self.n_params_, 0), dtype=self.basis_.dtype)
+        other.n_points_, other.n_params_ = self.n_params_, self.n_points_
+        return other
+
+    def without_points(self, indices: Any):
+        """Interpolator that keeps every basis function but only some of the points.
+
+        For a broken sensor: see :class:`rom.eim.RectangularEIM`.
+
+        Parameters
+        ----------
+        indices : int or sequence of int
+            Positions in ``points_`` (0 .. M-1) of the points to drop.
+        """
+        from rom.eim.rectangular import RectangularEIM
+
+        return RectangularEIM.from_eim(self, indices)
+
+    # ------------------------------------------------------- error estimate
+    @property
+    def estimation_points_(self) -> np.ndarray:
+        """``points_`` followed by ``error_points_``: where :meth:`estimate_error` needs values."""
+        check_fitted(self, "basis_")
+        return np.concatenate([self.points_, self.error_points_])
+
+    def estimate_error(self, values: Any) -> Any:
+        r"""A posteriori estimate of :math:`\|g - I_M g\|_\infty` from extra points.
+
+        ``values`` are taken at :attr:`estimation_points_` (``M + K`` values per column).
+        With the ``K`` extra greedy functions, the interpolant :math:`I_{M+K} g` is
+        known from those values, and the estimate is
+        :math:`\sum_{k>M} |c_k| \|q_k\|_\infty \ge \|I_{M+K} g - I_M g\|_\infty`, which
+        equals the true error whenever :math:`g` lies in the span of the first
+        ``M + K`` functions (Eftang, Grepl, Patera 2010, for ``K = 1``).
+
+        Returns
+        -------
+        float or array, shape (k,)
+        """
+        check_fitted(self, "basis_")
+        K = len(self.error_points_)
+        if K == 0:
+            raise RuntimeError(
+                "estimate_error needs extra greedy points: fit with n_error_points >= 1 "
+                "(the greedy ran out of training data before taking any)"
+            )
+        xp = array_namespace(self.basis_)
+        M = self.n_terms_
+        values, one = check_values(values, M + K, "values", xp)
+        full = xp.concatenate([self.basis_, self.error_basis_], axis=1)
+        B = full[self.estimation_points_]
+        c = unit_lower_solve(B, values, xp)
+        sup = xp.max(xp.abs(self.error_basis_), axis=0)
+        tail = xp.abs(c[M:]) * (sup[:, None] if c.ndim == 2 else sup)
+        est = xp.sum(tail, axis=0)
+        return float(est) if one else est
+
+    # ---------------------------------------------------------- persistence
+    _ARRAYS = (
+        "points_",
+        "params_",
+        "basis_",
+        "param_basis_",
+        "pivots_",
+        "errors_",
+        "error_points_",
+        "error_params_",
+        "error_basis_",
+    )
+
+    def _to_arrays(self) -> tuple[dict, dict]:
+        check_fitted(self, "basis_")
+        settings = {
+            "tol": self.tol,
+            "max_terms": self.max_terms,
+            "norm": self.norm if isinstance(self.norm, str) else None,
+            "relative": self.relative,
+            "n_error_points": self.n_error_points,
+            "stop_reason_": self.stop_reason_,
+            "n_points_": self.n_points_,
+            "n_params_": self.n_params_,
+        }
+        arrays = {name: to_numpy(getattr(self, name)) for name in self._ARRAYS}
+        arrays["inner"] = None if self.inner is None else to_numpy(self.inner)
+        return settings, arrays
+
+    @classmethod
+    def _from_arrays(cls, settings: dict, arrays: dict) -> EIM:
+        eim = cls(
+            tol=settings["tol"],
+            max_terms=settings["max_terms"],
+            norm=settings["norm"] or "linf",
+            inner=arrays.get("inner"),
+            relative=settings["relative"],
+            n_error_points=settings["n_error_points"],
+        )
+        for name in cls._ARRAYS:
+            setattr(eim, name, arrays[name])
+        eim.interpolation_matrix_ = eim.basis_[eim.points_]
+        eim.stop_reason_ = settings["stop_reason_"]
+        eim.n_points_ = settings["n_points_"]
+        eim.n_params_ = settings["n_params_"]
+        return eim
+
+    def save(self, path: Any) -> None:
+        """Save to ``path`` (see :func:`rom.save`)."""
+        from rom.io.persist import save
+
+        save(self, path)

@@ -1,0 +1,183 @@
+"""Generalised empirical interpolation: linear functionals instead of point values."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from rom._checks import check_array, check_fitted, check_positive_int, check_tolerance
+from rom.backend import array_namespace, resolve_backend
+from rom.eim._greedy import Residual, first_argmax, norm_code, unit_lower_solve
+from rom.eim.eim import check_values
+
+__all__ = ["GEIM"]
+
+logger = logging.getLogger("rom.eim")
+
+
+class GEIM:
+    r"""Generalised EIM (Maday and Mula): interpolation by linear functionals.
+
+    The "points" are linear functionals :math:`\sigma_i(u) = (L u)_i`, given as the rows
+    of ``functionals`` (for example local averages over sensor footprints). The
+    greedy takes the parameter whose residual is largest in ``norm``, then the
+    functional of largest absolute value on that residual; the new basis function is
+    the residual divided by that value. The matrix :math:`\sigma_k(q_m)` is unit lower
+    triangular. With ``functionals`` the identity, this is the EIM.
+
+    Parameters
+    ----------
+    functionals : array or sparse matrix, shape (n_functionals, n)
+    tol, max_terms, norm, relative, backend
+        As in :class:`rom.eim.EIM` (the norm is taken on the fields).
+
+    Attributes
+    ----------
+    functionals_ : ndarray of int, shape (M,)
+        Selected functionals (rows of ``functionals``), in order.
+    params_ : ndarray of int, shape (M,)
+    basis_ : array, shape (n, M)
+    interpolation_matrix_ : array, shape (M, M)
+        ``(functionals @ basis_)[functionals_]``, unit lower triangular.
+    errors_ : ndarray, shape (M + 1,)
+    stop_reason_ : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.eim import GEIM
+    >>> x = np.linspace(0, 1, 120)
+    >>> S = np.exp(-np.linspace(1, 3, 40)[None, :] * x[:, None])
+    >>> L = np.kron(np.eye(30), np.full(4, 0.25))  # 30 sensors averaging 4 points
+    >>> geim = GEIM(L, tol=1e-8).fit(S)
+    >>> bool(np.abs(geim.approximate(S) - S).max() < 1e-6)
+    True
+    """
+
+    def __init__(
+        self,
+        functionals: Any,
+        tol: float | None = None,
+        max_terms: int | None = None,
+        norm: str | Callable = "linf",
+        relative: bool = True,
+        backend: str = "auto",
+    ) -> None:
+        self.functionals = functionals
+        self.tol = tol
+        self.max_terms = max_terms
+        self.norm = norm
+        self.relative = relative
+        self.backend = backend
+
+    def _check_functionals(self, n: int) -> Any:
+        L = self.functionals
+        if hasattr(L, "tocsr") and hasattr(L, "nnz"):
+            L = L.tocsr()
+            if L.data.size and not np.isfinite(L.data).all():
+                raise ValueError("functionals: contains NaN or inf")
+        else:
+            L = check_array(L, "functionals", ndim=2)
+        if L.shape[1] != n:
+            raise ValueError(
+                f"functionals: expected {n} columns (one per dof of the snapshots), got "
+                f"shape {L.shape}"
+            )
+        return L
+
+    def fit(self, S: Any) -> GEIM:
+        """Run the greedy on the snapshot matrix ``S`` (n, n_params)."""
+        tol = check_tolerance(self.tol, "tol")
+        max_terms = check_positive_int(self.max_terms, "max_terms")
+        backend = resolve_backend(self.backend, S if hasattr(S, "shape") else None)
+        S = check_array(S, "S", ndim=2)
+        xp = array_namespace(S)
+        n, p = S.shape
+        L = self._check_functionals(n)
+        kind = norm_code(self.norm, None)
+        V = xp.asarray(L @ S)  # functional values of the residual, (n_f, p)
+        scale = float(xp.max(xp.abs(V)))
+        if scale == 0.0 or float(xp.max(xp.abs(S))) == 0.0:
+            raise ValueError("S: the snapshots (or all their functional values) are zero")
+        floor = 100 * float(np.finfo(S.dtype).eps) * scale
+        res = Residual(S, kind, None, backend, xp)
+        chosen, params, columns, errors = [], [], [], []
+        reason = None
+        target = None
+        while True:
+            j = first_argmax(res.norms)
+            err = float(res.norms[j])
+            m = len(chosen)
+            errors.append(err)
+            if target is None and tol is not None:
+                target = tol * err if self.relative else tol
+            if target is not None and err <= target:
+                reason = "tol"
+            elif max_terms is not None and m == max_terms:
+                reason = "max_terms"
+            elif m == min(L.shape[0], p):
+                reason = "exhausted"
+            if reason is not None:
+                break
+            i = int(xp.argmax(xp.abs(V[:, j])))
+            pivot = V[i, j]
+            if abs(complex(pivot)) <= floor:
+                reason = "exhausted" if err <= 100 * np.finfo(float).eps * scale else "small_pivot"
+                if tol is not None or max_terms is not None:
+                    warnings.warn(
+                        f"GEIM: stopped after {m} terms ({reason}: the functionals no longer "
+                        "see the residual)",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                break
+            q = res.column(j) / pivot
+            Lq = V[:, j] / pivot
+            w = V[i, :].copy()
+            columns.append(q)
+            chosen.append(i)
+            params.append(j)
+            res.eliminate(q, w)
+            V -= Lq[:, None] * w[None, :]
+            logger.debug("GEIM step %d: param %d, functional %d, error %.3e", m + 1, j, i, err)
+        self.functionals_ = np.asarray(chosen, dtype=np.int64)
+        self.params_ = np.asarray(params, dtype=np.int64)
+        self.basis_ = xp.stack(columns, axis=1) if columns else xp.zeros((n, 0), dtype=S.dtype)
+        self.interpolation_matrix_ = xp.asarray(L @ self.basis_)[self.functionals_]
+        self.errors_ = np.asarray(errors)
+        self.stop_reason_ = reason
+        self.functionals_matrix_ = L
+        return self
+
+    @property
+    def n_terms_(self) -> int:
+        check_fitted(self, "basis_")
+        return int(self.basis_.shape[1])
+
+    def coefficients(self, values: Any) -> Any:
+        """Coefficients from the values of the selected functionals, (M,) or (M, k)."""
+        check_fitted(self, "basis_")
+        xp = array_namespace(self.basis_)
+        values, _ = check_values(values, self.n_terms_, "values", xp)
+        return unit_lower_solve(self.interpolation_matrix_, values, xp)
+
+    def interpolate(self, values: Any) -> Any:
+        """``basis_ @ coefficients(values)``."""
+        return self.basis_ @ self.coefficients(values)
+
+    def measure(self, S: Any) -> Any:
+        """Values of the selected functionals on the columns of ``S``: shape (M,) or (M, k)."""
+        check_fitted(self, "basis_")
+        S = check_array(S, "S", ndim=(1, 2))
+        if S.shape[0] != self.basis_.shape[0]:
+            raise ValueError(f"S: expected {self.basis_.shape[0]} rows, got {S.shape[0]}")
+        rows = self.functionals_matrix_[self.functionals_]
+        return rows @ S
+
+    def approximate(self, S: Any) -> Any:
+        """Interpolant of each column of ``S`` from its selected functional values."""
+        return self.interpolate(self.measure(S))

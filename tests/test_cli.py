@@ -1,0 +1,177 @@
+"""Tests of the ``rom`` command line."""
+
+import importlib.util
+import os
+import shutil
+import subprocess
+
+import meshio
+import numpy as np
+import pytest
+
+import rom
+from rom.cli import main
+
+MUS = np.linspace(1.0, 4.0, 8)
+
+
+def field(mu: float, points: np.ndarray) -> np.ndarray:
+    x, y = points[:, 0], points[:, 1]
+    return np.exp(-mu * x) * np.cos(mu * y) + 0.1 * mu * x * y
+
+
+def square_mesh(n: int = 9):
+    t = np.linspace(0.0, 1.0, n)
+    X, Y = np.meshgrid(t, t, indexing="ij")
+    points = np.stack([X.ravel(), Y.ravel(), np.zeros(n * n)], axis=1)
+    idx = np.arange(n * n).reshape(n, n)
+    a, b = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel()
+    c, d = idx[:-1, 1:].ravel(), idx[1:, 1:].ravel()
+    triangles = np.concatenate([np.stack([a, b, c], axis=1), np.stack([b, d, c], axis=1)])
+    return points, [("triangle", triangles)]
+
+
+@pytest.fixture
+def snapshot_files(tmp_path):
+    points, cells = square_mesh()
+    paths = []
+    for i, mu in enumerate(MUS):
+        path = tmp_path / f"snapshot_{i:02d}.vtu"
+        meshio.Mesh(points, cells, point_data={"temperature": field(mu, points)}).write(path)
+        paths.append(str(path))
+    S = np.stack([field(mu, points) for mu in MUS], axis=1)
+    return paths, S
+
+
+# ---------------------------------------------------------------------- version and info
+def test_version_through_main(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"romba {rom.__version__}"
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("rom")
+    assert exe is not None, "the `rom` console script is not on PATH"
+    run = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"romba {rom.__version__}"
+
+
+def test_info_prints_a_table(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in out.splitlines() if line.strip()}
+    assert rows["numpy"].strip() == np.__version__
+    assert rows["romba"].strip() == rom.__version__
+    assert rows["meshio"].strip() == meshio.__version__
+    for name in ("torch", "petsc4py"):  # what is not installed shows as "-"
+        missing = importlib.util.find_spec(name) is None
+        assert (rows[name].strip() == "-") == missing, name
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "usage: rom" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- pod
+def test_pod_of_mesh_files(tmp_path, snapshot_files, capsys):
+    paths, S = snapshot_files
+    out = tmp_path / "basis.npz"
+    tol = 1e-6
+    assert main(["pod", *paths, "--field", "temperature", "--tol", str(tol), "-o", str(out)]) == 0
+
+    pod = rom.load(out)
+    assert isinstance(pod, rom.POD)
+    U = pod.basis_
+    assert U.shape[0] == S.shape[0] and 1 <= U.shape[1] <= S.shape[1]
+    np.testing.assert_allclose(U.T @ U, np.eye(U.shape[1]), atol=1e-12)
+    # the basis reproduces the snapshots to the tolerance (relative Frobenius norm)
+    residual = S - U @ (U.T @ S)
+    assert np.linalg.norm(residual) <= tol * np.linalg.norm(S)
+    # and the truncation is the smallest one that does so (singular values of S)
+    sigma = np.linalg.svd(S, compute_uv=False)
+    r = U.shape[1]
+    tail = np.sqrt(np.sum(sigma[r - 1 :] ** 2) / np.sum(sigma**2))
+    assert tail > tol
+    np.testing.assert_allclose(pod.singular_values_, sigma[:r], rtol=1e-10)
+
+    stdout = capsys.readouterr().out
+    assert f"POD of {len(paths)} snapshots x {S.shape[0]} values of 'temperature'" in stdout
+    assert f"{r} modes, saved to {out}" in stdout
+    table = [line.split() for line in stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert [int(row[0]) for row in table] == list(range(1, r + 1))
+    printed = np.array([float(row[1]) for row in table])
+    np.testing.assert_allclose(printed, sigma[:r], rtol=1e-5)  # printed with 6 digits
+    np.testing.assert_allclose([float(row[2]) for row in table], sigma[:r] / sigma[0], rtol=1e-5)
+    # captured energy, printed as "1 - (energy left out by the first i modes)"
+    assert all(row[3:5] == ["1", "-"] for row in table)
+    left_out = np.array([np.sum(sigma[i + 1 :] ** 2) for i in range(r)]) / np.sum(sigma**2)
+    np.testing.assert_allclose([float(row[5]) for row in table], left_out, rtol=1e-2, atol=1e-13)
+
+
+def test_pod_with_rank(tmp_path, snapshot_files, capsys):
+    paths, S = snapshot_files
+    out = tmp_path / "basis.npz"
+    assert main(["pod", *paths, "--field", "temperature", "--rank", "2", "-o", str(out)]) == 0
+    pod = rom.load(out)
+    assert pod.rank_ == 2
+    U_ref = np.linalg.svd(S, full_matrices=False)[0][:, :2]
+    # same subspace as the two leading left singular vectors
+    np.testing.assert_allclose(np.abs(U_ref.T @ pod.basis_), np.eye(2), atol=1e-10)
+
+
+def test_pod_missing_field(tmp_path, snapshot_files, capsys):
+    paths, _ = snapshot_files
+    out = tmp_path / "basis.npz"
+    assert main(["pod", *paths, "--field", "pressure", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rom pod: error:")
+    assert "'pressure'" in err and "'temperature'" in err
+    assert not out.exists()
+
+
+def test_pod_unreadable_file(tmp_path, snapshot_files, capsys):
+    paths, _ = snapshot_files
+    bad = tmp_path / "broken.vtu"
+    bad.write_bytes(b"\x00garbage")
+    out = tmp_path / "basis.npz"
+    assert main(["pod", *paths, str(bad), "--field", "temperature", "-o", str(out)]) == 1
+    assert "broken.vtu" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_pod_missing_file(tmp_path, capsys):
+    code = main(["pod", str(tmp_path / "nope.vtu"), "--field", "T", "-o", str(tmp_path / "b")])
+    assert code == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_pod_bad_tolerance(tmp_path, snapshot_files, capsys):
+    paths, _ = snapshot_files
+    out = tmp_path / "basis.npz"
+    assert main(["pod", *paths, "--field", "temperature", "--tol", "-1", "-o", str(out)]) == 1
+    assert "tol:" in capsys.readouterr().err
+
+
+def test_pod_output_onto_a_directory(tmp_path, snapshot_files, capsys):
+    paths, _ = snapshot_files
+    target = tmp_path / "outdir"
+    target.mkdir()
+    before = sorted(os.listdir(tmp_path))
+    assert main(["pod", *paths, "--field", "temperature", "-o", str(target)]) == 1
+    assert "rom pod: error:" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == before  # no temporary file left
+
+
+def test_pod_argument_errors_exit_2(snapshot_files, capsys):
+    paths, _ = snapshot_files
+    with pytest.raises(SystemExit) as exc:
+        main(["pod", *paths, "-o", "x.npz"])  # --field is required
+    assert exc.value.code == 2
+    assert "--field" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["pod", *paths, "--field", "temperature", "-o", "x.npz", "--method", "qr"])
+    assert exc.value.code == 2
