@@ -124,7 +124,7 @@ class DEIM(_BasisInterpolator):
 
     def _select(self, U, xp):
         R = xp.array(U, copy=True)
-        n, m = R.shape
+        m = R.shape[1]
         points = []
         floor = 100 * float(np.finfo(R.dtype).eps) * float(xp.max(xp.abs(R)))
         for col in range(m):
