@@ -91,8 +91,16 @@ class Residual:
     def row(self, i: int) -> Any:
         return self.xp.asarray(self.R[i, :]).copy()
 
-    def eliminate(self, q: Any, w: Any) -> None:
-        """``R <- R - q w^T`` (``w = R[i*, :]`` for EIM) and re-measure."""
+    def eliminate(self, q: Any, w: Any, j: int) -> None:
+        """``R <- R - q w^T`` (``w = R[i*, :]`` for EIM) and re-measure.
+
+        Column ``j`` (the selected parameter) is exactly zero in exact arithmetic; it is
+        set to zero rather than left at round-off, so that the parameter-side factors
+        stay exactly triangular.
+        """
+        w = w.copy()
+        w[j] = 0
+        self.R[:, j] = 0
         self.norms, self.argrows = self._measure(q, w)
 
 
@@ -105,8 +113,9 @@ def first_argmax(values: Any, tie: float = 0.0) -> int:
     """
     i = int(values.argmax())
     if tie > 0:
-        top = values[i]
-        i = int((values >= top - tie).argmax())
+        top = float(values[i])
+        # near round-off the tolerance would swallow everything: keep it below 1 %
+        i = int((values >= top - min(tie, 1e-2 * top)).argmax())
     return i
 
 

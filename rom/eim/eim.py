@@ -207,7 +207,7 @@ class EIM:
             points.append(i)
             params.append(j)
             pivots.append(pivot)
-            res.eliminate(q, w)
+            res.eliminate(q, w, j)
             logger.debug("EIM step %d: param %d, point %d, error %.3e", m + 1, j, i, err)
 
         self._set_state(
@@ -306,7 +306,8 @@ class EIM:
 
     def interpolate(self, values: Any) -> Any:
         """The interpolant ``basis_ @ coefficients(values)``: shape (n,) or (n, k)."""
-        return self.basis_ @ self.coefficients(values)
+        coefficients = self.coefficients(values)
+        return self.basis_ @ coefficients
 
     def approximate(self, S: Any) -> Any:
         """Interpolant of every column of ``S`` (n, k) or of ``S`` (n,), from ``S[points_]``."""

@@ -105,13 +105,15 @@ class GEIM:
             raise ValueError("S: the snapshots (or all their functional values) are zero")
         floor = 100 * float(np.finfo(S.dtype).eps) * scale
         res = Residual(S, kind, None, backend, xp)
-        chosen, params, columns, errors = [], [], [], []
+        chosen, params, columns, images, errors = [], [], [], [], []
         reason = None
         target = None
+        eps = float(np.finfo(S.dtype).eps)
         while True:
-            j = first_argmax(res.norms)
-            err = float(res.norms[j])
             m = len(chosen)
+            tie = 8 * (m + 1) * eps * scale  # as in EIM: exact-arithmetic ties
+            j = first_argmax(res.norms, tie * (1 if kind == 0 else n))
+            err = float(res.norms[j])
             errors.append(err)
             if target is None and tol is not None:
                 target = tol * err if self.relative else tol
@@ -123,7 +125,7 @@ class GEIM:
                 reason = "exhausted"
             if reason is not None:
                 break
-            i = int(xp.argmax(xp.abs(V[:, j])))
+            i = first_argmax(xp.abs(V[:, j]), tie)
             pivot = V[i, j]
             if abs(complex(pivot)) <= floor:
                 reason = "exhausted" if err <= 100 * np.finfo(float).eps * scale else "small_pivot"
@@ -139,15 +141,19 @@ class GEIM:
             Lq = V[:, j] / pivot
             w = V[i, :].copy()
             columns.append(q)
+            images.append(Lq)
             chosen.append(i)
             params.append(j)
-            res.eliminate(q, w)
+            res.eliminate(q, w, j)
             V -= Lq[:, None] * w[None, :]
+            V[:, j] = 0  # exactly zero in exact arithmetic, like the field residual
             logger.debug("GEIM step %d: param %d, functional %d, error %.3e", m + 1, j, i, err)
         self.functionals_ = np.asarray(chosen, dtype=np.int64)
         self.params_ = np.asarray(params, dtype=np.int64)
         self.basis_ = xp.stack(columns, axis=1) if columns else xp.zeros((n, 0), dtype=S.dtype)
-        self.interpolation_matrix_ = xp.asarray(L @ self.basis_)[self.functionals_]
+        # the tracked functional values of the basis: exactly unit lower triangular
+        images = xp.stack(images, axis=1) if images else xp.zeros((L.shape[0], 0), S.dtype)
+        self.interpolation_matrix_ = images[self.functionals_]
         self.errors_ = np.asarray(errors)
         self.stop_reason_ = reason
         self.functionals_matrix_ = L

@@ -55,6 +55,8 @@ class RectangularEIM:
         check_fitted(eim, "basis_")
         M = eim.basis_.shape[1]
         drop = np.unique(np.atleast_1d(np.asarray(indices)))
+        if drop.size == 0:
+            drop = drop.astype(np.int64)
         if drop.size and (drop.dtype.kind not in "iu" or drop.min() < 0 or drop.max() >= M):
             raise ValueError(
                 f"indices: expected positions in points_ (integers in 0..{M - 1}), got {indices!r}"

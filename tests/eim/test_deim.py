@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+
+from rom.eim import DEIM, QDEIM
+from rom.linalg import POD
+
+
+def _s(x, mu):
+    return (1 - x) * np.cos(3 * np.pi * mu * (x + 1)) * np.exp(-(1 + x) * mu)
+
+
+@pytest.fixture(scope="module")
+def example1():
+    """Example 1 of Chaturantabut & Sorensen (2010)."""
+    x = np.linspace(-1, 1, 100)[:, None]
+    train = _s(x, np.linspace(1, np.pi, 51)[None, :])
+    valid = _s(x, np.linspace(1, np.pi, 101)[None, :])
+    return train, valid
+
+
+@pytest.mark.parametrize("m, published", [(10, 1e-1), (20, 1.5e-5)])
+def test_published_mean_validation_error(example1, m, published):
+    train, valid = example1
+    deim = DEIM(rank=m).fit(train)
+    err = np.linalg.norm(deim.approximate(valid) - valid, axis=0)
+    assert published / 3 < err.mean() < 3 * published
+
+
+@pytest.mark.parametrize("cls", [DEIM, QDEIM])
+def test_error_bound_holds_for_every_validation_parameter(example1, cls):
+    train, valid = example1
+    for m in (5, 10, 20):
+        d = cls(rank=m).fit(train)
+        U = d.basis_
+        err = np.linalg.norm(d.approximate(valid) - valid, axis=0)
+        best = np.linalg.norm(valid - U @ (U.T @ valid), axis=0)
+        assert np.all(err <= d.error_constant_ * best * (1 + 1e-10) + 1e-14)
+        s = np.linalg.svd(U[d.points_], compute_uv=False)
+        assert d.error_constant_ == pytest.approx(1 / s[-1])
+
+
+def test_deim_points_follow_the_published_greedy(example1):
+    """Reference implementation of Algorithm 1 of Chaturantabut & Sorensen."""
+    train, _ = example1
+    U = POD(rank=12, method="svd").fit(train).basis_
+    points = [int(np.argmax(np.abs(U[:, 0])))]
+    for ell in range(1, 12):
+        c = np.linalg.solve(U[points, :ell], U[points, ell])
+        r = U[:, ell] - U[:, :ell] @ c
+        points.append(int(np.argmax(np.abs(r))))
+    assert np.array_equal(DEIM().fit_basis(U).points_, points)
+
+
+def test_qdeim_uses_pivoted_qr_and_has_a_small_constant(example1):
+    import scipy.linalg
+
+    train, _ = example1
+    U = POD(rank=15, method="svd").fit(train).basis_
+    q = QDEIM().fit_basis(U)
+    _, _, piv = scipy.linalg.qr(U.T, pivoting=True)
+    assert np.array_equal(q.points_, piv[:15])
+    n, m = U.shape
+    assert q.error_constant_ < np.sqrt(n - m + 1) * 2**m
+    assert q.error_constant_ < 10  # far below the worst case in practice
+
+
+def test_interpolation_at_points_and_complex_basis(rng):
+    A = rng.standard_normal((80, 6)) + 1j * rng.standard_normal((80, 6))
+    U, _ = np.linalg.qr(A)
+    for cls in (DEIM, QDEIM):
+        d = cls().fit_basis(U)
+        f = U @ rng.standard_normal(6)
+        assert np.allclose(d.approximate(f), f)  # exact on the span
+        g = rng.standard_normal(80)
+        assert np.allclose(d.approximate(g)[d.points_], g[d.points_])
+
+
+def test_rank_truncates_a_given_basis(rng):
+    U, _ = np.linalg.qr(rng.standard_normal((40, 8)))
+    d = DEIM(rank=3).fit_basis(U)
+    assert d.basis_.shape == (40, 3) and d.points_.shape == (3,)
+
+
+def test_bad_input(rng):
+    U, _ = np.linalg.qr(rng.standard_normal((20, 4)))
+    with pytest.raises(ValueError, match="U: expected at most as many columns"):
+        DEIM().fit_basis(U.T)
+    with pytest.raises(ValueError, match="U: column 2 is"):
+        DEIM().fit_basis(np.stack([U[:, 0], U[:, 1], U[:, 0] + U[:, 1]], axis=1))
+    with pytest.raises(ValueError, match="U: contains NaN"):
+        QDEIM().fit_basis(np.full((4, 2), np.nan))
+    with pytest.raises(ValueError, match="rank"):
+        DEIM(rank=0).fit(U)
+    d = DEIM().fit_basis(U)
+    with pytest.raises(ValueError, match="values: expected 4 values"):
+        d.interpolate(np.ones(3))
+    with pytest.raises(ValueError, match="F: expected 20 rows"):
+        d.approximate(np.ones(5))
