@@ -66,7 +66,7 @@ def test_rectangular_without_dropping_is_the_eim(setting):
 
 @pytest.mark.parametrize("drop", [[0], [7], [19], [3, 11]])
 def test_rectangular_interpolates_at_the_remaining_points(setting, drop):
-    X, _, S = setting
+    _, _, S = setting
     e = EIM(max_terms=20).fit(S)
     r = e.without_points(drop)
     assert len(r.points_) == 20 - len(drop)
