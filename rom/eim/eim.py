@@ -234,7 +234,7 @@ class EIM:
         self.params_ = np.asarray(params[:n_main], dtype=np.int64)
         self.basis_ = cols[:, :n_main]
         self.param_basis_ = prow[:, :n_main]
-        self.pivots_ = xp.asarray(pivots[:n_main]) if n_main else xp.zeros(0, dtype=dtype)
+        self.pivots_ = xp.stack(pivots[:n_main]) if n_main else xp.zeros(0, dtype=dtype)
         self.interpolation_matrix_ = self.basis_[self.points_]
         self.errors_ = errors
         self.stop_reason_ = reason
