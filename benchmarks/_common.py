@@ -59,6 +59,37 @@ def best_time(func: Callable[[], Any], repeat: int = 3, warmup: int = 1) -> tupl
     return best, result
 
 
+def best_times(
+    contenders: dict[str, Callable[[], Any]], repeat: int = 3, warmup: int = 1
+) -> dict[str, tuple[float, Any]]:
+    """Best wall-clock time of each contender, the timed calls taken in turns.
+
+    Every contender is called ``warmup`` times untimed, then the contenders are
+    timed round-robin, ``repeat`` rounds: a burst of load from elsewhere on the
+    machine then hits all of them alike rather than one. Returns, for each name,
+    the best time in seconds and the result of its last call.
+    """
+    results: dict[str, Any] = {}
+    for name, func in contenders.items():
+        for _ in range(warmup):
+            results[name] = func()
+    best = dict.fromkeys(contenders, np.inf)
+    for _ in range(repeat):
+        for name, func in contenders.items():
+            start = time.perf_counter()
+            results[name] = func()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: (best[name], results[name]) for name in contenders}
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (other work on the machine skews timings)."""
+    try:
+        return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except (AttributeError, OSError):
+        return "load average unavailable"
+
+
 def _owner(path: str) -> str:
     """The package whose wheel ships a shared library (``numpy.libs`` -> numpy)."""
     folder = os.path.basename(os.path.dirname(path))
@@ -85,7 +116,7 @@ def machine_header(extra_versions: dict[str, str] | None = None) -> str:
     lines = [
         f"date: {datetime.date.today().isoformat()}",
         f"machine: {_cpu_model()}, {os.cpu_count()} logical cores, "
-        f"{platform.system()} {platform.release()}",
+        f"{platform.system()} {platform.release()}, {load_average()} at start",
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"scipy {scipy.__version__}, romba {rom.__version__}"
         + "".join(f", {k} {v}" for k, v in (extra_versions or {}).items()),

@@ -51,6 +51,42 @@ def _cmd_pod(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from rom.demo import thermal_block_demo
+
+    if args.train < 1 or args.resolution < 1 or args.test < 1:
+        raise ValueError("--train, --resolution and --test must be positive")
+    r = thermal_block_demo(
+        blocks=tuple(args.blocks),
+        resolution=args.resolution,
+        train=args.train,
+        tol=args.tol,
+        n_test=args.test,
+        estimator=args.estimator,
+        figure=args.figure,
+    )
+    rows = [
+        ("full-order dofs", f"{r['dofs']}"),
+        ("basis size", f"{r['basis_size']} ({r['stop_reason']})"),
+        ("offline time", f"{r['offline_time']:.2f} s (model assembly {r['build_time']:.2f} s)"),
+        ("full solve", f"{r['full_time'] * 1e3:.2f} ms per parameter"),
+        ("online solve + bound", f"{r['online_time'] * 1e6:.1f} us per parameter"),
+        ("speed-up", f"{r['speedup']:.0f}x"),
+        (f"max true error ({args.test} tests)", f"{r['max_relative_error']:.3e} (relative, H1_0)"),
+        ("max error bound", f"{r['max_relative_bound']:.3e} (relative, H1_0)"),
+        (
+            "effectivity range",
+            f"[{r['effectivity_min']:.2f}, {r['effectivity_max']:.2f}] over the "
+            f"{r['effectivity_count']} tests with a true error above 1e-13",
+        ),
+    ]
+    if "figure" in r:
+        rows.append(("convergence figure", r["figure"]))
+    print(f"thermal block {args.blocks[0]}x{args.blocks[1]}, {args.estimator} error bound")
+    _print_table(rows)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rom", description="romba: reduced-order modelling toolkit"
@@ -73,6 +109,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_pod.add_argument("-o", "--output", required=True, help="output file (.npz)")
     p_pod.set_defaults(func=_cmd_pod)
+
+    p_demo = sub.add_parser("demo", help="run a demonstration (the certified thermal block)")
+    p_demo.add_argument("name", choices=("thermal-block",))
+    p_demo.add_argument("--blocks", type=int, nargs=2, default=(2, 2), metavar=("B1", "B2"))
+    p_demo.add_argument("--resolution", type=int, default=100, help="cells per side")
+    p_demo.add_argument("--train", type=int, default=256, help="number of training parameters")
+    p_demo.add_argument("--tol", type=float, default=1e-10, help="relative greedy tolerance")
+    p_demo.add_argument("--test", type=int, default=100, help="number of test parameters")
+    p_demo.add_argument("--estimator", default="accurate", choices=("accurate", "classical"))
+    p_demo.add_argument(
+        "--figure", default="thermal_block_greedy.png", help="convergence figure (PNG)"
+    )
+    p_demo.set_defaults(func=_cmd_demo)
     return parser
 
 

@@ -3,5 +3,15 @@
 from rom.linalg.gram_schmidt import gram_schmidt
 from rom.linalg.inner import block_inner, column_norms, orthonormalize
 from rom.linalg.pod import POD
+from rom.linalg.solvers import Factorization, SingularMatrixError, factorize
 
-__all__ = ["POD", "block_inner", "column_norms", "gram_schmidt", "orthonormalize"]
+__all__ = [
+    "POD",
+    "Factorization",
+    "SingularMatrixError",
+    "block_inner",
+    "column_norms",
+    "factorize",
+    "gram_schmidt",
+    "orthonormalize",
+]

@@ -1,0 +1,1 @@
+"""Full-order models used by the tests, the demos and the notebooks."""

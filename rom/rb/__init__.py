@@ -1,0 +1,23 @@
+"""Certified reduced basis: affine models, weak greedy, accurate error bounds, coercivity."""
+
+from rom.rb.affine import AffineOperator, AffineVector, LinearCoefficients
+from rom.rb.coercivity import SCM, MinTheta, coercivity_constant
+from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
+from rom.rb.model import LinearModel
+from rom.rb.reduced_basis import ReducedBasis
+from rom.rb.reduced_model import ReducedModel
+
+__all__ = [
+    "SCM",
+    "AffineOperator",
+    "AffineVector",
+    "ExtensionError",
+    "GreedyResult",
+    "LinearCoefficients",
+    "LinearModel",
+    "MinTheta",
+    "ReducedBasis",
+    "ReducedModel",
+    "coercivity_constant",
+    "weak_greedy",
+]

@@ -1,0 +1,262 @@
+"""Parameter-separable (affine) operators and vectors: ``sum_q theta_q(mu) A_q``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from rom._checks import check_array
+
+__all__ = ["AffineOperator", "AffineVector", "LinearCoefficients"]
+
+
+def _is_sparse(A: Any) -> bool:
+    return hasattr(A, "tocsr") and hasattr(A, "nnz")
+
+
+class _Affine:
+    """Shared parts: the coefficient function and its validation."""
+
+    terms: list
+
+    def __init__(self, coefficients: Callable[[Any], Any], n_terms: int, name: str) -> None:
+        if not callable(coefficients):
+            raise TypeError(f"coefficients: expected a callable mu -> ({n_terms},) array")
+        self.coefficients = coefficients
+        self._name = name
+
+    @property
+    def n_terms(self) -> int:
+        return len(self.terms)
+
+    def theta(self, mu: Any) -> np.ndarray:
+        """The coefficients ``theta(mu)``, validated: shape (Q,), finite."""
+        theta = np.asarray(self.coefficients(mu))
+        if theta.ndim == 0:
+            theta = theta.reshape(1)
+        if theta.shape != (self.n_terms,):
+            raise ValueError(
+                f"coefficients: expected {self.n_terms} values for the {self.n_terms} terms "
+                f"of this {self._name}, got shape {theta.shape}"
+            )
+        if theta.dtype.kind not in "biufc":
+            raise TypeError(f"coefficients: expected numbers, got dtype {theta.dtype}")
+        if not np.isfinite(theta).all():
+            raise ValueError(f"coefficients: theta({mu!r}) contains NaN or inf")
+        return theta
+
+    def theta_many(self, mus: Any) -> np.ndarray:
+        """Coefficients for each row of ``mus``: shape (n_mu, Q).
+
+        Vectorised when the coefficient function has a ``many(mus)`` method (as
+        :class:`LinearCoefficients` does), one call per row otherwise.
+        """
+        mus = np.atleast_2d(np.asarray(mus, dtype=float))
+        many = getattr(self.coefficients, "many", None)
+        if many is not None:
+            theta = np.asarray(many(mus))
+            if theta.shape != (len(mus), self.n_terms) or not np.isfinite(theta).all():
+                raise ValueError(
+                    f"coefficients: many() must return finite values of shape "
+                    f"({len(mus)}, {self.n_terms}), got {theta.shape}"
+                )
+            return theta
+        return np.stack([self.theta(mu) for mu in mus])
+
+
+class AffineOperator(_Affine):
+    r"""An operator :math:`A(\mu) = \sum_q \theta_q(\mu) A_q`.
+
+    Parameters
+    ----------
+    matrices : sequence of (n, m) matrices
+        Dense arrays or scipy sparse matrices, real or complex, all of one shape.
+    coefficients : callable
+        ``coefficients(mu)`` returns the ``Q`` values :math:`\theta_q(\mu)`.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse
+    >>> from rom.rb import AffineOperator
+    >>> A = AffineOperator([scipy.sparse.eye(3), np.ones((3, 3))], lambda mu: [1.0, mu[0]])
+    >>> A.assemble([2.0]).toarray()[0]
+    array([3., 2., 2.])
+    """
+
+    def __init__(self, matrices: Sequence[Any], coefficients: Callable[[Any], Any]) -> None:
+        if isinstance(matrices, np.ndarray) and matrices.ndim == 2:
+            matrices = [matrices]
+        if len(matrices) == 0:
+            raise ValueError("matrices: expected at least one matrix")
+        terms = []
+        for q, A in enumerate(matrices):
+            if _is_sparse(A):
+                A = A.tocsr()
+                if A.data.size and not np.isfinite(A.data).all():
+                    raise ValueError(f"matrices[{q}]: contains NaN or inf")
+                if A.dtype.kind not in "fc":
+                    A = A.astype(np.float64)
+            else:
+                A = check_array(A, f"matrices[{q}]", ndim=2)
+            if terms and A.shape != terms[0].shape:
+                raise ValueError(
+                    f"matrices[{q}]: expected shape {terms[0].shape} (that of matrices[0]), "
+                    f"got {A.shape}"
+                )
+            terms.append(A)
+        self.terms = terms
+        super().__init__(coefficients, len(terms), "operator")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.terms[0].shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(*[A.dtype for A in self.terms])
+
+    @property
+    def sparse(self) -> bool:
+        return any(_is_sparse(A) for A in self.terms)
+
+    def assemble(self, mu: Any) -> Any:
+        """The matrix :math:`A(\\mu)` (sparse if any term is sparse)."""
+        theta = self.theta(mu)
+        if self.sparse:
+            import scipy.sparse
+
+            out = None
+            for t, A in zip(theta, self.terms, strict=True):
+                term = scipy.sparse.csr_matrix(A) * t
+                out = term if out is None else out + term
+            return out.tocsr()
+        return sum(t * A for t, A in zip(theta, self.terms, strict=True))
+
+    def apply(self, mu: Any, V: Any) -> np.ndarray:
+        """:math:`A(\\mu) V` without assembling ``A(mu)``."""
+        theta = self.theta(mu)
+        return sum(t * (A @ V) for t, A in zip(theta, self.terms, strict=True))
+
+    def project(self, V: Any, W: Any = None) -> AffineOperator:
+        """Galerkin (``W = V``) or Petrov-Galerkin projection ``W^H A_q V``: small, dense."""
+        V = check_array(V, "V", ndim=2)
+        W = V if W is None else check_array(W, "W", ndim=2)
+        if V.shape[0] != self.shape[1] or W.shape[0] != self.shape[0]:
+            raise ValueError(
+                f"V, W: expected {self.shape[1]} and {self.shape[0]} rows, got {V.shape[0]} "
+                f"and {W.shape[0]}"
+            )
+        return AffineOperator([W.conj().T @ (A @ V) for A in self.terms], self.coefficients)
+
+
+class AffineVector(_Affine):
+    r"""A vector :math:`f(\mu) = \sum_q \theta_q(\mu) f_q`.
+
+    Parameters
+    ----------
+    vectors : sequence of (n,) arrays, or an (n,) array for a parameter-independent one
+    coefficients : callable, optional
+        ``coefficients(mu)`` returns the ``Q`` values; constant 1 when omitted with one
+        vector.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.rb import AffineVector
+    >>> f = AffineVector([np.ones(2), np.arange(2.0)], lambda mu: [1.0, mu[0]])
+    >>> f.assemble([3.0])
+    array([1., 4.])
+    """
+
+    def __init__(self, vectors: Any, coefficients: Callable[[Any], Any] | None = None) -> None:
+        if isinstance(vectors, np.ndarray) and vectors.ndim == 1:
+            vectors = [vectors]
+        if len(vectors) == 0:
+            raise ValueError("vectors: expected at least one vector")
+        terms = []
+        for q, f in enumerate(vectors):
+            f = check_array(f, f"vectors[{q}]", ndim=1)
+            if terms and f.shape != terms[0].shape:
+                raise ValueError(
+                    f"vectors[{q}]: expected shape {terms[0].shape} like vectors[0], got {f.shape}"
+                )
+            terms.append(f)
+        if coefficients is None:
+            if len(terms) != 1:
+                raise ValueError("coefficients: needed when there are several vectors")
+            coefficients = _one
+        self.terms = terms
+        super().__init__(coefficients, len(terms), "vector")
+
+    @property
+    def size(self) -> int:
+        return self.terms[0].shape[0]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(*[f.dtype for f in self.terms])
+
+    def matrix(self) -> np.ndarray:
+        """The terms as columns, shape (n, Q)."""
+        return np.stack(self.terms, axis=1)
+
+    def assemble(self, mu: Any) -> np.ndarray:
+        """The vector :math:`f(\\mu)`."""
+        return self.matrix() @ self.theta(mu)
+
+    def project(self, W: Any) -> AffineVector:
+        """``W^H f_q`` for every term."""
+        W = check_array(W, "W", ndim=2)
+        if W.shape[0] != self.size:
+            raise ValueError(f"W: expected {self.size} rows, got {W.shape[0]}")
+        return AffineVector(list((W.conj().T @ self.matrix()).T), self.coefficients)
+
+
+def _one(mu: Any) -> np.ndarray:
+    return np.ones(1)
+
+
+class LinearCoefficients:
+    """Coefficients ``theta(mu) = matrix @ mu + offset``: vectorised and saveable.
+
+    The common case of parameters entering linearly (``theta(mu) = mu`` for the thermal
+    block: ``LinearCoefficients.identity(dim)``). Reduced models whose coefficients are
+    of this kind can be saved and loaded without any code.
+
+    Examples
+    --------
+    >>> from rom.rb import LinearCoefficients
+    >>> theta = LinearCoefficients([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], offset=[1.0, 0.0, 0.0])
+    >>> theta([3.0, 4.0])
+    array([1., 3., 8.])
+    """
+
+    def __init__(self, matrix: Any, offset: Any = None) -> None:
+        self.matrix = check_array(matrix, "matrix", ndim=2, dtype_kind="f")
+        q = self.matrix.shape[0]
+        self.offset = np.zeros(q) if offset is None else check_array(offset, "offset", shape=(q,))
+
+    @classmethod
+    def identity(cls, dim: int) -> LinearCoefficients:
+        """``theta(mu) = mu``."""
+        return cls(np.eye(dim))
+
+    def __call__(self, mu: Any) -> np.ndarray:
+        mu = np.asarray(mu, dtype=float).reshape(-1)
+        if mu.shape != (self.matrix.shape[1],):
+            raise ValueError(f"mu: expected {self.matrix.shape[1]} values, got shape {mu.shape}")
+        return self.matrix @ mu + self.offset
+
+    def many(self, mus: Any) -> np.ndarray:
+        """Coefficients of every row of ``mus``: shape (k, Q)."""
+        mus = np.asarray(mus, dtype=float)
+        return mus @ self.matrix.T + self.offset
+
+    def to_dict(self) -> dict:
+        return {"matrix": self.matrix.tolist(), "offset": self.offset.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LinearCoefficients:
+        return cls(data["matrix"], data["offset"])

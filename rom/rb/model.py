@@ -1,0 +1,136 @@
+"""Linear parametrised full-order models ``A(mu) u = f(mu)``."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from typing import Any
+
+import numpy as np
+
+from rom._checks import check_inner
+from rom.linalg.solvers import factorize
+from rom.rb.affine import AffineOperator, AffineVector
+
+__all__ = ["LinearModel"]
+
+
+class LinearModel:
+    r"""A linear model :math:`A(\mu) u(\mu) = f(\mu)` with an output :math:`s = l(\mu)^H u`.
+
+    Parameters
+    ----------
+    operator : AffineOperator
+        Square :math:`A(\mu)`.
+    rhs : AffineVector or (n,) array
+        :math:`f(\mu)`.
+    inner : None or (n, n) Hermitian positive definite matrix
+        The inner product of the solution space ``X`` (for example the H1_0 product);
+        the Euclidean one when None.
+    output : None, "compliant" or AffineVector
+        ``"compliant"`` means :math:`l = f` (with a symmetric :math:`A`, the setting of
+        the squared-residual output bound).
+    parameter_space : rom.ParameterSpace, optional
+        When given, every parameter is checked against it.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse
+    >>> from rom.rb import AffineOperator, LinearModel
+    >>> n = 5
+    >>> K = scipy.sparse.diags([2.0] * n) - scipy.sparse.eye(n, k=1) - scipy.sparse.eye(n, k=-1)
+    >>> model = LinearModel(AffineOperator([K, scipy.sparse.eye(n)], lambda mu: [1.0, mu[0]]),
+    ...                     np.ones(n), output="compliant")
+    >>> u = model.solve([0.5])
+    >>> bool(np.allclose(model.operator.apply([0.5], u), np.ones(n)))
+    True
+    """
+
+    def __init__(
+        self,
+        operator: AffineOperator,
+        rhs: Any,
+        inner: Any = None,
+        output: Any = None,
+        parameter_space: Any = None,
+    ) -> None:
+        if not isinstance(operator, AffineOperator):
+            raise TypeError(f"operator: expected an AffineOperator, got {type(operator).__name__}")
+        n, m = operator.shape
+        if n != m:
+            raise ValueError(f"operator: expected a square operator, got shape {operator.shape}")
+        if not isinstance(rhs, AffineVector):
+            rhs = AffineVector(rhs)
+        if rhs.size != n:
+            raise ValueError(f"rhs: expected vectors of size {n} (the operator's), got {rhs.size}")
+        if isinstance(output, str):
+            if output != "compliant":
+                raise ValueError(
+                    f"output: expected None, 'compliant' or an AffineVector, got {output!r}"
+                )
+        elif output is not None:
+            if not isinstance(output, AffineVector):
+                output = AffineVector(output)
+            if output.size != n:
+                raise ValueError(f"output: expected vectors of size {n}, got {output.size}")
+        self.operator = operator
+        self.rhs = rhs
+        self.inner = check_inner(inner, n)
+        self.output_functional = output
+        self.parameter_space = parameter_space
+
+    @property
+    def size(self) -> int:
+        return self.operator.shape[0]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(self.operator.dtype, self.rhs.dtype)
+
+    def check_parameter(self, mu: Any) -> np.ndarray:
+        """Validate one parameter (against ``parameter_space`` when given)."""
+        if self.parameter_space is not None:
+            mu = self.parameter_space.check(mu)
+            if mu.ndim != 1:
+                raise ValueError(f"mu: expected one parameter set, got shape {mu.shape}")
+            return mu
+        mu = np.atleast_1d(np.asarray(mu, dtype=float))
+        if mu.ndim != 1 or not np.isfinite(mu).all():
+            raise ValueError(f"mu: expected a finite 1-D parameter vector, got {mu!r}")
+        return mu
+
+    def check_parameters(self, mus: Any) -> np.ndarray:
+        """Validate rows of parameters: shape (k, n_params)."""
+        if self.parameter_space is not None:
+            return np.atleast_2d(self.parameter_space.check(mus))
+        mus = np.asarray(mus, dtype=float)
+        mus = mus.reshape(-1, 1) if mus.ndim == 1 else mus
+        if mus.ndim != 2 or not np.isfinite(mus).all():
+            raise ValueError(f"mus: expected finite parameter rows, got shape {mus.shape}")
+        return mus
+
+    def solve(self, mu: Any) -> np.ndarray:
+        """The full-order solution ``u(mu)`` (sparse LU)."""
+        mu = self.check_parameter(mu)
+        return factorize(self.operator.assemble(mu), name="A(mu)").solve(self.rhs.assemble(mu))
+
+    def solve_many(self, mus: Any, executor: Executor | None = None) -> np.ndarray:
+        """Solutions for every row of ``mus`` as columns, shape (n, k).
+
+        ``executor`` is any ``concurrent.futures.Executor`` (a process pool, a dask
+        client's executor, ``MPIPoolExecutor``); the model must then be picklable.
+        """
+        mus = self.check_parameters(mus)
+        if executor is None:
+            columns = [self.solve(mu) for mu in mus]
+        else:
+            columns = list(executor.map(self.solve, list(mus)))
+        return np.stack(columns, axis=1)
+
+    def output(self, mu: Any, u: Any = None) -> Any:
+        """The output ``s(mu) = l(mu)^H u(mu)`` (solving for ``u`` unless given)."""
+        if self.output_functional is None:
+            raise ValueError("output: this model has no output functional")
+        mu = self.check_parameter(mu)
+        u = self.solve(mu) if u is None else u
+        l_vec = self.rhs if self.output_functional == "compliant" else self.output_functional
+        return np.vdot(l_vec.assemble(mu), u)
