@@ -175,3 +175,50 @@ def test_pod_argument_errors_exit_2(snapshot_files, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["pod", *paths, "--field", "temperature", "-o", "x.npz", "--method", "qr"])
     assert exc.value.code == 2
+
+
+def test_demo_thermal_block_runs_and_certifies(tmp_path, capsys):
+    from rom.cli import main
+
+    figure = tmp_path / "greedy.png"
+    code = main(
+        [
+            "demo",
+            "thermal-block",
+            "--resolution",
+            "24",
+            "--train",
+            "81",
+            "--tol",
+            "1e-8",
+            "--test",
+            "20",
+            "--figure",
+            str(figure),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert figure.stat().st_size > 1000
+    for key in ("basis size", "offline time", "speed-up", "effectivity range"):
+        assert key in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("effectivity range"))
+    low = float(line.split("[")[1].split(",")[0])
+    assert low >= 1.0  # certified on every resolved test error
+
+
+def test_demo_report_numbers():
+    from rom.demo import thermal_block_demo
+
+    r = thermal_block_demo(resolution=20, train=16, tol=1e-6, n_test=10, figure=None)
+    assert r["max_relative_error"] <= r["max_relative_bound"]
+    assert r["max_relative_bound"] < 1e-4
+    assert r["greedy_errors"][-1] <= 1e-6 * r["greedy_errors"][0]
+    assert len(r["true_errors"]) == r["basis_size"] + 1
+
+
+def test_demo_bad_input(capsys):
+    from rom.cli import main
+
+    assert main(["demo", "thermal-block", "--train", "0"]) == 1
+    assert "--train" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """Certified reduced basis: affine models, weak greedy, accurate error bounds, coercivity."""
 
-from rom.rb.affine import AffineOperator, AffineVector, LinearCoefficients
+from rom.rb.affine import AffineOperator, AffineVector, ConstantCoefficients, LinearCoefficients
 from rom.rb.coercivity import SCM, MinTheta, coercivity_constant
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.model import LinearModel
@@ -11,6 +11,7 @@ __all__ = [
     "SCM",
     "AffineOperator",
     "AffineVector",
+    "ConstantCoefficients",
     "ExtensionError",
     "GreedyResult",
     "LinearCoefficients",

@@ -9,7 +9,7 @@ import numpy as np
 
 from rom._checks import check_array
 
-__all__ = ["AffineOperator", "AffineVector", "LinearCoefficients"]
+__all__ = ["AffineOperator", "AffineVector", "ConstantCoefficients", "LinearCoefficients"]
 
 
 def _is_sparse(A: Any) -> bool:
@@ -186,7 +186,7 @@ class AffineVector(_Affine):
         if coefficients is None:
             if len(terms) != 1:
                 raise ValueError("coefficients: needed when there are several vectors")
-            coefficients = _one
+            coefficients = ConstantCoefficients([1.0])
         self.terms = terms
         super().__init__(coefficients, len(terms), "vector")
 
@@ -214,8 +214,24 @@ class AffineVector(_Affine):
         return AffineVector(list((W.conj().T @ self.matrix()).T), self.coefficients)
 
 
-def _one(mu: Any) -> np.ndarray:
-    return np.ones(1)
+class ConstantCoefficients:
+    """Parameter-independent coefficients (the default of a one-term :class:`AffineVector`)."""
+
+    def __init__(self, values: Any) -> None:
+        self.values = check_array(values, "values", ndim=1)
+
+    def __call__(self, mu: Any) -> np.ndarray:
+        return self.values.copy()
+
+    def many(self, mus: Any) -> np.ndarray:
+        return np.tile(self.values, (len(np.atleast_2d(mus)), 1))
+
+    def to_dict(self) -> dict:
+        return {"values": self.values.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ConstantCoefficients:
+        return cls(data["values"])
 
 
 class LinearCoefficients:

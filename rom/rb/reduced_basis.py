@@ -108,7 +108,7 @@ class ReducedBasis:
             for _ in range(2):
                 v = v - self.basis_ @ (self.basis_.conj().T @ apply_inner(X, v))
             norm = float(column_norms(v[:, None], X)[0])
-            if norm <= 1e-12 * norm0:
+            if norm <= 1e-14 * norm0:  # nothing left but round-off
                 continue
             self._append(v / norm)
             added += 1

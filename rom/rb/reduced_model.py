@@ -284,7 +284,7 @@ class ReducedModel:
     @classmethod
     def _from_arrays(cls, settings: dict, arrays: dict) -> ReducedModel:
         from rom.parameters import ParameterSpace
-        from rom.rb.affine import LinearCoefficients
+        from rom.rb.affine import ConstantCoefficients, LinearCoefficients
         from rom.rb.coercivity import MinTheta
 
         def build(d):
@@ -294,6 +294,8 @@ class ReducedModel:
             data = d["data"]
             if kind == "LinearCoefficients":
                 return LinearCoefficients.from_dict(data)
+            if kind == "ConstantCoefficients":
+                return ConstantCoefficients.from_dict(data)
             if kind == "MinTheta":
                 return MinTheta(
                     LinearCoefficients.from_dict(data["coefficients"]),

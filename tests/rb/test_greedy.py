@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from rom.rb import ExtensionError, weak_greedy
+
+
+class Nearest:
+    """Approximate f(mu) = sin(3 mu) by its value at the nearest selected parameter."""
+
+    def __init__(self, fail_after=None):
+        self.selected = []
+        self.fail_after = fail_after
+
+    def evaluate(self, mus):
+        f = np.sin(3 * mus[:, 0])
+        if not self.selected:
+            return np.abs(f)
+        sel = np.array(self.selected)
+        nearest = sel[np.argmin(np.abs(mus[:, :1] - sel[None, :]), axis=1)]
+        return np.abs(f - np.sin(3 * nearest))
+
+    def extend(self, mu):
+        if self.fail_after is not None and len(self.selected) >= self.fail_after:
+            raise ExtensionError("no room left")
+        self.selected.append(mu[0])
+
+
+def test_stops_at_tolerance_with_a_record():
+    train = np.linspace(0, 2, 101)[:, None]
+    res = weak_greedy(Nearest(), train, tol=0.05, progress=False)
+    assert res.stop_reason == "tol"
+    assert res.errors[-1] <= 0.05 < res.errors[-2]
+    assert len(res.errors) == res.n_extensions + 1
+    assert res.selected.shape == (res.n_extensions, 1)
+    # the first parameter is where |sin 3 mu| is largest on the grid
+    assert res.selected[0, 0] == pytest.approx(
+        train[np.argmax(np.abs(np.sin(3 * train[:, 0]))), 0]
+    )
+    assert set(res.times) == {"evaluate", "extend", "total"}
+
+
+def test_relative_tolerance_and_max_extensions():
+    train = np.linspace(0, 2, 51)[:, None]
+    rel = weak_greedy(Nearest(), train, tol=0.1, relative=True, progress=False)
+    assert rel.errors[-1] <= 0.1 * rel.errors[0]
+    capped = weak_greedy(Nearest(), train, max_extensions=3, progress=False)
+    assert capped.stop_reason == "max_extensions" and capped.n_extensions == 3
+
+
+def test_extension_failure_stops_cleanly():
+    with pytest.warns(RuntimeWarning, match="no room left"):
+        res = weak_greedy(Nearest(fail_after=2), np.linspace(0, 2, 21)[:, None], tol=1e-9)
+    assert res.stop_reason.startswith("extension_failed") and res.n_extensions == 2
+
+
+def test_exhausted_when_every_error_vanishes():
+    train = np.linspace(0, 1, 5)[:, None]
+    res = weak_greedy(Nearest(), train, progress=False)
+    assert res.stop_reason == "exhausted" and res.errors[-1] == 0
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="surrogate"):
+        weak_greedy(object(), np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="training_set"):
+        weak_greedy(Nearest(), np.full((2, 1), np.nan))
+    with pytest.raises(ValueError, match="tol"):
+        weak_greedy(Nearest(), np.zeros((2, 1)), tol=-1)
+
+    class Bad(Nearest):
+        def evaluate(self, mus):
+            return np.ones(len(mus) + 1)
+
+    with pytest.raises(ValueError, match="surrogate: evaluate"):
+        weak_greedy(Bad(), np.zeros((2, 1)))

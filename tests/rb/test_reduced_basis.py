@@ -1,0 +1,203 @@
+import numpy as np
+import pytest
+
+import rom
+from fem_examples import diffusion_1d, thermal_block
+from rom.linalg import column_norms, factorize
+from rom.rb import MinTheta, ReducedBasis
+
+
+@pytest.fixture(scope="module")
+def block():
+    model, space = thermal_block.build((2, 2), resolution=30)
+    return model, space, thermal_block.coercivity_bound((2, 2))
+
+
+@pytest.fixture(scope="module")
+def accurate(block):
+    model, space, coercivity = block
+    rb = ReducedBasis(model, coercivity).greedy(space.sample(4, "grid"), tol=1e-13, progress=False)
+    return rb
+
+
+@pytest.fixture(scope="module")
+def test_set(block):
+    model, space, _ = block
+    mus = space.sample(25, seed=7)
+    U = model.solve_many(mus)
+    return mus, U, column_norms(U, model.inner)
+
+
+def _direct_residual(model, mu, u_N):
+    """||f - A u_N||_{X'} by a full solve with the inner-product matrix."""
+    r = model.rhs.assemble(mu) - model.operator.apply(mu, u_N)
+    return float(np.sqrt(r @ factorize(model.inner).solve(r)))
+
+
+def test_basis_is_orthonormal_and_reproduces_selected_snapshots(block, accurate):
+    model, _, _ = block
+    V = accurate.basis_
+    assert np.abs(V.T @ (model.inner @ V) - np.eye(accurate.size)).max() < 1e-12
+    red = accurate.reduced_model_
+    for mu in accurate.greedy_result_.selected:
+        u = model.solve(mu)
+        err = column_norms((u - red.reconstruct(red.solve(mu)))[:, None], model.inner)[0]
+        assert err <= 1e-10 * column_norms(u[:, None], model.inner)[0]
+
+
+def test_reduced_equals_galerkin_projection(block, accurate):
+    model, _, _ = block
+    mu = np.array([0.3, 0.9, 0.2, 0.6])
+    V = accurate.basis_[:, :8]
+    A = model.operator.assemble(mu)
+    direct = np.linalg.solve(V.T @ (A @ V), V.T @ model.rhs.assemble(mu))
+    assert np.allclose(accurate.reduced_model(8).solve(mu), direct, rtol=1e-10)
+
+
+def test_accurate_bound_holds_down_to_1e_12(block, accurate, test_set):
+    model, _, _ = block
+    mus, U, norms = test_set
+    checked = 0
+    for N in range(2, accurate.size + 1, 2):
+        red = accurate.reduced_model(N)
+        a, bound = red.solve_and_estimate(mus)
+        err = column_norms(U - red.reconstruct(a), model.inner)
+        resolved = err > 1e-12 * norms  # below, the full solution is itself round-off
+        assert np.all(bound[resolved] >= err[resolved])
+        checked += resolved.sum()
+        # the residual follows the direct computation to a few digits, whatever its size
+        i = int(np.argmin(bound))
+        r_direct = _direct_residual(model, mus[i], red.reconstruct(a[i]))
+        assert red.residual_norm(mus[i]) == pytest.approx(r_direct, rel=1e-2, abs=1e-15 * norms[i])
+    assert checked > 100
+    final = accurate.reduced_model_.estimate(mus) / norms
+    assert np.median(final) < 1e-12 and final.max() < 3e-12  # the bound reaches 1e-12
+
+
+def test_classical_estimator_stagnates_near_sqrt_eps(block, accurate, test_set):
+    model, _, coercivity = block
+    mus, U, norms = test_set
+    classical = ReducedBasis(model, coercivity, estimator="classical")
+    classical.extend(accurate.basis_)
+    assert classical.size == accurate.size
+    red_c, red_a = classical.reduced_model_, accurate.reduced_model_
+    r_a = red_a.residual_norm(mus)
+    r_c = red_c.residual_norm(mus)
+    f_norm = np.array([_direct_residual(model, mu, np.zeros(model.size)) for mu in mus])
+    # the accurate residual is small and tracks the truth ...
+    assert np.max(r_a / f_norm) < 1e-11
+    i = 0
+    r_direct = _direct_residual(model, mus[i], red_a.reconstruct(red_a.solve(mus[i])))
+    assert r_a[i] == pytest.approx(r_direct, rel=1e-2)
+    # ... while the classical formula cannot go below ~sqrt(eps) ||f||: it returns noise
+    noise = np.abs(r_c - r_a) / f_norm
+    assert np.median(noise) > 1e-10
+    assert np.all(noise < 1e-6)
+    # for large residuals (small bases) both agree
+    a_small = accurate.reduced_model(3).residual_norm(mus)
+    c_small = ReducedBasis(model, coercivity, estimator="classical")
+    c_small.extend(accurate.basis_[:, :3])
+    assert np.allclose(c_small.reduced_model_.residual_norm(mus), a_small, rtol=1e-6)
+
+
+def test_both_estimators_certify_above_1e_7(block):
+    model, space, coercivity = block
+    mus = space.sample(15, seed=3)
+    U = model.solve_many(mus)
+    for estimator in ("classical", "accurate"):
+        rb = ReducedBasis(model, coercivity, estimator=estimator)
+        rb.greedy(space.sample(3, "grid"), tol=1e-6, progress=False)
+        red = rb.reduced_model_
+        a, bound = red.solve_and_estimate(mus)
+        err = column_norms(U - red.reconstruct(a), model.inner)
+        big = err > 1e-7 * column_norms(U, model.inner)
+        assert np.all(bound[big] >= err[big])
+
+
+def test_compliant_output_bound(block, accurate, test_set):
+    model, _, _ = block
+    mus, U, _ = test_set
+    red = accurate.reduced_model(10)
+    s_N, bound = red.output(mus)
+    s = np.array([model.rhs.assemble(mu) @ U[:, k] for k, mu in enumerate(mus)])
+    assert np.all(np.abs(s - s_N) <= bound * (1 + 1e-8))
+    assert np.all(s_N <= s + 1e-14)  # compliant and coercive: the reduced output is below
+
+
+def test_complex_affine_system():
+    model, space, coercivity = diffusion_1d.build(n=150, segments=4, complex_shift=2.0)
+    rb = ReducedBasis(model, coercivity).greedy(space.sample(3, "grid"), tol=1e-10, progress=False)
+    assert np.iscomplexobj(rb.basis_)
+    mus = space.sample(10, seed=2)
+    red = rb.reduced_model_
+    a, bound = red.solve_and_estimate(mus)
+    U = model.solve_many(mus)
+    err = column_norms(U - red.reconstruct(a), model.inner)
+    big = err > 1e-12 * column_norms(U, model.inner)
+    assert np.all(bound[big] >= err[big])
+    assert bound.max() < 1e-3 * column_norms(U, model.inner).min()
+    train_bound = rb.reduced_model_.estimate(space.sample(3, "grid"))
+    assert train_bound.max() <= 1e-10 * rb.greedy_result_.errors[0]
+
+
+def test_vectorised_equals_one_by_one(accurate, test_set):
+    mus, _, _ = test_set
+    red = accurate.reduced_model_
+    a, b = red.solve_and_estimate(np.tile(mus, (4, 1)))  # > 64 rows: the parallel kernel
+    for k in range(3):
+        a1, b1 = red.solve_and_estimate(mus[k])
+        assert np.allclose(a1, a[k], rtol=1e-12) and b1 == pytest.approx(b[k], rel=1e-10)
+
+
+def test_save_load_round_trip(accurate, test_set, tmp_path):
+    mus, _, _ = test_set
+    red = accurate.reduced_model_
+    red.save(tmp_path / "rb.npz")
+    again = rom.load(tmp_path / "rb.npz")
+    a, b = red.solve_and_estimate(mus)
+    a2, b2 = again.solve_and_estimate(mus)
+    assert np.array_equal(a, a2) and np.array_equal(b, b2)
+    assert np.array_equal(red.output(mus)[0], again.output(mus)[0])
+    with pytest.raises(ValueError, match="outside its bounds"):
+        again.solve(np.full(4, 5.0))
+
+
+def test_unsaveable_coefficients_say_so(block, tmp_path):
+    model, space, _ = block
+    rb = ReducedBasis(model, lambda mu: float(np.min(mu)))
+    rb.extend(model.solve(np.ones(4)))
+    with pytest.raises(TypeError, match="coercivity: only coefficient functions"):
+        rb.reduced_model_.save(tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_greedy_that_cannot_reach_tol_stops_with_its_reason(block):
+    model, space, coercivity = block
+    rb = ReducedBasis(model, coercivity)
+    with pytest.warns(RuntimeWarning, match="already in the span"):
+        rb.greedy(space.sample(2, "grid"), tol=1e-300, relative=False, progress=False)
+    assert rb.greedy_result_.stop_reason.startswith("extension_failed")
+    assert rb.size <= 16
+
+
+def test_bad_input(block, accurate):
+    model, space, coercivity = block
+    with pytest.raises(TypeError, match="model: expected a LinearModel"):
+        ReducedBasis(object(), coercivity)
+    with pytest.raises(TypeError, match="coercivity"):
+        ReducedBasis(model, 1.0)
+    with pytest.raises(ValueError, match="estimator: expected one of"):
+        ReducedBasis(model, coercivity, estimator="fast")
+    with pytest.raises(ValueError, match="outside its bounds"):
+        ReducedBasis(model, coercivity).greedy(np.full((2, 4), 2.0))
+    with pytest.raises(ValueError, match="snapshots: expected 841 rows"):
+        ReducedBasis(model, coercivity).extend(np.ones(5))
+    red = accurate.reduced_model_
+    with pytest.raises(ValueError, match="mu: expected 4 values"):
+        red.solve([0.5, 0.5])
+    with pytest.raises(ValueError, match="a: expected"):
+        red.reconstruct(np.ones(red.size + 1))
+    with pytest.raises(ValueError, match="size: expected"):
+        accurate.reduced_model(accurate.size + 1)
+    with pytest.raises(ValueError, match="alpha_ref"):
+        MinTheta(lambda mu: mu, [1.0], -1.0)
