@@ -11,8 +11,8 @@ The snapshots are ``g(x; mu) = 1 / ||x - mu||`` with ``x`` on a 100 x 100 grid o
 
 Every contender is timed best-of-N after one warm-up call (``time.perf_counter``),
 the contenders of each part taking turns, except pyMOR's qr_svd, which is slow
-and timed once. The ratios are measured in
-this one run on this machine; they are printed, never asserted.
+and timed once. The ratios are measured in this one run on this machine; they are
+printed, never asserted.
 
 Run ``python benchmarks/bench_pod.py`` (about two minutes on two cores), or
 ``python benchmarks/bench_pod.py --quick`` for a 2500 x 400 smoke run that skips

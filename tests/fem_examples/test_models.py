@@ -24,7 +24,7 @@ def _exact_1d(x, k_of_x, segments, mu):
 
 
 def test_1d_diffusion_is_nodally_exact():
-    model, space, _ = diffusion_1d.build(n=60, segments=3)
+    model, _space, _ = diffusion_1d.build(n=60, segments=3)
     mu = np.array([0.2, 1.0, 0.5])
     u = model.solve(mu)
     x = np.linspace(0, 1, 61)[1:-1]
@@ -33,7 +33,7 @@ def test_1d_diffusion_is_nodally_exact():
 
 def test_thermal_block_compliance_matches_the_torsion_constant():
     """k = 1 everywhere: -Lap u = 1 on the unit square; int u = 0.0351442 (Saint-Venant)."""
-    model, space = thermal_block.build((2, 2), resolution=80)
+    model, _space = thermal_block.build((2, 2), resolution=80)
     s = model.output(np.ones(4))
     assert s == pytest.approx(0.0351442, rel=2e-3)
 

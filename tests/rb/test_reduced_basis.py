@@ -76,7 +76,7 @@ def test_accurate_bound_holds_down_to_1e_12(block, accurate, test_set):
 
 def test_classical_estimator_stagnates_near_sqrt_eps(block, accurate, test_set):
     model, _, coercivity = block
-    mus, U, norms = test_set
+    mus, _U, _norms = test_set
     classical = ReducedBasis(model, coercivity, estimator="classical")
     classical.extend(accurate.basis_)
     assert classical.size == accurate.size
@@ -163,7 +163,7 @@ def test_save_load_round_trip(accurate, test_set, tmp_path):
 
 
 def test_unsaveable_coefficients_say_so(block, tmp_path):
-    model, space, _ = block
+    model, _space, _ = block
     rb = ReducedBasis(model, lambda mu: float(np.min(mu)))
     rb.extend(model.solve(np.ones(4)))
     with pytest.raises(TypeError, match="coercivity: only coefficient functions"):
@@ -181,7 +181,7 @@ def test_greedy_that_cannot_reach_tol_stops_with_its_reason(block):
 
 
 def test_bad_input(block, accurate):
-    model, space, coercivity = block
+    model, _space, coercivity = block
     with pytest.raises(TypeError, match="model: expected a LinearModel"):
         ReducedBasis(object(), coercivity)
     with pytest.raises(TypeError, match="coercivity"):
