@@ -66,9 +66,10 @@ class POD:
       :math:`S^H M S`. Fast when there are few snapshots, but it squares the singular
       values: they carry an absolute error of about
       :math:`\epsilon\,\sigma_1^2/\sigma_i`, so nothing below about
-      :math:`\sqrt{\epsilon}\,\sigma_1 \approx 10^{-8}\sigma_1` is resolved (such modes
-      are dropped) and a mode at :math:`10^{-4}\sigma_1` is already only good to
-      about :math:`10^{-12}\sigma_1`. Use it only where that cannot matter. The basis
+      :math:`\sqrt{\epsilon}\,\sigma_1 \approx 10^{-8}\sigma_1` is resolved: modes with
+      :math:`\sigma_i \le \sqrt{m\epsilon}\,\sigma_1` (``m`` snapshots; the round-off of
+      the Gram matrix) are dropped, and a mode at :math:`10^{-4}\sigma_1` is already only
+      good to about :math:`10^{-12}\sigma_1`. Use it only where that cannot matter. The basis
       is re-orthonormalised.
     - ``"randomized"``: randomised range finder and subspace (power) iteration,
       re-orthonormalised at every step, with a certificate. With ``Q`` the final

@@ -69,7 +69,7 @@ def test_output_and_parameter_checks(pieces):
     )
     u = model.solve([1.5])
     assert model.output([1.5]) == pytest.approx(np.ones(n) @ u)
-    with pytest.raises(ValueError, match="mu: parameter 'k' = 3.0 is outside"):
+    with pytest.raises(ValueError, match=r"mu: parameter 'k' = 3\.0 is outside"):
         model.solve([3.0])
     with pytest.raises(ValueError, match="mu: expected 1 values"):
         model.solve([1.0, 1.0])
