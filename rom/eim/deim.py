@@ -8,12 +8,12 @@ import numpy as np
 
 from rom._checks import check_array, check_fitted, check_positive_int, check_tolerance
 from rom.backend import array_namespace, scipy_linalg, to_numpy
-from rom.eim.eim import check_values
+from rom.eim._base import Interpolator
 
 __all__ = ["DEIM", "QDEIM"]
 
 
-class _BasisInterpolator:
+class _BasisInterpolator(Interpolator):
     """Interpolation with a given basis ``U`` at selected rows: ``U (P^T U)^{-1} P^T f``."""
 
     def __init__(self, rank: int | None = None, tol: float | None = None) -> None:
@@ -55,21 +55,9 @@ class _BasisInterpolator:
         self.error_constant_ = float(1.0 / s[-1]) if float(s[-1]) > 0 else np.inf
         return self
 
-    @property
-    def n_terms_(self) -> int:
-        check_fitted(self, "basis_")
-        return int(self.basis_.shape[1])
-
-    def coefficients(self, values: Any) -> Any:
-        """Coefficients ``(P^T U)^{-1} values``; ``values`` at ``points_``, (m,) or (m, k)."""
-        check_fitted(self, "basis_")
-        xp = array_namespace(self.basis_)
-        values, _ = check_values(values, self.n_terms_, "values", xp)
+    def _solve(self, values: Any, xp: Any) -> Any:
+        """``(P^T U)^{-1} values`` by the LU factors of ``U[points_]``."""
         return scipy_linalg(xp).lu_solve(self._lu, values)
-
-    def interpolate(self, values: Any) -> Any:
-        """``U (P^T U)^{-1} values``: shape (n,) or (n, k)."""
-        return self.basis_ @ self.coefficients(values)
 
     def approximate(self, F: Any) -> Any:
         """Interpolant of each column of ``F`` from ``F[points_]``."""

@@ -17,6 +17,7 @@ from rom._checks import (
     check_tolerance,
 )
 from rom.backend import array_namespace, resolve_backend, to_numpy
+from rom.eim._base import Interpolator, check_values
 from rom.eim._greedy import (
     Residual,
     first_argmax,
@@ -30,20 +31,7 @@ __all__ = ["EIM"]
 logger = logging.getLogger("rom.eim")
 
 
-def check_values(values: Any, m: int, name: str, xp: Any) -> tuple[Any, bool]:
-    """Validate values at the ``m`` interpolation points: shape (m,) or (m, k)."""
-    values = check_array(values, name, ndim=(1, 2))
-    if values.shape[0] != m:
-        raise ValueError(
-            f"{name}: expected {m} values (one per interpolation point) in the first "
-            f"dimension, got shape {tuple(values.shape)}"
-        )
-    if array_namespace(values) is not xp:
-        values = xp.asarray(values)
-    return values, values.ndim == 1
-
-
-class EIM:
+class EIM(Interpolator):
     r"""Empirical interpolation of a snapshot matrix ``S[i, j] = g(x_i, mu_j)``.
 
     The greedy: at step ``m``, take the parameter (column) whose residual
@@ -288,27 +276,6 @@ class EIM:
         return self.interpolate(np.asarray(self.function_(self.point_coordinates_, mu)))
 
     # ---------------------------------------------------------------- online
-    @property
-    def n_terms_(self) -> int:
-        check_fitted(self, "basis_")
-        return int(self.basis_.shape[1])
-
-    def coefficients(self, values: Any) -> Any:
-        """Coefficients in ``basis_`` of the interpolant of ``values`` (at ``points_``).
-
-        ``values`` has shape (M,) or (M, k); a forward substitution with the unit lower
-        triangular ``interpolation_matrix_``.
-        """
-        check_fitted(self, "basis_")
-        xp = array_namespace(self.basis_)
-        values, _ = check_values(values, self.n_terms_, "values", xp)
-        return unit_lower_solve(self.interpolation_matrix_, values, xp)
-
-    def interpolate(self, values: Any) -> Any:
-        """The interpolant ``basis_ @ coefficients(values)``: shape (n,) or (n, k)."""
-        coefficients = self.coefficients(values)
-        return self.basis_ @ coefficients
-
     def approximate(self, S: Any) -> Any:
         """Interpolant of every column of ``S`` (n, k) or of ``S`` (n,), from ``S[points_]``."""
         check_fitted(self, "basis_")

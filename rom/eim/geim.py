@@ -11,15 +11,15 @@ import numpy as np
 
 from rom._checks import check_array, check_fitted, check_positive_int, check_tolerance
 from rom.backend import array_namespace, resolve_backend
-from rom.eim._greedy import Residual, first_argmax, norm_code, unit_lower_solve
-from rom.eim.eim import check_values
+from rom.eim._base import Interpolator
+from rom.eim._greedy import Residual, first_argmax, norm_code
 
 __all__ = ["GEIM"]
 
 logger = logging.getLogger("rom.eim")
 
 
-class GEIM:
+class GEIM(Interpolator):
     r"""Generalised EIM (Maday and Mula): interpolation by linear functionals.
 
     The "points" are linear functionals :math:`\sigma_i(u) = (L u)_i`, given as the rows
@@ -158,22 +158,6 @@ class GEIM:
         self.stop_reason_ = reason
         self.functionals_matrix_ = L
         return self
-
-    @property
-    def n_terms_(self) -> int:
-        check_fitted(self, "basis_")
-        return int(self.basis_.shape[1])
-
-    def coefficients(self, values: Any) -> Any:
-        """Coefficients from the values of the selected functionals, (M,) or (M, k)."""
-        check_fitted(self, "basis_")
-        xp = array_namespace(self.basis_)
-        values, _ = check_values(values, self.n_terms_, "values", xp)
-        return unit_lower_solve(self.interpolation_matrix_, values, xp)
-
-    def interpolate(self, values: Any) -> Any:
-        """``basis_ @ coefficients(values)``."""
-        return self.basis_ @ self.coefficients(values)
 
     def measure(self, S: Any) -> Any:
         """Values of the selected functionals on the columns of ``S``: shape (M,) or (M, k)."""

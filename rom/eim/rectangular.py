@@ -8,8 +8,8 @@ import numpy as np
 
 from rom._checks import check_array, check_fitted
 from rom.backend import array_namespace
+from rom.eim._base import check_values
 from rom.eim._greedy import unit_lower_solve
-from rom.eim.eim import check_values
 
 __all__ = ["RectangularEIM"]
 
