@@ -38,6 +38,10 @@ class Interpolator:
         check_fitted(self, "basis_")
         return int(self.basis_.shape[1])
 
+    def _n_values(self) -> int:
+        """How many values :meth:`coefficients` takes (one per selected point)."""
+        return self.n_terms_
+
     def _solve(self, values: Any, xp: Any) -> Any:
         return unit_lower_solve(self.interpolation_matrix_, values, xp)
 
@@ -48,10 +52,21 @@ class Interpolator:
         """
         check_fitted(self, "basis_")
         xp = array_namespace(self.basis_)
-        values, _ = check_values(values, self.n_terms_, "values", xp)
+        values, _ = check_values(values, self._n_values(), "values", xp)
         return self._solve(values, xp)
 
     def interpolate(self, values: Any) -> Any:
         """The interpolant ``basis_ @ coefficients(values)``: shape (n,) or (n, k)."""
         coefficients = self.coefficients(values)
         return self.basis_ @ coefficients
+
+    def approximate(self, S: Any) -> Any:
+        """Interpolant of every column of ``S`` (n, k), or of ``S`` (n,), from ``S[points_]``."""
+        check_fitted(self, "basis_")
+        S = check_array(S, "S", ndim=(1, 2))
+        n = self.basis_.shape[0]
+        if S.shape[0] != n:
+            raise ValueError(
+                f"S: expected {n} rows (one per point of the basis), got {S.shape[0]}"
+            )
+        return self.interpolate(S[self.points_])

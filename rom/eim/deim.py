@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted, check_positive_int, check_tolerance
+from rom._checks import check_array, check_positive_int, check_tolerance
 from rom.backend import array_namespace, scipy_linalg, to_numpy
 from rom.eim._base import Interpolator
 
@@ -58,14 +58,6 @@ class _BasisInterpolator(Interpolator):
     def _solve(self, values: Any, xp: Any) -> Any:
         """``(P^T U)^{-1} values`` by the LU factors of ``U[points_]``."""
         return scipy_linalg(xp).lu_solve(self._lu, values)
-
-    def approximate(self, F: Any) -> Any:
-        """Interpolant of each column of ``F`` from ``F[points_]``."""
-        check_fitted(self, "basis_")
-        F = check_array(F, "F", ndim=(1, 2))
-        if F.shape[0] != self.basis_.shape[0]:
-            raise ValueError(f"F: expected {self.basis_.shape[0]} rows, got {F.shape[0]}")
-        return self.interpolate(F[self.points_])
 
 
 class DEIM(_BasisInterpolator):

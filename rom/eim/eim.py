@@ -276,14 +276,6 @@ class EIM(Interpolator):
         return self.interpolate(np.asarray(self.function_(self.point_coordinates_, mu)))
 
     # ---------------------------------------------------------------- online
-    def approximate(self, S: Any) -> Any:
-        """Interpolant of every column of ``S`` (n, k) or of ``S`` (n,), from ``S[points_]``."""
-        check_fitted(self, "basis_")
-        S = check_array(S, "S", ndim=(1, 2))
-        if S.shape[0] != self.n_points_:
-            raise ValueError(f"S: expected {self.n_points_} rows, got {S.shape[0]}")
-        return self.interpolate(S[self.points_])
-
     def lebesgue_constant(self) -> float:
         r"""The Lebesgue constant :math:`\max_x \sum_m |\ell_m(x)|` on the training points.
 

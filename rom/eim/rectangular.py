@@ -6,15 +6,15 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted
+from rom._checks import check_fitted
 from rom.backend import array_namespace
-from rom.eim._base import check_values
+from rom.eim._base import Interpolator
 from rom.eim._greedy import unit_lower_solve
 
 __all__ = ["RectangularEIM"]
 
 
-class RectangularEIM:
+class RectangularEIM(Interpolator):
     r"""Separated approximation with ``M`` selected fields and ``M' < M`` points.
 
     Built from a fitted :class:`rom.eim.EIM` by :meth:`rom.eim.EIM.without_points`.
@@ -89,21 +89,8 @@ class RectangularEIM:
         self.n_points_ = eim.basis_.shape[0]
         return self
 
-    def coefficients(self, values: Any) -> Any:
-        """Coefficients in ``basis_`` from the values at ``points_``: (M',) or (M', k)."""
-        check_fitted(self, "coefficient_map_")
-        xp = array_namespace(self.basis_)
-        values, _ = check_values(values, len(self.points_), "values", xp)
+    def _n_values(self) -> int:
+        return len(self.points_)
+
+    def _solve(self, values: Any, xp: Any) -> Any:
         return self.coefficient_map_ @ values
-
-    def interpolate(self, values: Any) -> Any:
-        """The approximation ``basis_ @ coefficients(values)``."""
-        return self.basis_ @ self.coefficients(values)
-
-    def approximate(self, S: Any) -> Any:
-        """Approximation of every column of ``S`` from ``S[points_]``."""
-        check_fitted(self, "coefficient_map_")
-        S = check_array(S, "S", ndim=(1, 2))
-        if S.shape[0] != self.n_points_:
-            raise ValueError(f"S: expected {self.n_points_} rows, got {S.shape[0]}")
-        return self.interpolate(S[self.points_])

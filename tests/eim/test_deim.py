@@ -94,5 +94,5 @@ def test_bad_input(rng):
     d = DEIM().fit_basis(U)
     with pytest.raises(ValueError, match="values: expected 4 values"):
         d.interpolate(np.ones(3))
-    with pytest.raises(ValueError, match="F: expected 20 rows"):
+    with pytest.raises(ValueError, match="S: expected 20 rows"):
         d.approximate(np.ones(5))
