@@ -9,6 +9,7 @@ import numpy as np
 from rom._checks import check_array, check_positive_int, check_tolerance
 from rom.backend import array_namespace, scipy_linalg, to_numpy
 from rom.eim._base import Interpolator
+from rom.eim._greedy import first_argmax
 
 __all__ = ["DEIM", "QDEIM"]
 
@@ -16,9 +17,12 @@ __all__ = ["DEIM", "QDEIM"]
 class _BasisInterpolator(Interpolator):
     """Interpolation with a given basis ``U`` at selected rows: ``U (P^T U)^{-1} P^T f``."""
 
-    def __init__(self, rank: int | None = None, tol: float | None = None) -> None:
+    def __init__(
+        self, rank: int | None = None, tol: float | None = None, random_state: int | None = 0
+    ) -> None:
         self.rank = rank
         self.tol = tol
+        self.random_state = random_state
 
     def fit(self, S: Any):
         """Compute a POD basis of ``S`` (``rank``, ``tol`` as in :class:`rom.POD`), then
@@ -27,7 +31,7 @@ class _BasisInterpolator(Interpolator):
 
         check_positive_int(self.rank, "rank")
         check_tolerance(self.tol, "tol", upper=1.0)
-        self.pod_ = POD(rank=self.rank, tol=self.tol).fit(S)
+        self.pod_ = POD(rank=self.rank, tol=self.tol, random_state=self.random_state).fit(S)
         return self.fit_basis(self.pod_.basis_)
 
     def fit_basis(self, U: Any):
@@ -78,6 +82,8 @@ class DEIM(_BasisInterpolator):
         Number of basis vectors (and points).
     tol : float, optional
         POD truncation used by :meth:`fit` (see :class:`rom.POD`).
+    random_state : int, optional
+        Seed of the POD's random start vectors (:meth:`fit`), for reproducible points.
 
     Attributes
     ----------
@@ -103,13 +109,16 @@ class DEIM(_BasisInterpolator):
     """
 
     def _select(self, U, xp):
-        R = xp.array(U, copy=True)
+        R = xp.array(U, copy=True, order="F")  # columns contiguous: the updates stream
         m = R.shape[1]
         points = []
-        floor = 100 * float(np.finfo(R.dtype).eps) * float(xp.max(xp.abs(R)))
+        scale = float(xp.max(xp.abs(R)))
+        eps = float(np.finfo(R.dtype).eps)
+        floor = 100 * eps * scale
         for col in range(m):
             r = R[:, col]
-            i = int(xp.argmax(xp.abs(r)))
+            # exact-arithmetic ties (symmetric problems) go to the lowest index, as in EIM
+            i = first_argmax(xp.abs(r), 8 * (col + 1) * eps * scale)
             pivot = r[i]
             if abs(complex(pivot)) <= floor:
                 raise ValueError(

@@ -295,6 +295,11 @@ class EIM(Interpolator):
         diag(pivots_)``, ``L = param_basis_[params_]``, both unit lower triangular), the
         approximation is ``a^T D^{-1} b`` with ``a = L^{-1} g(x, mu_sel)`` and
         ``b = B^{-1} g(x_sel, mu)``: two forward substitutions, never a solve with ``F``.
+        On the training set this reproduces :meth:`approximate` to round-off. For new
+        points and new parameters together, ``a`` and ``b`` are exact but the sum
+        ``a^T D^{-1} b`` cancels terms as large as ``|g| / pivot_M``: its error is about
+        ``eps |g|`` times the ratio of the largest value to the last pivot (the same
+        loss as any evaluation of the symmetric form).
 
         Parameters
         ----------

@@ -103,7 +103,7 @@ class GEIM(Interpolator):
         scale = float(xp.max(xp.abs(V)))
         if scale == 0.0 or float(xp.max(xp.abs(S))) == 0.0:
             raise ValueError("S: the snapshots (or all their functional values) are zero")
-        floor = 100 * float(np.finfo(S.dtype).eps) * scale
+        floor = 10 * float(np.finfo(S.dtype).eps) * scale  # as in EIM
         res = Residual(S, kind, None, backend, xp)
         chosen, params, columns, images, errors = [], [], [], [], []
         reason = None
