@@ -37,42 +37,39 @@ class Residual:
     """The residual matrix with one fused update-and-measure step per greedy iteration.
 
     ``backend`` is "numba" (fused kernel on a Fortran-ordered copy), "numpy" or "cupy"
-    (array expressions, the reference). ``measure`` gives the norm of every column in
-    ``kind`` and the row of its largest entry in absolute value.
+    (array expressions, the reference). ``norms`` holds the norm of every column in
+    ``kind``; the greedy picks its pivot row in the chosen column itself.
     """
 
     def __init__(self, S: Any, kind: int | Callable, inner: Any, backend: str, xp: Any) -> None:
         self.kind = kind
         self.inner = inner
         self.xp = xp
-        self.fused = backend == "numba" and not callable(kind) and inner is None
         self.use_numba = backend == "numba"
         if self.use_numba:
             self.R = np.array(S, order="F", dtype=np.result_type(S.dtype, np.float64))
         else:
             self.R = xp.array(S, copy=True)
-        self.norms, self.argrows = self._measure(None, None)
+        self.norms = self._update_and_measure(None, None)
 
-    def _measure(self, q, w):
+    def _update_and_measure(self, q, w):
         xp = self.xp
+        builtin = not callable(self.kind) and self.inner is None
         if self.use_numba:
             from rom.eim import _numba
 
-            kind = self.kind if self.fused else LINF
-            norms, argrows = _numba.step(self.R, q, w, kind)
-            if self.fused:
-                return norms, argrows
-        else:
-            if q is not None:
-                self.R -= q[:, None] * w[None, :]
+            norms = _numba.step(self.R, q, w, self.kind if builtin else LINF)
+            if builtin:
+                return norms
+        elif q is not None:
+            self.R -= q[:, None] * w[None, :]
+        if builtin:
             A = xp.abs(self.R)
-            argrows = xp.argmax(A, axis=0)
             if self.kind == LINF:
-                return xp.max(A, axis=0), argrows
+                return xp.max(A, axis=0)
             if self.kind == L1:
-                return xp.sum(A, axis=0), argrows
-            if self.kind == L2 and self.inner is None:
-                return xp.sqrt(xp.sum(A * A, axis=0)), argrows
+                return xp.sum(A, axis=0)
+            return xp.sqrt(xp.sum(A * A, axis=0))
         if callable(self.kind):
             norms = xp.asarray(self.kind(self.R))
             if norms.shape != (self.R.shape[1],):
@@ -82,8 +79,8 @@ class Residual:
                 )
             if not bool(xp.isfinite(norms).all()) or bool((norms < 0).any()):
                 raise ValueError("norm: the callable returned negative, NaN or inf norms")
-            return norms, argrows
-        return column_norms(self.R, self.inner), argrows
+            return norms
+        return column_norms(self.R, self.inner)
 
     def column(self, j: int) -> Any:
         return self.xp.asarray(self.R[:, j]).copy()
@@ -101,7 +98,7 @@ class Residual:
         w = w.copy()
         w[j] = 0
         self.R[:, j] = 0
-        self.norms, self.argrows = self._measure(q, w)
+        self.norms = self._update_and_measure(q, w)
 
 
 def first_argmax(values: Any, tie: float = 0.0) -> int:

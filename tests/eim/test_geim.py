@@ -16,7 +16,7 @@ def test_identity_functionals_give_the_eim(S):
     e = EIM(max_terms=25).fit(S)
     assert np.array_equal(g.functionals_, e.points_)
     assert np.array_equal(g.params_, e.params_)
-    assert np.allclose(g.basis_, e.basis_, atol=1e-12)
+    assert np.allclose(g.basis_, e.basis_, atol=1e-10)  # round-off (fused multiply-adds)
     assert np.allclose(g.errors_, e.errors_, rtol=1e-12)
 
 
