@@ -68,3 +68,52 @@ class Problem:
         import scipy.sparse.linalg
 
         return scipy.sparse.linalg.spsolve(self.assemble(mu).tocsc(), self.rhs)
+
+
+class HelmholtzProblem:
+    """A non-coercive, complex 1-D Helmholtz problem with a nonaffine refractive index.
+
+    ``-u'' - k^2 n(x; c) u = 1`` on (0, 1), ``u(0) = 0``, and the impedance condition
+    ``u'(1) - i k u(1) = 0``, with ``n(x; c) = 1 + 0.5 exp(-((x - c) / 0.1)^2)``;
+    ``mu = (k, c)`` in [1, 5] x [0.3, 0.7]. P1 elements, lumped mass with ``n`` at the
+    nodes. ``inner`` is the H1 product ``K + M``.
+
+    Examples
+    --------
+    >>> from fem_examples.nonaffine_1d import HelmholtzProblem
+    >>> p = HelmholtzProblem(n=40)
+    >>> p.assemble([2.0, 0.5]).dtype
+    dtype('complex128')
+    """
+
+    def __init__(self, n: int = 300) -> None:
+        self.n = int(n)
+        self.h = 1.0 / self.n
+        self.nodes = np.arange(1, self.n + 1) * self.h  # unknowns at x_1 .. x_n (x_0 = 0 fixed)
+        self.space = ParameterSpace({"k": (1.0, 5.0), "c": (0.3, 0.7)})
+        h = self.h
+        main = np.full(self.n, 2.0 / h)
+        main[-1] = 1.0 / h
+        off = np.full(self.n - 1, -1.0 / h)
+        self.stiffness = scipy.sparse.diags([off, main, off], [-1, 0, 1], format="csr")
+        weights = np.full(self.n, h)
+        weights[-1] = h / 2
+        self.weights = weights
+        self.inner = (self.stiffness + scipy.sparse.diags(weights)).tocsr()
+        self.rhs = weights.astype(complex)
+
+    def index(self, c) -> np.ndarray:
+        return 1.0 + 0.5 * np.exp(-(((self.nodes - c) / 0.1) ** 2))
+
+    def assemble(self, mu) -> scipy.sparse.csr_matrix:
+        k, c = np.asarray(mu, dtype=float)
+        mass = scipy.sparse.diags(self.weights * self.index(c))
+        A = self.stiffness - k**2 * mass
+        A = A.astype(complex).tolil()
+        A[self.n - 1, self.n - 1] -= 1j * k
+        return A.tocsr()
+
+    def solve(self, mu) -> np.ndarray:
+        import scipy.sparse.linalg
+
+        return scipy.sparse.linalg.spsolve(self.assemble(mu).tocsc(), self.rhs)

@@ -8,7 +8,7 @@ from rom._checks import check_array, check_inner, check_tolerance
 from rom.backend import array_namespace
 from rom.linalg.inner import apply_inner
 
-__all__ = ["gram_schmidt"]
+__all__ = ["gram_schmidt", "project_out"]
 
 
 def gram_schmidt(
@@ -20,10 +20,11 @@ def gram_schmidt(
 ) -> Any:
     """Orthonormalise the columns of ``V``, dropping numerically dependent ones.
 
-    Classical Gram-Schmidt, column by column, run twice per column when
-    ``reorthogonalize`` is true ("twice is enough": the result is orthonormal to
-    round-off, ``||Q^H M Q - I|| = O(eps)``, even for nearly dependent columns; a
-    single pass loses orthogonality in proportion to the condition number of ``V``).
+    Classical Gram-Schmidt, column by column, repeated when ``reorthogonalize`` is
+    true (:func:`project_out`: "twice is enough", and more passes for a remainder
+    near round-off): the result is orthonormal to round-off,
+    ``||Q^H M Q - I|| = O(eps)``, even for nearly dependent columns; a single pass
+    loses orthogonality in proportion to the condition number of ``V``.
 
     A column is dropped when its norm is at most ``atol`` before orthogonalisation,
     or when what remains of it after orthogonalisation against the previous columns
@@ -67,24 +68,43 @@ def gram_schmidt(
     xp = array_namespace(V)
     Q = xp.empty((n, k), dtype=V.dtype)
     r = 0
-    passes = 2 if reorthogonalize else 1
     for j in range(k):
-        v = V[:, j].copy()
-        norm0 = _norm(v, M, xp)
-        if norm0 <= atol:
-            continue
-        norm = norm0
-        for _ in range(passes):
-            if r == 0:
-                break
-            Qr = Q[:, :r]
-            v -= Qr @ (Qr.conj().T @ apply_inner(M, v))
-            norm = _norm(v, M, xp)
-        if norm <= atol or norm <= rtol * norm0:
+        v, _, norm, norm0 = project_out(V[:, j], Q[:, :r], M, 4 if reorthogonalize else 1)
+        if norm0 <= atol or norm <= atol or norm <= rtol * norm0:
             continue
         Q[:, r] = v / norm
         r += 1
     return Q[:, :r].copy()
+
+
+def project_out(v: Any, Q: Any, M: Any = None, max_passes: int = 4):
+    """Remove from ``v`` its components along the ``M``-orthonormal columns of ``Q``.
+
+    Classical Gram-Schmidt repeated while a pass removes more than half of what is
+    left (the criterion of Daniel, Gragg, Kaufman and Stewart): twice is enough for
+    ordinary vectors, a remainder near round-off gets the extra pass it needs to come
+    out orthogonal to ``Q`` too.
+
+    Returns
+    -------
+    v : the remainder
+    coefficients : ``Q^H M v_initial`` accumulated over the passes
+    norm, norm0 : the norms of the remainder and of the initial ``v`` in ``M``
+    """
+    xp = array_namespace(v)
+    v = v.copy()
+    norm0 = norm = _norm(v, M, xp)
+    coefficients = xp.zeros(Q.shape[1], dtype=xp.result_type(v.dtype, Q.dtype))
+    if Q.shape[1] == 0 or norm0 == 0:
+        return v, coefficients, norm, norm0
+    for _ in range(max_passes):
+        d = Q.conj().T @ apply_inner(M, v)
+        v = v - Q @ d
+        coefficients = coefficients + d
+        previous, norm = norm, _norm(v, M, xp)
+        if norm > 0.5 * previous:
+            break
+    return v, coefficients, norm, norm0
 
 
 def _norm(v: Any, M: Any, xp: Any) -> float:

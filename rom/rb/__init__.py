@@ -6,6 +6,7 @@ from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.model import LinearModel
 from rom.rb.reduced_basis import ReducedBasis
 from rom.rb.reduced_model import ReducedModel
+from rom.rb.stability import InfSupEstimate, inf_sup_constant
 
 __all__ = [
     "SCM",
@@ -14,11 +15,13 @@ __all__ = [
     "ConstantCoefficients",
     "ExtensionError",
     "GreedyResult",
+    "InfSupEstimate",
     "LinearCoefficients",
     "LinearModel",
     "MinTheta",
     "ReducedBasis",
     "ReducedModel",
     "coercivity_constant",
+    "inf_sup_constant",
     "weak_greedy",
 ]

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from rom.linalg.inner import apply_inner, block_inner, column_norms
+from rom.linalg.gram_schmidt import project_out
+from rom.linalg.inner import block_inner
 from rom.linalg.solvers import factorize
 
 __all__ = ["ESTIMATORS", "ResidualNorm", "residual_dual_norms"]
@@ -71,16 +72,9 @@ class ResidualNorm:
         phi = [self.phi]
         k0 = self.coef.shape[1]
         for j in range(R.shape[1]):
-            v = R[:, j].copy()
-            norm0 = float(column_norms(v[:, None], self.inner)[0])
             basis = np.concatenate(phi, axis=1)
-            c = np.zeros(basis.shape[1], dtype=dtype)
-            for _ in range(2):  # re-orthogonalise: twice is enough
-                d = basis.conj().T @ apply_inner(self.inner, v)
-                v = v - basis @ d
-                c = c + d
-            norm = float(column_norms(v[:, None], self.inner)[0])
-            if norm > 1e-15 * norm0 and norm > 0:
+            v, c, norm, norm0 = project_out(R[:, j], basis, self.inner)
+            if norm > 1e-14 * norm0 and norm > 0:
                 phi.append((v / norm)[:, None])
                 coef = np.concatenate([coef, np.zeros((1, coef.shape[1]), dtype=dtype)], axis=0)
                 coef[-1, k0 + j] = norm

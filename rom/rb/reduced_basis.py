@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from rom._checks import check_array, check_choice, check_positive_int, check_tolerance
-from rom.linalg.inner import apply_inner, column_norms
+from rom.linalg.gram_schmidt import project_out
+from rom.linalg.inner import column_norms
 from rom.rb.estimators import ESTIMATORS, ResidualNorm, dual_norm_gram
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.model import LinearModel
@@ -39,6 +40,13 @@ class ReducedBasis:
         How the dual norm of the residual is computed online (see
         :mod:`rom.rb.estimators`): "classical" stalls near 1e-8 relative accuracy,
         "accurate" follows the residual down to round-off.
+    projection : {"galerkin", "minres"}
+        Galerkin projection (coercive problems), or the minimum-residual
+        (least-squares) reduced solution, which stays stable for non-coercive and
+        complex problems such as Helmholtz (needs ``estimator="accurate"``). For
+        non-coercive problems pass a stability estimate such as
+        :class:`rom.rb.InfSupEstimate` as ``coercivity``: the bound is then an
+        indicator, not a certificate.
 
     Attributes
     ----------
@@ -61,7 +69,13 @@ class ReducedBasis:
     True
     """
 
-    def __init__(self, model: LinearModel, coercivity: Any, estimator: str = "accurate") -> None:
+    def __init__(
+        self,
+        model: LinearModel,
+        coercivity: Any,
+        estimator: str = "accurate",
+        projection: str = "galerkin",
+    ) -> None:
         if not isinstance(model, LinearModel):
             raise TypeError(f"model: expected a LinearModel, got {type(model).__name__}")
         if not callable(coercivity):
@@ -71,6 +85,9 @@ class ReducedBasis:
         self.model = model
         self.coercivity = coercivity
         self.estimator = check_choice(estimator, "estimator", ESTIMATORS)
+        self.projection = check_choice(projection, "projection", ("galerkin", "minres"))
+        if self.projection == "minres" and self.estimator != "accurate":
+            raise ValueError("projection: 'minres' needs estimator='accurate'")
         n = model.size
         dtype = model.dtype
         self.basis_ = np.zeros((n, 0), dtype=dtype)
@@ -102,13 +119,8 @@ class ReducedBasis:
         X = self.model.inner
         for j in range(U.shape[1]):
             v = U[:, j].astype(np.result_type(U.dtype, self.basis_.dtype))
-            norm0 = float(column_norms(v[:, None], X)[0])
-            if norm0 == 0:
-                continue
-            for _ in range(2):
-                v = v - self.basis_ @ (self.basis_.conj().T @ apply_inner(X, v))
-            norm = float(column_norms(v[:, None], X)[0])
-            if norm <= 1e-14 * norm0:  # nothing left but round-off
+            v, _, norm, norm0 = project_out(v, self.basis_, X)
+            if norm0 == 0 or norm <= 1e-14 * norm0:  # nothing left but round-off
                 continue
             self._append(v / norm)
             added += 1
@@ -216,6 +228,7 @@ class ReducedBasis:
             output_coefficients=None if out is None or out == "compliant" else out.coefficients,
             output_gram=self._output_gram,
             parameter_space=model.parameter_space,
+            projection=self.projection,
         )
 
     @property

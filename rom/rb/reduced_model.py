@@ -38,7 +38,9 @@ class ReducedModel:
     r"""A reduced model :math:`A_N(\mu) a = f_N(\mu)` with certified error bounds.
 
     Built by :class:`rom.rb.ReducedBasis`. Every method takes one parameter (1-D) or
-    many (rows of a 2-D array) and is vectorised over them.
+    many (rows of a 2-D array) and is vectorised over them. ``projection`` is
+    "galerkin" (``V^H A V a = V^H f``) or "minres" (``a`` minimises the dual norm of
+    the residual; stable for non-coercive problems).
 
     Attributes
     ----------
@@ -67,7 +69,13 @@ class ReducedModel:
         output_coefficients: Any = None,
         output_gram: np.ndarray | None = None,
         parameter_space: Any = None,
+        projection: str = "galerkin",
     ) -> None:
+        if projection not in ("galerkin", "minres"):
+            raise ValueError(f"projection: expected 'galerkin' or 'minres', got {projection!r}")
+        if projection == "minres" and estimator != "accurate":
+            raise ValueError("projection: 'minres' needs the accurate residual representation")
+        self.projection = projection
         self.operator_terms = operator_terms
         self.rhs_terms = rhs_terms
         self.operator_coefficients = operator_coefficients
@@ -148,6 +156,8 @@ class ReducedModel:
         A fused numba kernel for real data, numpy otherwise.
         """
         tA, tf = self._thetas(mus)
+        if self.projection == "minres":
+            return (*self._minres(tA, tf), tA)
         if self.size and self._real(tA, tf):
             from rom.rb._numba import solve_and_residual
 
@@ -171,10 +181,37 @@ class ReducedModel:
         a, tA, tf = self._solve(mus)
         return a, self._residual_norms(a, tA, tf), tA
 
+    def _minres(self, tA: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Minimum-residual coefficients and residual norms, from ``C`` alone.
+
+        The Riesz representative of the residual has coordinates ``C c(a) = h - G a``
+        with ``h = C_f theta_f`` and ``G = sum_q theta_q C_q`` (``C_q`` the columns of
+        the terms ``A_q v_n``): a small least-squares problem per parameter, stable
+        for non-coercive problems, whose residual is the dual norm of the residual.
+        """
+        C = self.estimator_matrix
+        Qf, Q, N = tf.shape[1], tA.shape[1], self.size
+        blocks = C[:, Qf:].reshape(C.shape[0], N, Q)  # column Qf + n Q + q
+        dtype = np.result_type(C, tA, tf)
+        a = np.zeros((len(tA), N), dtype=dtype)
+        r = np.empty(len(tA))
+        for k in range(len(tA)):
+            h = C[:, :Qf] @ tf[k]
+            if N == 0:
+                r[k] = np.linalg.norm(h)
+                continue
+            G = blocks @ tA[k]
+            a[k] = np.linalg.lstsq(G, h, rcond=None)[0]
+            r[k] = np.linalg.norm(h - G @ a[k])
+        return a, r
+
     def solve(self, mu: Any) -> np.ndarray:
         """Reduced coefficients: shape (N,) for one parameter, (k, N) for rows of them."""
         mus, one = self._mus(mu)
-        a = self._solve(mus)[0]
+        if self.projection == "minres":
+            a = self._minres(*self._thetas(mus))[0]
+        else:
+            a = self._solve(mus)[0]
         return a[0] if one else a
 
     def _residual_norms(self, a, tA, tf) -> np.ndarray:
@@ -262,6 +299,7 @@ class ReducedModel:
 
         settings = {
             "estimator": self.estimator,
+            "projection": self.projection,
             "output": self.output_kind,
             "operator_coefficients": describe(self.operator_coefficients, "operator_coefficients"),
             "rhs_coefficients": describe(self.rhs_coefficients, "rhs_coefficients"),
@@ -312,6 +350,7 @@ class ReducedModel:
             rhs_coefficients=build(settings["rhs_coefficients"]),
             coercivity=build(settings["coercivity"]),
             estimator=settings["estimator"],
+            projection=settings.get("projection", "galerkin"),
             estimator_matrix=arrays["estimator_matrix"],
             basis=arrays.get("basis"),
             output=settings["output"],

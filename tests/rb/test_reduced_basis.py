@@ -68,7 +68,7 @@ def test_accurate_bound_holds_down_to_1e_12(block, accurate, test_set):
         # the residual follows the direct computation to a few digits, whatever its size
         i = int(np.argmin(bound))
         r_direct = _direct_residual(model, mus[i], red.reconstruct(a[i]))
-        assert red.residual_norm(mus[i]) == pytest.approx(r_direct, rel=1e-2, abs=1e-15 * norms[i])
+        assert red.residual_norm(mus[i]) == pytest.approx(r_direct, rel=1e-2, abs=1e-14 * norms[i])
     assert checked > 100
     final = accurate.reduced_model_.estimate(mus) / norms
     assert np.median(final) < 1e-12 and final.max() < 3e-12  # the bound reaches 1e-12
@@ -89,10 +89,13 @@ def test_classical_estimator_stagnates_near_sqrt_eps(block, accurate, test_set):
     i = 0
     r_direct = _direct_residual(model, mus[i], red_a.reconstruct(red_a.solve(mus[i])))
     assert r_a[i] == pytest.approx(r_direct, rel=1e-2)
-    # ... while the classical formula cannot go below ~sqrt(eps) ||f||: it returns noise
-    noise = np.abs(r_c - r_a) / f_norm
-    assert np.median(noise) > 1e-10
-    assert np.all(noise < 1e-6)
+    # ... while the classical formula cannot go below ~sqrt(eps) ||f||: c^H G c is
+    # round-off of size eps ||f||^2, so it returns noise near 1e-8 ||f|| or, when
+    # the noise is negative, 0 (an uncertified bound)
+    wrong = (r_c < 0.5 * r_a) | (r_c > 1e3 * r_a)
+    assert np.all(wrong)
+    assert (r_c == 0).any() and (r_c / f_norm).max() > 1e-10
+    assert np.all(r_c / f_norm < 1e-6)
     # for large residuals (small bases) both agree
     a_small = accurate.reduced_model(3).residual_norm(mus)
     c_small = ReducedBasis(model, coercivity, estimator="classical")
