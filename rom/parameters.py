@@ -70,6 +70,10 @@ class ParameterSpace:
         self._low = np.array(lows)
         self._high = np.array(highs)
         self._is_log = np.array([n in log for n in names])
+        # bounds widened by round-off, for check()
+        slack = 1e-12 * np.maximum(np.abs(self._low), np.abs(self._high)) + 1e-300
+        self._check_low = self._low - slack
+        self._check_high = self._high + slack
 
     # ------------------------------------------------------------------ basics
     @property
@@ -229,8 +233,7 @@ class ParameterSpace:
         if not np.isfinite(arr).all():
             raise ValueError("mu: contains NaN or inf")
         rows = np.atleast_2d(arr)
-        tol = 1e-12 * np.maximum(np.abs(self._low), np.abs(self._high)) + 1e-300
-        bad = (rows < self._low - tol) | (rows > self._high + tol)
+        bad = (rows < self._check_low) | (rows > self._check_high)
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(

@@ -13,6 +13,10 @@ __all__ = ["ReducedModel"]
 
 
 def _theta_many(coefficients: Any, mus: np.ndarray, n_terms: int) -> np.ndarray:
+    from rom.rb.affine import ConstantCoefficients, LinearCoefficients
+
+    if isinstance(coefficients, LinearCoefficients | ConstantCoefficients):
+        return coefficients.many(mus)  # finite for finite, checked parameters
     many = getattr(coefficients, "many", None)
     if many is not None:
         theta = np.asarray(many(mus))
