@@ -332,7 +332,7 @@ class POD:
             "singular_values_": to_numpy(self.singular_values_),
             "singular_value_error_": to_numpy(self.singular_value_error_),
             "energy_": to_numpy(self.energy_),
-            "inner": self.inner_ if self.inner_ is None else _to_cpu_matrix(self.inner_),
+            "inner": self.inner_ if self.inner_ is None else to_numpy(self.inner_),
         }
         return settings, arrays
 
@@ -354,14 +354,6 @@ class POD:
         from rom.io.persist import save
 
         save(self, path)
-
-
-def _to_cpu_matrix(M: Any) -> Any:
-    from rom.backend import is_cupy_array, to_numpy
-
-    if is_cupy_array(M) and hasattr(M, "get"):
-        return M.get()
-    return to_numpy(M)
 
 
 # ---------------------------------------------------------------------------

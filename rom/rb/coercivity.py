@@ -13,26 +13,48 @@ from rom.rb.greedy import weak_greedy
 __all__ = ["SCM", "MinTheta", "coercivity_constant"]
 
 
-def coercivity_constant(A: Any, inner: Any) -> float:
-    r"""The exact coercivity constant :math:`\min_v v^H A v / v^H X v` (smallest generalised
-    eigenvalue of the Hermitian part of ``A``), by shift-invert Lanczos (dense for n <= 400).
+def _dense(M: Any) -> np.ndarray:
+    return M.toarray() if hasattr(M, "toarray") else np.asarray(M)
+
+
+def _extreme_eigenpair(A: Any, X: Any, largest: bool = False):
+    """Smallest (or largest) eigenpair of the Hermitian pencil ``(A, X)``.
+
+    Dense LAPACK for n <= 400; otherwise Lanczos, with shift-invert below the whole
+    spectrum for the smallest one (``A - sigma X`` is then positive definite).
     """
-    import scipy.sparse
+    import scipy.linalg
     import scipy.sparse.linalg
 
     n = A.shape[0]
-    As = (A + A.conj().T) / 2
-    X = scipy.sparse.identity(n, format="csr") if inner is None else inner
     if n <= 400:
-        import scipy.linalg
+        k = n - 1 if largest else 0
+        w, V = scipy.linalg.eigh(_dense(A), _dense(X), subset_by_index=[k, k])
+        return float(w[0]), V[:, 0]
+    if largest:
+        w, V = scipy.sparse.linalg.eigsh(A, k=1, M=X, which="LA")
+        return float(w[0]), V[:, 0]
+    top = scipy.sparse.linalg.eigsh(A, k=1, M=X, which="LM", return_eigenvectors=False)[0]
+    w, V = scipy.sparse.linalg.eigsh(A, k=1, M=X, sigma=-1.01 * abs(top), which="LM")
+    return float(w[0]), V[:, 0]
 
-        dense = lambda M: M.toarray() if hasattr(M, "toarray") else np.asarray(M)  # noqa: E731
-        return float(scipy.linalg.eigh(dense(As), dense(X), eigvals_only=True)[0])
-    # a shift below the whole spectrum makes A - sigma X positive definite
-    top = scipy.sparse.linalg.eigsh(As, k=1, M=X, which="LM", return_eigenvectors=False)[0]
-    sigma = -1.01 * abs(top)
-    w = scipy.sparse.linalg.eigsh(As, k=1, M=X, sigma=sigma, which="LM", return_eigenvectors=False)
-    return float(w[0])
+
+def _identity_if_none(inner: Any, n: int) -> Any:
+    if inner is not None:
+        return inner
+    import scipy.sparse
+
+    return scipy.sparse.identity(n, format="csr")
+
+
+def coercivity_constant(A: Any, inner: Any) -> float:
+    r"""The exact coercivity constant :math:`\min_v \mathrm{Re}(v^H A v) / v^H X v`.
+
+    The smallest generalised eigenvalue of the Hermitian part of ``A`` (dense for
+    n <= 400, shift-invert Lanczos otherwise).
+    """
+    As = (A + A.conj().T) / 2
+    return _extreme_eigenpair(As, _identity_if_none(inner, A.shape[0]))[0]
 
 
 class MinTheta:
@@ -137,7 +159,6 @@ class SCM:
         max_extensions: int = 50,
         progress: bool | None = None,
     ) -> None:
-        import scipy.sparse.linalg
 
         if not isinstance(operator, AffineOperator):
             raise TypeError("operator: expected an AffineOperator")
@@ -145,31 +166,11 @@ class SCM:
         self.inner = inner
         self.n_neighbors = int(n_neighbors)
         self.terms = [(A + A.conj().T) / 2 for A in operator.terms]
-        X = inner
-        if X is None:
-            import scipy.sparse
-
-            X = scipy.sparse.identity(operator.shape[0], format="csr")
-        self._X = X
-        box = []
-        for A in self.terms:
-            if A.shape[0] <= 400:
-                import scipy.linalg
-
-                dense = lambda M: M.toarray() if hasattr(M, "toarray") else np.asarray(M)  # noqa: E731
-                w = scipy.linalg.eigh(dense(A), dense(X), eigvals_only=True)
-                box.append((w[0], w[-1]))
-            else:
-                hi = scipy.sparse.linalg.eigsh(A, k=1, M=X, which="LA", return_eigenvectors=False)[
-                    0
-                ]
-                top = scipy.sparse.linalg.eigsh(
-                    A, k=1, M=X, which="LM", return_eigenvectors=False
-                )[0]
-                lo = scipy.sparse.linalg.eigsh(
-                    A, k=1, M=X, sigma=-1.01 * abs(top), which="LM", return_eigenvectors=False
-                )[0]
-                box.append((lo, hi))
+        self._X = _identity_if_none(inner, operator.shape[0])
+        box = [
+            (_extreme_eigenpair(A, self._X)[0], _extreme_eigenpair(A, self._X, largest=True)[0])
+            for A in self.terms
+        ]
         self.box_ = np.array(box, dtype=float)
         self.selected_ = np.zeros((0, np.atleast_2d(training_set).shape[1]))
         self.alphas_ = np.zeros(0)
@@ -182,27 +183,12 @@ class SCM:
         return np.real(self.operator.theta(mu))
 
     def extend(self, mu: Any) -> None:
-        import scipy.sparse.linalg
-
         A = self.operator.assemble(mu)
-        A = (A + A.conj().T) / 2
-        if A.shape[0] <= 400:
-            import scipy.linalg
-
-            dense = lambda M: M.toarray() if hasattr(M, "toarray") else np.asarray(M)  # noqa: E731
-            w, V = scipy.linalg.eigh(dense(A), dense(self._X), subset_by_index=[0, 0])
-        else:
-            top = scipy.sparse.linalg.eigsh(
-                A, k=1, M=self._X, which="LM", return_eigenvectors=False
-            )
-            w, V = scipy.sparse.linalg.eigsh(
-                A, k=1, M=self._X, sigma=-1.01 * abs(top[0]), which="LM"
-            )
-        v = V[:, 0]
+        alpha, v = _extreme_eigenpair((A + A.conj().T) / 2, self._X)
         xnorm = np.real(np.vdot(v, self._X @ v))
         y = np.array([np.real(np.vdot(v, Aq @ v)) / xnorm for Aq in self.terms])
         self.selected_ = np.vstack([self.selected_, mu])
-        self.alphas_ = np.append(self.alphas_, w[0])
+        self.alphas_ = np.append(self.alphas_, alpha)
         self.ys_ = np.vstack([self.ys_, y])
 
     def upper(self, mu: Any) -> float:

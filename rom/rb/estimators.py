@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from rom.linalg.gram_schmidt import project_out
-from rom.linalg.inner import block_inner
 from rom.linalg.solvers import factorize
 
 __all__ = ["ESTIMATORS", "ResidualNorm", "residual_dual_norms"]
@@ -50,7 +49,12 @@ class ResidualNorm:
         self.coef = np.zeros((0, 0), dtype=dtype)
 
     def riesz(self, G: np.ndarray) -> np.ndarray:
+        """Riesz representatives ``X^{-1} G`` (the factorisation of ``X`` is reused)."""
         return G.copy() if self._solver is None else self._solver.solve(G)
+
+    def gram(self, G: np.ndarray) -> np.ndarray:
+        """Gram matrix ``G^H X^{-1} G`` of the dual norms of the columns of ``G``."""
+        return G.conj().T @ self.riesz(G)
 
     def add(self, G: np.ndarray) -> None:
         """Append components (columns of ``G``)."""
@@ -93,9 +97,3 @@ def residual_dual_norms(kind: str, matrix: np.ndarray, c: np.ndarray) -> np.ndar
         sq = np.real(np.einsum("ik,kl,il->i", c.conj(), matrix, c))
         return np.sqrt(np.maximum(sq, 0.0))
     return np.linalg.norm(c @ matrix.T, axis=1)
-
-
-def dual_norm_gram(inner: Any, vectors: np.ndarray) -> np.ndarray:
-    """Gram matrix of the Riesz representatives of ``vectors`` (n, Q)."""
-    R = vectors if inner is None else factorize(inner, name="inner").solve(vectors)
-    return block_inner(vectors, R) if inner is not None else vectors.conj().T @ vectors

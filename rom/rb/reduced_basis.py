@@ -10,7 +10,7 @@ import numpy as np
 from rom._checks import check_array, check_choice, check_positive_int, check_tolerance
 from rom.linalg.gram_schmidt import project_out
 from rom.linalg.inner import column_norms
-from rom.rb.estimators import ESTIMATORS, ResidualNorm, dual_norm_gram
+from rom.rb.estimators import ESTIMATORS, ResidualNorm
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.model import LinearModel
 from rom.rb.reduced_model import ReducedModel
@@ -98,7 +98,7 @@ class ReducedBasis:
         out = model.output_functional
         self._output_gram = None
         if out is not None and out != "compliant":
-            self._output_gram = dual_norm_gram(model.inner, out.matrix())
+            self._output_gram = self._residual.gram(out.matrix())
 
     @property
     def size(self) -> int:
