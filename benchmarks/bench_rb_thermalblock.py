@@ -185,10 +185,10 @@ def main(argv: list[str] | None = None) -> None:
     operator = _affine(fom.operator, fom, pm, "operator")
     rhs = _affine(fom.rhs, fom, pm, "vector")
     X = fom.h1_0_semi_product.matrix.tocsr()
+    X.eliminate_zeros()
     model = LinearModel(operator, rhs, inner=X)
     theta = operator.coefficients
     n = model.size
-    X.eliminate_zeros()
     dirichlet = np.flatnonzero((np.diff(X.indptr) == 1) & (X.diagonal() == 1.0))  # identity rows
     interior = np.setdiff1d(np.arange(n), dirichlet)
     print()

@@ -35,7 +35,12 @@ ESTIMATORS = ("accurate", "classical")
 
 
 class ResidualNorm:
-    """Offline accumulation of the Riesz representatives of residual components."""
+    """Offline accumulation of the Riesz representatives of residual components.
+
+    The accurate variant keeps its orthonormal basis in a buffer that grows
+    geometrically, so adding a component costs the projections, not a copy of the
+    basis.
+    """
 
     def __init__(self, inner: Any, kind: str, n: int, dtype: Any) -> None:
         self.kind = kind
@@ -45,14 +50,20 @@ class ResidualNorm:
         self.dtype = dtype
         self.rho = np.zeros((n, 0), dtype=dtype)  # classical: all representatives
         self.gram = np.zeros((0, 0), dtype=dtype)
-        self.phi = np.zeros((n, 0), dtype=dtype)  # accurate: orthonormal basis
+        self._phi = np.zeros((n, 16), dtype=dtype)  # accurate: orthonormal basis (buffer)
+        self._rank = 0
         self.coef = np.zeros((0, 0), dtype=dtype)
+
+    @property
+    def phi(self) -> np.ndarray:
+        """The X-orthonormal basis of the representatives (accurate variant)."""
+        return self._phi[:, : self._rank]
 
     def riesz(self, G: np.ndarray) -> np.ndarray:
         """Riesz representatives ``X^{-1} G`` (the factorisation of ``X`` is reused)."""
         return G.copy() if self._solver is None else self._solver.solve(G)
 
-    def gram(self, G: np.ndarray) -> np.ndarray:
+    def dual_gram(self, G: np.ndarray) -> np.ndarray:
         """Gram matrix ``G^H X^{-1} G`` of the dual norms of the columns of ``G``."""
         return G.conj().T @ self.riesz(G)
 
@@ -71,20 +82,24 @@ class ResidualNorm:
             self.gram = np.concatenate([top, bottom], axis=0)
             self.rho = np.concatenate([self.rho, R], axis=1)
             return
-        coef = np.zeros((self.coef.shape[0], self.coef.shape[1] + R.shape[1]), dtype=dtype)
-        coef[:, : self.coef.shape[1]] = self.coef
-        phi = [self.phi]
+        if self._phi.dtype != dtype:
+            self._phi = self._phi.astype(dtype)
         k0 = self.coef.shape[1]
+        rows = self._rank + R.shape[1]
+        coef = np.zeros((rows, k0 + R.shape[1]), dtype=dtype)
+        coef[: self.coef.shape[0], :k0] = self.coef
         for j in range(R.shape[1]):
-            basis = np.concatenate(phi, axis=1)
-            v, c, norm, norm0 = project_out(R[:, j], basis, self.inner)
-            if norm > 1e-14 * norm0 and norm > 0:
-                phi.append((v / norm)[:, None])
-                coef = np.concatenate([coef, np.zeros((1, coef.shape[1]), dtype=dtype)], axis=0)
-                coef[-1, k0 + j] = norm
+            v, c, norm, norm0 = project_out(R[:, j], self.phi, self.inner)
             coef[: len(c), k0 + j] = c
-        self.phi = np.concatenate(phi, axis=1)
-        self.coef = coef
+            if norm > 1e-14 * norm0 and norm > 0:
+                if self._rank == self._phi.shape[1]:
+                    grown = np.zeros((self.n, 2 * self._rank), dtype=dtype)
+                    grown[:, : self._rank] = self.phi
+                    self._phi = grown
+                self._phi[:, self._rank] = v / norm
+                coef[self._rank, k0 + j] = norm
+                self._rank += 1
+        self.coef = coef[: self._rank]
 
     def online_matrix(self) -> np.ndarray:
         """``gram`` (classical) or ``coef`` (accurate)."""

@@ -93,12 +93,13 @@ class ReducedBasis:
         self.basis_ = np.zeros((n, 0), dtype=dtype)
         self._AV = [np.zeros((n, 0), dtype=dtype) for _ in model.operator.terms]
         self._AN = np.zeros((model.operator.n_terms, 0, 0), dtype=dtype)
+        self._hermitian = all(_is_hermitian(A) for A in model.operator.terms)
         self._residual = ResidualNorm(model.inner, self.estimator, n, dtype)
         self._residual.add(model.rhs.matrix())
         out = model.output_functional
         self._output_gram = None
         if out is not None and out != "compliant":
-            self._output_gram = self._residual.gram(out.matrix())
+            self._output_gram = self._residual.dual_gram(out.matrix())
 
     @property
     def size(self) -> int:
@@ -229,6 +230,7 @@ class ReducedBasis:
             output_gram=self._output_gram,
             parameter_space=model.parameter_space,
             projection=self.projection,
+            hermitian=self._hermitian,
         )
 
     @property
@@ -254,3 +256,10 @@ def _truncate(matrix: np.ndarray, K: int, kind: str) -> np.ndarray:
     C = matrix[:, :K]
     rows = np.nonzero(np.any(C != 0, axis=1))[0]
     return C[: rows.max() + 1 if rows.size else 0].copy()
+
+
+def _is_hermitian(A: Any) -> bool:
+    """Whether a term equals its conjugate transpose (to round-off)."""
+    D = A - A.conj().T
+    size = abs(A).max()
+    return bool(abs(D).max() <= 1e-12 * (size if size > 0 else 1.0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -74,12 +75,14 @@ class ReducedModel:
         output_gram: np.ndarray | None = None,
         parameter_space: Any = None,
         projection: str = "galerkin",
+        hermitian: bool = False,
     ) -> None:
         if projection not in ("galerkin", "minres"):
             raise ValueError(f"projection: expected 'galerkin' or 'minres', got {projection!r}")
         if projection == "minres" and estimator != "accurate":
             raise ValueError("projection: 'minres' needs the accurate residual representation")
         self.projection = projection
+        self.hermitian = bool(hermitian)
         self.operator_terms = operator_terms
         self.rhs_terms = rhs_terms
         self.operator_coefficients = operator_coefficients
@@ -152,6 +155,15 @@ class ReducedModel:
     def _bounds(self, mus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Reduced solutions, residual dual norms and error bounds."""
         a, r, tA = self._solve_with_residual(mus)
+        if self.estimator == "classical" and self.size and np.any(r == 0):
+            warnings.warn(
+                f"classical estimator: round-off made the squared residual norm negative "
+                f"for {int(np.sum(r == 0))} of {len(r)} parameters; their bound is reported "
+                "as 0 and certifies nothing (the Gram formula cannot resolve residuals below "
+                "about 1e-8 ||f||): use estimator='accurate'",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         return a, r, r / self._alpha(mus, tA)
 
     def _solve_with_residual(self, mus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -251,8 +263,10 @@ class ReducedModel:
     def output(self, mu: Any) -> tuple[Any, Any]:
         r"""The reduced output :math:`s_N(\mu)` and its bound.
 
-        Compliant case (:math:`l = f`, symmetric :math:`A`): :math:`|s - s_N| \le
-        \|r\|^2_{X'}/\alpha_{LB}`. Otherwise :math:`\|l(\mu)\|_{X'} \Delta(\mu)`.
+        Compliant case (:math:`l = f`) with a Hermitian :math:`A(\mu)` (Hermitian terms,
+        real coefficients) and Galerkin projection: :math:`|s - s_N| \le
+        \|r\|^2_{X'}/\alpha_{LB}` (the error is orthogonal to the residual). Otherwise
+        :math:`\|l(\mu)\|_{X'} \Delta(\mu)`, with :math:`l = f` in the compliant case.
 
         Returns
         -------
@@ -266,7 +280,10 @@ class ReducedModel:
         alpha = self._alpha(mus, tA)
         if self.output_kind == "compliant":
             s = np.einsum("ki,ki->k", (tf @ self.rhs_terms).conj(), a)
-            bound = r**2 / alpha
+            if self.hermitian and self.projection == "galerkin" and not np.iscomplexobj(tA):
+                bound = r**2 / alpha
+            else:  # |f^H (u - u_N)| <= ||f||_{X'} ||u - u_N||_X
+                bound = self._rhs_dual_norms(tf) * r / alpha
         else:
             tl = _theta_many(self.output_coefficients, mus, self.output_terms.shape[0])
             s = np.einsum("ki,ki->k", (tl @ self.output_terms).conj(), a)
@@ -276,6 +293,13 @@ class ReducedModel:
             bound = lnorm * r / alpha
         s = s if np.iscomplexobj(s) and np.any(np.imag(s)) else np.real(s)
         return (s[0], float(bound[0])) if one else (s, bound)
+
+    def _rhs_dual_norms(self, tf: np.ndarray) -> np.ndarray:
+        """``||f(mu)||_{X'}``: the residual of the zero solution."""
+        Qf = tf.shape[1]
+        E = self.estimator_matrix
+        block = E[:Qf, :Qf] if self.estimator == "classical" else E[:, :Qf]
+        return residual_dual_norms(self.estimator, block, tf)
 
     def reconstruct(self, a: Any) -> np.ndarray:
         """The full-order vector ``V a`` for coefficients (N,) or (k, N) (columns out)."""
@@ -304,6 +328,7 @@ class ReducedModel:
         settings = {
             "estimator": self.estimator,
             "projection": self.projection,
+            "hermitian": self.hermitian,
             "output": self.output_kind,
             "operator_coefficients": describe(self.operator_coefficients, "operator_coefficients"),
             "rhs_coefficients": describe(self.rhs_coefficients, "rhs_coefficients"),
@@ -355,6 +380,7 @@ class ReducedModel:
             coercivity=build(settings["coercivity"]),
             estimator=settings["estimator"],
             projection=settings.get("projection", "galerkin"),
+            hermitian=settings.get("hermitian", False),
             estimator_matrix=arrays["estimator_matrix"],
             basis=arrays.get("basis"),
             output=settings["output"],

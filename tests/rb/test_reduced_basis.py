@@ -103,6 +103,7 @@ def test_classical_estimator_stagnates_near_sqrt_eps(block, accurate, test_set):
     assert np.allclose(c_small.reduced_model_.residual_norm(mus), a_small, rtol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:classical estimator:RuntimeWarning")
 def test_both_estimators_certify_above_1e_7(block):
     model, space, coercivity = block
     mus = space.sample(15, seed=3)
@@ -204,3 +205,38 @@ def test_bad_input(block, accurate):
         accurate.reduced_model(accurate.size + 1)
     with pytest.raises(ValueError, match="alpha_ref"):
         MinTheta(lambda mu: mu, [1.0], -1.0)
+
+
+def test_classical_estimator_warns_when_its_bound_collapses(block, accurate, test_set):
+    model, _, coercivity = block
+    mus, _, _ = test_set
+    classical = ReducedBasis(model, coercivity, estimator="classical")
+    classical.extend(accurate.basis_)
+    with pytest.warns(RuntimeWarning, match="classical estimator: round-off"):
+        bounds = classical.reduced_model_.estimate(mus)
+    assert np.any(bounds == 0)
+
+
+def test_output_bounds_for_non_hermitian_and_general_outputs():
+    from rom.rb import AffineVector, LinearModel
+
+    model, space, coercivity = diffusion_1d.build(n=120, segments=3, complex_shift=2.0)
+    rb = ReducedBasis(model, coercivity).greedy(
+        space.sample(3, "grid"), max_basis=4, progress=False
+    )
+    mus = space.sample(12, seed=4)
+    s_N, bound = rb.reduced_model_.output(mus)
+    s = np.array([model.output(mu) for mu in mus])
+    assert np.all(np.abs(s - s_N) <= bound * (1 + 1e-10))  # compliant, non-Hermitian
+    # a general output functional: |l^H (u - u_N)| <= ||l||_{X'} Delta
+    x = np.linspace(0, 1, model.size + 2)[1:-1]
+    general = LinearModel(
+        model.operator, model.rhs, inner=model.inner, output=AffineVector(np.sin(np.pi * x))
+    )
+    rb2 = ReducedBasis(general, coercivity).greedy(
+        space.sample(3, "grid"), max_basis=4, progress=False
+    )
+    s_N, bound = rb2.reduced_model_.output(mus)
+    s = np.array([general.output(mu) for mu in mus])
+    assert np.all(np.abs(s - s_N) <= bound * (1 + 1e-10))
+    assert np.all(bound > 0)
