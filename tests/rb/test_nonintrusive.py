@@ -23,14 +23,14 @@ def setting():
 
 
 def test_eim_model_matches_the_true_operator(setting):
-    p, meim, model, _, _ = setting
+    p, _meim, model, _, _ = setting
     for mu in p.space.sample(6, seed=1):
         u, ref = model.solve(mu), p.solve(mu)
         assert np.linalg.norm(u - ref) <= 1e-8 * np.linalg.norm(ref)
 
 
 def test_reduced_model_matches_the_full_solution_across_a_sweep(setting):
-    p, _, model, _, rb = setting
+    p, _, _model, _, rb = setting
     red = rb.reduced_model_
     assert rb.size < 60
     sweep = np.stack([np.linspace(1, 5, 40), np.full(40, 0.47)], axis=1)
