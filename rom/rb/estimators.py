@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from rom.linalg.gram_schmidt import project_out
+from rom.linalg.inner import apply_inner, column_norms
 from rom.linalg.solvers import factorize
 
 __all__ = ["ESTIMATORS", "ResidualNorm", "residual_dual_norms"]
@@ -88,10 +89,33 @@ class ResidualNorm:
         rows = self._rank + R.shape[1]
         coef = np.zeros((rows, k0 + R.shape[1]), dtype=dtype)
         coef[: self.coef.shape[0], :k0] = self.coef
+        # two block passes against the basis so far (one read of it per pass for the
+        # whole block), then each column against the vectors of this block, with the
+        # adaptive extra passes of project_out where a column is nearly dependent
+        old = self._rank
+        norm0 = column_norms(R, self.inner)
+        W = R.copy()
+        before = norm0
+        for _ in range(2):
+            if old == 0:
+                break
+            D = self.phi.conj().T @ apply_inner(self.inner, W)
+            W -= self.phi @ D
+            coef[:old, k0 : k0 + R.shape[1]] += D
+            after = column_norms(W, self.inner)
+            suspicious = after <= 0.5 * before
+            before = after
         for j in range(R.shape[1]):
-            v, c, norm, norm0 = project_out(R[:, j], self.phi, self.inner)
-            coef[: len(c), k0 + j] = c
-            if norm > 1e-14 * norm0 and norm > 0:
+            if old and suspicious[j]:  # nearly dependent: full passes until orthogonal
+                v, c, norm, _ = project_out(W[:, j], self.phi, self.inner)
+                coef[: len(c), k0 + j] += c
+            else:
+                v, c, norm, size = project_out(W[:, j], self._phi[:, old : self._rank], self.inner)
+                coef[old : self._rank, k0 + j] += c
+                if old and norm < 0.5 * size:  # shrank: round-off along the old basis too
+                    v, c, norm, _ = project_out(v, self.phi, self.inner)
+                    coef[: len(c), k0 + j] += c
+            if norm > 1e-14 * norm0[j] and norm > 0:
                 if self._rank == self._phi.shape[1]:
                     grown = np.zeros((self.n, 2 * self._rank), dtype=dtype)
                     grown[:, : self._rank] = self.phi
