@@ -12,8 +12,8 @@ def test_residual_basis_stays_orthonormal_with_dependent_components(resolution):
     X = model.inner
     rb = ReducedBasis(model, thermal_block.coercivity_bound())
     blocks = [model.rhs.matrix()]
-    for mu in space.sample(3, "grid")[[0, 1, 5, 40, 80]]:
-        rb.extend(model.solve(mu))
+    for mu in space.sample(3, "grid")[[0, 1, 3, 9, 27]]:
+        assert rb.extend(model.solve(mu)) == 1
         v = rb.basis_[:, -1]
         blocks.append(np.stack([A @ v for A in model.operator.terms], axis=1))
     phi, coef = rb._residual.phi, rb._residual.coef
