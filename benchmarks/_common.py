@@ -43,6 +43,28 @@ def singular_kernel_snapshots(n_x: int = 100, n_mu: int = 40) -> tuple[Any, Any,
     return S, x, mu
 
 
+def benchmark_parser(doc: str, quick_help: str, repeat_help: str):
+    """The command line every benchmark shares: ``--quick`` and ``--repeat``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--repeat", type=int, default=3, help=repeat_help)
+    return parser
+
+
+def timed_snapshots(n_x: int, n_mu: int) -> Any:
+    """Build the 1/|x - mu| snapshot matrix and print what was built, and how fast."""
+    start = time.perf_counter()
+    S, _, _ = singular_kernel_snapshots(n_x, n_mu)
+    print(
+        f"snapshots: 1/||x - mu||, {S.shape[0]} x {S.shape[1]} "
+        f"(x on a {n_x}x{n_x} grid of [0,1]^2, mu on a {n_mu}x{n_mu} grid of "
+        f"[-1,-0.01]^2), {S.nbytes / 1e6:.0f} MB, built in {time.perf_counter() - start:.2f} s"
+    )
+    return S
+
+
 def best_time(func: Callable[[], Any], repeat: int = 3, warmup: int = 1) -> tuple[float, Any]:
     """Best wall-clock time of ``repeat`` calls after ``warmup`` untimed ones.
 

@@ -25,13 +25,12 @@ Run ``python benchmarks/bench_eim.py`` (about two minutes on two cores), or
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 import numba
 import numpy as np
-from _common import best_time, machine_header, singular_kernel_snapshots
+from _common import benchmark_parser, best_time, machine_header, timed_snapshots
 
 from rom.eim import DEIM, EIM
 
@@ -101,11 +100,11 @@ def _memory_references(S: np.ndarray, repeat: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="2500 x 400 matrix, 30 terms, no pyMOR (smoke test)"
+    parser = benchmark_parser(
+        __doc__,
+        "2500 x 400 matrix, 30 terms, no pyMOR (smoke test)",
+        "timed calls per romba contender",
     )
-    parser.add_argument("--repeat", type=int, default=3, help="timed calls per romba contender")
     args = parser.parse_args(argv)
     n_x, n_mu, terms = (50, 20, 30) if args.quick else (100, 40, TERMS)
     repeat = args.repeat
@@ -119,13 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     print(machine_header({"numba": numba.__version__, "pymor": version}))
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         print(f"{name}: {os.environ.get(name, 'not set')}")
-    start = time.perf_counter()
-    S, _, _ = singular_kernel_snapshots(n_x, n_mu)
-    print(
-        f"snapshots: 1/||x - mu||, {S.shape[0]} x {S.shape[1]} "
-        f"(x on a {n_x}x{n_x} grid of [0,1]^2, mu on a {n_mu}x{n_mu} grid of "
-        f"[-1,-0.01]^2), {S.nbytes / 1e6:.0f} MB, built in {time.perf_counter() - start:.2f} s"
-    )
+    S = timed_snapshots(n_x, n_mu)
     print(f"timing: romba best of {repeat} after 1 warm-up call, time.perf_counter")
     if args.quick:
         print(

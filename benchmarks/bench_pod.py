@@ -21,11 +21,10 @@ pyMOR's qr_svd.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
-from _common import best_times, load_average, machine_header, singular_kernel_snapshots
+from _common import benchmark_parser, best_times, load_average, machine_header, timed_snapshots
 
 import rom
 
@@ -60,13 +59,11 @@ def _check(ok: bool, what: str, value: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="2500 x 400 matrix, 25 modes, no pyMOR qr_svd (smoke test)",
+    parser = benchmark_parser(
+        __doc__,
+        "2500 x 400 matrix, 25 modes, no pyMOR qr_svd (smoke test)",
+        "timed calls per contender",
     )
-    parser.add_argument("--repeat", type=int, default=3, help="timed calls per contender")
     args = parser.parse_args(argv)
     n_x, n_mu, rank = (50, 20, 25) if args.quick else (100, 40, RANK)
     repeat = args.repeat
@@ -75,13 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     versions = {"pymor": pymor[0] if pymor else "not installed"}
     print("# POD benchmark (benchmarks/bench_pod.py" + (" --quick)" if args.quick else ")"))
     print(machine_header(versions))
-    start = time.perf_counter()
-    S, _, _ = singular_kernel_snapshots(n_x, n_mu)
-    print(
-        f"snapshots: 1/||x - mu||, {S.shape[0]} x {S.shape[1]} "
-        f"(x on a {n_x}x{n_x} grid of [0,1]^2, mu on a {n_mu}x{n_mu} grid of "
-        f"[-1,-0.01]^2), built in {time.perf_counter() - start:.2f} s"
-    )
+    S = timed_snapshots(n_x, n_mu)
     print(
         f"timing: best of {repeat} after 1 warm-up call each, time.perf_counter, "
         "contenders timed in turns"

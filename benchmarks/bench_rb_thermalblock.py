@@ -37,12 +37,11 @@ on a coarse mesh (``diameter=1/20``, 3^4 = 81 training parameters, 20 vectors).
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 
 import numpy as np
-from _common import best_time, load_average, machine_header
+from _common import benchmark_parser, best_time, load_average, machine_header
 
 import rom
 from rom.rb import (
@@ -140,13 +139,11 @@ def _x_norms(E: np.ndarray, X) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="diameter 1/20, 3^4 training parameters, 20 vectors, 1e4 parameters vectorised",
+    parser = benchmark_parser(
+        __doc__,
+        "diameter 1/20, 3^4 training parameters, 20 vectors, 1e4 parameters vectorised",
+        "timed runs of each greedy",
     )
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each greedy")
     args = parser.parse_args(argv)
     if args.quick:
         grid, per_dim, max_basis, n_test, n_many = 20, 3, 20, 20, 10_000
