@@ -1,0 +1,106 @@
+"""Running a solver over many parameters, in parallel, resumably."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rom.nonintrusive.solvers import SolverError
+from rom.nonintrusive.store import SnapshotStore
+
+__all__ = ["GenerationResult", "generate_snapshots"]
+
+logger = logging.getLogger("rom.nonintrusive")
+
+
+@dataclass
+class GenerationResult:
+    """What a snapshot campaign did: parameters computed, skipped and failed."""
+
+    computed: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: list = field(default_factory=list)  # (parameter row, message)
+    seconds_per_run: float = 0.0
+
+
+def _solve_and_store(solver: Any, store: SnapshotStore, mu: np.ndarray) -> tuple[bool, str, float]:
+    """Run one parameter and store it; runs in a worker (process, thread or dask)."""
+    start = time.perf_counter()
+    names = store.space.names
+    try:
+        fields = solver(dict(zip(names, map(float, mu), strict=True)))
+        store.put(mu, fields, metadata=getattr(solver, "metadata", {}))
+        return True, "", time.perf_counter() - start
+    except (SolverError, ValueError, TypeError) as err:
+        store.record_failure(mu, str(err))
+        return False, str(err), time.perf_counter() - start
+
+
+def generate_snapshots(
+    solver: Any,
+    parameters: Any,
+    store: SnapshotStore,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+) -> GenerationResult:
+    """Compute the snapshots of ``parameters`` (rows) that ``store`` does not hold yet.
+
+    Each worker runs the solver and writes its snapshot to the store itself, so a
+    crash of this process loses nothing finished; running again skips what is stored
+    and valid, and recomputes what is missing, failed or corrupt. ``executor`` is any
+    ``concurrent.futures.Executor``: a process pool, a ``dask.distributed`` client's
+    ``get_executor()``, ``mpi4py.futures.MPIPoolExecutor()``. The solver and the
+    store must then be picklable (both are, for module-level functions and
+    :class:`CommandSolver`). A failed run is recorded and does not stop the others.
+
+    Returns
+    -------
+    GenerationResult
+    """
+    if not callable(solver):
+        raise TypeError("solver: expected a callable mu -> fields (CallableSolver, CommandSolver)")
+    if not isinstance(store, SnapshotStore):
+        raise TypeError(f"store: expected a SnapshotStore, got {type(store).__name__}")
+    mus = np.atleast_2d(store.space.check(parameters))
+    result = GenerationResult()
+    todo = []
+    for mu in mus:
+        (result.skipped if store.has(mu) else todo).append(mu)
+    bar = None
+    if progress or (progress is None and sys.stderr.isatty()):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="snapshots", unit="run")
+    times = []
+
+    def record(mu, outcome):
+        ok, message, seconds = outcome
+        times.append(seconds)
+        if ok:
+            result.computed.append(mu)
+        else:
+            result.failed.append((mu, message))
+            logger.warning("run failed at %s: %s", mu, message)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(failed=len(result.failed), s_per_run=f"{np.mean(times):.2f}")
+
+    try:
+        if executor is None:
+            for mu in todo:
+                record(mu, _solve_and_store(solver, store, mu))
+        else:
+            futures = [(mu, executor.submit(_solve_and_store, solver, store, mu)) for mu in todo]
+            for mu, future in futures:
+                record(mu, future.result())
+    finally:
+        if bar is not None:
+            bar.close()
+    result.seconds_per_run = float(np.mean(times)) if times else 0.0
+    return result

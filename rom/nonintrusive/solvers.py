@@ -1,0 +1,197 @@
+"""Adapters that turn an external code into ``solver(mu) -> {field name: array}``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CallableSolver", "CommandSolver", "SolverError"]
+
+
+class SolverError(RuntimeError):
+    """A run of the external code failed (the message carries the reason and stderr)."""
+
+
+def _as_fields(value: Any, default: str) -> dict[str, np.ndarray]:
+    if isinstance(value, Mapping):
+        items = value.items()
+    else:
+        items = [(default, value)]
+    fields = {}
+    for name, array in items:
+        arr = np.asarray(array)
+        if arr.dtype.kind not in "biufc":
+            raise SolverError(f"field {name!r}: expected numbers, got dtype {arr.dtype}")
+        arr = arr.reshape(-1).astype(np.result_type(arr.dtype, np.float64))
+        if not np.isfinite(arr).all():
+            raise SolverError(f"field {name!r}: contains NaN or inf")
+        fields[str(name)] = arr
+    return fields
+
+
+class CallableSolver:
+    """A Python function ``fn(mu) -> array or {name: array}`` as a solver.
+
+    ``mu`` is passed as a dict ``{parameter name: value}``. Arrays are flattened.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.nonintrusive import CallableSolver
+    >>> solver = CallableSolver(lambda mu: np.full(3, mu["k"]), field="u")
+    >>> solver({"k": 2.0})["u"]
+    array([2., 2., 2.])
+    """
+
+    def __init__(self, fn: Callable[[dict], Any], field: str = "u") -> None:
+        if not callable(fn):
+            raise TypeError(f"fn: expected a callable mu -> array, got {type(fn).__name__}")
+        self.fn = fn
+        self.field = field
+        self.metadata = {"solver": "callable", "function": getattr(fn, "__qualname__", repr(fn))}
+
+    def __call__(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
+        try:
+            value = self.fn(dict(mu))
+        except SolverError:
+            raise
+        except Exception as err:
+            raise SolverError(f"{type(err).__name__}: {err}") from err
+        return _as_fields(value, self.field)
+
+
+class CommandSolver:
+    """An external program run once per parameter, in a fresh working directory.
+
+    Parameters
+    ----------
+    command : sequence of str
+        The argument list; ``{name}`` placeholders are replaced by parameter values
+        (``repr`` of the float) and ``{workdir}`` by the run's directory. The list is
+        executed directly, never through a shell: a value is one argument, whatever
+        characters it holds.
+    outputs : mapping of field name to file name
+        Files the program writes in its working directory.
+    reader : callable, optional
+        ``reader(path, field) -> array``; by default :func:`rom.io.read_vector` for
+        ``.npy``, ``.npz``, ``.mtx`` and FreeFEM text, and :func:`rom.io.read_fields`
+        for mesh formats.
+    templates : sequence of paths
+        Files copied into every working directory (e.g. the ``.edp`` script).
+    timeout : float, optional
+        Seconds before a run is killed.
+    retries : int
+        Extra attempts after a failure.
+    keep_workdir : bool
+        Keep the working directories (for debugging).
+
+    Examples
+    --------
+    >>> import sys
+    >>> from rom.nonintrusive import CommandSolver
+    >>> code = "import sys, numpy; numpy.save('u.npy', [float(sys.argv[1])] * 2)"
+    >>> solver = CommandSolver([sys.executable, "-c", code, "{k}"], outputs={"u": "u.npy"})
+    >>> solver({"k": 1.5})["u"]
+    array([1.5, 1.5])
+    """
+
+    MESH_SUFFIXES = (".vtu", ".vtk", ".xdmf", ".msh", ".mesh", ".med", ".xml")
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        outputs: Mapping[str, str],
+        reader: Callable[[Path, str], Any] | None = None,
+        templates: Sequence[str | os.PathLike] = (),
+        timeout: float | None = None,
+        retries: int = 0,
+        keep_workdir: bool = False,
+    ) -> None:
+        if isinstance(command, str) or not isinstance(command, Sequence) or not command:
+            raise TypeError("command: expected a non-empty list of arguments (no shell string)")
+        if not all(isinstance(a, str) for a in command):
+            raise TypeError("command: every argument must be a string")
+        if not isinstance(outputs, Mapping) or not outputs:
+            raise TypeError("outputs: expected a mapping of field names to file names")
+        for t in templates:
+            if not Path(t).is_file():
+                raise FileNotFoundError(f"templates: no such file {str(t)!r}")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout: expected a positive number of seconds, got {timeout!r}")
+        if int(retries) != retries or retries < 0:
+            raise ValueError(f"retries: expected a non-negative integer, got {retries!r}")
+        self.command = list(command)
+        self.outputs = dict(outputs)
+        self.reader = reader
+        self.templates = [Path(t) for t in templates]
+        self.timeout = timeout
+        self.retries = int(retries)
+        self.keep_workdir = keep_workdir
+        self.metadata = {"solver": "command", "command": self.command}
+
+    def arguments(self, mu: Mapping[str, float], workdir: str) -> list[str]:
+        """The argument list for ``mu`` (placeholders filled, one value per argument)."""
+        values = {name: repr(float(value)) for name, value in mu.items()}
+        values["workdir"] = workdir
+        try:
+            return [arg.format(**values) for arg in self.command]
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"command: placeholder {err} is not a parameter name") from err
+
+    def _read(self, path: Path, field: str) -> Any:
+        if self.reader is not None:
+            return self.reader(path, field)
+        from rom.io import read_fields, read_vector
+
+        if path.suffix.lower() in self.MESH_SUFFIXES:
+            return read_fields([path], field)[0][:, 0]
+        return read_vector(path)
+
+    def _run_once(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
+        workdir = tempfile.mkdtemp(prefix="rom-run-")
+        try:
+            for t in self.templates:
+                shutil.copy(t, workdir)
+            args = self.arguments(mu, workdir)
+            try:
+                proc = subprocess.run(
+                    args, cwd=workdir, capture_output=True, text=True, timeout=self.timeout
+                )
+            except subprocess.TimeoutExpired as err:
+                raise SolverError(f"timed out after {self.timeout} s: {args}") from err
+            except OSError as err:
+                raise SolverError(f"could not start {args[0]!r}: {err}") from err
+            if proc.returncode != 0:
+                raise SolverError(
+                    f"exit status {proc.returncode}; stderr tail: {proc.stderr[-2000:]!r}"
+                )
+            fields = {}
+            for name, filename in self.outputs.items():
+                path = Path(workdir) / filename
+                if not path.is_file():
+                    tail = proc.stderr[-2000:]
+                    raise SolverError(f"output {filename!r} not written; stderr tail: {tail!r}")
+                try:
+                    fields[name] = self._read(path, name)
+                except Exception as err:
+                    raise SolverError(f"output {filename!r} is unreadable: {err}") from err
+            return _as_fields(fields, "u")
+        finally:
+            if not self.keep_workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    def __call__(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
+        error: SolverError | None = None
+        for _ in range(self.retries + 1):
+            try:
+                return self._run_once(mu)
+            except SolverError as err:
+                error = err
+        raise error  # type: ignore[misc]
