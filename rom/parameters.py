@@ -118,13 +118,28 @@ class ParameterSpace:
         return cls({n: tuple(b) for n, b in data["bounds"].items()}, log=data.get("log", ()))
 
     # ------------------------------------------------------------------ scaling
+    def _scaled_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        lo = np.where(self._is_log, np.log(np.where(self._is_log, self._low, 1.0)), self._low)
+        hi = np.where(self._is_log, np.log(np.where(self._is_log, self._high, 1.0)), self._high)
+        return lo, hi
+
+    def to_unit(self, mu: Any) -> np.ndarray:
+        """Map parameter rows to the unit cube (log dimensions in log scale).
+
+        Fixed parameters (equal bounds) map to 0.5.
+        """
+        x = np.atleast_2d(self.check(mu)).copy()
+        x[:, self._is_log] = np.log(x[:, self._is_log])
+        lo, hi = self._scaled_bounds()
+        width = hi - lo
+        return np.where(width > 0, (x - lo) / np.where(width > 0, width, 1.0), 0.5)
+
     def from_unit(self, u: Any) -> np.ndarray:
         """Map points of the unit cube (rows) to the space (log dimensions exponentiated)."""
         u = np.atleast_2d(np.asarray(u, dtype=float))
         if u.shape[1] != self.dim:
             raise ValueError(f"u: expected {self.dim} columns, got shape {u.shape}")
-        lo = np.where(self._is_log, np.log(np.where(self._is_log, self._low, 1.0)), self._low)
-        hi = np.where(self._is_log, np.log(np.where(self._is_log, self._high, 1.0)), self._high)
+        lo, hi = self._scaled_bounds()
         x = (1.0 - u) * lo + u * hi  # not lo + u * (hi - lo): hi - lo may overflow
         x[:, self._is_log] = np.exp(x[:, self._is_log])
         # exp(log(b)) may miss b by an ulp: the bounds themselves are exact, and the rest
