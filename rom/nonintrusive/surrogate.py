@@ -146,3 +146,40 @@ class Surrogate:
             diff = model.predict(mus[test]) - S[:, test]
             errors.append(float(np.linalg.norm(diff) / np.linalg.norm(S[:, test])))
         return np.asarray(errors)
+
+    # ---------------------------------------------------------- persistence
+    def _to_arrays(self) -> tuple[dict, dict]:
+        check_fitted(self, "regressor_")
+        if not isinstance(self.reduction_, POD) or not isinstance(self.regressor_, RBFRegressor):
+            raise TypeError(
+                "obj: only surrogates with a POD reduction and the built-in RBFRegressor can "
+                "be saved (other regressors would need pickle, which romba never uses)"
+            )
+        pod_settings, pod_arrays = self.reduction_._to_arrays()
+        rbf = self.regressor_
+        settings = {
+            "pod": pod_settings,
+            "rbf": {"kernel": rbf.kernel, "smoothing": rbf.smoothing, "degree": rbf.degree},
+            "space": None if self.space is None else self.space.to_dict(),
+            "n_dofs_": self.n_dofs_,
+        }
+        arrays = {f"pod.{k}": v for k, v in pod_arrays.items()}
+        arrays.update({"rbf.X": rbf.X_, "rbf.Y": rbf.Y_, "low_": self.low_, "high_": self.high_})
+        return settings, arrays
+
+    @classmethod
+    def _from_arrays(cls, settings: dict, arrays: dict) -> Surrogate:
+        pod_arrays = {k[4:]: v for k, v in arrays.items() if k.startswith("pod.")}
+        space = settings.get("space")
+        model = cls(space=None if space is None else ParameterSpace.from_dict(space))
+        model.reduction_ = POD._from_arrays(settings["pod"], pod_arrays)
+        model.regressor_ = RBFRegressor(**settings["rbf"]).fit(arrays["rbf.X"], arrays["rbf.Y"])
+        model.low_, model.high_ = arrays["low_"], arrays["high_"]
+        model.n_dofs_ = settings["n_dofs_"]
+        return model
+
+    def save(self, path: Any) -> None:
+        """Save to ``path`` (see :func:`rom.save`): POD arrays and the RBF training data."""
+        from rom.io.persist import save
+
+        save(self, path)

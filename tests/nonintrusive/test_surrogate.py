@@ -69,3 +69,18 @@ def test_bad_input(data):
         Surrogate().cross_validate(mus, S, k=1)
     with pytest.raises(RuntimeError, match="not fitted"):
         RBFRegressor().predict(np.ones((2, 1)))
+
+
+def test_save_load_round_trip(data, tmp_path):
+    import rom
+
+    mus, S = data
+    model = Surrogate(space=SPACE).fit(mus, S)
+    model.save(tmp_path / "surrogate.npz")
+    again = rom.load(tmp_path / "surrogate.npz")
+    test = SPACE.sample(5, seed=2)
+    assert np.allclose(again.predict(test), model.predict(test), rtol=0, atol=1e-12)
+    gp = Surrogate(regressor=GaussianProcessRegressor(optimizer=None)).fit(mus, S)
+    with pytest.raises(TypeError, match="only surrogates with a POD reduction"):
+        gp.save(tmp_path / "gp.npz")
+    assert not (tmp_path / "gp.npz").exists()
