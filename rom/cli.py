@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rom._version import __version__
 
@@ -87,6 +88,100 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from rom.io.persist import save
+    from rom.nonintrusive import SnapshotStore, generate_snapshots
+    from rom.nonintrusive.spec import read_spec
+
+    spec = read_spec(args.spec)  # every check happens before any run starts
+    solver = spec.solver()
+    store = SnapshotStore(spec.store_path, spec.space, [spec.field])
+    executor = spec.executor()
+    try:
+        result = generate_snapshots(solver, spec.samples(), store, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    S, mus = store.snapshots(spec.field)
+    if S.shape[1] < 2:
+        raise ValueError(f"build: only {S.shape[1]} snapshot(s) succeeded; see {store.path}")
+    model = spec.surrogate().fit(mus, S)
+    model.spec_path_ = str(Path(args.spec).resolve())
+    save(model, spec.model_path)
+    print(
+        f"snapshots: {len(result.computed)} computed, {len(result.skipped)} already stored, "
+        f"{len(result.failed)} failed ({result.seconds_per_run:.2f} s per run)"
+    )
+    print(
+        f"surrogate: {model.reduction_.rank_} modes of {S.shape[1]} snapshots -> {spec.model_path}"
+    )
+    return 0
+
+
+def _mu_from_args(model, pairs: list[str]):
+    import numpy as np
+
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--mu: expected name=value, got {pair!r}")
+        try:
+            values[name.strip()] = float(value)
+        except ValueError as err:
+            raise ValueError(f"--mu: {name!r} needs a number, got {value!r}") from err
+    if model.space is None:
+        raise ValueError("predict: the model was saved without its parameter space")
+    return np.atleast_2d(model.space.check(values))
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from rom.io import load, write_fields
+
+    model = load(args.model)
+    field = model.predict(_mu_from_args(model, args.mu))[:, 0]
+    out = Path(args.output)
+    if out.suffix == ".npy":
+        from rom.io.persist import atomic_write
+
+        with atomic_write(out) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, field)
+    else:
+        if not args.mesh:
+            raise ValueError("--mesh: a mesh file is needed to write a mesh format")
+        import meshio
+
+        write_fields(out, meshio.read(args.mesh), {args.field: field})
+    print(f"predicted {field.size} values -> {out}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from rom.io import load
+    from rom.nonintrusive.spec import read_spec
+
+    model = load(args.model)
+    spec_path = args.spec or getattr(model, "spec_path_", None)
+    if not spec_path:
+        raise ValueError("--spec: the model does not name its specification; pass --spec")
+    spec = read_spec(spec_path)
+    solver = spec.solver()
+    mus = spec.space.sample(args.test, method="random", seed=args.seed)
+    errors = []
+    for mu in mus:
+        truth = solver(dict(zip(spec.space.names, map(float, mu), strict=True)))[spec.field]
+        pred = model.predict(mu[None, :])[:, 0]
+        errors.append(np.linalg.norm(pred - truth) / np.linalg.norm(truth))
+    errors = np.asarray(errors)
+    print(f"relative L2 errors over {len(errors)} new parameters:")
+    print(f"  max {errors.max():.3e}  mean {errors.mean():.3e}  median {np.median(errors):.3e}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rom", description="romba: reduced-order modelling toolkit"
@@ -122,6 +217,25 @@ def _parser() -> argparse.ArgumentParser:
         "--figure", default="thermal_block_greedy.png", help="convergence figure (PNG)"
     )
     p_demo.set_defaults(func=_cmd_demo)
+
+    p_build = sub.add_parser("build", help="run a snapshot campaign and fit a surrogate")
+    p_build.add_argument("spec", help="campaign specification (TOML)")
+    p_build.set_defaults(func=_cmd_build)
+
+    p_predict = sub.add_parser("predict", help="predict a field with a saved surrogate")
+    p_predict.add_argument("model", help="saved surrogate (.npz)")
+    p_predict.add_argument("--mu", action="append", default=[], help="name=value (repeat)")
+    p_predict.add_argument("-o", "--output", required=True, help=".npy or a mesh format")
+    p_predict.add_argument("--mesh", help="mesh file whose points carry the field")
+    p_predict.add_argument("--field", default="u", help="field name in the mesh output")
+    p_predict.set_defaults(func=_cmd_predict)
+
+    p_val = sub.add_parser("validate", help="compare a surrogate with fresh solver runs")
+    p_val.add_argument("model", help="saved surrogate (.npz)")
+    p_val.add_argument("--test", type=int, default=10, help="number of new parameters")
+    p_val.add_argument("--seed", type=int, default=12345)
+    p_val.add_argument("--spec", help="specification (default: the one the model was built from)")
+    p_val.set_defaults(func=_cmd_validate)
     return parser
 
 

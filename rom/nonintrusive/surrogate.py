@@ -162,6 +162,7 @@ class Surrogate:
             "rbf": {"kernel": rbf.kernel, "smoothing": rbf.smoothing, "degree": rbf.degree},
             "space": None if self.space is None else self.space.to_dict(),
             "n_dofs_": self.n_dofs_,
+            "spec_path": getattr(self, "spec_path_", None),
         }
         arrays = {f"pod.{k}": v for k, v in pod_arrays.items()}
         arrays.update({"rbf.X": rbf.X_, "rbf.Y": rbf.Y_, "low_": self.low_, "high_": self.high_})
@@ -176,6 +177,8 @@ class Surrogate:
         model.regressor_ = RBFRegressor(**settings["rbf"]).fit(arrays["rbf.X"], arrays["rbf.Y"])
         model.low_, model.high_ = arrays["low_"], arrays["high_"]
         model.n_dofs_ = settings["n_dofs_"]
+        if settings.get("spec_path"):
+            model.spec_path_ = settings["spec_path"]
         return model
 
     def save(self, path: Any) -> None:

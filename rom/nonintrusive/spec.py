@@ -1,0 +1,189 @@
+"""Campaign specifications (TOML) behind ``rom build``, ``rom predict`` and ``rom validate``.
+
+A specification names the parameter space, the sampling, the solver (a Python entry
+point or a command line), the snapshot store, the reduction, the regressor, the
+executor and the output model; paths are relative to the specification file::
+
+    [parameters]
+    k = [0.1, 1.0]                      # bounds
+    c = { bounds = [1.0, 100.0], log = true }
+
+    [sampling]
+    method = "lhs"                      # random | lhs | sobol | grid
+    n = 32
+    seed = 0
+
+    [solver]
+    python = "model:solve"              # module:function, the module next to the spec
+    # or: command = ["FreeFem++", "-nw", "-v", "0", "model.edp", "{k}", "{c}"]
+    #     outputs = { u = "u.txt" }, templates = ["model.edp"], timeout = 600
+    field = "u"
+
+    [store]
+    path = "snapshots"
+
+    [reduction]
+    tol = 1e-6
+
+    [regressor]
+    kernel = "thin_plate_spline"
+
+    [executor]
+    kind = "processes:4"                # serial | threads:N | processes:N
+
+    [output]
+    model = "surrogate.npz"
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from rom.parameters import ParameterSpace
+
+__all__ = ["Spec", "read_spec"]
+
+_SECTIONS = {
+    "parameters": None,
+    "sampling": {"method", "n", "seed"},
+    "solver": {"python", "command", "outputs", "templates", "timeout", "retries", "field"},
+    "store": {"path"},
+    "reduction": {"tol", "rank", "rtol"},
+    "regressor": {"kernel", "smoothing", "degree"},
+    "executor": {"kind"},
+    "output": {"model"},
+}
+
+
+def _toml():
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    import tomli  # the dependency for Python 3.10
+
+    return tomli
+
+
+class Spec:
+    """A validated campaign specification (see the module docstring)."""
+
+    def __init__(self, data: dict, root: Path) -> None:
+        unknown = sorted(set(data) - set(_SECTIONS))
+        if unknown:
+            raise ValueError(f"spec: unknown sections {unknown}; expected {sorted(_SECTIONS)}")
+        for section, keys in _SECTIONS.items():
+            if keys is None or section not in data:
+                continue
+            if not isinstance(data[section], dict):
+                raise ValueError(f"spec: [{section}] must be a table")
+            bad = sorted(set(data[section]) - keys)
+            if bad:
+                raise ValueError(
+                    f"spec: unknown keys {bad} in [{section}]; expected {sorted(keys)}"
+                )
+        self.root = root
+        self.data = data
+        self.space = self._space(data.get("parameters"))
+        solver = data.get("solver")
+        if not solver or ("python" in solver) == ("command" in solver):
+            raise ValueError("spec: [solver] needs exactly one of 'python' or 'command'")
+        if "command" in solver and not solver.get("outputs"):
+            raise ValueError("spec: a [solver] command needs 'outputs' (field name = file name)")
+        self.field = solver.get("field") or (
+            next(iter(solver["outputs"])) if "outputs" in solver else "u"
+        )
+        sampling = data.get("sampling", {})
+        self.n = int(sampling.get("n", 16))
+        if self.n < 1:
+            raise ValueError(f"spec: [sampling] n must be positive, got {self.n}")
+        self.method = sampling.get("method", "lhs")
+        self.seed = sampling.get("seed", 0)
+        self.store_path = root / data.get("store", {}).get("path", "snapshots")
+        self.model_path = root / data.get("output", {}).get("model", "surrogate.npz")
+        kind = data.get("executor", {}).get("kind", "serial")
+        if not (kind == "serial" or kind.split(":")[0] in ("threads", "processes")):
+            raise ValueError(
+                f"spec: [executor] kind must be serial, threads:N or processes:N, got {kind!r}"
+            )
+        self.executor_kind = kind
+
+    @staticmethod
+    def _space(table: Any) -> ParameterSpace:
+        if not isinstance(table, dict) or not table:
+            raise ValueError("spec: [parameters] must name at least one parameter")
+        bounds, log = {}, []
+        for name, value in table.items():
+            if isinstance(value, dict):
+                extra = sorted(set(value) - {"bounds", "log"})
+                if extra:
+                    raise ValueError(f"spec: unknown keys {extra} for parameter {name!r}")
+                value, is_log = value.get("bounds"), bool(value.get("log", False))
+            else:
+                is_log = False
+            if not isinstance(value, list) or len(value) != 2:
+                raise ValueError(f"spec: parameter {name!r} needs bounds [low, high]")
+            bounds[name] = tuple(value)
+            if is_log:
+                log.append(name)
+        return ParameterSpace(bounds, log=log)
+
+    def samples(self):
+        return self.space.sample(self.n, method=self.method, seed=self.seed)
+
+    def solver(self):
+        from rom.nonintrusive.solvers import CallableSolver, CommandSolver
+
+        table = self.data["solver"]
+        if "python" in table:
+            module_name, _, function = str(table["python"]).partition(":")
+            if not function:
+                raise ValueError("spec: [solver] python must be 'module:function'")
+            if str(self.root) not in sys.path:
+                sys.path.insert(0, str(self.root))
+            try:
+                fn = getattr(importlib.import_module(module_name), function)
+            except (ImportError, AttributeError) as err:
+                raise ValueError(
+                    f"spec: cannot load the solver {table['python']!r} ({err})"
+                ) from err
+            return CallableSolver(fn, field=self.field)
+        return CommandSolver(
+            [str(a) for a in table["command"]],
+            outputs=table["outputs"],
+            templates=[self.root / t for t in table.get("templates", [])],
+            timeout=table.get("timeout"),
+            retries=table.get("retries", 0),
+        )
+
+    def executor(self) -> Executor | None:
+        if self.executor_kind == "serial":
+            return None
+        kind, _, count = self.executor_kind.partition(":")
+        workers = int(count) if count else None
+        return (ThreadPoolExecutor if kind == "threads" else ProcessPoolExecutor)(workers)
+
+    def surrogate(self):
+        from rom.linalg import POD
+        from rom.nonintrusive.surrogate import RBFRegressor, Surrogate
+
+        reduction = self.data.get("reduction", {"tol": 1e-6})
+        return Surrogate(
+            POD(**reduction), RBFRegressor(**self.data.get("regressor", {})), self.space
+        )
+
+
+def read_spec(path: str | Path) -> Spec:
+    """Read and validate a TOML specification (errors name the section and the key)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"spec: no such file {str(path)!r}")
+    try:
+        data = _toml().loads(path.read_text())
+    except Exception as err:
+        raise ValueError(f"spec: {str(path)!r} is not valid TOML ({err})") from err
+    return Spec(data, path.parent.resolve())
