@@ -150,13 +150,29 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         with atomic_write(out) as tmp, open(tmp, "wb") as fh:
             np.save(fh, field)
     else:
-        if not args.mesh:
-            raise ValueError("--mesh: a mesh file is needed to write a mesh format")
         import meshio
 
-        write_fields(out, meshio.read(args.mesh), {args.field: field})
+        if args.mesh:
+            mesh = meshio.read(args.mesh)
+        else:  # the mesh kept by the snapshot store of the model's campaign
+            mesh = _store_mesh(model)
+        write_fields(out, mesh, {args.field: field})
     print(f"predicted {field.size} values -> {out}")
     return 0
+
+
+def _store_mesh(model):
+    from rom.nonintrusive import SnapshotStore
+    from rom.nonintrusive.spec import read_spec
+
+    spec_path = getattr(model, "spec_path_", None)
+    mesh = None
+    if spec_path and Path(spec_path).is_file():
+        spec = read_spec(spec_path)
+        mesh = SnapshotStore(spec.store_path, spec.space, [spec.field]).mesh()
+    if mesh is None:
+        raise ValueError("--mesh: no mesh stored with this model's snapshots; pass --mesh FILE")
+    return mesh
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -36,6 +36,8 @@ def _solve_and_store(solver: Any, store: SnapshotStore, mu: np.ndarray) -> tuple
     try:
         fields = solver(dict(zip(names, map(float, mu), strict=True)))
         store.put(mu, fields, metadata=getattr(solver, "metadata", {}))
+        if getattr(solver, "mesh_", None) is not None:
+            store.put_mesh(solver.mesh_)  # kept once, from the first run that has one
         return True, "", time.perf_counter() - start
     except (SolverError, ValueError, TypeError) as err:
         store.record_failure(mu, str(err))

@@ -135,6 +135,7 @@ class CommandSolver:
         self.retries = int(retries)
         self.keep_workdir = keep_workdir
         self.metadata = {"solver": "command", "command": self.command}
+        self.mesh_ = None  # the mesh of the last mesh-format output read
 
     def arguments(self, mu: Mapping[str, float], workdir: str) -> list[str]:
         """The argument list for ``mu`` (placeholders filled, one value per argument)."""
@@ -151,7 +152,8 @@ class CommandSolver:
         from rom.io import read_fields, read_vector
 
         if path.suffix.lower() in self.MESH_SUFFIXES:
-            return read_fields([path], field)[0][:, 0]
+            values, self.mesh_ = read_fields([path], field)
+            return values[:, 0]
         return read_vector(path)
 
     def _run_once(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:

@@ -135,6 +135,27 @@ class SnapshotStore:
         with atomic_write(self.path / "failures" / f"{self.key(mu)}.json") as tmp:
             tmp.write_text(json.dumps(data, indent=1))
 
+    def put_mesh(self, mesh: Any) -> None:
+        """Keep the mesh of the fields, once (``path/mesh.vtu``; later calls do nothing)."""
+        target = self.path / "mesh.vtu"
+        if target.exists():
+            return
+        import meshio
+
+        if not isinstance(mesh, meshio.Mesh):
+            raise TypeError(f"mesh: expected a meshio.Mesh, got {type(mesh).__name__}")
+        with atomic_write(target) as tmp:
+            meshio.Mesh(mesh.points, mesh.cells).write(tmp)
+
+    def mesh(self) -> Any:
+        """The stored mesh (a ``meshio.Mesh``), or None."""
+        target = self.path / "mesh.vtu"
+        if not target.exists():
+            return None
+        import meshio
+
+        return meshio.read(target)
+
     # --------------------------------------------------------------- reading
     def _load(self, path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], dict]:
         with np.load(path, allow_pickle=False) as data:

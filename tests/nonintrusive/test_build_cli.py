@@ -164,3 +164,57 @@ def test_predict_bad_input(tmp_path, capsys):
     assert "outside its bounds" in capsys.readouterr().err
     assert main(["predict", model, "--mu", "k", "-o", str(tmp_path / "x.npy")]) == 1
     assert "name=value" in capsys.readouterr().err
+
+
+MESH_MODEL = textwrap.dedent(
+    """
+    import sys, numpy, meshio
+    k = float(sys.argv[1])
+    x = numpy.linspace(0, 1, 30)
+    points = numpy.stack([x, numpy.zeros_like(x)], axis=1)
+    cells = [("line", numpy.stack([numpy.arange(29), numpy.arange(1, 30)], axis=1))]
+    meshio.Mesh(points, cells, point_data={"T": numpy.exp(-k * x)}).write("out.vtu")
+    """
+)
+
+
+def test_command_campaign_and_prediction_on_the_stored_mesh(tmp_path, capsys):
+    import meshio
+
+    (tmp_path / "heat.py").write_text(MESH_MODEL)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        textwrap.dedent(
+            f"""
+            [parameters]
+            k = [0.5, 2.0]
+            [sampling]
+            method = "grid"
+            n = 8
+            [solver]
+            command = ["{sys.executable}", "heat.py", "{{k}}"]
+            outputs = {{ T = "out.vtu" }}
+            templates = ["heat.py"]
+            """
+        )
+    )
+    assert main(["build", str(spec)]) == 0
+    out = tmp_path / "pred.vtu"
+    assert (
+        main(
+            [
+                "predict",
+                str(tmp_path / "surrogate.npz"),
+                "--mu",
+                "k=1.1",
+                "-o",
+                str(out),
+                "--field",
+                "T",
+            ]
+        )
+        == 0
+    )
+    predicted = meshio.read(out).point_data["T"]
+    x = np.linspace(0, 1, 30)
+    assert np.abs(predicted - np.exp(-1.1 * x)).max() < 1e-3

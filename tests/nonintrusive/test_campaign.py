@@ -160,3 +160,35 @@ def test_bad_input(tmp_path):
         generate_snapshots(CallableSolver(field), [[1.0, 0.0]], object())
     with pytest.raises(SolverError, match="NaN"):
         CallableSolver(lambda mu: np.array([np.nan]))({"a": 1.0})
+
+
+MESH_SCRIPT = """
+import sys, numpy, meshio
+k = float(sys.argv[1])
+x = numpy.linspace(0, 1, 6)
+points = numpy.stack([x, x**2], axis=1)
+cells = [("line", numpy.stack([numpy.arange(5), numpy.arange(1, 6)], axis=1))]
+meshio.Mesh(points, cells, point_data={"T": numpy.exp(-k * x)}).write("out.vtu")
+"""
+
+
+def test_mesh_outputs_keep_the_mesh_once(tmp_path):
+    script = tmp_path / "mesh_model.py"
+    script.write_text(MESH_SCRIPT)
+    space = ParameterSpace({"k": (1.0, 2.0)})
+    store = SnapshotStore(tmp_path / "s", space, ["T"])
+    solver = CommandSolver(
+        [sys.executable, "mesh_model.py", "{k}"], {"T": "out.vtu"}, templates=[script]
+    )
+    result = generate_snapshots(solver, space.sample(3, "grid"), store, progress=False)
+    assert len(result.computed) == 3
+    mesh = store.mesh()
+    assert mesh is not None and mesh.points.shape[0] == 6  # VTU stores 3-D points
+    S, mus = store.snapshots("T")
+    assert np.allclose(S[:, 0], np.exp(-mus[0, 0] * np.linspace(0, 1, 6)))
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "failures",
+        "mesh.vtu",
+        "snapshots",
+        "store.json",
+    ]
