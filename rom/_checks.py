@@ -10,7 +10,8 @@ import numpy as np
 from rom.backend import array_namespace, is_cupy_array
 
 
-def _is_sparse(x: Any) -> bool:
+def is_sparse(x: Any) -> bool:
+    """Whether ``x`` is a scipy or cupyx sparse matrix (without importing either)."""
     return hasattr(x, "tocsr") and hasattr(x, "nnz")
 
 
@@ -32,7 +33,7 @@ def check_array(
     refused with an error that names ``name``. cupy arrays stay on the GPU.
     """
     xp = array_namespace(x) if is_cupy_array(x) else np
-    if _is_sparse(x):
+    if is_sparse(x):
         raise TypeError(
             f"{name}: expected a dense array, got a sparse matrix ({type(x).__name__})"
         )
@@ -72,7 +73,7 @@ def check_inner(inner: Any, n: int, name: str = "inner") -> Any:
     """Validate an inner-product matrix: None, or a square (n, n) dense or sparse matrix."""
     if inner is None:
         return None
-    if _is_sparse(inner):
+    if is_sparse(inner):
         if inner.shape != (n, n):
             raise ValueError(f"{name}: expected a ({n}, {n}) matrix, got shape {inner.shape}")
         data = inner.data

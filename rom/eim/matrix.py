@@ -8,17 +8,19 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted, check_positive_int, check_tolerance
+from rom._checks import (
+    check_array,
+    check_fitted,
+    check_positive_int,
+    check_tolerance,
+    is_sparse,
+)
 from rom.eim._greedy import unit_lower_solve
 from rom.eim.eim import EIM
 
 __all__ = ["MatrixEIM", "VectorEIM"]
 
 logger = logging.getLogger("rom.eim")
-
-
-def _is_sparse(A: Any) -> bool:
-    return hasattr(A, "tocsr") and hasattr(A, "nnz")
 
 
 class MatrixEIM:
@@ -95,7 +97,7 @@ class MatrixEIM:
     # ------------------------------------------------------------ validation
     def _check_value(self, A: Any, mu: Any, reference: Any = None) -> Any:
         expected = 1 if self._vector else 2
-        if _is_sparse(A):
+        if is_sparse(A):
             if self._vector:
                 raise TypeError("assemble: expected a vector (1-D array), got a sparse matrix")
             A = A.tocsr()
@@ -115,9 +117,9 @@ class MatrixEIM:
                 raise ValueError(
                     f"assemble: the shape changed from {reference.shape} to {A.shape} at mu={mu!r}"
                 )
-            if _is_sparse(reference) != _is_sparse(A):
+            if is_sparse(reference) != is_sparse(A):
                 raise ValueError(f"assemble: dense/sparse storage changed at mu={mu!r}")
-            if _is_sparse(A) and (
+            if is_sparse(A) and (
                 A.nnz != reference.nnz
                 or not np.array_equal(A.indptr, reference.indptr)
                 or not np.array_equal(A.indices, reference.indices)
@@ -134,7 +136,7 @@ class MatrixEIM:
             return np.stack([idx.astype(int), np.zeros(idx.size, dtype=int)], axis=1)
         n, m = A0.shape
         diag = np.arange(min(n, m))
-        if _is_sparse(A0):
+        if is_sparse(A0):
             coo = A0.tocoo()
             pattern = np.stack([coo.row, coo.col], axis=1).astype(np.int64)
             if len(pattern) <= n_cand:
@@ -152,7 +154,7 @@ class MatrixEIM:
     def _values(self, A: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         if self._vector:
             return np.asarray(A)[rows]
-        if _is_sparse(A):
+        if is_sparse(A):
             return np.asarray(A[rows, cols]).ravel()
         return np.asarray(A)[rows, cols]
 

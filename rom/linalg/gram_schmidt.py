@@ -6,7 +6,7 @@ from typing import Any
 
 from rom._checks import check_array, check_inner, check_tolerance
 from rom.backend import array_namespace
-from rom.linalg.inner import apply_inner
+from rom.linalg.inner import apply_inner, column_norms
 
 __all__ = ["gram_schmidt", "project_out"]
 
@@ -93,7 +93,7 @@ def project_out(v: Any, Q: Any, M: Any = None, max_passes: int = 4):
     """
     xp = array_namespace(v)
     v = v.copy()
-    norm0 = norm = _norm(v, M, xp)
+    norm0 = norm = _norm(v, M)
     coefficients = xp.zeros(Q.shape[1], dtype=xp.result_type(v.dtype, Q.dtype))
     if Q.shape[1] == 0 or norm0 == 0:
         return v, coefficients, norm, norm0
@@ -101,16 +101,11 @@ def project_out(v: Any, Q: Any, M: Any = None, max_passes: int = 4):
         d = Q.conj().T @ apply_inner(M, v)
         v = v - Q @ d
         coefficients = coefficients + d
-        previous, norm = norm, _norm(v, M, xp)
+        previous, norm = norm, _norm(v, M)
         if norm > 0.5 * previous:
             break
     return v, coefficients, norm, norm0
 
 
-def _norm(v: Any, M: Any, xp: Any) -> float:
-    if M is None:
-        return float(xp.linalg.norm(v))
-    square = float(xp.real(xp.vdot(v, M @ v)))
-    if square < 0:
-        raise ValueError("inner: the matrix is not positive definite (negative squared norm)")
-    return square**0.5
+def _norm(v: Any, M: Any) -> float:
+    return float(column_norms(v[:, None], M)[0])

@@ -7,13 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array
+from rom._checks import check_array, is_sparse
 
 __all__ = ["AffineOperator", "AffineVector", "ConstantCoefficients", "LinearCoefficients"]
-
-
-def _is_sparse(A: Any) -> bool:
-    return hasattr(A, "tocsr") and hasattr(A, "nnz")
 
 
 class _Affine:
@@ -92,7 +88,7 @@ class AffineOperator(_Affine):
             raise ValueError("matrices: expected at least one matrix")
         terms = []
         for q, A in enumerate(matrices):
-            if _is_sparse(A):
+            if is_sparse(A):
                 A = A.tocsr()
                 if A.data.size and not np.isfinite(A.data).all():
                     raise ValueError(f"matrices[{q}]: contains NaN or inf")
@@ -119,7 +115,7 @@ class AffineOperator(_Affine):
 
     @property
     def sparse(self) -> bool:
-        return any(_is_sparse(A) for A in self.terms)
+        return any(is_sparse(A) for A in self.terms)
 
     def assemble(self, mu: Any) -> Any:
         """The matrix :math:`A(\\mu)` (sparse if any term is sparse)."""
