@@ -51,12 +51,18 @@ def _numbers(tokens: list[str], path: Path) -> np.ndarray:
 
 
 def read_freefem_matrix(path: str | os.PathLike) -> Any:
-    """Read a sparse matrix written by FreeFEM (``f << A``, the "Morse" text format).
+    """Read a sparse matrix written by FreeFEM (``f << A``).
 
-    The format is a few ``#`` comment lines, then ``n m symmetric nnz``, then one
-    line ``i j a_ij`` per stored coefficient with 1-based indices. When the symmetric
-    flag is 1, only one triangle is stored and the other is filled in. Complex
-    coefficients are written ``(re,im)``.
+    FreeFEM writes one of two text formats, both read here:
+
+    - FreeFEM 4 (``# HashMatrix Matrix (COO)``): two ``#`` lines, then
+      ``n m nnz half fortran state type_state``, then one line ``i j a_ij`` per
+      stored coefficient, with 0-based indices (1-based when ``fortran`` is 1);
+    - the "Morse" format (FreeFEM 3, and FreeFEM 4 for matrices held in CSR):
+      ``#`` lines, then ``n m symmetric nnz``, then ``i j a_ij`` with 1-based indices.
+
+    When the symmetric (``half``) flag is 1, only one triangle is stored and the
+    other is filled in. Complex coefficients are written ``(re,im)``.
 
     Examples
     --------
@@ -78,10 +84,15 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
         raise ValueError(f"path: {str(path)!r} is empty; expected a FreeFEM matrix")
     head = lines[0].split()
     try:
-        n, m, half, nnz = (int(v) for v in head[:4])
+        if len(head) >= 5:  # FreeFEM 4 HashMatrix: n m nnz half fortran [state type_state]
+            n, m, nnz, half, base = (int(v) for v in head[:5])
+        else:  # Morse: n m symmetric nnz, 1-based
+            n, m, half, nnz = (int(v) for v in head[:4])
+            base = 1
     except ValueError as err:
         raise ValueError(
-            f"path: {str(path)!r} does not start with 'n m symmetric nnz' (FreeFEM matrix)"
+            f"path: {str(path)!r} does not start with 'n m symmetric nnz' (Morse) or "
+            "'n m nnz half fortran state' (FreeFEM 4): not a FreeFEM matrix"
         ) from err
     body = [ln.split() for ln in lines[1:]]
     if len(body) != nnz or any(len(row) != 3 for row in body):
@@ -90,8 +101,8 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
             "well-formed 'i j a_ij' lines (truncated file?)"
         )
     try:
-        rows = np.array([int(r[0]) for r in body], dtype=np.int64) - 1
-        cols = np.array([int(r[1]) for r in body], dtype=np.int64) - 1
+        rows = np.array([int(r[0]) for r in body], dtype=np.int64) - base
+        cols = np.array([int(r[1]) for r in body], dtype=np.int64) - base
     except ValueError as err:
         raise ValueError(f"path: {str(path)!r} has a non-integer row or column index") from err
     vals = _numbers([r[2] for r in body], path)

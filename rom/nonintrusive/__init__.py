@@ -1,6 +1,8 @@
 """Nonintrusive coupling to external codes: solver adapters, snapshot store, campaigns."""
 
-from rom.nonintrusive.generate import GenerationResult, generate_snapshots
+from rom.nonintrusive.generate import GenerationResult, as_executor, generate_snapshots
+from rom.nonintrusive.matrices import MatrixAssembler, MatrixSolver, read_array
+from rom.nonintrusive.petsc import PETScSolver, petsc_factory
 from rom.nonintrusive.solvers import CallableSolver, CommandSolver, SolverError
 from rom.nonintrusive.store import SnapshotStore
 from rom.nonintrusive.surrogate import RBFRegressor, Surrogate
@@ -9,9 +11,15 @@ __all__ = [
     "CallableSolver",
     "CommandSolver",
     "GenerationResult",
+    "MatrixAssembler",
+    "MatrixSolver",
+    "PETScSolver",
     "RBFRegressor",
     "SnapshotStore",
     "SolverError",
     "Surrogate",
+    "as_executor",
     "generate_snapshots",
+    "petsc_factory",
+    "read_array",
 ]

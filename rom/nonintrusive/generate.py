@@ -14,7 +14,7 @@ import numpy as np
 from rom.nonintrusive.solvers import SolverError
 from rom.nonintrusive.store import SnapshotStore
 
-__all__ = ["GenerationResult", "generate_snapshots"]
+__all__ = ["GenerationResult", "as_executor", "generate_snapshots"]
 
 logger = logging.getLogger("rom.nonintrusive")
 
@@ -44,31 +44,93 @@ def _solve_and_store(solver: Any, store: SnapshotStore, mu: np.ndarray) -> tuple
         return False, str(err), time.perf_counter() - start
 
 
+def as_executor(executor: Any) -> Any:
+    """The ``concurrent.futures``-style executor behind ``executor``.
+
+    ``None`` stays ``None`` (serial); a ``dask.distributed.Client`` becomes its
+    ``get_executor()`` (whose submissions are never merged by dask's task hashing);
+    anything else with a ``submit(fn, *args)`` method returning futures is used as it
+    is (``ProcessPoolExecutor``, ``ThreadPoolExecutor``, ``MPIPoolExecutor``, a dask
+    ``ClientExecutor``).
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from rom.nonintrusive.generate import as_executor
+    >>> with ThreadPoolExecutor(1) as pool:
+    ...     as_executor(pool) is pool
+    True
+    """
+    if executor is None:
+        return None
+    if callable(getattr(executor, "get_executor", None)) and callable(
+        getattr(executor, "gather", None)
+    ):  # a dask.distributed Client
+        return executor.get_executor()
+    if not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            "executor: expected None, a concurrent.futures.Executor (process or thread pool, "
+            "MPIPoolExecutor) or a dask.distributed Client, got "
+            f"{type(executor).__name__}"
+        )
+    return executor
+
+
 def generate_snapshots(
     solver: Any,
     parameters: Any,
     store: SnapshotStore,
-    executor: Executor | None = None,
+    executor: Executor | Any | None = None,
     progress: bool | None = None,
 ) -> GenerationResult:
     """Compute the snapshots of ``parameters`` (rows) that ``store`` does not hold yet.
 
     Each worker runs the solver and writes its snapshot to the store itself, so a
     crash of this process loses nothing finished; running again skips what is stored
-    and valid, and recomputes what is missing, failed or corrupt. ``executor`` is any
-    ``concurrent.futures.Executor``: a process pool, a ``dask.distributed`` client's
-    ``get_executor()``, ``mpi4py.futures.MPIPoolExecutor()``. The solver and the
-    store must then be picklable (both are, for module-level functions and
-    :class:`CommandSolver`). A failed run is recorded and does not stop the others.
+    and valid, and recomputes what is missing, failed or corrupt. A failed run is
+    recorded and does not stop the others.
+
+    Parameters
+    ----------
+    solver : callable
+        ``solver(mu: dict) -> {field: array}``: :class:`CallableSolver`,
+        :class:`CommandSolver`, :class:`MatrixSolver`.
+    parameters : array (k, n_params)
+        Rows of parameters, inside the store's parameter space.
+    store : SnapshotStore
+    executor : optional
+        Where the runs go (see :func:`as_executor`): None (here, one after the other),
+        a ``concurrent.futures`` process or thread pool,
+        ``mpi4py.futures.MPIPoolExecutor()``, a ``dask.distributed.Client`` or its
+        ``get_executor()``. With processes, dask or MPI the solver and the store are
+        pickled (both are, for module-level functions and :class:`CommandSolver`),
+        and every worker needs to see the store's directory (a shared file system
+        across machines). Several workers, and several campaigns, may write to one
+        store at once: every snapshot file is written atomically.
+    progress : bool, optional
+        A progress bar (tqdm); by default when standard error is a terminal.
 
     Returns
     -------
     GenerationResult
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from rom import ParameterSpace
+    >>> from rom.nonintrusive import CallableSolver, SnapshotStore, generate_snapshots
+    >>> space = ParameterSpace({"k": (1.0, 2.0)})
+    >>> store = SnapshotStore(tempfile.mkdtemp(), space, ["u"])
+    >>> solver = CallableSolver(lambda mu: np.full(3, mu["k"]))
+    >>> result = generate_snapshots(solver, space.sample(4, "grid"), store, progress=False)
+    >>> len(result.computed), len(store)
+    (4, 4)
     """
     if not callable(solver):
         raise TypeError("solver: expected a callable mu -> fields (CallableSolver, CommandSolver)")
     if not isinstance(store, SnapshotStore):
         raise TypeError(f"store: expected a SnapshotStore, got {type(store).__name__}")
+    executor = as_executor(executor)
     mus = np.atleast_2d(store.space.check(parameters))
     result = GenerationResult()
     todo = []

@@ -156,7 +156,9 @@ class CommandSolver:
             return values[:, 0]
         return read_vector(path)
 
-    def _run_once(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
+    def _run_once(
+        self, mu: Mapping[str, float], read: Callable[[Path, str], Any]
+    ) -> dict[str, Any]:
         workdir = tempfile.mkdtemp(prefix="rom-run-")
         try:
             for t in self.templates:
@@ -174,26 +176,93 @@ class CommandSolver:
                 raise SolverError(
                     f"exit status {proc.returncode}; stderr tail: {proc.stderr[-2000:]!r}"
                 )
-            fields = {}
+            outputs = {}
             for name, filename in self.outputs.items():
                 path = Path(workdir) / filename
                 if not path.is_file():
                     tail = proc.stderr[-2000:]
                     raise SolverError(f"output {filename!r} not written; stderr tail: {tail!r}")
                 try:
-                    fields[name] = self._read(path, name)
+                    outputs[name] = read(path, name)
                 except Exception as err:
                     raise SolverError(f"output {filename!r} is unreadable: {err}") from err
-            return _as_fields(fields, "u")
+            return outputs
         finally:
             if not self.keep_workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
 
-    def __call__(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
+    def run(
+        self, mu: Mapping[str, float], read: Callable[[Path, str], Any] | None = None
+    ) -> dict[str, Any]:
+        """Run the program once for ``mu`` and read its outputs as they are.
+
+        Unlike calling the solver, nothing is flattened or converted: with
+        ``read=rom.io.read_matrix`` the outputs come back as sparse matrices (this is
+        what :class:`rom.nonintrusive.MatrixSolver` uses).
+
+        Parameters
+        ----------
+        mu : mapping of parameter name to value
+        read : callable, optional
+            ``read(path, field) -> object``; the solver's reader by default.
+
+        Returns
+        -------
+        dict
+            ``{field name: what read returned}``.
+
+        Raises
+        ------
+        SolverError
+            When every attempt failed (the last reason is given).
+
+        Examples
+        --------
+        >>> import sys
+        >>> from rom.io import read_matrix
+        >>> from rom.nonintrusive import CommandSolver
+        >>> code = "import scipy.io, scipy.sparse; scipy.io.mmwrite('A.mtx', scipy.sparse.eye(2))"
+        >>> solver = CommandSolver([sys.executable, "-c", code], outputs={"A": "A.mtx"})
+        >>> solver.run({}, read=lambda path, name: read_matrix(path))["A"].toarray()
+        array([[1., 0.],
+               [0., 1.]])
+        """
+        if not isinstance(mu, Mapping):
+            raise TypeError(f"mu: expected a mapping of parameter names to values, got {mu!r}")
+        if read is not None and not callable(read):
+            raise TypeError("read: expected a callable read(path, field) or None")
+        read = self._read if read is None else read
         error: SolverError | None = None
         for _ in range(self.retries + 1):
             try:
-                return self._run_once(mu)
+                return self._run_once(mu, read)
             except SolverError as err:
                 error = err
         raise error  # type: ignore[misc]
+
+    def __call__(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
+        return _as_fields(self.run(mu), "u")
+
+    def as_assembler(self, output: str, space: Any, store: Any = None) -> Callable[[Any], Any]:
+        """This program as ``assemble(mu) -> matrix`` for :class:`rom.eim.MatrixEIM`.
+
+        A shortcut for ``MatrixSolver(self, space, store=store).assembler(output)``:
+        the program's outputs are read with :func:`rom.io.read_matrix` and kept in
+        ``store`` (when given), so no parameter is ever run twice.
+
+        Examples
+        --------
+        >>> import sys
+        >>> from rom import ParameterSpace
+        >>> from rom.nonintrusive import CommandSolver
+        >>> code = ("import sys, scipy.io, scipy.sparse; "
+        ...         "scipy.io.mmwrite('A.mtx', float(sys.argv[1]) * scipy.sparse.eye(2))")
+        >>> solver = CommandSolver([sys.executable, "-c", code, "{k}"], outputs={"A": "A.mtx"})
+        >>> assemble = solver.as_assembler("A", ParameterSpace({"k": (1, 3)}))
+        >>> assemble([2.0]).toarray()
+        array([[2., 0.],
+               [0., 2.]])
+        """
+        from rom.nonintrusive.matrices import MatrixSolver
+
+        return MatrixSolver(self, space, store=store).assembler(output)

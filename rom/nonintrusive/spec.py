@@ -29,7 +29,8 @@ executor and the output model; paths are relative to the specification file::
     kernel = "thin_plate_spline"
 
     [executor]
-    kind = "processes:4"                # serial | threads:N | processes:N
+    kind = "processes:4"                # serial | threads:N | processes:N | dask:N
+                                        # | dask:tcp://host:8786 | mpi
 
     [output]
     model = "surrogate.npz"
@@ -106,9 +107,16 @@ class Spec:
         self.store_path = root / data.get("store", {}).get("path", "snapshots")
         self.model_path = root / data.get("output", {}).get("model", "surrogate.npz")
         kind = data.get("executor", {}).get("kind", "serial")
-        if not (kind == "serial" or kind.split(":")[0] in ("threads", "processes")):
+        head, _, count = str(kind).partition(":")
+        valid = kind in ("serial", "mpi", "dask") or (
+            head in ("threads", "processes", "dask") and count.isdigit() and int(count) > 0
+        )
+        if head == "dask" and count.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+            valid = True
+        if not valid:
             raise ValueError(
-                f"spec: [executor] kind must be serial, threads:N or processes:N, got {kind!r}"
+                "spec: [executor] kind must be serial, threads:N, processes:N, dask, dask:N, "
+                f"dask:<scheduler address> or mpi, got {kind!r}"
             )
         self.executor_kind = kind
 
@@ -161,9 +169,19 @@ class Spec:
         )
 
     def executor(self) -> Executor | None:
+        """The executor of ``[executor] kind`` (call its ``shutdown()`` when done)."""
         if self.executor_kind == "serial":
             return None
         kind, _, count = self.executor_kind.partition(":")
+        if kind == "mpi":
+            from rom.backend import import_optional
+
+            import_optional("mpi4py", "mpi")
+            from mpi4py.futures import MPIPoolExecutor
+
+            return MPIPoolExecutor()
+        if kind == "dask":
+            return DaskExecutor(count or None)
         workers = int(count) if count else None
         return (ThreadPoolExecutor if kind == "threads" else ProcessPoolExecutor)(workers)
 
@@ -175,6 +193,46 @@ class Spec:
         return Surrogate(
             POD(**reduction), RBFRegressor(**self.data.get("regressor", {})), self.space
         )
+
+
+class DaskExecutor(Executor):
+    """A ``dask.distributed`` client as a ``concurrent.futures`` executor that owns it.
+
+    ``DaskExecutor(None)`` starts a ``LocalCluster`` with dask's default number of
+    worker processes, ``DaskExecutor("4")`` one with 4, ``DaskExecutor("tcp://host:8786")``
+    connects to a running scheduler. ``shutdown()`` closes the client (and the local
+    cluster it started).
+
+    Examples
+    --------
+    >>> from rom.nonintrusive.spec import DaskExecutor
+    >>> with DaskExecutor("1") as executor:  # doctest: +SKIP
+    ...     executor.submit(sum, [1, 2]).result()
+    3
+    """
+
+    def __init__(self, target: str | None = None) -> None:
+        from rom.backend import import_optional
+
+        distributed = import_optional("distributed", "dask")
+        self.cluster = None
+        if target is None or str(target).isdigit():
+            workers = None if target is None else int(target)
+            self.cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, dashboard_address=":0"
+            )
+            self.client = distributed.Client(self.cluster)
+        else:
+            self.client = distributed.Client(target)
+        self._executor = self.client.get_executor()
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def read_spec(path: str | Path) -> Spec:

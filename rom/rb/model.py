@@ -31,6 +31,11 @@ class LinearModel:
         the squared-residual output bound).
     parameter_space : rom.ParameterSpace, optional
         When given, every parameter is checked against it.
+    solver : callable, optional
+        ``solver(A, name=...)`` returns an object whose ``solve(b)`` solves with the
+        assembled ``A(mu)``: :func:`rom.linalg.factorize` (sparse LU, the default), or
+        an iterative or distributed solver such as
+        :func:`rom.nonintrusive.petsc_factory`.
 
     Examples
     --------
@@ -52,7 +57,13 @@ class LinearModel:
         inner: Any = None,
         output: Any = None,
         parameter_space: Any = None,
+        solver: Any = None,
     ) -> None:
+        if solver is not None and not callable(solver):
+            raise TypeError(
+                "solver: expected a callable (A, name) -> object with solve(b), such as "
+                f"rom.linalg.factorize or rom.nonintrusive.petsc_factory(...), got {solver!r}"
+            )
         if not isinstance(operator, AffineOperator):
             raise TypeError(f"operator: expected an AffineOperator, got {type(operator).__name__}")
         n, m = operator.shape
@@ -77,6 +88,7 @@ class LinearModel:
         self.inner = check_inner(inner, n)
         self.output_functional = output
         self.parameter_space = parameter_space
+        self.solver = factorize if solver is None else solver
 
     @property
     def size(self) -> int:
@@ -109,9 +121,10 @@ class LinearModel:
         return mus
 
     def solve(self, mu: Any) -> np.ndarray:
-        """The full-order solution ``u(mu)`` (sparse LU)."""
+        """The full-order solution ``u(mu)`` (with ``solver``; sparse LU by default)."""
         mu = self.check_parameter(mu)
-        return factorize(self.operator.assemble(mu), name="A(mu)").solve(self.rhs.assemble(mu))
+        solver = self.solver(self.operator.assemble(mu), name="A(mu)")
+        return solver.solve(self.rhs.assemble(mu))
 
     def solve_many(self, mus: Any, executor: Executor | None = None) -> np.ndarray:
         """Solutions for every row of ``mus`` as columns, shape (n, k).

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import scipy.sparse
+import scipy.sparse.linalg
 
 from rom.linalg import SingularMatrixError
 from rom.parameters import ParameterSpace
@@ -99,3 +100,28 @@ def test_bad_input(pieces):
         singular.solve([0.0])
     with pytest.raises(ValueError, match="output: expected None"):
         LinearModel(AffineOperator([A0], lambda mu: [1.0]), np.ones(n), output="yes")
+
+
+def test_a_given_solver_replaces_the_sparse_lu(pieces):
+    n, A0, _ = pieces
+    spd = (A0 @ A0.T + n * scipy.sparse.eye(n)).tocsr()
+    op = AffineOperator([spd, scipy.sparse.eye(n)], lambda mu: [1.0, mu[0]])
+    calls = []
+
+    class ConjugateGradient:
+        def __init__(self, A, name):
+            calls.append(name)
+            self.A = A
+
+        def solve(self, b):
+            x, info = scipy.sparse.linalg.cg(self.A, b, rtol=1e-14, maxiter=10 * n)
+            assert info == 0
+            return x
+
+    model = LinearModel(op, np.ones(n), solver=ConjugateGradient)
+    u = model.solve([0.5])
+    dense = spd.toarray() + 0.5 * np.eye(n)
+    assert calls == ["A(mu)"]
+    assert np.abs(u - np.linalg.solve(dense, np.ones(n))).max() < 1e-10 * np.abs(u).max()
+    with pytest.raises(TypeError, match="solver"):
+        LinearModel(op, np.ones(n), solver="petsc")
