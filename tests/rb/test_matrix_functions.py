@@ -1,0 +1,312 @@
+import numpy as np
+import pytest
+import scipy.sparse
+import scipy.sparse.linalg
+
+from fem_examples import diffusion_1d, thermal_block
+from rom.rb import AffineOperator, LinearCoefficients
+from rom.rb.matrix_functions import InverseApproximation, LogDet, exact_logdet
+
+
+@pytest.fixture(scope="module")
+def block():
+    model, space = thermal_block.build((2, 2), resolution=10)
+    return model, space
+
+
+def _training(space, n):
+    """Sobol points plus the corners: the interpolation must not extrapolate."""
+    return np.vstack([space.sample(2, method="grid"), space.sample(n, method="sobol", seed=0)])
+
+
+@pytest.fixture(scope="module")
+def block_logdet(block):
+    model, space = block
+    return LogDet(tol=1e-3).fit(model, _training(space, 2000))
+
+
+@pytest.fixture(scope="module")
+def block_inverse(block):
+    model, space = block
+    return (
+        model,
+        space,
+        InverseApproximation(tol=0.1, max_terms=100).fit(model, _training(space, 900)),
+    )
+
+
+def _random_spd_family(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    terms = []
+    for _ in range(3):
+        G = rng.standard_normal((n, n))
+        terms.append(G @ G.T / n + 0.5 * np.eye(n))
+    # A(mu) = A0 + mu0 A1 + mu1 A2
+    theta = LinearCoefficients([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]], offset=[1.0, 0.0, 0.0])
+    return AffineOperator(terms, theta)
+
+
+# ------------------------------------------------------------------ exact_logdet
+def test_exact_logdet_matches_numpy_dense_sparse_and_general():
+    rng = np.random.default_rng(1)
+    G = rng.standard_normal((30, 30))
+    S = G @ G.T + 30 * np.eye(30)
+    assert exact_logdet(S) == pytest.approx(np.linalg.slogdet(S)[1], rel=1e-13)
+    assert exact_logdet(scipy.sparse.csr_matrix(S)) == pytest.approx(
+        np.linalg.slogdet(S)[1], rel=1e-12
+    )
+    N = G + 0.1 * np.eye(30)  # general, either sign
+    sign, value = exact_logdet(scipy.sparse.csc_matrix(N), spd=False, return_sign=True)
+    ref_sign, ref_value = np.linalg.slogdet(N)
+    assert sign == ref_sign and value == pytest.approx(ref_value, rel=1e-12)
+    H = S + 1j * (G - G.T)  # Hermitian positive definite
+    assert exact_logdet(scipy.sparse.csr_matrix(H)) == pytest.approx(
+        np.linalg.slogdet(H)[1], rel=1e-12
+    )
+
+
+def test_exact_logdet_refuses_matrices_that_are_not_spd():
+    indefinite = np.diag([1.0, -2.0, 3.0])
+    with pytest.raises(ValueError, match="positive definite"):
+        exact_logdet(indefinite)
+    with pytest.raises(ValueError, match="positive definite"):
+        exact_logdet(scipy.sparse.csr_matrix(indefinite))
+    with pytest.raises(ValueError, match="symmetric"):
+        exact_logdet(np.array([[2.0, 1.0], [0.0, 2.0]]))
+    with pytest.raises(ValueError, match="square"):
+        exact_logdet(np.ones((2, 3)))
+    assert exact_logdet(indefinite, spd=False) == pytest.approx(np.log(6.0))
+
+
+# ------------------------------------------------------------------------ LogDet
+def test_logdet_thermal_block_within_tolerance_and_estimate(block, block_logdet):
+    model, space = block
+    ld = block_logdet
+    assert ld.stop_reason_ == "tol"
+    test = space.sample(60, seed=7)
+    exact = np.array([exact_logdet(model.operator.assemble(mu)) for mu in test])
+    values, estimates = ld.evaluate(test, return_estimate=True)
+    errors = np.abs(values - exact)
+    assert errors.max() <= ld.tol * ld.scale_
+    assert errors.max() <= estimates.max()
+    assert np.mean(errors <= estimates) >= 0.9
+
+
+def test_logdet_interpolates_at_the_selected_parameters(block, block_logdet):
+    model, _ = block
+    ld = block_logdet
+    assert np.allclose(ld.evaluate(ld.parameters_), ld.values_, rtol=1e-11, atol=1e-9)
+    for mu, value in zip(ld.parameters_[:3], ld.values_[:3], strict=True):
+        assert value == pytest.approx(exact_logdet(model.operator.assemble(mu)), rel=1e-12)
+    assert ld.levels_[-1] == ld.n_terms_ and np.all(np.diff(ld.levels_) > 0)
+
+
+def test_logdet_converges_on_a_dense_random_spd_family():
+    op = _random_spd_family(n=20)
+    rng = np.random.default_rng(2)
+    train = rng.uniform(0.1, 5.0, size=(2000, 2))
+    train[:4] = [[0.1, 0.1], [0.1, 5.0], [5.0, 0.1], [5.0, 5.0]]
+    test = rng.uniform(0.1, 5.0, size=(40, 2))
+    exact = np.array([np.linalg.slogdet(op.assemble(mu))[1] for mu in test])
+    errors = []
+    for tol in (1e-3, 1e-6):
+        ld = LogDet(tol=tol).fit(op, train)
+        values, estimates = ld.evaluate(test, return_estimate=True)
+        err = np.abs(values - exact)
+        assert err.max() <= tol * ld.scale_
+        assert np.all(err <= estimates)
+        errors.append(err.max())
+    assert errors[1] < 1e-2 * errors[0]
+
+
+def test_logdet_with_an_executor_matches_the_serial_fit():
+    from concurrent.futures import ThreadPoolExecutor
+
+    op = _random_spd_family(n=10)
+    train = np.random.default_rng(3).uniform(0.1, 5.0, size=(600, 2))
+    serial = LogDet(tol=1e-3).fit(op, train)
+    with ThreadPoolExecutor(2) as pool:
+        parallel = LogDet(tol=1e-3).fit(op, train, executor=pool)
+    assert np.array_equal(serial.values_, parallel.values_)
+    assert np.array_equal(serial.parameters_, parallel.parameters_)
+
+
+def test_logdet_of_a_callable_matches_the_analytic_value():
+    def assemble(mu):
+        return np.diag([1.0 + mu[0], 2.0 + np.sin(mu[0]), 3.0 + mu[0] ** 2])
+
+    ld = LogDet(tol=1e-12).fit(assemble, np.linspace(-0.5, 1.5, 400))
+    mus = np.linspace(-0.5, 1.5, 17)
+    exact = np.log(1.0 + mus) + np.log(2.0 + np.sin(mus)) + np.log(3.0 + mus**2)
+    assert np.allclose(ld.evaluate(mus.reshape(-1, 1)), exact, atol=1e-10)
+    assert ld(0.3) == pytest.approx(np.log(1.3 * (2 + np.sin(0.3)) * 3.09), abs=1e-10)
+
+
+def test_logdet_is_exact_for_a_one_term_family():
+    # log det (mu A1) = n log mu + log det A1: homogeneity leaves nothing to interpolate
+    A1 = _random_spd_family(n=12).terms[1]
+    op = AffineOperator([A1], LinearCoefficients.identity(1))
+    ld = LogDet().fit(op, np.linspace(0.01, 100.0, 30))
+    assert ld.n_terms_ == 1 and ld.stop_reason_ == "constant"
+    assert ld([7.0]) == pytest.approx(np.linalg.slogdet(7.0 * A1)[1], rel=1e-12)
+
+
+def test_logdet_general_nonsymmetric_family():
+    n = 60
+    K = scipy.sparse.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
+    C = scipy.sparse.diags([-np.ones(n - 1), np.ones(n - 1)], [-1, 1])  # convection, skew
+    op = AffineOperator([K, C], LinearCoefficients([[0.0], [1.0]], offset=[1.0, 0.0]))
+    with pytest.raises(ValueError, match="symmetric"):
+        LogDet().fit(op, np.linspace(0.0, 0.9, 1000))
+    ld = LogDet(tol=1e-10, spd=False).fit(op, np.linspace(0.0, 0.9, 1000))
+    mus = np.array([0.05, 0.33, 0.71])
+    exact = [np.linalg.slogdet(op.assemble([m]).toarray())[1] for m in mus]
+    assert np.allclose(ld.evaluate(mus.reshape(-1, 1)), exact, rtol=1e-8)
+
+
+def test_logdet_complex_non_hermitian_family_log_abs_det():
+    model, space, _ = diffusion_1d.build(n=40, segments=2, complex_shift=0.5)
+    train = np.vstack([space.sample(2, method="grid"), space.sample(1024, "sobol", seed=1)])
+    ld = LogDet(tol=1e-6, spd=False).fit(model, train)
+    test = space.sample(10, seed=4)
+    exact = np.array([np.linalg.slogdet(model.operator.assemble(m).toarray())[1] for m in test])
+    assert np.abs(ld.evaluate(test) - exact).max() <= 1e-6 * ld.scale_
+
+
+def test_logdet_save_and_load_round_trip(tmp_path, block, block_logdet):
+    import rom
+
+    _, space = block
+    path = tmp_path / "logdet.npz"
+    block_logdet.save(path)
+    loaded = rom.load(path)
+    mus = space.sample(5, seed=3)
+    assert np.allclose(loaded.evaluate(mus), block_logdet.evaluate(mus), rtol=1e-14)
+    assert loaded.parameter_space_ == space
+    with pytest.raises(ValueError):
+        loaded.evaluate([[5.0, 0.5, 0.5, 0.5]])  # outside the parameter space
+    op = AffineOperator([np.eye(3), np.diag([1.0, 2.0, 3.0])], lambda mu: [1.0, mu[0]])
+    unsaveable = LogDet(max_terms=3).fit(op, np.linspace(0.0, 1.0, 30))
+    with pytest.raises(TypeError, match="saved"):
+        unsaveable.save(tmp_path / "no.npz")
+
+
+# ---------------------------------------------------------- InverseApproximation
+def _iterations(solver, A, b, **kwargs):
+    count = [0]
+
+    def callback(_):
+        count[0] += 1
+
+    _, info = solver(A, b, rtol=1e-8, maxiter=1000, callback=callback, **kwargs)
+    assert info == 0
+    return count[0]
+
+
+def test_inverse_preconditions_gmres_and_cg(block_inverse):
+    model, space, inv = block_inverse
+    rng = np.random.default_rng(0)
+    for mu in space.sample(3, seed=11):
+        A = model.operator.assemble(mu)
+        b = rng.standard_normal(A.shape[0])
+        M = inv.as_linear_operator(mu)
+        plain = _iterations(scipy.sparse.linalg.gmres, A, b, restart=300, callback_type="pr_norm")
+        pre = _iterations(
+            scipy.sparse.linalg.gmres, A, b, M=M, restart=300, callback_type="pr_norm"
+        )
+        assert pre * 10 <= plain
+        assert _iterations(scipy.sparse.linalg.cg, A, b, M=M) * 10 <= _iterations(
+            scipy.sparse.linalg.cg, A, b
+        )
+
+
+def test_inverse_error_below_estimate_and_tolerance(block_inverse):
+    model, space, inv = block_inverse
+    rng = np.random.default_rng(5)
+    assert inv.stop_reason_ == "tol"
+    for mu in space.sample(8, seed=12):
+        A = model.operator.assemble(mu).tocsc()
+        B = rng.standard_normal((A.shape[0], 2))
+        exact = scipy.sparse.linalg.spsolve(A, B)
+        x, estimate = inv.solve(mu, B, return_estimate=True)
+        error = np.linalg.norm(x - exact, axis=0)
+        assert x.shape == B.shape and estimate.shape == (2,)
+        assert np.all(error <= estimate)
+        assert np.all(error <= inv.tol * np.linalg.norm(exact, axis=0))
+
+
+def test_inverse_coefficients_interpolate_and_combine_the_inverses(block_inverse):
+    model, _, inv = block_inverse
+    for m in (0, 3, inv.n_terms_ - 1):
+        assert np.allclose(inv.coefficients(inv.parameters_[m]), np.eye(inv.n_terms_)[m])
+    mu = np.array([0.3, 0.8, 0.5, 0.2])
+    lam = inv.coefficients(mu)
+    b = np.ones(model.size)
+    combined = sum(
+        c * scipy.sparse.linalg.spsolve(model.operator.assemble(p).tocsc(), b)
+        for c, p in zip(lam, inv.parameters_, strict=True)
+    )
+    assert np.allclose(inv.solve(mu, b), combined, rtol=1e-10)
+
+
+def test_inverse_of_a_complex_family():
+    model, space, _ = diffusion_1d.build(n=40, segments=2, complex_shift=0.5)
+    train = np.vstack([space.sample(2, method="grid"), space.sample(512, "sobol", seed=2)])
+    inv = InverseApproximation(tol=1e-3, max_terms=50).fit(model, train)
+    mu = space.sample(1, seed=9)[0]
+    A = model.operator.assemble(mu).tocsc()
+    b = np.linspace(0.0, 1.0, model.size)
+    exact = scipy.sparse.linalg.spsolve(A, b)
+    assert np.iscomplexobj(inv.solve(mu, b))
+    assert np.linalg.norm(inv.solve(mu, b) - exact) <= 1e-3 * np.linalg.norm(exact)
+
+
+# -------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("cls", [LogDet, InverseApproximation])
+def test_bad_input_is_refused_with_clear_errors(cls):
+    op = _random_spd_family(n=8)
+    train = np.random.default_rng(0).uniform(0.1, 1.0, size=(100, 2))
+    with pytest.raises(ValueError, match="tol"):
+        cls(tol=-1.0).fit(op, train)
+    with pytest.raises(ValueError, match="tol"):
+        cls(tol=2.0).fit(op, train)
+    with pytest.raises(ValueError, match="max_terms"):
+        cls(max_terms=0).fit(op, train)
+    with pytest.raises(ValueError, match="variables"):
+        cls(variables="cubic").fit(op, train)
+    with pytest.raises(TypeError, match="operator"):
+        cls().fit("A", train)
+    with pytest.raises(ValueError, match="square"):
+        cls().fit(AffineOperator([np.ones((3, 2))], lambda mu: [mu[0]]), train)
+    with pytest.raises(ValueError, match="square"):
+        cls().fit(lambda mu: np.ones((3, 2)), train)
+    with pytest.raises(ValueError, match="training_set"):
+        cls().fit(op, np.full((4, 2), np.nan))
+    with pytest.raises(ValueError, match="variables"):
+        neg = AffineOperator(op.terms, lambda mu: [1.0, mu[0] - 0.5, mu[1]])
+        cls(variables="log").fit(neg, train)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        cls().n_terms_  # noqa: B018
+    fitted = cls(max_terms=6).fit(op, train)
+    assert fitted.n_terms_ == 6 and fitted.stop_reason_ == "max_terms"
+    with pytest.raises(ValueError, match="mu"):
+        if cls is LogDet:
+            fitted.evaluate(np.ones((2, 3)))
+        else:
+            fitted.solve(np.ones(3), np.ones(8))
+
+
+def test_unfitted_and_wrong_rhs():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        LogDet().evaluate([[0.5]])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        InverseApproximation().solve([0.5], np.ones(3))
+    inv = InverseApproximation().fit(
+        lambda mu: np.diag([1.0 + mu[0], 2.0]), np.linspace(0, 1, 100)
+    )
+    with pytest.raises(ValueError, match="b: expected 2 rows"):
+        inv.solve([0.5], np.ones(3))
+    with pytest.raises(ValueError, match="n_probes"):
+        InverseApproximation(n_probes=0).fit(lambda mu: np.eye(2), np.linspace(0, 1, 9))
+    with pytest.raises(ValueError, match="positive definite"):
+        LogDet().fit(lambda mu: np.diag([mu[0] - 0.5, 1.0]), np.linspace(0, 1, 9))
