@@ -1,0 +1,17 @@
+"""POD-Galerkin reduced models of nonlinear, time-dependent models, with DEIM
+hyper-reduction, linearly implicit and explicit time integrators, and a closure hook."""
+
+from rom.galerkin.closure import check_closure, evaluate_closure
+from rom.galerkin.integrate import IntegrationError, integrate
+from rom.galerkin.model import FullOrderModel, as_full_order_model
+from rom.galerkin.rom import GalerkinROM
+
+__all__ = [
+    "FullOrderModel",
+    "GalerkinROM",
+    "IntegrationError",
+    "as_full_order_model",
+    "check_closure",
+    "evaluate_closure",
+    "integrate",
+]

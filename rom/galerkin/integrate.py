@@ -1,0 +1,508 @@
+r"""Time integrators for ``M y' = F(t, y)``: Rosenbrock (implicit), Runge-Kutta (explicit).
+
+Both adapt the step to a local error estimate and land exactly on the requested
+output times. They are written for small dense systems (reduced models), where the
+overhead of a general integrator per step would dominate, and work unchanged for
+large sparse ones (a sparse Jacobian is factorised by SuperLU).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
+
+from rom._checks import check_array, check_positive_int, check_tolerance, is_sparse
+
+__all__ = ["IntegrationError", "integrate"]
+
+#: ROS2 of Verwer, Spee, Blom and Hundsdorfer (1999): L-stable for this gamma
+GAMMA = 1.0 + 1.0 / np.sqrt(2.0)
+
+SOLVE_IVP_METHODS = ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA")
+
+
+class IntegrationError(RuntimeError):
+    """The step size fell below round-off or the step budget ran out."""
+
+
+def _componentwise_norm(err, y_old, y_new, rtol, atol):
+    scale = atol + rtol * np.maximum(np.abs(y_old), np.abs(y_new))
+    return float(np.sqrt(np.mean((err / scale) ** 2)))
+
+
+def _global_norm(err, y_old, y_new, rtol, atol):
+    scale = atol + rtol * max(float(np.linalg.norm(y_old)), float(np.linalg.norm(y_new)))
+    return float(np.linalg.norm(err)) / scale
+
+
+NORMS = {"componentwise": _componentwise_norm, "global": _global_norm}
+
+
+def _first_step(fun, t0, y0, f0, rtol, atol, order, span):
+    """Hairer-Norsett-Wanner's starting step (Solving ODEs I, II.4)."""
+    scale = atol + rtol * np.abs(y0)
+    d0 = np.sqrt(np.mean((y0 / scale) ** 2))
+    d1 = np.sqrt(np.mean((f0 / scale) ** 2))
+    h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
+    h0 = min(h0, span)
+    f1 = fun(t0 + h0, y0 + h0 * f0)
+    d2 = np.sqrt(np.mean(((f1 - f0) / scale) ** 2)) / h0
+    if max(d1, d2) <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / max(d1, d2)) ** (1.0 / (order + 1))
+    return min(100 * h0, h1, span)
+
+
+_DGETRF, _DGETRS = scipy.linalg.get_lapack_funcs(("getrf", "getrs"), (np.zeros((1, 1)),))
+
+
+class _Factor:
+    """``(M - c J)^{-1}`` applied to vectors, for dense or sparse ``J``.
+
+    Dense systems go straight to LAPACK ``getrf`` / ``getrs`` (partial pivoting):
+    for the small systems of reduced models the wrappers would cost more than the
+    factorisation.
+    """
+
+    def __init__(self, mass, J, c):
+        if is_sparse(J):
+            J = J.tocsc()
+            A = (mass if mass is not None else scipy.sparse.identity(J.shape[0])) - c * J
+            self._lu = scipy.sparse.linalg.splu(scipy.sparse.csc_matrix(A))
+            self.solve = self._lu.solve
+        else:
+            if mass is None:
+                A = np.multiply(J, -c)
+                A.flat[:: A.shape[0] + 1] += 1.0
+            else:
+                A = (mass.toarray() if is_sparse(mass) else np.asarray(mass)) - c * J
+            if A.dtype == np.float64:
+                getrf, self._getrs = _DGETRF, _DGETRS
+            else:
+                getrf, self._getrs = scipy.linalg.get_lapack_funcs(("getrf", "getrs"), (A,))
+            self._lu, self._piv, info = getrf(A, overwrite_a=True)
+            if info > 0:
+                raise IntegrationError("integrate: singular iteration matrix M - gamma h J")
+            self.solve = self._solve_dense
+
+    def _solve_dense(self, b):
+        x, _ = self._getrs(self._lu, self._piv, b)
+        return x
+
+
+def _finite_difference_jacobian(fun, t, y, f0):
+    """Forward differences, column by column (for small systems)."""
+    n = y.size
+    J = np.empty((n, n))
+    eps = np.sqrt(np.finfo(float).eps)
+    for j in range(n):
+        d = eps * max(1.0, abs(y[j]))
+        yj = y.copy()
+        yj[j] += d
+        J[:, j] = (fun(t, yj) - f0) / d
+    return J
+
+
+def _rosenbrock(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm):
+    """ROS2, a 2-stage L-stable Rosenbrock-W method of order 2 with a 1st-order estimate.
+
+    ``(M - g h J) k1 = F(t, y)``, ``(M - g h J) k2 = F(t + h, y + h k1) - 2 M k1``,
+    ``y+ = y + h (3 k1 + k2) / 2``; the error is ``h (k1 + k2) / 2``.
+    Order 2 holds for any ``J`` (a W-method), so an approximate Jacobian only costs
+    steps, never accuracy.
+    """
+    out = np.empty((y0.size, times.size))
+    out[:, 0] = y0
+    t, y = float(times[0]), y0.copy()
+    f = fun(t, y)
+    span = float(times[-1] - times[0])
+    if h is None:
+        h = _first_step(fun, t, y, f, rtol, atol, 2, span)
+
+    def apply_mass(v):
+        return v if mass is None else mass @ v
+
+    steps = 0
+    for k in range(1, times.size):
+        t_end = float(times[k])
+        while t < t_end:
+            if steps >= max_steps:
+                raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
+            last = h >= t_end - t
+            step = t_end - t if last else h
+            J = jac(t, y) if jac is not None else _finite_difference_jacobian(fun, t, y, f)
+            stats["jacobians"] += 1
+            lu = _Factor(mass, J, GAMMA * step)
+            k1 = lu.solve(f)
+            k2 = lu.solve(fun(t + step, y + step * k1) - 2.0 * apply_mass(k1))
+            y_new = y + step * (1.5 * k1 + 0.5 * k2)
+            err = norm(0.5 * step * (k1 + k2), y, y_new, rtol, atol)
+            steps += 1
+            if not np.isfinite(err):
+                err = np.inf
+            factor = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 / np.sqrt(err)))
+            if err <= 1.0:
+                t = t_end if last else t + step
+                y = y_new
+                f = fun(t, y)
+                stats["accepted"] += 1
+                if not last or factor < 1:
+                    h = step * factor
+            else:
+                stats["rejected"] += 1
+                h = step * factor
+            if h < 1e-14 * max(1.0, abs(t)):
+                raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+        out[:, k] = y
+    stats["steps"] = steps
+    return out
+
+
+def _transformed_tableau(gamma, alpha, gammas, b, b_hat):
+    """Hairer and Wanner's transformed coefficients (II, IV.7, (7.4')) of a Rosenbrock
+    method given by ``alpha`` and ``Gamma = gammas + gamma I`` (strictly lower parts)."""
+    s = len(b)
+    G = np.array(gammas, dtype=float) + gamma * np.eye(s)
+    G_inv = np.linalg.inv(G)
+    A = np.array(alpha, dtype=float) @ G_inv
+    C = np.eye(s) / gamma - G_inv
+    return {
+        "gamma": gamma,
+        "A": A,
+        "C": C,
+        "m": np.array(b) @ G_inv,
+        "e": (np.array(b) - np.array(b_hat)) @ G_inv,
+        "c": np.array(alpha, dtype=float).sum(axis=1),  # stage times
+        "g": G.sum(axis=1),  # coefficients of h f_t
+    }
+
+
+# ROS34PW2 (Rang and Angermann 2005): 4 stages, order 3 for any Jacobian (a W-method),
+# stiffly accurate and L-stable, with an embedded order-2 solution
+_ROS34PW2 = _transformed_tableau(
+    gamma=4.3586652150845900e-1,
+    alpha=[
+        [0, 0, 0, 0],
+        [8.7173304301691801e-1, 0, 0, 0],
+        [8.4457060015369423e-1, -1.1299064236484185e-1, 0, 0],
+        [0, 0, 1, 0],
+    ],
+    gammas=[
+        [0, 0, 0, 0],
+        [-8.7173304301691801e-1, 0, 0, 0],
+        [-9.0338057013044082e-1, 5.4180672388095326e-2, 0, 0],
+        [2.4212380706095346e-1, -1.2232505839045147, 5.4526025533510214e-1, 0],
+    ],
+    b=[2.4212380706095346e-1, -1.2232505839045147, 1.5452602553351020, 4.3586652150845900e-1],
+    b_hat=[
+        3.7810903145819369e-1,
+        -9.6042292212423178e-2,
+        0.5,
+        2.1793326075422950e-1,
+    ],
+)
+
+
+def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm, autonomous):
+    """A Rosenbrock method in transformed form: for the stages i = 1..s,
+    ``(M / (h g) - J) U_i = F(t + c_i h, y + sum_j A_ij U_j) + M sum_j C_ij U_j / h
+    + g_i h F_t``, then ``y+ = y + sum_i m_i U_i`` and the error ``sum_i e_i U_i``."""
+    tab = _ROS34PW2
+    gamma, A, C, m, e_w, c, g = (tab[k] for k in ("gamma", "A", "C", "m", "e", "c", "g"))
+    s = m.size
+    out = np.empty((y0.size, times.size))
+    out[:, 0] = y0
+    t, y = float(times[0]), y0.copy()
+    f = fun(t, y)
+    span = float(times[-1] - times[0])
+    if h is None:
+        h = _first_step(fun, t, y, f, rtol, atol, 3, span)
+
+    def apply_mass(v):
+        return v if mass is None else mass @ v
+
+    steps = 0
+    for k in range(1, times.size):
+        t_end = float(times[k])
+        while t < t_end:
+            if steps >= max_steps:
+                raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
+            last = h >= t_end - t
+            step = t_end - t if last else h
+            J = jac(t, y) if jac is not None else _finite_difference_jacobian(fun, t, y, f)
+            stats["jacobians"] += 1
+            scale = gamma * step  # (M/(h gamma) - J) = (M - h gamma J) / (h gamma)
+            lu = _Factor(mass, J, scale)
+            if autonomous:
+                f_t = None
+            else:
+                dt = np.sqrt(np.finfo(float).eps) * max(abs(t), step)
+                f_t = (fun(t + dt, y) - f) / dt
+            U = []
+            for i in range(s):
+                if i == 0:
+                    rhs = f
+                else:
+                    yi = y
+                    coupling = 0.0
+                    for j in range(i):
+                        if A[i, j]:
+                            yi = yi + A[i, j] * U[j]
+                        if C[i, j]:
+                            coupling = coupling + (C[i, j] / step) * U[j]
+                    rhs = fun(t + c[i] * step, yi) + apply_mass(coupling)
+                if f_t is not None:
+                    rhs = rhs + (g[i] * step) * f_t
+                U.append(scale * lu.solve(rhs))
+            y_new = y + sum(m[i] * U[i] for i in range(s))
+            err = norm(sum(e_w[i] * U[i] for i in range(s)), y, y_new, rtol, atol)
+            steps += 1
+            if not np.isfinite(err):
+                err = np.inf
+            factor = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 * err ** (-1.0 / 3.0)))
+            if err <= 1.0:
+                t = t_end if last else t + step
+                y = y_new
+                f = fun(t, y)
+                stats["accepted"] += 1
+                if not last or factor < 1:
+                    h = step * factor
+            else:
+                stats["rejected"] += 1
+                h = step * factor
+            if h < 1e-14 * max(1.0, abs(t)):
+                raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+        out[:, k] = y
+    stats["steps"] = steps
+    return out
+
+
+# Bogacki-Shampine 3(2), first same as last
+_BS_A = ((0.5,), (0.0, 0.75))
+_BS_B = np.array([2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0])
+_BS_E = np.array([2.0 / 9.0 - 7.0 / 24.0, 1.0 / 3.0 - 0.25, 4.0 / 9.0 - 1.0 / 3.0, -0.125])
+
+
+def _bogacki_shampine(fun, mass_solve, y0, times, rtol, atol, h, max_steps, stats, norm):
+    def rhs(t, y):
+        f = fun(t, y)
+        return f if mass_solve is None else mass_solve(f)
+
+    out = np.empty((y0.size, times.size))
+    out[:, 0] = y0
+    t, y = float(times[0]), y0.copy()
+    k1 = rhs(t, y)
+    span = float(times[-1] - times[0])
+    if h is None:
+        h = _first_step(rhs, t, y, k1, rtol, atol, 3, span)
+    steps = 0
+    for k in range(1, times.size):
+        t_end = float(times[k])
+        while t < t_end:
+            if steps >= max_steps:
+                raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
+            last = h >= t_end - t
+            step = t_end - t if last else h
+            k2 = rhs(t + 0.5 * step, y + 0.5 * step * k1)
+            k3 = rhs(t + 0.75 * step, y + 0.75 * step * k2)
+            y_new = y + step * (_BS_B[0] * k1 + _BS_B[1] * k2 + _BS_B[2] * k3)
+            k4 = rhs(t + step, y_new)
+            e = step * (_BS_E[0] * k1 + _BS_E[1] * k2 + _BS_E[2] * k3 + _BS_E[3] * k4)
+            err = norm(e, y, y_new, rtol, atol)
+            steps += 1
+            if not np.isfinite(err):
+                err = np.inf
+            factor = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 * err ** (-1.0 / 3.0)))
+            if err <= 1.0:
+                t = t_end if last else t + step
+                y, k1 = y_new, k4
+                stats["accepted"] += 1
+                if not last or factor < 1:
+                    h = step * factor
+            else:
+                stats["rejected"] += 1
+                h = step * factor
+            if h < 1e-14 * max(1.0, abs(t)):
+                raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+        out[:, k] = y
+    stats["steps"] = steps
+    return out
+
+
+def integrate(
+    fun: Callable[[float, Any], Any],
+    y0: Any,
+    times: Any,
+    method: str = "implicit",
+    jacobian: Callable[[float, Any], Any] | None = None,
+    mass: Any = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    first_step: float | None = None,
+    max_steps: int = 1_000_000,
+    stats: dict | None = None,
+    error_norm: str = "componentwise",
+    autonomous: bool = False,
+) -> np.ndarray:
+    r"""Integrate ``M y' = fun(t, y)`` from ``y0`` at ``times[0]``; the states at ``times``.
+
+    Methods:
+
+    - ``"implicit"`` or ``"ros34pw2"``: ROS34PW2 (Rang and Angermann 2005), a
+      linearly implicit four-stage Rosenbrock-W method of order 3 (for any
+      approximation of the Jacobian), stiffly accurate and L-stable, with an embedded
+      order-2 error estimate; one Jacobian and one LU factorisation of
+      :math:`M - \gamma h J`, :math:`\gamma = 0.4359`, per step, no Newton
+      iteration. Unless ``autonomous``, :math:`\partial F/\partial t` is taken by a
+      forward difference (one more evaluation per step).
+    - ``"ros2"``: ROS2 (Verwer, Spee, Blom and Hundsdorfer 1999), two stages,
+      L-stable, of order 2 for any approximation of the Jacobian (a W-method), with a
+      first-order error estimate (small steps at tight tolerances).
+
+      For both, ``jacobian(t, y)`` may be dense or sparse (SuperLU then); without
+      it forward differences are used (small systems only).
+    - ``"explicit"``: the Bogacki-Shampine 3(2) Runge-Kutta pair (first same as last:
+      three evaluations per step). With a mass matrix every stage solves with ``M``.
+    - any :func:`scipy.integrate.solve_ivp` method (``"RK45"``, ``"DOP853"``,
+      ``"BDF"``, ``"Radau"``, ``"LSODA"``), given ``jacobian`` when implicit.
+      ``mass`` must be None for these.
+
+    The step is controlled on the local error estimate :math:`e`: with
+    ``error_norm="componentwise"``, its RMS norm weighted by
+    :math:`\mathrm{atol} + \mathrm{rtol}\,|y_i|` entry by entry; with ``"global"``,
+    :math:`\|e\|_2 / (\mathrm{atol} + \mathrm{rtol}\,\|y\|_2)` (the right measure for
+    coordinates in an orthonormal basis, where :math:`\|y\|_2` is the norm of the
+    state). A step is accepted when that number is at most 1. Steps are shortened to
+    land on every output time (no interpolation).
+
+    Parameters
+    ----------
+    fun : callable ``(t, y) -> (n,)``
+    y0 : array, shape (n,)
+    times : array, shape (n_t,)
+        Strictly increasing output times; ``times[0]`` is the initial time.
+    method : str
+    jacobian : callable ``(t, y) -> (n, n)`` dense or sparse, optional
+    mass : (n, n) matrix, optional
+        Constant nonsingular mass matrix (None: the identity).
+    rtol, atol : float
+        Tolerances of the local error.
+    first_step : float, optional
+        Initial step (default: estimated from ``fun``).
+    max_steps : int
+        Budget of attempted steps.
+    stats : dict, optional
+        Filled with the counts ``accepted``, ``rejected``, ``steps``, ``jacobians``.
+    error_norm : {"componentwise", "global"}
+        How the local error is measured (above; own integrators only).
+    autonomous : bool
+        Whether ``fun`` does not depend on ``t`` (``"implicit"`` only).
+
+    Returns
+    -------
+    ndarray, shape (n, n_t)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.galerkin import integrate
+    >>> Y = integrate(lambda t, y: -y, np.ones(1), np.linspace(0, 1, 3), rtol=1e-8)
+    >>> bool(abs(Y[0, -1] - np.exp(-1)) < 1e-6)
+    True
+    """
+    if not callable(fun):
+        raise TypeError(f"fun: expected a callable (t, y) -> array, got {type(fun).__name__}")
+    if jacobian is not None and not callable(jacobian):
+        raise TypeError(
+            f"jacobian: expected a callable (t, y) -> matrix or None, got {jacobian!r}"
+        )
+    y0 = check_array(y0, "y0", ndim=1, dtype_kind="f").astype(float)
+    times = check_array(times, "times", ndim=1, dtype_kind="f")
+    if times.size < 1 or np.any(np.diff(times) <= 0):
+        raise ValueError("times: expected strictly increasing times")
+    rtol = check_tolerance(rtol, "rtol", allow_none=False)
+    atol = check_tolerance(atol, "atol", allow_none=False)
+    if rtol == 0 and atol == 0:
+        raise ValueError("rtol, atol: at least one tolerance must be positive")
+    max_steps = check_positive_int(max_steps, "max_steps", allow_none=False)
+    if first_step is not None:
+        first_step = check_tolerance(first_step, "first_step")
+        if first_step == 0:
+            raise ValueError("first_step: expected a positive step")
+    if not isinstance(method, str):
+        raise TypeError(f"method: expected a string, got {method!r}")
+    if mass is not None and mass.shape != (y0.size, y0.size):
+        raise ValueError(f"mass: expected shape ({y0.size}, {y0.size}), got {mass.shape}")
+    if error_norm not in NORMS:
+        raise ValueError(f"error_norm: expected one of {tuple(NORMS)}, got {error_norm!r}")
+    norm = NORMS[error_norm]
+    record = {"accepted": 0, "rejected": 0, "steps": 0, "jacobians": 0}
+    if times.size == 1:
+        out = y0[:, None].copy()
+    elif method in ("implicit", "ros34pw2"):
+        out = _rosenbrock_w(
+            fun,
+            jacobian,
+            mass,
+            y0,
+            times,
+            rtol,
+            atol,
+            first_step,
+            max_steps,
+            record,
+            norm,
+            bool(autonomous),
+        )
+    elif method == "ros2":
+        out = _rosenbrock(
+            fun, jacobian, mass, y0, times, rtol, atol, first_step, max_steps, record, norm
+        )
+    elif method == "explicit":
+        mass_solve = None if mass is None else _mass_solver(mass)
+        out = _bogacki_shampine(
+            fun, mass_solve, y0, times, rtol, atol, first_step, max_steps, record, norm
+        )
+    elif method in SOLVE_IVP_METHODS:
+        if mass is not None:
+            raise ValueError(f"mass: solve_ivp method {method!r} does not take a mass matrix")
+        from scipy.integrate import solve_ivp
+
+        implicit = method in ("BDF", "Radau", "LSODA")
+        sol = solve_ivp(
+            fun,
+            (float(times[0]), float(times[-1])),
+            y0,
+            method=method,
+            t_eval=times,
+            rtol=rtol,
+            atol=atol,
+            jac=jacobian if implicit else None,
+            first_step=first_step,
+        )
+        if not sol.success:
+            raise IntegrationError(f"integrate: {method} failed: {sol.message}")
+        record.update(accepted=int(sol.t.size), steps=int(sol.nfev))
+        out = sol.y
+    else:
+        raise ValueError(
+            f"method: expected 'implicit', 'ros34pw2', 'ros2', 'explicit' or one of "
+            f"{SOLVE_IVP_METHODS}, "
+            f"got {method!r}"
+        )
+    if stats is not None:
+        stats.update(record)
+    return out
+
+
+def _mass_solver(mass):
+    if is_sparse(mass):
+        return scipy.sparse.linalg.splu(scipy.sparse.csc_matrix(mass)).solve
+    lu = scipy.linalg.lu_factor(np.asarray(mass))
+    return lambda b: scipy.linalg.lu_solve(lu, b)

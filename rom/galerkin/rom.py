@@ -1,0 +1,602 @@
+r"""POD-Galerkin reduced models of ``M du/dt = f(u, mu, t)``, with DEIM hyper-reduction."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from rom._checks import (
+    check_array,
+    check_fitted,
+    check_positive_int,
+    check_tolerance,
+    is_sparse,
+)
+from rom.galerkin.closure import check_closure, evaluate_closure
+from rom.galerkin.integrate import integrate
+from rom.galerkin.model import _column_blocks, as_full_order_model
+
+__all__ = ["GalerkinROM"]
+
+logger = logging.getLogger("rom.galerkin")
+
+HYPERREDUCTIONS = (None, "deim", "qdeim")
+
+
+def _is_identity(M: Any) -> bool:
+    if M is None:
+        return True
+    if is_sparse(M):
+        return (
+            M.nnz == M.shape[0]
+            and bool(np.all(M.diagonal() == 1))
+            and M.count_nonzero() == M.shape[0]
+        )
+    M = np.asarray(M)
+    return bool(np.array_equal(M, np.eye(M.shape[0])))
+
+
+def _apply(M: Any, V: np.ndarray) -> np.ndarray:
+    return V if M is None else M @ V
+
+
+class GalerkinROM:
+    r"""POD-Galerkin reduced model of :math:`M\,du/dt = f(u, \mu, t)`.
+
+    The state is approximated as :math:`u \approx \bar u + \Phi a` (``shift``
+    :math:`\bar u`, basis :math:`\Phi` of ``r`` columns) and the residual is made
+    orthogonal to the basis:
+
+    .. math::
+
+       \Phi^T M \Phi\, \dot a = \Phi^T f(\bar u + \Phi a, \mu, t) + c(a, \mu, t),
+
+    with :math:`c` the optional ``closure``. The reduced mass
+    :math:`M_r = \Phi^T M \Phi` is the identity for a POD basis (orthonormal in
+    ``M``) and is inverted once otherwise.
+
+    Hyper-reduction (``"deim"`` or ``"qdeim"``). When the model exposes a linear
+    part, :math:`f = \sum_q \theta_q(\mu)(A_q u + b_q) + g(u, \mu, t)`, the linear
+    part is projected once and exactly, and only :math:`g` is interpolated; otherwise
+    all of :math:`f` is. With the basis :math:`U` of ``m`` POD modes of snapshots of
+    :math:`g` and the DEIM points :math:`P`,
+    :math:`g \approx U (P^T U)^{-1} P^T g`. Row :math:`i` of :math:`f` depends only
+    on the unknowns ``stencil([i])``; with :math:`S` = ``stencil(P)`` (``s`` indices)
+    the online right-hand side is
+
+    .. math::
+
+       F(a) = K(\mu)\, a + k(\mu) + E\, f_P(\bar u_S + \Phi_S a),
+       \qquad E = M_r^{-1} \Phi^T U (P^T U)^{-1},
+
+    where :math:`f_P` are the rows ``P`` of ``f`` from ``model.rhs_entries``, and
+    :math:`K(\mu) = \sum_q\theta_q (M_r^{-1}\Phi^T A_q \Phi - E A_q[P, S]\Phi_S)`,
+    :math:`k(\mu)` likewise (the linear part's rows are taken out of :math:`f_P`,
+    exactly). Its Jacobian is :math:`K(\mu) + E\, J[P, S]\, \Phi_S`. Only the
+    ``s`` rows :math:`\Phi_S` of the basis, the ``r x m`` matrix :math:`E` and
+    ``r x r`` matrices are used online: the cost per evaluation is
+    :math:`O(s r + r m + r^2)` plus ``m`` rows of ``f``, independent of ``n``.
+
+    Parameters
+    ----------
+    basis : array (n, r), optional
+        A reduced basis; None: the POD of the states given to :meth:`fit`.
+    model : FullOrderModel or an object with the same attributes
+        The full-order model (:class:`~rom.galerkin.FullOrderModel`).
+    hyperreduction : {None, "deim", "qdeim"}
+        Point selection for the nonlinear term (Chaturantabut and Sorensen 2010;
+        Drmac and Gugercin 2016).
+    n_deim : int, optional
+        Number of DEIM modes and points (at most; see ``deim_tol``).
+    closure : callable ``(a, mu, t) -> (r,)``, optional
+        Added to the reduced right-hand side (after the reduced mass is inverted:
+        it is a correction of :math:`\dot a`). Its result is checked at every call.
+    rank, tol : optional
+        Truncation of the POD of the states (:class:`rom.linalg.POD`).
+    deim_tol : float, optional
+        Truncation of the POD of the nonlinear snapshots.
+    shift : array (n,), optional
+        The reference state :math:`\bar u` (None: zero).
+    inner : "mass", None or (n, n) matrix
+        Inner product of the POD of the states; ``"mass"``: the model's mass.
+    random_state : int, optional
+        Seed of the randomised POD.
+
+    Attributes
+    ----------
+    basis_ : ndarray (n, r)
+    shift_ : ndarray (n,)
+    reduced_mass_ : ndarray (r, r)
+        :math:`\Phi^T M \Phi`.
+    pod_ : rom.linalg.POD or None
+        The POD of the states (when ``basis`` was None).
+    deim_ : rom.eim.DEIM or rom.eim.QDEIM or None
+    points_ : ndarray of int (m,)
+        The DEIM rows :math:`P`.
+    stencil_ : ndarray of int (s,)
+        ``model.stencil(points_)``: the only rows of the basis used online.
+    basis_stencil_ : ndarray (s, r)
+        :math:`\Phi_S`.
+    interpolation_ : ndarray (r, m)
+        :math:`E`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fem_examples.burgers_1d import Burgers1D
+    >>> from rom.galerkin import GalerkinROM
+    >>> fom = Burgers1D(200, domain=(-0.5, 1.5), scheme="upwind")
+    >>> u0, times = fom.initial_condition(center=0.0, width=0.1), np.linspace(0, 0.5, 26)
+    >>> S = fom.solve(u0, times, 0.02)
+    >>> rom = GalerkinROM(None, fom, "deim", n_deim=20, rank=12).fit(S, 0.02)
+    >>> A = rom.solve(u0, times, 0.02)
+    >>> err = np.linalg.norm(rom.reconstruct(A) - S) / np.linalg.norm(S)
+    >>> bool(err < 1e-2)
+    True
+    """
+
+    def __init__(
+        self,
+        basis: Any = None,
+        model: Any = None,
+        hyperreduction: str | None = None,
+        n_deim: int | None = None,
+        closure: Callable[..., Any] | None = None,
+        *,
+        rank: int | None = None,
+        tol: float | None = None,
+        deim_tol: float | None = None,
+        shift: Any = None,
+        inner: Any = "mass",
+        random_state: int | None = 0,
+    ) -> None:
+        self.basis = basis
+        self.model = model
+        self.hyperreduction = hyperreduction
+        self.n_deim = n_deim
+        self.closure = closure
+        self.rank = rank
+        self.tol = tol
+        self.deim_tol = deim_tol
+        self.shift = shift
+        self.inner = inner
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ offline
+    def fit(
+        self,
+        states: Any = None,
+        mu: Any = None,
+        *,
+        mus: Sequence[Any] | None = None,
+        times: Any = None,
+        nonlinear_snapshots: Any = None,
+    ) -> GalerkinROM:
+        r"""Build the reduced model: POD of ``states`` (if no basis), DEIM, projections.
+
+        Parameters
+        ----------
+        states : array (n, n_s), optional
+            State snapshots (columns). Needed when ``basis`` is None, and for
+            hyper-reduction unless ``nonlinear_snapshots`` is given.
+        mu : optional
+            The parameter of every snapshot (when they share one).
+        mus : sequence of length n_s, optional
+            One parameter per snapshot (instead of ``mu``).
+        times : array (n_s,), optional
+            The time of every snapshot (default 0), passed to ``model.rhs``.
+        nonlinear_snapshots : array (n, n_g), optional
+            Snapshots of the interpolated term (:math:`g`, or :math:`f` without a
+            linear part); default: evaluated at the states.
+
+        Returns
+        -------
+        self
+        """
+        from rom.linalg import POD
+
+        if self.model is None:
+            raise ValueError("model: a full-order model is required")
+        model = as_full_order_model(self.model)
+        self.model_ = model
+        hyper = self.hyperreduction
+        if hyper not in HYPERREDUCTIONS:
+            raise ValueError(f"hyperreduction: expected one of {HYPERREDUCTIONS}, got {hyper!r}")
+        n_deim = check_positive_int(self.n_deim, "n_deim")
+        check_positive_int(self.rank, "rank")
+        check_tolerance(self.tol, "tol", upper=1.0)
+        check_tolerance(self.deim_tol, "deim_tol", upper=1.0)
+        self.closure_ = check_closure(self.closure)
+        if hyper is not None and (model.rhs_entries is None or model.stencil is None):
+            raise ValueError(
+                f"model: hyperreduction={hyper!r} needs model.rhs_entries and model.stencil"
+            )
+        if hyper is not None and n_deim is None and self.deim_tol is None:
+            raise ValueError("n_deim: give the number of DEIM points (or deim_tol)")
+        if states is not None:
+            states = check_array(states, "states", ndim=2, dtype_kind="f")
+        mass = model.mass
+        if self.basis is None:
+            if states is None:
+                raise ValueError("states: required to compute a POD basis (basis is None)")
+            n = states.shape[0]
+        else:
+            basis = check_array(self.basis, "basis", ndim=2, dtype_kind="f")
+            n = basis.shape[0]
+        if mass is not None and mass.shape != (n, n):
+            raise ValueError(f"model.mass: expected shape ({n}, {n}), got {mass.shape}")
+        if states is not None and states.shape[0] != n:
+            raise ValueError(
+                f"states: expected {n} rows (the basis has {n}), got {states.shape[0]}"
+            )
+        if self.shift is None:
+            shift = np.zeros(n)
+        else:
+            shift = check_array(self.shift, "shift", shape=(n,), dtype_kind="f")
+        self.shift_ = shift
+        self._mass = None if _is_identity(mass) else mass
+
+        # --- the basis
+        if self.basis is None:
+            inner = mass if isinstance(self.inner, str) and self.inner == "mass" else self.inner
+            if isinstance(inner, str):
+                raise ValueError(f"inner: expected 'mass', None or a matrix, got {inner!r}")
+            if _is_identity(inner):
+                inner = None
+            self.pod_ = POD(
+                rank=self.rank, tol=self.tol, inner=inner, random_state=self.random_state
+            ).fit(states - shift[:, None])
+            basis = np.asarray(self.pod_.basis_)
+        else:
+            self.pod_ = None
+        if basis.shape[1] > n:
+            raise ValueError(f"basis: expected at most {n} columns, got {basis.shape[1]}")
+        self.basis_ = basis
+        r = basis.shape[1]
+        Mr = basis.T @ _apply(self._mass, basis)
+        self.reduced_mass_ = 0.5 * (Mr + Mr.T)
+        try:
+            self._mr_chol = scipy.linalg.cho_factor(self.reduced_mass_)
+        except np.linalg.LinAlgError as err:
+            raise ValueError(
+                "basis: the reduced mass matrix is singular (dependent columns?)"
+            ) from err
+        self._mr_identity = np.allclose(self.reduced_mass_, np.eye(r), rtol=0, atol=1e-12)
+        self._left = self._mr_solve(basis.T)  # M_r^{-1} Phi^T, (r, n)
+
+        # --- the linear part
+        linear = model.linear_operators
+        if linear is not None and hyper is not None:
+            offsets = model.linear_offsets or [None] * len(linear)
+            for q, A in enumerate(linear):
+                if A.shape != (n, n):
+                    raise ValueError(
+                        f"model.linear_operators[{q}]: expected shape ({n}, {n}), got {A.shape}"
+                    )
+            self._linear = [
+                (A, np.zeros(n) if b is None else np.asarray(b, float))
+                for A, b in zip(linear, offsets, strict=True)
+            ]
+        else:
+            self._linear = []
+
+        # --- hyper-reduction
+        self.deim_ = None
+        if hyper is not None:
+            self._fit_deim(model, states, mu, mus, times, nonlinear_snapshots, n, n_deim)
+        logger.info("Galerkin ROM: n = %d, r = %d, hyper-reduction %s", n, r, hyper or "none")
+        return self
+
+    def _mr_solve(self, B: np.ndarray) -> np.ndarray:
+        if getattr(self, "_mr_identity", False):
+            return np.array(B, dtype=float)
+        return scipy.linalg.cho_solve(self._mr_chol, B)
+
+    def _fit_deim(self, model, states, mu, mus, times, G, n, n_deim):
+        from rom.eim import DEIM, QDEIM
+
+        if G is None:
+            if states is None:
+                raise ValueError("states: required to compute the nonlinear snapshots")
+            m_s = states.shape[1]
+            if mus is not None:
+                if len(mus) != m_s:
+                    raise ValueError(
+                        f"mus: expected {m_s} parameters (one per snapshot), got {len(mus)}"
+                    )
+                column_mus = list(mus)
+            else:
+                column_mus = [mu] * m_s
+            if times is None:
+                column_times = np.zeros(m_s)
+            else:
+                column_times = check_array(times, "times", shape=(m_s,), dtype_kind="f")
+            G = _column_blocks(model.rhs, states, column_mus, column_times, model.vectorized)
+            for j in range(m_s) if self._linear else ():
+                theta = self._theta(column_mus[j])
+                for q, (A, b) in enumerate(self._linear):
+                    G[:, j] -= theta[q] * (A @ states[:, j] + b)
+        else:
+            G = check_array(G, "nonlinear_snapshots", ndim=2, dtype_kind="f")
+            if G.shape[0] != n:
+                raise ValueError(f"nonlinear_snapshots: expected {n} rows, got {G.shape[0]}")
+        cls = DEIM if self.hyperreduction == "deim" else QDEIM
+        deim = cls(rank=n_deim, tol=self.deim_tol, random_state=self.random_state).fit(G)
+        self.deim_ = deim
+        P = np.asarray(deim.points_, dtype=np.int64)
+        stencil = np.asarray(model.stencil(P))
+        if stencil.ndim != 1 or stencil.dtype.kind not in "iu" or stencil.size == 0:
+            raise ValueError(f"model.stencil: expected a 1-D integer array, got {stencil!r}")
+        if stencil.min() < 0 or stencil.max() >= n or np.any(np.diff(stencil) <= 0):
+            raise ValueError("model.stencil: expected sorted unique indices in [0, n)")
+        U = np.asarray(deim.basis_)
+        self.points_ = P
+        self.stencil_ = stencil
+        self.basis_stencil_ = np.ascontiguousarray(self.basis_[stencil])
+        self._shift_stencil = self.shift_[stencil]
+        # E = M_r^{-1} Phi^T U (P^T U)^{-1}: solve with (P^T U)^T from the right
+        PhiU = self.basis_.T @ U
+        E = scipy.linalg.solve(U[P].T, PhiU.T).T
+        self.interpolation_ = self._mr_solve(E)
+        # linear part: exactly projected, and taken out of the interpolated rows
+        self._K, self._k = [], []
+        for q, (A, b) in enumerate(self._linear):
+            A_rows = A[P] if is_sparse(A) else np.asarray(A)[P]
+            dense_rows = A_rows.toarray() if is_sparse(A_rows) else np.asarray(A_rows)
+            outside = np.ones(n, dtype=bool)
+            outside[stencil] = False
+            if np.any(dense_rows[:, outside] != 0):
+                raise ValueError(
+                    f"model.stencil: rows {P.tolist()} of linear_operators[{q}] reach "
+                    "unknowns outside stencil(rows)"
+                )
+            A_PS = dense_rows[:, stencil]
+            A_Phi = A @ self.basis_
+            K = self._left @ A_Phi - self.interpolation_ @ (A_PS @ self.basis_stencil_)
+            k = self._left @ (A @ self.shift_ + b) - self.interpolation_ @ (
+                A_PS @ self._shift_stencil + b[P]
+            )
+            self._K.append(K)
+            self._k.append(k)
+
+    def _theta(self, mu: Any) -> np.ndarray:
+        theta = np.atleast_1d(np.asarray(self.model_.linear_coefficients(mu), dtype=float))
+        if theta.shape != (len(self._linear),) or not np.isfinite(theta).all():
+            raise ValueError(
+                f"model.linear_coefficients: expected {len(self._linear)} finite values, "
+                f"got {theta!r}"
+            )
+        return theta
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def rank_(self) -> int:
+        """The number of reduced coordinates ``r``."""
+        check_fitted(self, "basis_")
+        return int(self.basis_.shape[1])
+
+    @property
+    def n_points_(self) -> int:
+        """The number of DEIM points ``m`` (0 without hyper-reduction)."""
+        check_fitted(self, "basis_")
+        return 0 if self.deim_ is None else int(self.points_.size)
+
+    def project(self, u: Any) -> np.ndarray:
+        r"""Coordinates of the Galerkin projection: :math:`M_r^{-1}\Phi^T M (u - \bar u)`.
+
+        ``u`` has shape (n,) or (n, k).
+        """
+        check_fitted(self, "basis_")
+        n = self.basis_.shape[0]
+        u = check_array(u, "u", ndim=(1, 2), dtype_kind="f")
+        if u.shape[0] != n:
+            raise ValueError(f"u: expected {n} rows (one per unknown), got {u.shape[0]}")
+        d = u - (self.shift_ if u.ndim == 1 else self.shift_[:, None])
+        return self._left @ _apply(self._mass, d)
+
+    def reconstruct(self, a: Any) -> np.ndarray:
+        r"""The state :math:`\bar u + \Phi a` for ``a`` of shape (r,) or (r, k)."""
+        check_fitted(self, "basis_")
+        a = check_array(a, "a", ndim=(1, 2), dtype_kind="f")
+        if a.shape[0] != self.rank_:
+            raise ValueError(f"a: expected {self.rank_} rows (one per mode), got {a.shape[0]}")
+        u = self.basis_ @ a
+        return u + (self.shift_ if a.ndim == 1 else self.shift_[:, None])
+
+    # ------------------------------------------------------------------ online
+    def _operators(self, mu: Any):
+        """``K(mu), k(mu)`` summed once per parameter."""
+        r = self.rank_
+        if not self._linear or self.deim_ is None:
+            return None, None
+        theta = self._theta(mu)
+        K = np.zeros((r, r))
+        k = np.zeros(r)
+        for q in range(len(self._linear)):
+            K += theta[q] * self._K[q]
+            k += theta[q] * self._k[q]
+        return K, k
+
+    def _online(self, mu: Any):
+        """``(rhs(t, a), jacobian(t, a))`` of the reduced system for one parameter."""
+        check_fitted(self, "basis_")
+        model = self.model_
+        closure = self.closure_
+        if self.deim_ is None:
+            W, M = self._left, None
+            shift, Phi = self.shift_, self.basis_
+
+            def rhs(t, a):
+                F = W @ np.asarray(model.rhs(shift + Phi @ a, mu, t))
+                if closure is not None:
+                    F = F + evaluate_closure(closure, a, mu, t)
+                return F
+
+            def jacobian(t, a):
+                u = shift + Phi @ a
+                if model.jacobian is not None:
+                    return W @ np.asarray(model.jacobian(u, mu, t) @ Phi)
+                return W @ _difference_columns(model.rhs, u, Phi, mu, t, model.vectorized)
+
+            del M
+            return rhs, jacobian
+
+        K, k = self._operators(mu)
+        E, P = self.interpolation_, self.points_
+        Phi_S, shift_S = self.basis_stencil_, self._shift_stencil
+        entries, jac_entries = model.rhs_entries, model.jacobian_entries
+
+        def rhs(t, a):
+            F = E @ entries(shift_S + Phi_S @ a, P, mu, t)
+            if K is not None:
+                F = F + K @ a + k
+            if closure is not None:
+                F = F + evaluate_closure(closure, a, mu, t)
+            return F
+
+        def jacobian(t, a):
+            u_S = shift_S + Phi_S @ a
+            if jac_entries is not None:
+                JPhi = np.asarray(jac_entries(u_S, P, mu, t)) @ Phi_S
+            else:
+                JPhi = _difference_columns(
+                    lambda u, mu_, t_: entries(u, P, mu_, t_), u_S, Phi_S, mu, t, model.vectorized
+                )
+            J = E @ JPhi
+            return J if K is None else J + K
+
+        return rhs, jacobian
+
+    def _reduced_state(self, a: Any, name: str = "a") -> np.ndarray:
+        check_fitted(self, "basis_")
+        a = check_array(a, name, shape=(self.rank_,), dtype_kind="f")
+        return a
+
+    def rhs(self, a: Any, mu: Any, t: float = 0.0) -> np.ndarray:
+        r"""The reduced right-hand side :math:`\dot a = F(a, \mu, t)`, shape (r,)."""
+        a = self._reduced_state(a)
+        return self._online(mu)[0](t, a)
+
+    def jacobian(self, a: Any, mu: Any, t: float = 0.0) -> np.ndarray:
+        r""":math:`\partial F/\partial a`, shape (r, r), without the closure (it has none)."""
+        a = self._reduced_state(a)
+        return self._online(mu)[1](t, a)
+
+    def solve(
+        self,
+        initial: Any,
+        times: Any,
+        mu: Any,
+        method: str = "implicit",
+        rtol: float = 1e-6,
+        atol: float = 1e-9,
+        state: bool | None = None,
+        stats: dict | None = None,
+        error_norm: str = "global",
+        autonomous: bool = False,
+    ) -> np.ndarray:
+        """Integrate the reduced model; return the coordinates at ``times``, (r, n_t).
+
+        Parameters
+        ----------
+        initial : array (r,) or (n,)
+            Initial coordinates ``a0``, or an initial state ``u0`` (projected with
+            :meth:`project`).
+        times : array (n_t,)
+            Output times, strictly increasing; ``times[0]`` is the initial time.
+        mu : any
+            The parameter passed to the model.
+        method : str
+            ``"implicit"`` (ROS2 with the reduced Jacobian), ``"explicit"``
+            (Bogacki-Shampine 3(2)) or a :func:`scipy.integrate.solve_ivp` method;
+            see :func:`rom.galerkin.integrate`.
+        rtol, atol : float
+            Tolerances of the local error.
+        state : bool, optional
+            Whether ``initial`` is a state; default: decided by its length, which
+            must then tell (``r != n``).
+        stats : dict, optional
+            Filled with the integrator's step counts.
+        error_norm : {"global", "componentwise"}
+            Measure of the local error (:func:`~rom.galerkin.integrate`). ``"global"``
+            (the default) controls the error of the coordinates in the 2-norm, the
+            norm of the state in the basis's inner product for an orthonormal basis.
+        autonomous : bool
+            Whether the model and the closure do not depend on ``t`` (saves the
+            implicit method one evaluation per step).
+
+        Returns
+        -------
+        ndarray, shape (r, n_t)
+            Use :meth:`reconstruct` for the states.
+        """
+        check_fitted(self, "basis_")
+        n, r = self.basis_.shape
+        initial = check_array(initial, "initial", ndim=1, dtype_kind="f")
+        if state is None:
+            if n == r:
+                raise ValueError("state: the basis is square; say whether initial is a state")
+            if initial.size not in (n, r):
+                raise ValueError(
+                    f"initial: expected {r} coordinates or a state of {n} entries, "
+                    f"got {initial.size}"
+                )
+            state = initial.size == n
+        a0 = self.project(initial) if state else self._reduced_state(initial, "initial")
+        rhs, jacobian = self._online(mu)
+        return integrate(
+            rhs,
+            a0,
+            times,
+            method=method,
+            jacobian=jacobian,
+            rtol=rtol,
+            atol=atol,
+            stats=stats,
+            error_norm=error_norm,
+            autonomous=autonomous,
+        )
+
+    def with_closure(self, closure: Callable[..., Any] | None) -> GalerkinROM:
+        """A copy of this fitted model whose reduced right-hand side adds ``closure``.
+
+        The offline arrays are shared, not copied.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rom.galerkin import FullOrderModel, GalerkinROM
+        >>> model = FullOrderModel(lambda u, mu, t: -u)
+        >>> rom = GalerkinROM(np.eye(3)[:, :2], model).fit()
+        >>> damped = rom.with_closure(lambda a, mu, t: -a)
+        >>> damped.rhs(np.ones(2), None).tolist()
+        [-2.0, -2.0]
+        """
+        check_fitted(self, "basis_")
+        new = copy.copy(self)
+        new.closure = closure
+        new.closure_ = check_closure(closure)
+        return new
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "basis_"):
+            return f"GalerkinROM(hyperreduction={self.hyperreduction!r}, not fitted)"
+        n, r = self.basis_.shape
+        extra = "" if self.deim_ is None else f", m={self.n_points_}, s={self.stencil_.size}"
+        return f"GalerkinROM(n={n}, r={r}, hyperreduction={self.hyperreduction!r}{extra})"
+
+
+def _difference_columns(fun, u, V, mu, t, vectorized):
+    """Forward differences ``(fun(u + d V_j) - fun(u)) / d`` for every column of ``V``."""
+    scale = max(1.0, float(np.abs(u).max()))
+    d = np.sqrt(np.finfo(float).eps) * scale / max(1e-300, float(np.abs(V).max()))
+    if vectorized:
+        F = np.asarray(fun(np.column_stack([u[:, None] + d * V, u]), mu, t))
+        return (F[:, :-1] - F[:, -1:]) / d
+    f0 = np.asarray(fun(u, mu, t))
+    return np.column_stack([(np.asarray(fun(u + d * v, mu, t)) - f0) / d for v in V.T])
