@@ -53,6 +53,13 @@ def _cmd_pod(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.name == "lagrangian":
+        from rom.lagrangian.demo import format_table, lagrangian_demo
+
+        out = lagrangian_demo(args.figure or "lagrangian.png", quick=args.quick)
+        print(format_table(out["table"]))
+        print(f"figure: {out['figure']}")
+        return 0
     from rom.demo import thermal_block_demo
 
     if args.train < 1 or args.resolution < 1 or args.test < 1:
@@ -64,7 +71,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         tol=args.tol,
         n_test=args.test,
         estimator=args.estimator,
-        figure=args.figure,
+        figure=args.figure or "thermal_block_greedy.png",
     )
     rows = [
         ("full-order dofs", f"{r['dofs']}"),
@@ -222,8 +229,12 @@ def _parser() -> argparse.ArgumentParser:
     p_pod.add_argument("-o", "--output", required=True, help="output file (.npz)")
     p_pod.set_defaults(func=_cmd_pod)
 
-    p_demo = sub.add_parser("demo", help="run a demonstration (the certified thermal block)")
-    p_demo.add_argument("name", choices=("thermal-block",))
+    p_demo = sub.add_parser(
+        "demo",
+        help="run a demonstration: the certified thermal block, or Lagrangian against "
+        "Eulerian bases on transport",
+    )
+    p_demo.add_argument("name", choices=("thermal-block", "lagrangian"))
     p_demo.add_argument("--blocks", type=int, nargs=2, default=(2, 2), metavar=("B1", "B2"))
     p_demo.add_argument("--resolution", type=int, default=100, help="cells per side")
     p_demo.add_argument("--train", type=int, default=256, help="number of training parameters")
@@ -231,7 +242,12 @@ def _parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--test", type=int, default=100, help="number of test parameters")
     p_demo.add_argument("--estimator", default="accurate", choices=("accurate", "classical"))
     p_demo.add_argument(
-        "--figure", default="thermal_block_greedy.png", help="convergence figure (PNG)"
+        "--figure",
+        default=None,
+        help="figure (PNG; thermal_block_greedy.png or lagrangian.png by default)",
+    )
+    p_demo.add_argument(
+        "--quick", action="store_true", help="lagrangian: smaller grids and fewer cases"
     )
     p_demo.set_defaults(func=_cmd_demo)
 
