@@ -1,0 +1,162 @@
+"""Direct kernel sums on the GPU: one CUDA thread per target, as the numba loop.
+
+The raw kernel has the layout of :func:`rom.fmm._numba.grouped_sum_real` with one
+target group per thread: the thread keeps one accumulator per charge vector and runs
+over all sources. Built-in kernels only (user kernels are numba functions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rom.backend import import_optional
+
+_SOURCE = r"""
+#include <cupy/complex.cuh>
+
+__device__ inline double real_kernel(int kid, const double* p, double d0, double d1, double d2) {
+    double r2 = d0 * d0 + d1 * d1 + d2 * d2;
+    double r = sqrt(r2);
+    switch (kid) {
+    case 0: return r > 0.0 ? 1.0 / r : 0.0;
+    case 1: return r > 0.0 ? exp(-p[0] * r) / r : 0.0;
+    case 2: return exp(-r2 * p[0]);
+    case 3: return sqrt(r2 + p[0]);
+    case 4: return 1.0 / sqrt(r2 + p[0]);
+    case 5: return exp(-r * p[0]);
+    case 6: { double s = sqrt(3.0) * r * p[0]; return (1.0 + s) * exp(-s); }
+    case 7: { double s = sqrt(5.0) * r * p[0]; return (1.0 + s + s * s / 3.0) * exp(-s); }
+    case 8: return r > 0.0 ? r2 * log(r) : 0.0;
+    case 9: return r > 0.0 ? log(r) : 0.0;
+    }
+    return nan("");
+}
+
+__device__ inline complex<double> complex_kernel(int kid, const double* p, double d0, double d1,
+                                                 double d2) {
+    double r = sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+    if (r == 0.0) return complex<double>(0.0, 0.0);
+    return exp(complex<double>(0.0, p[0] * r)) / r;
+}
+
+template <typename T, bool CPLX>
+__device__ void direct(int kid, const double* p, const double* tp, int nt, const double* sp,
+                       int ns, const T* Q, int k, bool exclude, T* out) {
+    int i = blockDim.x * blockIdx.x + threadIdx.x;
+    if (i >= nt) return;
+    T acc[16];
+    for (int c0 = 0; c0 < k; c0 += 16) {
+        int kc = min(16, k - c0);
+        for (int c = 0; c < kc; ++c) acc[c] = T(0);
+        double t0 = tp[3 * i], t1 = tp[3 * i + 1], t2 = tp[3 * i + 2];
+        for (int j = 0; j < ns; ++j) {
+            if (exclude && i == j) continue;
+            double d0 = t0 - sp[3 * j], d1 = t1 - sp[3 * j + 1], d2 = t2 - sp[3 * j + 2];
+            T v;
+            if (CPLX) v = T(complex_kernel(kid, p, d0, d1, d2));
+            else v = T(real_kernel(kid, p, d0, d1, d2));
+            for (int c = 0; c < kc; ++c) acc[c] += v * Q[(size_t)(c0 + c) * ns + j];
+        }
+        for (int c = 0; c < kc; ++c) out[(size_t)(c0 + c) * nt + i] = acc[c];
+    }
+}
+
+extern "C" __global__ void direct_real(int kid, const double* p, const double* tp, int nt,
+                                       const double* sp, int ns, const double* Q, int k,
+                                       bool exclude, double* out) {
+    direct<double, false>(kid, p, tp, nt, sp, ns, Q, k, exclude, out);
+}
+
+extern "C" __global__ void direct_complex(int kid, const double* p, const double* tp, int nt,
+                                          const double* sp, int ns, const complex<double>* Q,
+                                          int k, bool exclude, complex<double>* out) {
+    direct<complex<double>, true>(kid, p, tp, nt, sp, ns, Q, k, exclude, out);
+}
+"""
+
+_MODULE = None
+
+
+def _module():
+    global _MODULE
+    if _MODULE is None:
+        cupy = import_optional("cupy", "gpu")
+        _MODULE = cupy.RawModule(code=_SOURCE, options=("--std=c++14",))
+    return _MODULE
+
+
+def _points(cupy, x: Any, name: str, dim: int | None = None):
+    x = cupy.asarray(x)
+    if x.ndim != 2 or x.shape[1] not in (2, 3) or (dim is not None and x.shape[1] != dim):
+        want = f"(n, {dim})" if dim else "(n, 2) or (n, 3)"
+        raise ValueError(f"{name}: expected points of shape {want}, got {tuple(x.shape)}")
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"{name}: expected a real array, got dtype {x.dtype}")
+    x = x.astype(cupy.float64)
+    if x.size and not bool(cupy.isfinite(x).all()):
+        raise ValueError(f"{name}: contains NaN or inf")
+    out = cupy.zeros((x.shape[0], 3))
+    out[:, : x.shape[1]] = x
+    return out
+
+
+def direct_sum(kernel: Any, targets: Any, sources: Any, charges: Any) -> Any:
+    """GPU twin of :func:`rom.fmm.direct_sum` (targets None: the sources, no self term)."""
+    cupy = import_optional("cupy", "gpu")
+    from rom.fmm.kernels import as_kernel
+
+    S = _points(cupy, sources, "sources")
+    dim = int(cupy.asarray(sources).shape[1])
+    K = as_kernel(kernel, dim)
+    if K.kid < 0:
+        raise ValueError(
+            "kernel: the cupy backend runs the built-in kernels only; use backend='numba' "
+            "for a user kernel"
+        )
+    same = targets is None
+    T = S if same else _points(cupy, targets, "targets", dim)
+    q = cupy.asarray(charges)
+    if q.ndim not in (1, 2) or q.shape[0] != S.shape[0]:
+        raise ValueError(
+            f"charges: expected shape ({S.shape[0]},) or ({S.shape[0]}, k), got {tuple(q.shape)}"
+        )
+    if q.dtype.kind not in "fciu":
+        raise TypeError(f"charges: expected a numeric array, got dtype {q.dtype}")
+    if q.size and not bool(cupy.isfinite(q).all()):
+        raise ValueError("charges: contains NaN or inf")
+    one = q.ndim == 1
+    Q = q[:, None] if one else q
+    cplx = K.is_complex or Q.dtype.kind == "c"
+    if cplx and not K.is_complex:  # real kernel, complex charges: two real sums
+        re = direct_sum(kernel, targets, sources, Q.real)
+        im = direct_sum(kernel, targets, sources, Q.imag)
+        out = re + 1j * im
+        return out[:, 0] if one else out
+    dtype = cupy.complex128 if cplx else cupy.float64
+    Qt = cupy.ascontiguousarray(Q.T.astype(dtype))
+    nt, ns, k = T.shape[0], S.shape[0], Qt.shape[0]
+    out = cupy.zeros((k, nt), dtype=dtype)
+    fn = _module().get_function("direct_complex" if cplx else "direct_real")
+    threads = 128
+    blocks = (nt + threads - 1) // threads
+    params = cupy.asarray(K.params)
+    fn(
+        (blocks,),
+        (threads,),
+        (
+            np.int32(K.kid),
+            params,
+            T,
+            np.int32(nt),
+            S,
+            np.int32(ns),
+            Qt,
+            np.int32(k),
+            np.bool_(same),
+            out,
+        ),
+    )
+    out = out.T
+    return cupy.ascontiguousarray(out[:, 0] if one else out)

@@ -1,0 +1,261 @@
+"""Far-field operators of one tree level: empirical (EIM) or Chebyshev interpolation.
+
+For a source box ``B = [-h/2, h/2]^d`` and targets ``x`` in its far field ``F`` (outside
+the cube of half side ``3h/2``), ``K(x - y) ~ sum_m K(x - y_m) q_m(y)`` for ``y`` in ``B``.
+The EIM gives points ``y_m`` on a training grid of ``B`` and Lagrange functions
+``q_m(y) = sum_k C[k, m] K(x_k - y)`` (``x_k`` the training targets the greedy selected),
+``C = L^{-T} D^{-1} B^{-1}`` with the unit lower triangular factors of the greedy;
+Chebyshev interpolation gives tensor points and Lagrange polynomials.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rom.fmm.kernels import Kernel, _pad3
+
+# training tiers: (n_y per dim, n_surface per face edge for near / far shells, greedy floor)
+_TIERS = {
+    2: [(14, 40, 16, 1e-5), (20, 56, 20, 1e-8), (28, 72, 24, 1e-11)],
+    3: [(7, 8, 5, 1e-5), (9, 10, 6, 1e-8), (11, 12, 6, 1e-11)],
+}
+NEAR_SHELLS = (1.5, 2.0, 2.5, 3.5)
+FAR_SHELLS = (5.5, 9.5, 17.5, 33.5)
+_CACHE: dict = {}
+
+
+def tier(tol: float) -> int:
+    return 0 if tol >= 3e-5 else (1 if tol >= 3e-8 else 2)
+
+
+def lobatto(n: int) -> np.ndarray:
+    return np.cos(np.pi * np.arange(n) / (n - 1))[::-1].copy()
+
+
+def chebyshev_nodes(p: int) -> np.ndarray:
+    return np.cos(np.pi * (2 * np.arange(p) + 1) / (2 * p))[::-1].copy()
+
+
+def tensor(nodes: np.ndarray, dim: int) -> np.ndarray:
+    grids = np.meshgrid(*([nodes] * dim), indexing="ij")
+    return np.stack([g.ravel() for g in grids], axis=1)
+
+
+def shell(s: float, n: int, dim: int) -> np.ndarray:
+    """Points on the boundary of the cube ``[-s, s]^dim``, ``n`` per edge of a face."""
+    t = np.linspace(-s, s, n)
+    pts = []
+    for a in range(dim):
+        face = tensor(t, dim - 1)
+        for sign in (-s, s):
+            P = np.insert(face, a, sign, axis=1)
+            pts.append(P)
+    P = np.unique(np.round(np.concatenate(pts), 12), axis=0)
+    return P
+
+
+def training_set(
+    dim: int, level_tier: int, reach: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reference (h = 1) training sources ``y`` in B and targets ``x`` in F.
+
+    Targets lie on the boundaries of cubes of half sides ``NEAR_SHELLS`` and
+    ``FAR_SHELLS`` (in box sides) up to ``reach``, the farthest a target of the tree
+    can be.
+    """
+    ny, nnear, nfar, _ = _TIERS[dim][level_tier]
+    Y = tensor(0.5 * lobatto(ny), dim)
+    X = np.concatenate(
+        [shell(s, nnear, dim) for s in NEAR_SHELLS if s <= max(reach, 3.5)]
+        + [shell(s, nfar, dim) for s in FAR_SHELLS if s <= reach]
+    )
+    return Y, X
+
+
+def validation_set(dim: int, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Off-grid sources (uniform in B and on its faces) and a subset of the targets."""
+    rng = np.random.default_rng(1408_0210)
+    n = 300 if dim == 3 else 200
+    Y = rng.uniform(-0.5, 0.5, (n, dim))
+    Y[: n // 3, 0] = rng.choice([-0.5, 0.5], n // 3)
+    Xs = X[rng.choice(X.shape[0], min(X.shape[0], 1500), replace=False)]
+    return Y, Xs
+
+
+@dataclass
+class Training:
+    """A greedy run (or a Chebyshev order scan) for one box side."""
+
+    method: str
+    h: float
+    scale_exp: float  # C_h = h^scale_exp * C_ref for a reference operator, 0 otherwise
+    eim: Any = None
+    Ytrain: np.ndarray | None = None
+    Xtrain: np.ndarray | None = None
+    own_max: float = 0.0
+    errors: np.ndarray | None = None  # max-norm error on the training set per rank
+    cheb_orders: np.ndarray | None = None
+    target: float = 0.0
+    exhausted: bool = False
+
+
+class LevelOperator:
+    """Interpolation data for boxes of side ``h``: points, Lagrange functions, factors."""
+
+    def __init__(self, K: Kernel, train: Training, rank: int, h: float, dim: int):
+        self.K, self.h, self.dim, self.method = K, h, dim, train.method
+        ratio = h / train.h
+        self.ratio = ratio
+        if train.method == "eim":
+            e = train.eim
+            r = rank
+            self.rank = r
+            self.Y = ratio * train.Ytrain[e.points_[:r]]
+            self.X = ratio * train.Xtrain[e.params_[:r]]
+            self.Lf = np.ascontiguousarray(e.param_basis_[e.params_[:r], :r])
+            self.Bf = np.ascontiguousarray(e.interpolation_matrix_[:r, :r])
+            self.piv = np.asarray(e.pivots_[:r])
+            # K(h x) = h^p K(x): C_h = ratio^{-p} C_ref
+            self.scale = ratio ** (-K.homogeneity) if train.scale_exp else 1.0
+        else:
+            p = rank
+            self.order = p
+            self.rank = p**dim
+            self.nodes = chebyshev_nodes(p)
+            self.Y = (h / 2) * tensor(self.nodes, dim)
+        self.Y3 = _pad3(self.Y)
+        if self.method == "eim":
+            self.X3 = _pad3(self.X)
+
+    # EIM: q(y)^T = k(y)^T C with k(y)_k = K(X_k - y), C = s L^{-T} D^{-1} B^{-1}
+    def apply_CT(self, W: np.ndarray) -> np.ndarray:
+        """``C^T W`` for ``W`` of shape (r, m)."""
+        import scipy.linalg
+
+        Z = scipy.linalg.solve_triangular(self.Lf, W, lower=True, unit_diagonal=True)
+        Z /= self.piv[:, None]
+        Z = scipy.linalg.solve_triangular(self.Bf, Z, lower=True, unit_diagonal=True, trans="T")
+        return Z * self.scale if self.scale != 1.0 else Z
+
+    def apply_C(self, V: np.ndarray) -> np.ndarray:
+        """``C V`` for ``V`` of shape (r, m)."""
+        import scipy.linalg
+
+        Z = scipy.linalg.solve_triangular(self.Bf, V, lower=True, unit_diagonal=True)
+        Z /= self.piv[:, None]
+        Z = scipy.linalg.solve_triangular(self.Lf, Z, lower=True, unit_diagonal=True, trans="T")
+        return Z * self.scale if self.scale != 1.0 else Z
+
+    def q_matrix(self, Z: np.ndarray) -> np.ndarray:
+        """Lagrange functions at points ``Z`` (n, dim), shape (n, r)."""
+        if self.method == "eim":
+            Kz = self.K.matrix(self.X, Z)  # (r, n): K(X_k - z)
+            return self.apply_CT(Kz).T
+        t = Z / (self.h / 2)
+        p = self.order
+        lag = []
+        for a in range(self.dim):
+            La = np.ones((Z.shape[0], p))
+            for i in range(p):
+                for m in range(p):
+                    if m != i:
+                        La[:, i] *= (t[:, a] - self.nodes[m]) / (self.nodes[i] - self.nodes[m])
+            lag.append(La)
+        Q = lag[0]
+        for a in range(1, self.dim):
+            Q = (Q[:, :, None] * lag[a][:, None, :]).reshape(Z.shape[0], -1)
+        return Q
+
+
+def _run_eim(S: np.ndarray, target: float):
+    from rom.eim import EIM
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return EIM(tol=target, relative=False, norm="linf", backend="numba").fit(S)
+
+
+def train(
+    K: Kernel,
+    method: str,
+    h: float,
+    level_tier: int,
+    max_order: int,
+    reach: float,
+    target: float,
+) -> Training:
+    """Greedy (or Chebyshev order scan) for boxes of side ``h`` down to error ``target``.
+
+    A homogeneous kernel is trained once, on the reference box (``h = 1``) and the
+    whole training far field; other kernels per box side, on the far field that
+    reaches ``reach`` box sides from the box (the root box). The greedy stops when its
+    largest residual on the training set is at most ``target`` (an absolute error at
+    box side ``h``). Results are cached: a cached run that went at least as deep is
+    reused, the greedy being nested.
+    """
+    homog = K.homogeneity is not None
+    href = 1.0 if homog else float(h)
+    reach = np.inf if homog else float(reach)
+    ref_target = target * (href / h) ** K.homogeneity if homog else target
+    key = (K.key, method, href, level_tier, max_order if method == "chebyshev" else 0, reach)
+    hit = _CACHE.get(key)
+    if hit is not None and (hit.target <= ref_target or hit.exhausted):
+        return hit
+    dim = K.dim
+    Y, X = training_set(dim, level_tier, reach)
+    Y, X = href * Y, href * X
+    # even kernel: S[i, j] = K(x_j - y_i) = K(y_i - x_j)
+    S = K.matrix(Y, X)
+    own = float(np.abs(S).max())
+    tr = Training(method, href, 1.0 if homog else 0.0, Ytrain=Y, Xtrain=X, own_max=own)
+    tr.target = ref_target
+    tr.exhausted = False
+    if own == 0.0:
+        tr.errors = np.zeros(1)
+        tr.cheb_orders = np.zeros(1, np.int64)
+    elif method == "eim":
+        floor = max(ref_target, 1e-14 * own)
+        tr.eim = _run_eim(S, floor)
+        tr.errors = np.asarray(tr.eim.errors_, dtype=float)
+        tr.exhausted = tr.eim.stop_reason_ != "tol"
+    else:
+        Yv, Xv = validation_set(dim, X / href)
+        Yv, Xv = href * Yv, href * Xv
+        Sv = K.matrix(Yv, Xv)
+        errs, orders = [own], [0]
+        for p in range(2, max_order + 1):
+            op = LevelOperator(K, Training("chebyshev", href, 0.0), p, href, dim)
+            approx = op.q_matrix(Yv) @ K.matrix(op.Y, Xv)
+            errs.append(float(np.abs(Sv - approx).max()))
+            orders.append(p)
+            if errs[-1] <= ref_target:
+                break
+        else:
+            tr.exhausted = True
+        tr.errors, tr.cheb_orders = np.asarray(errs), np.asarray(orders)
+    _CACHE[key] = tr
+    return tr
+
+
+def validate(K: Kernel, op: LevelOperator, reach: float) -> float:
+    """Max error of the interpolant on off-grid sources and reference targets."""
+    if K.homogeneity is not None:
+        reach = np.inf
+    Yv, Xv = validation_set(K.dim, training_set(K.dim, 0, reach)[1])
+    Yv, Xv = op.h * Yv, op.h * Xv
+    approx = op.q_matrix(Yv) @ K.matrix(op.Y, Xv)
+    return float(np.abs(K.matrix(Yv, Xv) - approx).max())
+
+
+def own_max(K: Kernel, h: float, level_tier: int, reach: float) -> float:
+    """Largest |K(x - y)| over the training set of boxes of side ``h``."""
+    if K.homogeneity is not None:
+        reach = np.inf
+    Y, X = training_set(K.dim, level_tier, reach)
+    # the largest values are at the extreme sources (corners, faces) and nearest shell
+    corner = np.abs(Y).max(axis=1) >= 0.5 - 1e-12
+    return float(np.abs(K.matrix(h * Y[corner], h * X)).max())

@@ -1,0 +1,264 @@
+"""Numba loops of the fast multipole method: kernel values, grouped sums, Morton keys.
+
+Every interaction of the method (direct sums, P2P, M2P, P2L, and the kernel sums that
+give multipoles and evaluate local expansions) is one *grouped sum*: target groups
+(contiguous ranges of target points), each with a list of source groups (contiguous
+ranges of source points); the loop runs in parallel over target groups, so that every
+output row is written by one thread only, and keeps one accumulator per charge vector.
+Charges are stored charge-major, shape ``(k, n)``.
+
+Built-in kernels are selected by an integer id inside one compiled scalar function,
+so that the loops compile once (cached on disk) for all of them; user kernels get the
+same loops compiled around their own function.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+# built-in real kernel ids
+LAPLACE, YUKAWA, GAUSSIAN, MULTIQUADRIC, INVERSE_MULTIQUADRIC = 0, 1, 2, 3, 4
+MATERN12, MATERN32, MATERN52, THIN_PLATE, LOG = 5, 6, 7, 8, 9
+# built-in complex kernel ids
+HELMHOLTZ = 0
+
+_SQRT3 = np.sqrt(3.0)
+_SQRT5 = np.sqrt(5.0)
+
+
+@numba.njit(cache=True, inline="always")
+def real_kernel(kid, p, d0, d1, d2):  # pragma: no cover - compiled
+    """Value of the built-in real kernel ``kid`` (parameters ``p``) at a displacement."""
+    r2 = d0 * d0 + d1 * d1 + d2 * d2
+    if kid == GAUSSIAN:
+        return np.exp(-r2 * p[0])  # p[0] = 1 / h^2
+    if kid == MULTIQUADRIC:
+        return np.sqrt(r2 + p[0])  # p[0] = c^2
+    if kid == INVERSE_MULTIQUADRIC:
+        return 1.0 / np.sqrt(r2 + p[0])
+    r = np.sqrt(r2)
+    if kid == LAPLACE:
+        return 1.0 / r if r > 0.0 else 0.0
+    if kid == YUKAWA:
+        return np.exp(-p[0] * r) / r if r > 0.0 else 0.0
+    if kid == MATERN12:
+        return np.exp(-r * p[0])  # p[0] = 1 / length
+    if kid == MATERN32:
+        s = _SQRT3 * r * p[0]
+        return (1.0 + s) * np.exp(-s)
+    if kid == MATERN52:
+        s = _SQRT5 * r * p[0]
+        return (1.0 + s + s * s / 3.0) * np.exp(-s)
+    if kid == THIN_PLATE:
+        return r2 * np.log(r) if r > 0.0 else 0.0
+    if kid == LOG:
+        return np.log(r) if r > 0.0 else 0.0
+    return np.nan
+
+
+@numba.njit(cache=True, inline="always")
+def complex_kernel(kid, p, d0, d1, d2):  # pragma: no cover - compiled
+    """Value of the built-in complex kernel ``kid`` at a displacement."""
+    r = np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+    if kid == HELMHOLTZ:
+        if r > 0.0:
+            return np.exp(1j * p[0] * r) / r
+        return 0j
+    return np.nan + 0j
+
+
+@numba.njit(cache=True, parallel=True)
+def grouped_sum_real(
+    kid, p, tpts, tstart, tend, lptr, lsrc, spts, sstart, send, exclude, Q, out
+):  # pragma: no cover - compiled
+    """``out[c, i] += sum_j K(t_i - s_j) Q[c, j]`` over the listed source groups."""
+    k = Q.shape[0]
+    for g in numba.prange(tstart.shape[0]):
+        acc = np.zeros(k, dtype=out.dtype)
+        for i in range(tstart[g], tend[g]):
+            t0, t1, t2 = tpts[i, 0], tpts[i, 1], tpts[i, 2]
+            acc[:] = 0.0
+            for li in range(lptr[g], lptr[g + 1]):
+                s = lsrc[li]
+                for j in range(sstart[s], send[s]):
+                    if exclude and i == j:
+                        continue
+                    v = real_kernel(kid, p, t0 - spts[j, 0], t1 - spts[j, 1], t2 - spts[j, 2])
+                    for c in range(k):
+                        acc[c] += v * Q[c, j]
+            for c in range(k):
+                out[c, i] += acc[c]
+
+
+@numba.njit(cache=True, parallel=True)
+def grouped_sum_complex(
+    kid, p, tpts, tstart, tend, lptr, lsrc, spts, sstart, send, exclude, Q, out
+):  # pragma: no cover - compiled
+    """Complex-kernel twin of :func:`grouped_sum_real`."""
+    k = Q.shape[0]
+    for g in numba.prange(tstart.shape[0]):
+        acc = np.zeros(k, dtype=out.dtype)
+        for i in range(tstart[g], tend[g]):
+            t0, t1, t2 = tpts[i, 0], tpts[i, 1], tpts[i, 2]
+            acc[:] = 0.0
+            for li in range(lptr[g], lptr[g + 1]):
+                s = lsrc[li]
+                for j in range(sstart[s], send[s]):
+                    if exclude and i == j:
+                        continue
+                    v = complex_kernel(kid, p, t0 - spts[j, 0], t1 - spts[j, 1], t2 - spts[j, 2])
+                    for c in range(k):
+                        acc[c] += v * Q[c, j]
+            for c in range(k):
+                out[c, i] += acc[c]
+
+
+@numba.njit(cache=True, parallel=True)
+def matrix_real(kid, p, X, Y, out):  # pragma: no cover - compiled
+    """``out[i, j] = K(X_i - Y_j)``."""
+    for i in numba.prange(X.shape[0]):
+        for j in range(Y.shape[0]):
+            out[i, j] = real_kernel(
+                kid, p, X[i, 0] - Y[j, 0], X[i, 1] - Y[j, 1], X[i, 2] - Y[j, 2]
+            )
+
+
+@numba.njit(cache=True, parallel=True)
+def matrix_complex(kid, p, X, Y, out):  # pragma: no cover - compiled
+    """Complex-kernel twin of :func:`matrix_real`."""
+    for i in numba.prange(X.shape[0]):
+        for j in range(Y.shape[0]):
+            out[i, j] = complex_kernel(
+                kid, p, X[i, 0] - Y[j, 0], X[i, 1] - Y[j, 1], X[i, 2] - Y[j, 2]
+            )
+
+
+def make_user_loops(fn):
+    """The grouped sum and the kernel matrix compiled around a user scalar function.
+
+    ``fn(kid, p, d0, d1, d2)`` has the signature of :func:`real_kernel`.
+    """
+
+    @numba.njit(parallel=True)
+    def grouped_sum(
+        kid, p, tpts, tstart, tend, lptr, lsrc, spts, sstart, send, exclude, Q, out
+    ):  # pragma: no cover - compiled
+        k = Q.shape[0]
+        for g in numba.prange(tstart.shape[0]):
+            acc = np.zeros(k, dtype=out.dtype)
+            for i in range(tstart[g], tend[g]):
+                t0, t1, t2 = tpts[i, 0], tpts[i, 1], tpts[i, 2]
+                acc[:] = 0.0
+                for li in range(lptr[g], lptr[g + 1]):
+                    s = lsrc[li]
+                    for j in range(sstart[s], send[s]):
+                        if exclude and i == j:
+                            continue
+                        v = fn(kid, p, t0 - spts[j, 0], t1 - spts[j, 1], t2 - spts[j, 2])
+                        for c in range(k):
+                            acc[c] += v * Q[c, j]
+                for c in range(k):
+                    out[c, i] += acc[c]
+
+    @numba.njit(parallel=True)
+    def matrix(kid, p, X, Y, out):  # pragma: no cover - compiled
+        for i in numba.prange(X.shape[0]):
+            for j in range(Y.shape[0]):
+                out[i, j] = fn(kid, p, X[i, 0] - Y[j, 0], X[i, 1] - Y[j, 1], X[i, 2] - Y[j, 2])
+
+    return grouped_sum, matrix
+
+
+@numba.njit(cache=True)
+def _spread(v, dim):  # pragma: no cover - compiled
+    """Spread the bits of ``v`` so that ``dim - 1`` zero bits separate them."""
+    out = np.int64(0)
+    for b in range(31 if dim == 2 else 21):
+        if (v >> b) & 1:
+            out |= np.int64(1) << (dim * b)
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def morton_keys(pts, lo, side, dim, nbits):  # pragma: no cover - compiled
+    """Morton (Z-order) keys of ``pts`` in the cube ``lo + [0, side]^dim``."""
+    n = pts.shape[0]
+    keys = np.empty(n, dtype=np.int64)
+    top = (1 << nbits) - 1
+    scale = (1 << nbits) / side
+    for i in numba.prange(n):
+        key = np.int64(0)
+        for a in range(dim):
+            q = np.int64(np.floor((pts[i, a] - lo[a]) * scale))
+            q = min(max(q, 0), top)
+            key |= _spread(q, dim) << (dim - 1 - a)
+        keys[i] = key
+    return keys
+
+
+@numba.njit(cache=True)
+def _lagrange_1d(nodes, t, out):  # pragma: no cover - compiled
+    p = nodes.shape[0]
+    for i in range(p):
+        v = 1.0
+        for m in range(p):
+            if m != i:
+                v *= (t - nodes[m]) / (nodes[i] - nodes[m])
+        out[i] = v
+
+
+@numba.njit(cache=True)
+def _tensor_weights(nodes, x, dim, lag, w):  # pragma: no cover - compiled
+    p = nodes.shape[0]
+    for a in range(dim):
+        _lagrange_1d(nodes, x[a], lag[a])
+    total = w.shape[0]
+    for m in range(total):
+        v = 1.0
+        rem = m
+        for a in range(dim - 1, -1, -1):
+            v *= lag[a, rem % p]
+            rem //= p
+        w[m] = v
+
+
+@numba.njit(cache=True, parallel=True)
+def chebyshev_p2m(nodes, dim, pts, start, end, centers, half, rows, Q, out):  # pragma: no cover
+    """``out[c, rows[g] + m] += sum_j S_m((y_j - c_g) / half_g) Q[c, j]`` (tensor Lagrange)."""
+    p = nodes.shape[0]
+    total = p**dim
+    k = Q.shape[0]
+    for g in numba.prange(start.shape[0]):
+        lag = np.empty((dim, p))
+        w = np.empty(total)
+        x = np.empty(dim)
+        for j in range(start[g], end[g]):
+            for a in range(dim):
+                x[a] = (pts[j, a] - centers[g, a]) / half[g]
+            _tensor_weights(nodes, x, dim, lag, w)
+            for c in range(k):
+                q = Q[c, j]
+                for m in range(total):
+                    out[c, rows[g] + m] += w[m] * q
+
+
+@numba.njit(cache=True, parallel=True)
+def chebyshev_l2p(nodes, dim, pts, start, end, centers, half, rows, L, out):  # pragma: no cover
+    """``out[c, i] += sum_m S_m((x_i - c_g) / half_g) L[c, rows[g] + m]``."""
+    p = nodes.shape[0]
+    total = p**dim
+    k = L.shape[0]
+    for g in numba.prange(start.shape[0]):
+        lag = np.empty((dim, p))
+        w = np.empty(total)
+        x = np.empty(dim)
+        for i in range(start[g], end[g]):
+            for a in range(dim):
+                x[a] = (pts[i, a] - centers[g, a]) / half[g]
+            _tensor_weights(nodes, x, dim, lag, w)
+            for c in range(k):
+                acc = out[c, i] * 0
+                for m in range(total):
+                    acc += w[m] * L[c, rows[g] + m]
+                out[c, i] += acc

@@ -1,0 +1,628 @@
+"""The empirical interpolation fast multipole method (EIFMM)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from rom._checks import check_choice, check_fitted, check_positive_int
+from rom.backend import resolve_backend
+from rom.fmm import _farfield
+from rom.fmm.direct import check_charges, check_points
+from rom.fmm.kernels import _pad3, as_kernel
+from rom.fmm.tree import build_tree, interaction_lists
+
+__all__ = ["EIFMM"]
+
+logger = logging.getLogger("rom.fmm")
+
+# the far field is interpolated on both sides: the error of a far interaction is about
+# twice the one-sided interpolation error; ranks are chosen for tol / SAFETY one-sided.
+SAFETY = 1.0
+# far-field operators of a level are accurate relative to max(|K| on that level's far
+# field, FLOOR * |K| at the finest near-field distances): fast-decaying kernels get no
+# far field where it is negligible.
+FLOOR = 1e-3
+
+
+def _csr(groups: np.ndarray, items: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(groups, kind="stable")
+    ptr = np.zeros(n_groups + 1, np.int64)
+    np.add.at(ptr, groups + 1, 1)
+    return np.cumsum(ptr), items[order].astype(np.int64)
+
+
+def _check_tol(tol: Any) -> float:
+    if isinstance(tol, bool) or not isinstance(tol, int | float | np.floating):
+        raise TypeError(f"tol: expected a real number in (0, 1), got {tol!r}")
+    tol = float(tol)
+    if not np.isfinite(tol) or not 0 < tol < 1:
+        raise ValueError(f"tol: expected a number in (0, 1), got {tol}")
+    return tol
+
+
+class EIFMM:
+    r"""Fast kernel sums ``phi(x_i) = sum_j K(x_i - y_j) q_j`` by empirical interpolation.
+
+    The far field of a box is compressed by the empirical interpolation of
+    ``y -> K(x - y)`` over the box and its far field (Casenave 2014): interpolation
+    points ``y_m`` in a reference box and Lagrange functions ``q_m`` that are
+    combinations of kernel values. Both sides use the same interpolation (the kernel is
+    even), which gives the black-box FMM structure of Fong & Darve (2009) with EIM points
+    in place of tensor Chebyshev points: P2M, M2M, M2L (one dense product per box offset),
+    L2L, L2P, with M2P and P2L between boxes of different sizes in an adaptive
+    Morton-ordered tree. ``setup`` builds the tree, the interaction lists and the
+    operators; ``evaluate`` only sums, and can be called again with new charges.
+
+    Parameters
+    ----------
+    kernel : Kernel or numba-jitted f(r)
+        An even, translation-invariant kernel (:mod:`rom.fmm.kernels`).
+    tol : float in (0, 1)
+        Target relative error of the potentials (l2 over the targets). The rank of each
+        level is the smallest whose one-sided interpolation error on the training set is
+        at most ``tol / 4`` times the kernel's scale there.
+    leaf_size : int
+        Largest number of points (of sources, and of targets) in a leaf box.
+    backend : {"auto", "numba"}
+        The CPU loops run with numba (a cupy array input is refused: use
+        :func:`rom.fmm.direct_sum` with ``backend="cupy"`` on the GPU).
+    interpolation : {"eim", "chebyshev"}
+        "eim": empirical interpolation points; "chebyshev": tensor Chebyshev points
+        (the black-box FMM), order chosen per level by the same error criterion.
+    max_depth : int
+        Deepest tree level (boxes at this level are leaves whatever their size).
+    max_order : int
+        Largest Chebyshev order tried per dimension.
+
+    Attributes
+    ----------
+    tree_ : rom.fmm.tree.Tree
+    lists_ : dict
+        Interaction pairs ``(target box, source box)``: "p2p", "m2l", "m2p", "p2l".
+    ranks_ : dict[int, int]
+        Number of interpolation points per tree level (levels with a far field).
+    level_errors_ : dict[int, float]
+        Relative one-sided interpolation error per level (the larger of the training
+        and an off-grid validation error).
+    error_estimate_ : float
+        Estimated relative error of the far-field sums: twice the largest
+        ``level_errors_`` (0 when every interaction is direct).
+    timings_ : dict[str, float]
+        Seconds per phase of ``setup`` ("tree", "lists", "operators", "precompute")
+        and of the last ``evaluate`` ("p2m", "m2m", "p2l", "m2l", "l2l", "l2p", "m2p",
+        "p2p").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.fmm import EIFMM, direct_sum, kernels
+    >>> rng = np.random.default_rng(0)
+    >>> y, q = rng.random((3000, 3)), rng.standard_normal(3000)
+    >>> fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=40).setup(y)
+    >>> phi = fmm.evaluate(q)
+    >>> ref = direct_sum(kernels.laplace(), None, y, q)
+    >>> bool(np.linalg.norm(phi - ref) <= 2e-6 * np.linalg.norm(ref))
+    True
+    """
+
+    def __init__(
+        self,
+        kernel: Any,
+        tol: float = 1e-6,
+        leaf_size: int = 64,
+        backend: str = "auto",
+        interpolation: str = "eim",
+        max_depth: int = 16,
+        max_order: int = 14,
+    ) -> None:
+        self.kernel = kernel
+        self.tol = tol
+        self.leaf_size = leaf_size
+        self.backend = backend
+        self.interpolation = interpolation
+        self.max_depth = max_depth
+        self.max_order = max_order
+
+    # ------------------------------------------------------------------ setup
+    def setup(self, sources: Any, targets: Any = None) -> EIFMM:
+        """Build the tree, the interaction lists and the far-field operators.
+
+        Parameters
+        ----------
+        sources : array of shape (n, d), d in {2, 3}
+        targets : array of shape (m, d) or None
+            None (or ``sources`` itself): potentials at the sources, without
+            self-interaction.
+
+        Returns
+        -------
+        self
+        """
+        tol = _check_tol(self.tol)
+        leaf_size = check_positive_int(self.leaf_size, "leaf_size", allow_none=False)
+        max_depth = check_positive_int(self.max_depth, "max_depth", allow_none=False)
+        check_positive_int(self.max_order, "max_order", allow_none=False, minimum=2)
+        check_choice(self.interpolation, "interpolation", ("eim", "chebyshev"))
+        if self.backend not in ("auto", "numba"):
+            check_choice(self.backend, "backend", ("auto", "numba"))
+        resolve_backend("numba", sources, None if targets is None else targets)
+        same = targets is None or targets is sources
+        sources = check_points(sources, "sources")
+        dim = sources.shape[1]
+        K = as_kernel(self.kernel, dim)
+        if not K.radial and K.key[0] != "user":
+            raise ValueError("kernel: expected an even kernel")
+        T = sources if same else check_points(targets, "targets", dim)
+        if np.ptp(sources, axis=0).max() == 0 and sources.shape[0] > 1:
+            raise ValueError("sources: all points coincide; there is no far field to compress")
+        if K.singular:
+            u = np.unique(sources, axis=0)
+            if u.shape[0] < sources.shape[0]:
+                raise ValueError(
+                    f"sources: {sources.shape[0] - u.shape[0]} coincident points; the kernel "
+                    f"{K.name} is singular at r = 0 (merge them and add their charges)"
+                )
+        self.kernel_, self.dim_, self.same_ = K, dim, same
+        self.n_sources_, self.n_targets_ = sources.shape[0], T.shape[0]
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        tree = build_tree(sources, None if same else T, leaf_size, max_depth)
+        self.tree_ = tree
+        self._Ys = _pad3(sources[tree.src_order])
+        self._Xt = self._Ys if same else _pad3(T[tree.tgt_order])
+        timings["tree"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self.lists_ = interaction_lists(tree)
+        timings["lists"] = time.perf_counter() - t0
+        from threadpoolctl import threadpool_limits
+
+        t0 = time.perf_counter()
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._build_operators(tol)
+            timings["operators"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            self._precompute()
+        timings["precompute"] = time.perf_counter() - t0
+        self.setup_timings_ = timings
+        self.timings_ = dict(timings)
+        logger.info(
+            "EIFMM setup: %d boxes, depth %d, ranks %s, estimate %.2e",
+            tree.n_boxes,
+            tree.depth,
+            self.ranks_,
+            self.error_estimate_,
+        )
+        return self
+
+    def _far_levels(self) -> list[int]:
+        tree, L = self.tree_, self.lists_
+        boxes = [L["m2l"].ravel(), L["m2p"][:, 1], L["p2l"][:, 0]]
+        b = np.concatenate(boxes)
+        if b.size == 0:
+            return []
+        return list(range(2, int(tree.level[b].max()) + 1))
+
+    def _kernel_reference(self) -> float:
+        """Largest |K| over distances from a quarter of the finest box to the root diagonal."""
+        K, tree = self.kernel_, self.tree_
+        hmin = float(tree.side.min())
+        r = np.geomspace(hmin / 4, tree.root_side * np.sqrt(self.dim_), 200)
+        if not K.singular:
+            r = np.concatenate([[0.0], r])
+        rng = np.random.default_rng(0)
+        u = rng.standard_normal((8, self.dim_))
+        u /= np.linalg.norm(u, axis=1)[:, None]
+        D = (r[:, None, None] * u[None]).reshape(-1, self.dim_)
+        return float(np.abs(K(D)).max())
+
+    def _build_operators(self, tol: float) -> None:
+        K, tree = self.kernel_, self.tree_
+        method = self.interpolation
+        levels = self._far_levels()
+        kref = self._kernel_reference() if levels else 0.0
+        level_tier = _farfield.tier(tol / SAFETY)
+        self.ops_: dict[int, _farfield.LevelOperator] = {}
+        self.ranks_: dict[int, int] = {}
+        self.level_errors_: dict[int, float] = {}
+        seen_far = False
+        for lev in levels:  # coarse to fine
+            h = tree.root_side / 2.0**lev
+            reach = tree.root_side / h
+            own = _farfield.own_max(K, h, level_tier, reach)
+            # a level below one with a far field feeds it through M2M: it keeps a far
+            # field of its own (no floor), so that no multipole is lost on the way up
+            ref = own if seen_far else max(own, FLOOR * kref)
+            target = tol / SAFETY * ref
+            tr = _farfield.train(K, method, h, level_tier, self.max_order, reach, target)
+            ratio = h / tr.h
+            scale = 1.0 if K.homogeneity is None else ratio**K.homogeneity
+            errs = tr.errors * scale
+            ok = np.flatnonzero(errs <= target)
+            if ok.size:
+                idx = int(ok[0])
+            else:
+                idx = errs.size - 1
+                warnings.warn(
+                    f"EIFMM: level {lev} reaches a relative interpolation error of "
+                    f"{errs[-1] / ref:.1e} only (tol={tol:g}): the training set is "
+                    "exhausted; the result will be less accurate than asked",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            if method == "eim":
+                rank = idx
+            else:
+                rank = int(tr.cheb_orders[idx])
+            seen_far = seen_far or rank > 0
+            if rank == 0:
+                self.ranks_[lev] = 0
+                self.level_errors_[lev] = float(own / ref) if ref else 0.0
+                continue
+            op = _farfield.LevelOperator(K, tr, rank, h, self.dim_)
+            err = max(float(errs[idx]), _farfield.validate(K, op, reach))
+            self.ops_[lev] = op
+            self.ranks_[lev] = op.rank
+            self.level_errors_[lev] = err / ref
+        self.error_estimate_ = max(self.level_errors_.values(), default=0.0)
+
+    # ------------------------------------------------------------- precompute
+    def _precompute(self) -> None:
+        tree, L, K = self.tree_, self.lists_, self.kernel_
+        nb = tree.n_boxes
+        ops = self.ops_
+        rank_of_level = np.zeros(tree.depth + 2, np.int64)
+        for lev, op in ops.items():
+            rank_of_level[lev] = op.rank
+        # drop far pairs on levels with a negligible far field (rank 0)
+        for name, col in (("m2l", 1), ("m2p", 1), ("p2l", 0)):
+            P = L[name]
+            if P.size:
+                keep = rank_of_level[tree.level[P[:, col]]] > 0
+                L[name] = P[keep]
+        r_box = rank_of_level[tree.level]
+        eq_start = np.concatenate([[0], np.cumsum(r_box)]).astype(np.int64)
+        self._eq_start, self._r_box = eq_start, r_box
+        neq = int(eq_start[-1])
+        Yeq = np.zeros((neq, 3))
+        Xv = np.zeros((neq, 3)) if self.interpolation == "eim" else None
+        for lev, op in ops.items():
+            a, b = tree.level_start[lev], tree.level_start[lev + 1]
+            c = _pad3(tree.center[a:b])
+            rows = slice(eq_start[a], eq_start[b])
+            Yeq[rows] = (c[:, None, :] + op.Y3[None]).reshape(-1, 3)
+            if Xv is not None:
+                Xv[rows] = (c[:, None, :] + op.X3[None]).reshape(-1, 3)
+        self._Yeq, self._Xv = Yeq, Xv
+        src_ok = tree.src_end > tree.src_start
+        tgt_ok = tree.tgt_end > tree.tgt_start
+        leaves = np.flatnonzero(tree.leaf)
+        # P2M: leaves on far levels with sources
+        self._p2m = leaves[(r_box[leaves] > 0) & src_ok[leaves]]
+        self._l2p = leaves[(r_box[leaves] > 0) & tgt_ok[leaves]]
+        # M2M / L2L matrices per (child level, octant)
+        self._m2m: dict[int, list] = {}
+        for lev in ops:
+            if lev + 1 not in ops:
+                continue
+            a, b = tree.level_start[lev + 1], tree.level_start[lev + 2]
+            child = np.arange(a, b)
+            par = tree.parent[child]
+            slot = np.argmax(tree.children[par] == child[:, None], axis=1)
+            octs = np.unique(slot)
+            deltas = []
+            for o in octs:
+                first = child[slot == o][0]
+                deltas.append(tree.center[first] - tree.center[tree.parent[first]])
+            rc = ops[lev + 1].rank
+            # Lagrange functions of the parent at the children's points, all octants at once
+            Z = (np.asarray(deltas)[:, None, :] + ops[lev + 1].Y[None]).reshape(-1, self.dim_)
+            Qz = ops[lev].q_matrix(Z)
+            mats = []
+            for i, o in enumerate(octs):
+                sel = child[slot == o]
+                Tm = np.ascontiguousarray(Qz[i * rc : (i + 1) * rc])  # (r_c, r_p)
+                mats.append((sel - a, tree.parent[sel] - tree.level_start[lev], Tm))
+            self._m2m[lev + 1] = mats
+        # M2L: per level, per offset; a homogeneous kernel shares the matrices of the
+        # first level between levels (K(a d) = a^p K(d)), scaled in evaluate
+        self._m2l: dict[int, list] = {}
+        shared: dict[tuple, np.ndarray] = {}
+        shared_level = None
+        P = L["m2l"]
+        if P.size:
+            lev_of = tree.level[P[:, 0]]
+            for lev in np.unique(lev_of):
+                lev = int(lev)
+                Pl = P[lev_of == lev]
+                off = tree.coords[Pl[:, 0]] - tree.coords[Pl[:, 1]]
+                code = ((off + 3) * 7 ** np.arange(self.dim_)).sum(axis=1)
+                _, first, inv = np.unique(code, return_index=True, return_inverse=True)
+                uoff = off[first]
+                inv = inv.ravel()
+                op = ops[lev]
+                h = float(tree.side[Pl[0, 0]])
+                r = op.rank
+                base = tree.level_start[lev]
+                share = K.homogeneity is not None and (
+                    shared_level is None or ops[shared_level].rank == r
+                )
+                if share and shared_level is not None:
+                    scale = (h / float(tree.root_side / 2.0**shared_level)) ** K.homogeneity
+                else:
+                    scale = 1.0
+                keys = [tuple(u) for u in uoff]
+                todo = [u for u, key in enumerate(keys) if not (share and key in shared)]
+                if todo:
+                    shifts = np.zeros((len(todo), 3))
+                    h0 = (
+                        h
+                        if not share or shared_level is None
+                        else h / scale ** (1.0 / K.homogeneity)
+                    )
+                    shifts[:, : self.dim_] = uoff[todo] * h0
+                    Y0 = op.Y3 if h0 == h else op.Y3 * (h0 / h)
+                    # A[l, m] = K(y_l + o h - y_m), every new offset in one call
+                    A = K.matrix((shifts[:, None, :] + Y0[None]).reshape(-1, 3), Y0)
+                    A = A.reshape(len(todo), r, r)
+                    new = {keys[u]: A[i] for i, u in enumerate(todo)}
+                else:
+                    new = {}
+                if share:
+                    if shared_level is None:
+                        shared_level = lev
+                    shared.update(new)
+                    table = shared
+                else:
+                    table = new
+                order = np.argsort(inv, kind="stable")
+                bounds = np.searchsorted(inv[order], np.arange(uoff.shape[0] + 1))
+                mats = []
+                for u in range(uoff.shape[0]):
+                    sel = Pl[order[bounds[u] : bounds[u + 1]]]
+                    mats.append((sel[:, 0] - base, sel[:, 1] - base, table[keys[u]], scale))
+                self._m2l[lev] = mats
+        # CSR lists
+        lp = L["p2p"]
+        self._p2p = _csr(lp[:, 0], lp[:, 1], nb)
+        lm = L["m2p"]
+        self._m2p = _csr(lm[:, 0], lm[:, 1], nb)
+        ll = L["p2l"]
+        self._p2lcsr = _csr(ll[:, 0], ll[:, 1], nb)
+        self._nb = nb
+
+    # --------------------------------------------------------------- evaluate
+    def evaluate(self, charges: Any) -> np.ndarray:
+        """Potentials at the targets for the charges of the sources.
+
+        Parameters
+        ----------
+        charges : array of shape (n,) or (n, k)
+            In the order of the sources given to :meth:`setup`; several columns are
+            summed at once.
+
+        Returns
+        -------
+        ndarray of shape (m,) or (m, k)
+            Potentials at the targets (the sources when ``targets`` was None).
+        """
+        check_fitted(self, "ops_")
+        Q, one = check_charges(charges, self.n_sources_)
+        K = self.kernel_
+        if not K.is_complex and Q.dtype.kind == "c":
+            k = Q.shape[1]
+            out = self._evaluate(np.concatenate([Q.real, Q.imag], axis=1))
+            out = out[:, :k] + 1j * out[:, k:]
+        else:
+            out = self._evaluate(Q)
+        return out[:, 0].copy() if one else out
+
+    def _evaluate(self, Q: np.ndarray) -> np.ndarray:
+        # many small dense products: one BLAS thread each (numba loops use the cores)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._evaluate_sorted(Q)
+
+    def _evaluate_sorted(self, Q: np.ndarray) -> np.ndarray:
+        tree, K = self.tree_, self.kernel_
+        dtype = np.result_type(K.dtype, Q.dtype, np.float64)
+        grouped = K.loops()[0]
+        kid, par = K.kid, K.params
+        Qs = np.ascontiguousarray(Q[tree.src_order].T, dtype=dtype)
+        k = Qs.shape[0]
+        nt = self.n_targets_
+        out = np.zeros((k, nt), dtype=dtype)
+        es = self._eq_start
+        neq = int(es[-1])
+        timings = self.timings_
+        eim = self.interpolation == "eim"
+        ss, se = tree.src_start, tree.src_end
+        ts, te = tree.tgt_start, tree.tgt_end
+        M = np.zeros((k, neq), dtype=dtype)
+        Lc = np.zeros((k, neq), dtype=dtype)
+        ident = lambda b: (np.arange(b.size + 1, dtype=np.int64), b)  # noqa: E731
+
+        def level_view(A, lev):
+            a, b = tree.level_start[lev], tree.level_start[lev + 1]
+            r = self.ops_[lev].rank
+            return A[:, es[a] : es[b]].reshape(k, b - a, r)
+
+        # P2M
+        t0 = time.perf_counter()
+        b = self._p2m
+        if b.size:
+            if eim:
+                W = np.zeros((k, neq), dtype=dtype)
+                ptr, lst = ident(b)
+                grouped(
+                    kid, par, self._Xv, es[b], es[b + 1], ptr, lst, self._Ys, ss, se, False, Qs, W
+                )
+                for lev, op in self.ops_.items():
+                    Wl = level_view(W, lev)
+                    nbl = Wl.shape[1]
+                    if nbl:
+                        res = op.apply_CT(Wl.reshape(k * nbl, op.rank).T)
+                        level_view(M, lev)[...] = res.T.reshape(k, nbl, op.rank)
+            else:
+                from rom.fmm import _numba
+
+                for lev, op in self.ops_.items():
+                    bl = b[tree.level[b] == lev]
+                    if bl.size:
+                        _numba.chebyshev_p2m(
+                            op.nodes,
+                            self.dim_,
+                            self._Ys,
+                            ss[bl],
+                            se[bl],
+                            np.ascontiguousarray(tree.center[bl]),
+                            tree.side[bl] / 2,
+                            es[bl],
+                            Qs,
+                            M,
+                        )
+        timings["p2m"] = time.perf_counter() - t0
+        # M2M
+        t0 = time.perf_counter()
+        for lev in sorted(self._m2m, reverse=True):
+            Mc, Mp = level_view(M, lev), level_view(M, lev - 1)
+            for ci, pi, Tm in self._m2m[lev]:
+                Mp[:, pi, :] += Mc[:, ci, :] @ Tm
+        timings["m2m"] = time.perf_counter() - t0
+        # P2L
+        t0 = time.perf_counter()
+        ptr, lst = self._p2lcsr
+        tb = np.flatnonzero(np.diff(ptr))
+        if tb.size:
+            grouped(
+                kid,
+                par,
+                self._Yeq,
+                es[tb],
+                es[tb + 1],
+                np.concatenate([[0], ptr[tb + 1]]),
+                lst,
+                self._Ys,
+                ss,
+                se,
+                False,
+                Qs,
+                Lc,
+            )
+        timings["p2l"] = time.perf_counter() - t0
+        # M2L and L2L, level by level downwards
+        tm2l = tl2l = 0.0
+        for lev in sorted(self.ops_):
+            t0 = time.perf_counter()
+            if lev in self._m2m:
+                Lp, Lch = level_view(Lc, lev - 1), level_view(Lc, lev)
+                for ci, pi, Tm in self._m2m[lev]:
+                    Lch[:, ci, :] += Lp[:, pi, :] @ Tm.T
+            tl2l += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            if lev in self._m2l:
+                Ml, Ll = level_view(M, lev), level_view(Lc, lev)
+                for ti, si, A, scale in self._m2l[lev]:
+                    if scale == 1.0:
+                        Ll[:, ti, :] += Ml[:, si, :] @ A.T
+                    else:
+                        Ll[:, ti, :] += scale * (Ml[:, si, :] @ A.T)
+            tm2l += time.perf_counter() - t0
+        timings["m2l"], timings["l2l"] = tm2l, tl2l
+        # L2P
+        t0 = time.perf_counter()
+        b = self._l2p
+        if b.size:
+            if eim:
+                V = np.zeros((k, neq), dtype=dtype)
+                for lev, op in self.ops_.items():
+                    Ll = level_view(Lc, lev)
+                    nbl = Ll.shape[1]
+                    if nbl:
+                        res = op.apply_C(Ll.reshape(k * nbl, op.rank).T)
+                        level_view(V, lev)[...] = res.T.reshape(k, nbl, op.rank)
+                ptr, lst = ident(b)
+                grouped(
+                    kid,
+                    par,
+                    self._Xt,
+                    ts[b],
+                    te[b],
+                    ptr,
+                    lst,
+                    self._Xv,
+                    es[:-1],
+                    es[1:],
+                    False,
+                    V,
+                    out,
+                )
+            else:
+                from rom.fmm import _numba
+
+                for lev, op in self.ops_.items():
+                    bl = b[tree.level[b] == lev]
+                    if bl.size:
+                        _numba.chebyshev_l2p(
+                            op.nodes,
+                            self.dim_,
+                            self._Xt,
+                            ts[bl],
+                            te[bl],
+                            np.ascontiguousarray(tree.center[bl]),
+                            tree.side[bl] / 2,
+                            es[bl],
+                            Lc,
+                            out,
+                        )
+        timings["l2p"] = time.perf_counter() - t0
+        # M2P
+        t0 = time.perf_counter()
+        ptr, lst = self._m2p
+        tb = np.flatnonzero(np.diff(ptr))
+        if tb.size:
+            grouped(
+                kid,
+                par,
+                self._Xt,
+                ts[tb],
+                te[tb],
+                np.concatenate([[0], ptr[tb + 1]]),
+                lst,
+                self._Yeq,
+                es[:-1],
+                es[1:],
+                False,
+                M,
+                out,
+            )
+        timings["m2p"] = time.perf_counter() - t0
+        # P2P
+        t0 = time.perf_counter()
+        ptr, lst = self._p2p
+        tb = np.flatnonzero(np.diff(ptr))
+        if tb.size:
+            grouped(
+                kid,
+                par,
+                self._Xt,
+                ts[tb],
+                te[tb],
+                np.concatenate([[0], ptr[tb + 1]]),
+                lst,
+                self._Ys,
+                ss,
+                se,
+                self.same_,
+                Qs,
+                out,
+            )
+        timings["p2p"] = time.perf_counter() - t0
+        res = np.empty((nt, k), dtype=dtype)
+        res[tree.tgt_order] = out.T
+        return res

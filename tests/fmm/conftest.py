@@ -1,0 +1,60 @@
+import numpy as np
+
+from rom.fmm import kernels
+
+
+def distribution(name: str, n: int, dim: int, seed: int = 0) -> np.ndarray:
+    """Uniform cube, sphere surface, or strongly clustered Gaussian blobs."""
+    rng = np.random.default_rng(seed)
+    if name == "cube":
+        return rng.random((n, dim))
+    if name == "sphere":
+        x = rng.standard_normal((n, dim))
+        return x / np.linalg.norm(x, axis=1)[:, None]
+    centers = rng.random((5, dim))
+    return centers[rng.integers(0, 5, n)] + 0.01 * rng.standard_normal((n, dim))
+
+
+def builtin_kernels(dim: int) -> dict:
+    """Every built-in kernel of dimension ``dim``; length scales wider than the boxes."""
+    ks = {
+        "laplace": kernels.laplace(dim),
+        "yukawa": kernels.yukawa(3.0, dim),
+        "gaussian": kernels.gaussian(0.5, dim),
+        "multiquadric": kernels.multiquadric(0.1, dim),
+        "inverse_multiquadric": kernels.inverse_multiquadric(0.1, dim),
+        "matern12": kernels.matern(0.5, 0.3, dim),
+        "matern32": kernels.matern(1.5, 0.3, dim),
+        "matern52": kernels.matern(2.5, 0.3, dim),
+        "thin_plate": kernels.thin_plate(dim),
+    }
+    if dim == 3:
+        ks["helmholtz"] = kernels.helmholtz(2.0)
+    return ks
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def reference_formula(name: str, dim: int):
+    """The kernels of :func:`builtin_kernels` written out in numpy, as functions of r."""
+    s3, s5 = np.sqrt(3.0), np.sqrt(5.0)
+    with_zero = {  # singular kernels: 0 at r = 0 (the convention of the loops)
+        "laplace": (lambda r: 1 / r) if dim == 3 else np.log,
+        "yukawa": lambda r: np.exp(-3.0 * r) / r,
+        "thin_plate": lambda r: r**2 * np.log(r),
+        "helmholtz": lambda r: np.exp(2j * r) / r,
+    }
+    smooth = {
+        "gaussian": lambda r: np.exp(-(r**2) / 0.25),
+        "multiquadric": lambda r: np.sqrt(r**2 + 0.01),
+        "inverse_multiquadric": lambda r: 1 / np.sqrt(r**2 + 0.01),
+        "matern12": lambda r: np.exp(-r / 0.3),
+        "matern32": lambda r: (1 + s3 * r / 0.3) * np.exp(-s3 * r / 0.3),
+        "matern52": lambda r: (1 + s5 * r / 0.3 + 5 * r**2 / 0.27) * np.exp(-s5 * r / 0.3),
+    }
+    if name in smooth:
+        return smooth[name]
+    f = with_zero[name]
+    return lambda r: f(r) if r > 0 else 0.0
