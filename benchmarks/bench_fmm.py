@@ -1,0 +1,352 @@
+"""Kernel sums of one million points: the EIFMM against fmm3dpy and the direct sum.
+
+(a) Laplace ``1/r``, ``N`` points uniform in the unit cube, potentials at the points
+    (no self-interaction), tol 1e-6: ``rom.fmm.EIFMM`` (setup + evaluate, and evaluate
+    alone for new charges on a set-up object) against fmm3dpy's
+    ``lfmm3d(eps=1e-6, sources=..., charges=..., pg=1)``. fmm3dpy's potential is
+    ``sum_j q_j / (4 pi r_ij)``: it is multiplied by ``4 pi`` before it is compared
+    (checked on a small case against ``rom.fmm.direct_sum`` at the start of the run).
+    Targets: setup + evaluate no slower than fmm3dpy; evaluate alone at most 0.3x
+    fmm3dpy's time.
+(b) Gaussian, Matern 3/2 and multiquadric kernels, same points, tol 1e-6: the EIFMM
+    against the numba ``direct_sum``. The direct sum is timed on 1000 random targets
+    (its result is also the reference of the errors) and its time at all ``N``
+    targets extrapolated as ``t(1000) * N / 1000``. Target: the EIFMM's setup +
+    evaluate at least ``20 * N / 1e5`` times faster than the direct sum (20x at 1e5,
+    200x at 1e6: the EIFMM is linear in ``N``, the direct sum quadratic).
+(c) Interpolation points per tree level, empirical interpolation (EIM) against tensor
+    Chebyshev points (the black-box FMM) at the same tolerance, with the measured
+    errors of both, on ``min(N, 20000)`` points (Chebyshev needs up to 1000 points
+    per box in 3-D): the table shows how many points each needs for equal accuracy.
+(d) With ``--backend cupy`` on a GPU: ``N = 1e6`` (the largest size), the EIFMM's
+    evaluate against the cupy direct sum (target: evaluate at most 50 ms); SKIP
+    without cupy or a GPU, or where the EIFMM has no GPU evaluation.
+
+Every error is the relative l2 error over 1000 random targets against the exact
+direct sum. Each setup of the EIFMM starts from an empty cache of far-field training
+(so that the setup time includes the empirical interpolation); numba compilation is
+done once, on small problems, before any timing. Contenders of a part are timed in
+turns, best of ``--repeat`` (the machine is shared: the load average is printed at
+the start and at the end).
+
+Run ``python benchmarks/bench_fmm.py`` (N = 1e5 and 1e6; more than an hour on two
+busy cores), ``--sizes 100000`` for one size (about 15 minutes), or ``--quick``
+(N = 20000, one repeat; a few minutes) for a smoke run whose speed-ups are too small to
+mean much. ``--leaf-size`` overrides the EIFMM's leaf size.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numba
+import numpy as np
+from _common import benchmark_parser, best_times, load_average, machine_header
+
+from rom.fmm import EIFMM, _farfield, direct_sum, kernels
+
+TOL = 1e-6
+N_CHECK = 1000  # random targets for the errors and the direct-sum timing
+GPU_TARGET_S = 0.05
+N_TABLE = 20_000  # points of the EIM / Chebyshev table (Chebyshev needs 1000 points per box)
+
+
+def _check(ok: bool, what: str, value: str) -> None:
+    print(f"{'PASS' if ok else 'FAIL'}: {what} ({value})")
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def _points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.random((n, 3))
+    q = rng.standard_normal(n)
+    q2 = rng.standard_normal(n)
+    idx = np.sort(rng.choice(n, min(n, N_CHECK), replace=False))
+    return y, q, q2, idx
+
+
+def _reference(K, y: np.ndarray, q: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Exact potentials at the points ``y[idx]``, their own charge left out."""
+    return direct_sum(K, y[idx], y, q, backend="numba") - K.value_at_zero * q[idx]
+
+
+def _fresh(K, leaf_size: int | None, interpolation: str = "eim") -> EIFMM:
+    options = {} if leaf_size is None else {"leaf_size": leaf_size}
+    return EIFMM(K, tol=TOL, interpolation=interpolation, **options)
+
+
+def _setup_evaluate(K, y, q, leaf_size):
+    def run():
+        _farfield._CACHE.clear()  # time the far-field training too
+        return _fresh(K, leaf_size).setup(y).evaluate(q)
+
+    return run
+
+
+def _import_fmm3d():
+    try:
+        import fmm3dpy
+    except ImportError:
+        return None
+    return fmm3dpy
+
+
+def _fmm3d_normalisation(fmm3dpy) -> float:
+    """fmm3dpy's Laplace potential over ``sum q / r`` on a small case (1 / (4 pi))."""
+    rng = np.random.default_rng(5)
+    y, q = rng.random((300, 3)), rng.standard_normal(300)
+    out = fmm3dpy.lfmm3d(eps=1e-12, sources=np.ascontiguousarray(y.T), charges=q, pg=1)
+    ref = direct_sum(kernels.laplace(), None, y, q)
+    return float(np.dot(out.pot, ref) / np.dot(ref, ref))
+
+
+def _warm_up(Ks: dict, fmm3dpy) -> None:
+    """Compile every numba loop (and load fmm3dpy) on small problems."""
+    y, q, _, idx = _points(3000, seed=9)
+    for K in Ks.values():
+        for method in ("eim", "chebyshev"):
+            EIFMM(K, tol=1e-3, leaf_size=40, interpolation=method).setup(y).evaluate(q)
+        _reference(K, y, q, idx)
+    if fmm3dpy is not None:
+        fmm3dpy.lfmm3d(eps=TOL, sources=np.ascontiguousarray(y.T), charges=q, pg=1)
+    _farfield._CACHE.clear()
+
+
+def laplace_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: float) -> None:
+    K = kernels.laplace()
+    y, q, q2, idx = _points(n)
+    print(f"\n(a) Laplace 1/r, N = {n}, uniform in the unit cube, tol {TOL:g}")
+    fmm = _fresh(K, leaf_size).setup(y)
+    contenders = {
+        "EIFMM setup + evaluate": _setup_evaluate(K, y, q, leaf_size),
+        "EIFMM evaluate (new charges)": lambda: fmm.evaluate(q2),
+    }
+    if fmm3dpy is not None:
+        src = np.ascontiguousarray(y.T)
+        contenders["fmm3dpy lfmm3d"] = lambda: (
+            fmm3dpy.lfmm3d(eps=TOL, sources=src, charges=q, pg=1).pot
+        )
+    res = best_times(contenders, repeat=repeat, warmup=0)
+    ref = _reference(K, y, q, idx)
+    ref2 = _reference(K, y, q2, idx)
+    t_all, phi = res["EIFMM setup + evaluate"]
+    t_eval, phi2 = res["EIFMM evaluate (new charges)"]
+    print(f"  EIFMM: levels {fmm.tree_.depth}, points per level {fmm.ranks_}")
+    phases = {k: round(v, 2) for k, v in fmm.timings_.items()}
+    print(f"  EIFMM phases of the last setup and evaluate (s): {phases}")
+    err_all, err_eval = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
+    print(
+        f"  {'EIFMM setup + evaluate':30s} {t_all:9.3f} s   error {err_all:.2e} "
+        f"(estimate {fmm.error_estimate_:.2e})"
+    )
+    print(f"  {'EIFMM evaluate (new charges)':30s} {t_eval:9.3f} s   error {err_eval:.2e}")
+    if fmm3dpy is None:
+        print("SKIP: fmm3dpy not installed (pip install fmm3dpy)")
+        return
+    t_f, pot = res["fmm3dpy lfmm3d"]
+    err_f = _rel(pot[idx] / scale, ref)
+    print(f"  {'fmm3dpy lfmm3d (x 4 pi)':30s} {t_f:9.3f} s   error {err_f:.2e}")
+    r_all, r_eval = t_all / t_f, t_eval / t_f
+    print(f"  ratios: setup + evaluate / fmm3dpy = {r_all:.2f}, evaluate / fmm3dpy = {r_eval:.2f}")
+    _check(
+        r_all <= 1.0,
+        f"Laplace N={n}: EIFMM setup + evaluate no slower than fmm3dpy",
+        f"{r_all:.2f}x its time",
+    )
+    _check(
+        r_eval <= 0.3,
+        f"Laplace N={n}: EIFMM evaluate at most 0.3x fmm3dpy's time",
+        f"{r_eval:.2f}x",
+    )
+    _check(err_all <= 2 * TOL, f"Laplace N={n}: EIFMM error at most 2 tol", f"{err_all:.1e}")
+
+
+def kernel_part(name: str, K, n: int, repeat: int, leaf_size: int | None) -> None:
+    y, q, q2, idx = _points(n)
+    print(f"\n(b) {K.name}, N = {n}, uniform in the unit cube, tol {TOL:g}")
+    fmm = _fresh(K, leaf_size).setup(y)
+    contenders = {
+        "EIFMM setup + evaluate": _setup_evaluate(K, y, q, leaf_size),
+        "EIFMM evaluate (new charges)": lambda: fmm.evaluate(q2),
+        f"direct_sum, {idx.size} targets": lambda: _reference(K, y, q, idx),
+    }
+    res = best_times(contenders, repeat=repeat, warmup=0)
+    t_all, phi = res["EIFMM setup + evaluate"]
+    t_eval, phi2 = res["EIFMM evaluate (new charges)"]
+    t_d, ref = res[f"direct_sum, {idx.size} targets"]
+    ref2 = _reference(K, y, q2, idx)
+    t_direct = t_d * n / idx.size
+    err_all, err_eval = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
+    print(f"  EIFMM: levels {fmm.tree_.depth}, points per level {fmm.ranks_}")
+    print(
+        f"  {'EIFMM setup + evaluate':30s} {t_all:9.3f} s   error {err_all:.2e} "
+        f"(estimate {fmm.error_estimate_:.2e})"
+    )
+    print(f"  {'EIFMM evaluate (new charges)':30s} {t_eval:9.3f} s   error {err_eval:.2e}")
+    print(
+        f"  {'direct_sum (numba)':30s} {t_direct:9.3f} s   extrapolated: {t_d:.3f} s for "
+        f"{idx.size} targets x {n} / {idx.size}"
+    )
+    target = 20.0 * n / 1e5
+    s_all, s_eval = t_direct / t_all, t_direct / t_eval
+    print(f"  speed-up over the direct sum: setup + evaluate {s_all:.1f}x, evaluate {s_eval:.1f}x")
+    what = f"{name} N={n}: EIFMM"
+    _check(
+        s_all >= target,
+        f"{what} setup + evaluate >= {target:g}x faster than direct",
+        f"{s_all:.1f}x",
+    )
+    _check(
+        s_eval >= target, f"{what} evaluate >= {target:g}x faster than direct", f"{s_eval:.1f}x"
+    )
+    _check(err_all <= 2 * TOL, f"{name} N={n}: EIFMM error at most 2 tol", f"{err_all:.1e}")
+
+
+def ranks_table(Ks: dict, n: int, leaf_size: int | None) -> None:
+    print(f"\n(c) points per tree level, EIM against Chebyshev, tol {TOL:g}, N = {n}")
+    y, q, _, idx = _points(n)
+    print(
+        f"  {'kernel':28s} {'method':10s} {'points per level':34s} {'error':>9s} "
+        f"{'estimate':>9s} {'setup s':>8s} {'eval s':>7s}"
+    )
+    for K in Ks.values():
+        ref = _reference(K, y, q, idx)
+        ranks = {}
+        for method in ("eim", "chebyshev"):
+            _farfield._CACHE.clear()
+            t0 = time.perf_counter()
+            fmm = _fresh(K, leaf_size, method).setup(y)
+            t1 = time.perf_counter()
+            phi = fmm.evaluate(q)
+            t2 = time.perf_counter()
+            ranks[method] = fmm.ranks_
+            levels = ", ".join(f"{lev}: {r}" for lev, r in fmm.ranks_.items())
+            print(
+                f"  {K.name:28s} {method:10s} {levels:34s} {_rel(phi[idx], ref):9.2e} "
+                f"{fmm.error_estimate_:9.2e} {t1 - t0:8.2f} {t2 - t1:7.2f}"
+            )
+        cheb = ranks["chebyshev"]
+        ratio = [cheb[lev] / r for lev, r in ranks["eim"].items() if r and cheb.get(lev)]
+        if ratio:
+            print(f"  {'':28s} Chebyshev / EIM points: {min(ratio):.2f} to {max(ratio):.2f}")
+
+
+def gpu_part(n: int) -> None:
+    print(f"\n(d) GPU: Laplace, N = {n}, tol {TOL:g}")
+    try:
+        import cupy
+
+        cupy.cuda.runtime.getDeviceCount()
+        name = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    except Exception as err:  # any failure means no usable GPU
+        print(f"SKIP: GPU part (cupy with a GPU is needed: {type(err).__name__}: {err})")
+        return
+    print(f"  device: {name}, cupy {cupy.__version__}")
+    K = kernels.laplace()
+    y, q, q2, idx = _points(n)
+    yd, qd, q2d = cupy.asarray(y), cupy.asarray(q), cupy.asarray(q2)
+
+    def synced(f):
+        def run():
+            out = f()
+            cupy.cuda.Device().synchronize()
+            return out
+
+        return run
+
+    try:
+        fmm = EIFMM(K, tol=TOL, backend="cupy").setup(yd)
+    except (ValueError, TypeError) as err:
+        fmm = None
+        print(f"SKIP: EIFMM evaluate on the GPU ({err})")
+    contenders = {"cupy direct_sum (all targets)": synced(lambda: direct_sum(K, None, yd, qd))}
+    if fmm is not None:
+        contenders = {"EIFMM evaluate (cupy)": synced(lambda: fmm.evaluate(q2d)), **contenders}
+    res = best_times(contenders, repeat=3, warmup=1)
+    t_d, out = res["cupy direct_sum (all targets)"]
+    print(f"  {'cupy direct_sum (all targets)':30s} {t_d:9.4f} s")
+    if fmm is None:
+        return
+    t_e, phi = res["EIFMM evaluate (cupy)"]
+    err = _rel(cupy.asnumpy(phi)[idx], cupy.asnumpy(direct_sum(K, None, yd, q2d))[idx])
+    print(
+        f"  {'EIFMM evaluate (cupy)':30s} {t_e:9.4f} s   error {err:.2e}   "
+        f"speed-up {t_d / t_e:.1f}x"
+    )
+    _check(
+        t_e <= GPU_TARGET_S,
+        f"GPU N={n}: EIFMM evaluate at most {GPU_TARGET_S * 1e3:g} ms",
+        f"{t_e * 1e3:.1f} ms",
+    )
+    del out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = benchmark_parser(
+        __doc__,
+        quick_help="N = 20000 only, one repeat (a smoke run)",
+        repeat_help="timed calls per contender, best kept (default 3)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("numba", "cupy"),
+        default="numba",
+        help="cupy: also time the GPU part (d)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help="numbers of points (default 100000 1000000)",
+    )
+    parser.add_argument(
+        "--leaf-size", type=int, default=None, help="EIFMM leaf size (default: the EIFMM's own)"
+    )
+    args = parser.parse_args(argv)
+    sizes = args.sizes or ([20_000] if args.quick else [100_000, 1_000_000])
+    repeat = 1 if args.quick else args.repeat
+    fmm3dpy = _import_fmm3d()
+    versions = {"numba": numba.__version__}
+    if fmm3dpy is not None:
+        from importlib.metadata import version
+
+        versions["fmm3dpy"] = version("fmm3dpy")
+    print(machine_header(versions))
+    print(
+        f"sizes {sizes}, best of {repeat} (contenders timed in turns), tol {TOL:g}, "
+        f"errors on {N_CHECK} random targets against the exact direct sum"
+    )
+    Ks = {
+        "laplace": kernels.laplace(),
+        "gaussian": kernels.gaussian(0.2),
+        "matern32": kernels.matern(1.5, 0.3),
+        "multiquadric": kernels.multiquadric(0.1),
+    }
+    t0 = time.perf_counter()
+    _warm_up(Ks, fmm3dpy)
+    print(f"warm-up (numba compilation or cache load): {time.perf_counter() - t0:.1f} s")
+    scale = 1.0
+    if fmm3dpy is not None:
+        scale = _fmm3d_normalisation(fmm3dpy)
+        print(
+            f"fmm3dpy lfmm3d potential / sum_j q_j / r_ij = {scale:.10f} "
+            f"(1 / (4 pi) = {1 / (4 * np.pi):.10f}): fmm3dpy includes 1 / (4 pi)"
+        )
+    for n in sizes:
+        laplace_part(n, repeat, args.leaf_size, fmm3dpy, scale)
+        for name in ("gaussian", "matern32", "multiquadric"):
+            kernel_part(name, Ks[name], n, repeat, args.leaf_size)
+    ranks_table(Ks, min(min(sizes), N_TABLE), args.leaf_size)
+    if args.backend == "cupy":
+        gpu_part(max(sizes))
+    else:
+        print("\n(d) GPU part: SKIP (run with --backend cupy on a machine with a GPU)")
+    print(f"\n{load_average()} at the end")
+
+
+if __name__ == "__main__":
+    main()
