@@ -1,0 +1,154 @@
+r"""A light default regressor: ridge regression on quadratic features."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rom._checks import check_array, check_fitted, check_tolerance
+
+__all__ = ["QuadraticRidge"]
+
+
+class QuadraticRidge:
+    r"""Ridge regression on the monomials of degree <= 2 of standardised inputs.
+
+    With the inputs standardised column by column, :math:`z = (x - m) / s` (a
+    constant column keeps :math:`s = 1`), the features of a row are
+
+    .. math::
+
+       \psi(z) = (1,\ z_1, \dots, z_p,\ z_i z_j \ (i \le j)),
+
+    :math:`1 + p + p(p+1)/2` of them, and the coefficients minimise
+
+    .. math::
+
+       \|\Psi C - Y\|_F^2 + \lambda \|C\|_F^2, \qquad \lambda = \alpha\, \sigma_1^2,
+
+    with :math:`\sigma_1` the largest singular value of the feature matrix
+    :math:`\Psi`: ``alpha`` is relative, free of the scales of the data. The
+    solution is computed from the thin SVD :math:`\Psi = U \Sigma V^T`,
+    :math:`C = V\,\mathrm{diag}(\sigma_k / (\sigma_k^2 + \lambda))\,U^T Y`, never from the
+    normal equations. A quadratic model is exact for the quadratic nonlinearity of
+    Burgers-type equations projected on a basis, which makes it a good default
+    closure.
+
+    Parameters
+    ----------
+    alpha : float
+        Relative regularisation (>= 0).
+
+    Attributes
+    ----------
+    mean_, scale_ : ndarray (p,)
+        The standardisation of the inputs.
+    coef_ : ndarray (n_terms, k)
+        Coefficients of the features (the order of :meth:`features`).
+    singular_values_ : ndarray
+        Singular values of the feature matrix.
+    n_features_in_, n_outputs_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.closures import QuadraticRidge
+    >>> X = np.random.default_rng(0).standard_normal((50, 2))
+    >>> Y = np.column_stack([X[:, 0] * X[:, 1] - 3.0, X[:, 1] ** 2])
+    >>> reg = QuadraticRidge(alpha=0.0).fit(X, Y)
+    >>> reg.predict(np.array([[1.0, 2.0]])).round(10).tolist()
+    [[-1.0, 4.0]]
+    """
+
+    def __init__(self, alpha: float = 1e-3) -> None:
+        self.alpha = alpha
+
+    def __repr__(self) -> str:
+        return f"QuadraticRidge(alpha={self.alpha!r})"
+
+    @staticmethod
+    def n_terms(n_features: int) -> int:
+        """Number of monomials of degree <= 2 in ``n_features`` variables."""
+        return 1 + n_features + n_features * (n_features + 1) // 2
+
+    def features(self, X: Any) -> np.ndarray:
+        """The feature matrix :math:`\\Psi` of the rows of ``X`` (after fitting)."""
+        check_fitted(self, "coef_")
+        X = check_array(X, "X", shape=(None, self.n_features_in_), dtype_kind="f")
+        return self._features(X)
+
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        Z = (X - self.mean_) / self.scale_
+        i, j = self._pairs
+        return np.hstack([np.ones((Z.shape[0], 1)), Z, Z[:, i] * Z[:, j]])
+
+    def fit(self, X: Any, Y: Any) -> QuadraticRidge:
+        """Fit on ``X`` (n_samples, p) and ``Y`` (n_samples, k) or (n_samples,)."""
+        alpha = check_tolerance(self.alpha, "alpha", allow_none=False)
+        X = check_array(X, "X", ndim=2, dtype_kind="f")
+        Y = check_array(Y, "Y", ndim=(1, 2), dtype_kind="f")
+        self._one_output = Y.ndim == 1
+        Y2 = Y[:, None] if Y.ndim == 1 else Y
+        if Y2.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"Y: expected {X.shape[0]} rows (one per row of X), got shape {Y.shape}"
+            )
+        p = X.shape[1]
+        self.n_features_in_ = int(p)
+        self.n_outputs_ = int(Y2.shape[1])
+        self.mean_ = X.mean(axis=0)
+        scale = X.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self._pairs = np.triu_indices(p)
+        Psi = self._features(X)
+        U, s, Vt = np.linalg.svd(Psi, full_matrices=False)
+        lam = alpha * s[0] ** 2
+        cutoff = s[0] * max(Psi.shape) * np.finfo(float).eps
+        filt = np.divide(s, s**2 + lam, out=np.zeros_like(s), where=s > cutoff)
+        self.coef_ = Vt.T @ (filt[:, None] * (U.T @ Y2))
+        self.singular_values_ = s
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions for the rows of ``X``: (n_samples, k), or (n_samples,) if ``Y`` was 1-D."""
+        check_fitted(self, "coef_")
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            X = check_array(X, "X", shape=(None, self.n_features_in_), dtype_kind="f")
+        Y = self._features(X) @ self.coef_
+        return Y[:, 0] if self._one_output else Y
+
+    # ------------------------------------------------------------------ persistence
+    def _to_arrays(self) -> tuple[dict, dict]:
+        check_fitted(self, "coef_")
+        settings = {"alpha": self.alpha, "one_output": bool(self._one_output)}
+        arrays = {
+            "mean": self.mean_,
+            "scale": self.scale_,
+            "coef": self.coef_,
+            "singular_values": self.singular_values_,
+        }
+        return settings, arrays
+
+    @classmethod
+    def _from_arrays(cls, settings: dict, arrays: dict) -> QuadraticRidge:
+        obj = cls(alpha=settings["alpha"])
+        obj.mean_ = np.asarray(arrays["mean"], dtype=float)
+        obj.scale_ = np.asarray(arrays["scale"], dtype=float)
+        obj.coef_ = np.asarray(arrays["coef"], dtype=float)
+        obj.singular_values_ = np.asarray(arrays["singular_values"], dtype=float)
+        obj._one_output = bool(settings["one_output"])
+        p = obj.mean_.size
+        obj.n_features_in_ = int(p)
+        obj.n_outputs_ = int(obj.coef_.shape[1])
+        obj._pairs = np.triu_indices(p)
+        if obj.coef_.shape[0] != cls.n_terms(p):
+            raise ValueError("QuadraticRidge: inconsistent arrays in the file")
+        return obj
+
+    def save(self, path: Any) -> None:
+        """Save the fitted model (``.npz`` plus a JSON header; :func:`rom.io.load` reads it)."""
+        from rom.io import save
+
+        save(self, path)
