@@ -8,6 +8,7 @@ large sparse ones (a sparse Jacobian is factorised by SuperLU).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -32,12 +33,14 @@ class IntegrationError(RuntimeError):
 
 def _componentwise_norm(err, y_old, y_new, rtol, atol):
     scale = atol + rtol * np.maximum(np.abs(y_old), np.abs(y_new))
-    return float(np.sqrt(np.mean((err / scale) ** 2)))
+    q = err / scale
+    return math.sqrt(float(q @ q) / q.size)
 
 
 def _global_norm(err, y_old, y_new, rtol, atol):
-    scale = atol + rtol * max(float(np.linalg.norm(y_old)), float(np.linalg.norm(y_new)))
-    return float(np.linalg.norm(err)) / scale
+    # 2-norms as square roots of dot products: np.linalg.norm costs more on small arrays
+    size = max(float(y_old @ y_old), float(y_new @ y_new))
+    return math.sqrt(float(err @ err)) / (atol + rtol * math.sqrt(size))
 
 
 NORMS = {"componentwise": _componentwise_norm, "global": _global_norm}
@@ -212,20 +215,37 @@ _ROS34PW2 = _transformed_tableau(
 def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm, autonomous):
     """A Rosenbrock method in transformed form: for the stages i = 1..s,
     ``(M / (h g) - J) U_i = F(t + c_i h, y + sum_j A_ij U_j) + M sum_j C_ij U_j / h
-    + g_i h F_t``, then ``y+ = y + sum_i m_i U_i`` and the error ``sum_i e_i U_i``."""
+    + g_i h F_t``, then ``y+ = y + sum_i m_i U_i`` and the error ``sum_i e_i U_i``.
+
+    The loop is written for small dense systems, where each NumPy call costs more
+    than its arithmetic: the stages are rows of one array, so that the stage sums,
+    the new state and the error are one product each, and a dense iteration matrix
+    goes straight to LAPACK (no validation inside the loop: the caller did it).
+    """
     tab = _ROS34PW2
-    gamma, A, C, m, e_w, c, g = (tab[k] for k in ("gamma", "A", "C", "m", "e", "c", "g"))
+    gamma, A, C, m, e_w = (tab[k] for k in ("gamma", "A", "C", "m", "e"))
+    c = [float(v) for v in tab["c"]]
+    g = [float(v) for v in tab["g"]]
     s = m.size
-    out = np.empty((y0.size, times.size))
+    n = y0.size
+    out = np.empty((n, times.size))
     out[:, 0] = y0
     t, y = float(times[0]), y0.copy()
     f = fun(t, y)
     span = float(times[-1] - times[0])
     if h is None:
         h = _first_step(fun, t, y, f, rtol, atol, 3, span)
-
-    def apply_mass(v):
-        return v if mass is None else mass @ v
+    dense = mass is None or not is_sparse(mass)
+    mass_dense = None if mass is None else (np.asarray(mass) if dense else mass)
+    # rows of A and C as (columns, weights) with the zero weights dropped
+    A_rows = [np.ascontiguousarray(A[i, :i]) for i in range(s)]
+    C_rows = [np.ascontiguousarray(C[i, :i]) for i in range(s)]
+    a_used = [bool(np.any(row)) for row in A_rows]
+    c_used = [bool(np.any(row)) for row in C_rows]
+    m_row = np.ascontiguousarray(m)
+    e_row = np.ascontiguousarray(e_w)
+    U = np.empty((s, n))
+    eps_sqrt = float(np.sqrt(np.finfo(float).eps))
 
     steps = 0
     for k in range(1, times.size):
@@ -238,32 +258,48 @@ def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, no
             J = jac(t, y) if jac is not None else _finite_difference_jacobian(fun, t, y, f)
             stats["jacobians"] += 1
             scale = gamma * step  # (M/(h gamma) - J) = (M - h gamma J) / (h gamma)
-            lu = _Factor(mass, J, scale)
+            if dense and not is_sparse(J):
+                J = np.asarray(J)
+                if mass_dense is None:
+                    W = np.multiply(J, -scale)
+                    W.flat[:: n + 1] += 1.0
+                else:
+                    W = mass_dense - scale * J
+                if W.dtype == np.float64:
+                    lu, piv, info = _DGETRF(W, overwrite_a=True)
+                    getrs = _DGETRS
+                else:
+                    getrf, getrs = scipy.linalg.get_lapack_funcs(("getrf", "getrs"), (W,))
+                    lu, piv, info = getrf(W, overwrite_a=True)
+                if info > 0:
+                    raise IntegrationError("integrate: singular iteration matrix M - gamma h J")
+
+                def solve(b, lu=lu, piv=piv, getrs=getrs):
+                    return getrs(lu, piv, b)[0]
+
+            else:
+                solve = _Factor(mass, J, scale).solve
             if autonomous:
                 f_t = None
             else:
-                dt = np.sqrt(np.finfo(float).eps) * max(abs(t), step)
+                dt = eps_sqrt * max(abs(t), step)
                 f_t = (fun(t + dt, y) - f) / dt
-            U = []
             for i in range(s):
                 if i == 0:
                     rhs = f
                 else:
-                    yi = y
-                    coupling = 0.0
-                    for j in range(i):
-                        if A[i, j]:
-                            yi = yi + A[i, j] * U[j]
-                        if C[i, j]:
-                            coupling = coupling + (C[i, j] / step) * U[j]
-                    rhs = fun(t + c[i] * step, yi) + apply_mass(coupling)
+                    yi = y + A_rows[i] @ U[:i] if a_used[i] else y
+                    rhs = fun(t + c[i] * step, yi)
+                    if c_used[i]:
+                        coupling = (C_rows[i] / step) @ U[:i]
+                        rhs = rhs + (coupling if mass is None else mass @ coupling)
                 if f_t is not None:
                     rhs = rhs + (g[i] * step) * f_t
-                U.append(scale * lu.solve(rhs))
-            y_new = y + sum(m[i] * U[i] for i in range(s))
-            err = norm(sum(e_w[i] * U[i] for i in range(s)), y, y_new, rtol, atol)
+                np.multiply(solve(rhs), scale, out=U[i])
+            y_new = y + m_row @ U
+            err = norm(e_row @ U, y, y_new, rtol, atol)
             steps += 1
-            if not np.isfinite(err):
+            if not err <= np.inf:  # NaN
                 err = np.inf
             factor = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 * err ** (-1.0 / 3.0)))
             if err <= 1.0:
@@ -422,19 +458,9 @@ def integrate(
         raise TypeError(
             f"jacobian: expected a callable (t, y) -> matrix or None, got {jacobian!r}"
         )
-    y0 = check_array(y0, "y0", ndim=1, dtype_kind="f").astype(float)
-    times = check_array(times, "times", ndim=1, dtype_kind="f")
-    if times.size < 1 or np.any(np.diff(times) <= 0):
-        raise ValueError("times: expected strictly increasing times")
-    rtol = check_tolerance(rtol, "rtol", allow_none=False)
-    atol = check_tolerance(atol, "atol", allow_none=False)
-    if rtol == 0 and atol == 0:
-        raise ValueError("rtol, atol: at least one tolerance must be positive")
-    max_steps = check_positive_int(max_steps, "max_steps", allow_none=False)
-    if first_step is not None:
-        first_step = check_tolerance(first_step, "first_step")
-        if first_step == 0:
-            raise ValueError("first_step: expected a positive step")
+    y0, times, rtol, atol, max_steps, first_step = _check_common(
+        y0, times, rtol, atol, max_steps, first_step
+    )
     if not isinstance(method, str):
         raise TypeError(f"method: expected a string, got {method!r}")
     if mass is not None and mass.shape != (y0.size, y0.size):
@@ -498,6 +524,86 @@ def integrate(
         )
     if stats is not None:
         stats.update(record)
+    return out
+
+
+def _check_common(y0, times, rtol, atol, max_steps, first_step):
+    """The checks of :func:`integrate` shared with the compiled quadratic path."""
+    y0 = check_array(y0, "y0", ndim=1, dtype_kind="f").astype(float)
+    times = check_array(times, "times", ndim=1, dtype_kind="f")
+    if times.size < 1 or np.any(np.diff(times) <= 0):
+        raise ValueError("times: expected strictly increasing times")
+    rtol = check_tolerance(rtol, "rtol", allow_none=False)
+    atol = check_tolerance(atol, "atol", allow_none=False)
+    if rtol == 0 and atol == 0:
+        raise ValueError("rtol, atol: at least one tolerance must be positive")
+    max_steps = check_positive_int(max_steps, "max_steps", allow_none=False)
+    if first_step is not None:
+        first_step = check_tolerance(first_step, "first_step")
+        if first_step == 0:
+            raise ValueError("first_step: expected a positive step")
+    return y0, times, rtol, atol, max_steps, first_step
+
+
+def integrate_quadratic(
+    coefficients, rhs, y0, times, rtol, atol, stats=None, error_norm="global", max_steps=1_000_000
+):
+    """:func:`integrate` with ``"implicit"``, autonomous, no mass matrix, for
+    ``y' = c + B y + W(y, y)`` (``rhs`` evaluates it): one compiled call when numba
+    is installed (:mod:`rom.galerkin._numba`), else the NumPy loop; the same
+    algorithm, step for step."""
+    y0, times, rtol, atol, max_steps, _ = _check_common(y0, times, rtol, atol, max_steps, None)
+    if error_norm not in NORMS:
+        raise ValueError(f"error_norm: expected one of {tuple(NORMS)}, got {error_norm!r}")
+    try:
+        from rom.galerkin import _numba
+    except ImportError:
+        _numba = None
+    c, B, W = coefficients
+    if _numba is None or times.size == 1:
+        from rom.galerkin._quadratic import quadratic_system
+
+        _, jacobian = quadratic_system(coefficients)
+        return integrate(
+            rhs,
+            y0,
+            times,
+            jacobian=jacobian,
+            rtol=rtol,
+            atol=atol,
+            max_steps=max_steps,
+            stats=stats,
+            error_norm=error_norm,
+            autonomous=True,
+        )
+    t0 = float(times[0])
+    h = _first_step(rhs, t0, y0, rhs(t0, y0), rtol, atol, 3, float(times[-1] - t0))
+    tab = _ROS34PW2
+    out, steps, accepted, rejected, status, t, h = _numba.ros34pw2_quadratic(
+        c,
+        B,
+        W,
+        y0,
+        times,
+        rtol,
+        atol,
+        h,
+        max_steps,
+        error_norm == "global",
+        tab["gamma"],
+        tab["A"],
+        tab["C"],
+        tab["m"],
+        tab["e"],
+    )
+    if status == _numba.TOO_MANY_STEPS:
+        raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
+    if status == _numba.STEP_TOO_SMALL:
+        raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+    if status == _numba.SINGULAR:
+        raise IntegrationError("integrate: singular iteration matrix M - gamma h J")
+    if stats is not None:
+        stats.update(accepted=accepted, rejected=rejected, steps=steps, jacobians=steps)
     return out
 
 

@@ -17,8 +17,9 @@ from rom._checks import (
     check_tolerance,
     is_sparse,
 )
+from rom.galerkin._quadratic import identify_quadratic, quadratic_system
 from rom.galerkin.closure import check_closure, evaluate_closure
-from rom.galerkin.integrate import integrate
+from rom.galerkin.integrate import integrate, integrate_quadratic
 from rom.galerkin.model import _column_blocks, as_full_order_model
 
 __all__ = ["GalerkinROM"]
@@ -26,6 +27,8 @@ __all__ = ["GalerkinROM"]
 logger = logging.getLogger("rom.galerkin")
 
 HYPERREDUCTIONS = (None, "deim", "qdeim")
+#: products of fewer multiply-adds run on one BLAS thread (``_blocked``)
+_SINGLE_THREAD_PRODUCT = 2**17
 
 
 def _is_identity(M: Any) -> bool:
@@ -139,6 +142,10 @@ class GalerkinROM:
     >>> bool(err < 1e-2)
     True
     """
+
+    #: whether :meth:`solve` may take the compiled path of a quadratic model (off: the
+    #: rows of ``f`` at every stage, the reference the compiled path is tested against)
+    _fast_online = True
 
     def __init__(
         self,
@@ -472,6 +479,49 @@ class GalerkinROM:
 
         return rhs, jacobian
 
+    def _quadratic_online(self, mu: Any, a0: np.ndarray, t0: float):
+        """The compiled online path: ``(rhs, jacobian)`` of ``c + B a + W(a, a)``, or None.
+
+        Only for a hyper-reduced model (the identification costs ``O(r^2)`` rows of
+        ``f``, not ``O(r^2)`` full evaluations) of an autonomous system whose
+        ``rhs_entries`` take several states at once; None when the reduced right-hand
+        side is not a quadratic polynomial of the coordinates (verified, see
+        :mod:`rom.galerkin._quadratic`).
+        """
+        model = self.model_
+        if self.deim_ is None or not model.vectorized:
+            return None
+        K, k = self._operators(mu)
+        E, P = self.interpolation_, self.points_
+        Phi_S, shift_S = self.basis_stencil_, self._shift_stencil
+        entries = model.rhs_entries
+
+        def rows(U):
+            G = np.asarray(entries(U, P, mu, t0), dtype=float)
+            if G.shape != (P.size, U.shape[1]):
+                raise ValueError("rhs_entries: unexpected shape")
+            return _blocked(E, G)
+
+        reference_jacobian = self._online(mu)[1]
+        coefficients = identify_quadratic(
+            rows,
+            a0,
+            jacobian=lambda a: reference_jacobian(t0, a),
+            basis=Phi_S,
+            origin=shift_S,
+            linear=None if K is None else (K, k),
+        )
+        if coefficients is None:
+            return None
+        closure = self.closure_
+        extra = None
+        if closure is not None:
+
+            def extra(t, a):
+                return evaluate_closure(closure, a, mu, t)
+
+        return quadratic_system(coefficients, extra)
+
     def _reduced_state(self, a: Any, name: str = "a") -> np.ndarray:
         check_fitted(self, "basis_")
         a = check_array(a, name, shape=(self.rank_,), dtype_kind="f")
@@ -527,8 +577,12 @@ class GalerkinROM:
             (the default) controls the error of the coordinates in the 2-norm, the
             norm of the state in the basis's inner product for an orthonormal basis.
         autonomous : bool
-            Whether the model and the closure do not depend on ``t`` (saves the
-            implicit method one evaluation per step).
+            Whether the model and the closure do not depend on ``t``. It saves the
+            implicit method one evaluation per step and, with hyper-reduction, lets a
+            model whose reduced right-hand side is a quadratic polynomial of the
+            coordinates (verified first) take the compiled online path:
+            :math:`F(a) = c + B a + W(a, a)` in two small products per evaluation,
+            the same function to rounding (see the theory page).
 
         Returns
         -------
@@ -549,6 +603,15 @@ class GalerkinROM:
             state = initial.size == n
         a0 = self.project(initial) if state else self._reduced_state(initial, "initial")
         rhs, jacobian = self._online(mu)
+        if autonomous and self._fast_online:
+            times = check_array(times, "times", ndim=1, dtype_kind="f")
+            fast = self._quadratic_online(mu, a0, float(times[0]) if times.size else 0.0)
+            if fast is not None:
+                rhs, jacobian = fast
+                if method in ("implicit", "ros34pw2") and self.closure_ is None:
+                    return integrate_quadratic(
+                        rhs.coefficients, rhs, a0, times, rtol, atol, stats, error_norm
+                    )
         return integrate(
             rhs,
             a0,
@@ -589,6 +652,22 @@ class GalerkinROM:
         n, r = self.basis_.shape
         extra = "" if self.deim_ is None else f", m={self.n_points_}, s={self.stencil_.size}"
         return f"GalerkinROM(n={n}, r={r}, hyperreduction={self.hyperreduction!r}{extra})"
+
+
+def _blocked(M: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """``M @ A`` in blocks of columns small enough for one BLAS thread.
+
+    OpenBLAS splits a product among threads from about 2.6e5 multiply-adds on; for
+    matrices this small the threads cost more than they save, and far more on a
+    loaded machine.
+    """
+    width = max(1, _SINGLE_THREAD_PRODUCT // max(1, M.size))
+    if A.shape[1] <= width:
+        return M @ A
+    out = np.empty((M.shape[0], A.shape[1]), dtype=np.result_type(M, A))
+    for start in range(0, A.shape[1], width):
+        np.matmul(M, A[:, start : start + width], out=out[:, start : start + width])
+    return out
 
 
 def _difference_columns(fun, u, V, mu, t, vectorized):
