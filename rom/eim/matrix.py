@@ -22,6 +22,8 @@ __all__ = ["MatrixEIM", "VectorEIM"]
 
 logger = logging.getLogger("rom.eim")
 
+_MAX_SATURATION = 0.9  # caps the factor 1 / (1 - theta) of the error estimate at 10
+
 
 class MatrixEIM:
     r"""Separated approximation of a parametrised matrix from its assembled values only.
@@ -50,6 +52,10 @@ class MatrixEIM:
     n_candidates : int
         Size of the candidate set.
     random_state : int, optional
+    n_error_terms : int
+        ``p``: how many greedy steps to take beyond the ``M`` selected terms, for the
+        online error estimate (0: none). Costs ``p`` more assemblies offline and ``p``
+        more entries of :math:`A(\mu)` per estimate online. See :meth:`error_operator`.
 
     Attributes
     ----------
@@ -66,6 +72,48 @@ class MatrixEIM:
         The greedy on the candidate values.
     errors_ : ndarray
         The greedy's largest candidate error with 0, 1, ..., M terms.
+    error_parameters_ : ndarray, shape (p, n_params)
+        The parameters of the ``p`` greedy steps beyond the selected ones.
+    error_entries_ : ndarray of int, shape (p, 2)
+        Their entries (for :class:`VectorEIM`, ``error_entries_[:, 0]`` are rows).
+    error_terms_ : list
+        The matrices :math:`Q_{M+1}, \dots, Q_{M+p}` of the (M+p)-term approximation:
+        :math:`A_{M+p}(\mu) - A_M(\mu) = \sum_{k>M} c_k(\mu) Q_k`. May hold fewer than
+        ``n_error_terms`` matrices when the greedy ran out of training data.
+    saturation_ : float
+        :math:`\theta`, the assumed ratio :math:`\|A - A_{M+p}\| / \|A - A_M\|`,
+        extrapolated geometrically from the greedy's errors at steps ``M+1 .. M+p``
+        (capped at 0.9).
+
+    Notes
+    -----
+    **Online error estimate.** The greedy is continued for ``p = n_error_terms`` steps
+    past the stopping criterion; the EIM basis is nested, so the (M+p)-term
+    approximation is the M-term one plus a tail,
+
+    .. math::
+
+        A_{M+p}(\mu) - A_M(\mu) = \sum_{k=M+1}^{M+p} c_k(\mu)\, Q_k,
+
+    where :math:`Q_k = R_k / R_k[i_k, j_k]` is the residual matrix
+    :math:`R_k = A(\mu_k) - A_{k-1}(\mu_k)` of step ``k`` scaled to 1 at its entry (so
+    :math:`Q_k` vanishes at the earlier entries), and the tail coefficients
+    :math:`c_{M+1:M+p}(\mu)` come from the ``M + p`` entries
+    :math:`A(\mu)[\text{entries\_}, \text{error\_entries\_}]` by one unit lower
+    triangular solve. :meth:`error_operator` returns this tail as an
+    :class:`rom.rb.AffineOperator`, :math:`E(\mu) \approx A(\mu) - A_M(\mu)`; it is
+    attached to the operator that :meth:`to_affine` returns (``eim_error``), and
+    :class:`rom.rb.ReducedBasis` adds :math:`\|E(\mu) u_N\|_{X'}` to its error
+    indicator. It is an **estimate, not a bound**: it equals the true
+    :math:`(A - A_M)(\mu)` only when :math:`A(\mu)` is reproduced by the (M+p)-term
+    interpolant, and otherwise misses :math:`A - A_{M+p}`. Under the *saturation
+    assumption* :math:`\|A - A_{M+p}\| \le \theta \|A - A_M\|`, the triangle
+    inequality gives :math:`\|A - A_M\| \le \|A_{M+p} - A_M\| / (1 - \theta)`;
+    :attr:`saturation_` measures :math:`\theta` on the training set (the greedy's error
+    decay over the ``p`` extra steps) and :meth:`error_operator` carries the factor
+    :math:`1/(1-\theta)`. The assumption holds on average, not at every parameter:
+    ``p`` must be large enough for the extra terms to see every mode of the
+    variation (Eftang, Grepl, Patera 2010 for ``p = 1``).
 
     Examples
     --------
@@ -88,11 +136,13 @@ class MatrixEIM:
         max_terms: int | None = None,
         n_candidates: int = 4000,
         random_state: int | None = 0,
+        n_error_terms: int = 4,
     ) -> None:
         self.tol = tol
         self.max_terms = max_terms
         self.n_candidates = n_candidates
         self.random_state = random_state
+        self.n_error_terms = n_error_terms
 
     # ------------------------------------------------------------ validation
     def _check_value(self, A: Any, mu: Any, reference: Any = None) -> Any:
@@ -203,6 +253,9 @@ class MatrixEIM:
         tol = check_tolerance(self.tol, "tol")
         max_terms = check_positive_int(self.max_terms, "max_terms")
         n_cand = check_positive_int(self.n_candidates, "n_candidates", allow_none=False)
+        n_err = check_positive_int(
+            self.n_error_terms, "n_error_terms", allow_none=False, minimum=0
+        )
         mus = check_array(training_set, "training_set", ndim=(1, 2), dtype_kind="f")
         mus = mus[:, None] if mus.ndim == 1 else mus
         rng = np.random.default_rng(self.random_state)
@@ -231,7 +284,7 @@ class MatrixEIM:
         for mu in mus[1:]:
             columns.append(self._entries_at(mu, rows, cols))
         S = np.stack(columns, axis=1)
-        self.eim_ = EIM(tol=tol, max_terms=max_terms, n_error_points=0).fit(S)
+        self.eim_ = EIM(tol=tol, max_terms=max_terms, n_error_points=n_err).fit(S)
         e = self.eim_
         self.params_ = e.params_
         self.parameters_ = mus[e.params_]
@@ -242,8 +295,47 @@ class MatrixEIM:
             A0 if j == 0 else self._check_value(assemble(mus[j]), mus[j], A0) for j in e.params_
         ]
         self._L = e.param_basis_[e.params_]
+        self.error_parameters_ = mus[e.error_params_]
+        self.error_entries_ = cand[e.error_points_]
+        self.error_terms_ = self._tail_terms(assemble, A0)
         logger.info("MatrixEIM: %d terms, candidate error %.3e", len(e.params_), e.errors_[-1])
         return self
+
+    def _tail_terms(self, assemble: Callable[[Any], Any], A0: Any) -> list:
+        """``Q_k = R_k / R_k[i_k, j_k]``, ``R_k = A(mu_k) - A_{k-1}(mu_k)``, k = M+1..M+p."""
+        terms: list = []
+        pivots: list = []
+        for mu, (i, j) in zip(self.error_parameters_, self.error_entries_, strict=True):
+            A = self._check_value(assemble(mu), mu, A0)
+            R = A - self._combine(self._beta(self._values(A, *self.entries_.T)))
+            for Q, (i2, j2) in zip(terms, self.error_entries_, strict=False):
+                R = R - self._values(R, np.array([i2]), np.array([j2]))[0] * Q
+            pivot = self._values(R, np.array([i]), np.array([j]))[0]
+            scale = max(float(abs(A).max()), 1e-300)
+            if not abs(pivot) > 1e-14 * scale:  # the greedy's pivot was at round-off
+                break
+            terms.append(R / pivot)
+            pivots.append(abs(pivot))
+        # saturation: ||A - A_{M+p}|| <= theta ||A - A_M||, theta extrapolated from the
+        # greedy's errors (|pivot_k| is its largest candidate error after k - 1 steps)
+        rate = 0.0
+        if len(pivots) >= 2 and pivots[0] > 0:
+            rate = float(pivots[-1] / pivots[0]) ** (1.0 / (len(pivots) - 1))
+        elif len(pivots) == 1 and len(self.errors_) >= 2 and self.errors_[-2] > 0:
+            rate = float(self.errors_[-1] / self.errors_[-2])
+        theta = rate ** len(pivots) if pivots else 0.0
+        self.saturation_ = min(theta, _MAX_SATURATION)
+        return terms
+
+    def _beta(self, v: np.ndarray) -> np.ndarray:
+        b = unit_lower_solve(self.eim_.interpolation_matrix_, v, np)
+        return unit_lower_solve(self._L, b / self.eim_.pivots_, np, transpose=True)
+
+    def _combine(self, beta: np.ndarray) -> Any:
+        out = sum(b * A for b, A in zip(beta, self.matrices_, strict=True))
+        if is_sparse(out):
+            return out.tocsr()
+        return out
 
     @property
     def n_terms_(self) -> int:
@@ -254,24 +346,139 @@ class MatrixEIM:
         r""":math:`\beta(\mu)` from the ``M`` selected entries of :math:`A(\mu)`."""
         check_fitted(self, "eim_")
         rows, cols = self.entries_[:, 0], self.entries_[:, 1]
-        v = self._entries_at(mu, rows, cols)
-        b = unit_lower_solve(self.eim_.interpolation_matrix_, v, np)
-        return unit_lower_solve(self._L, b / self.eim_.pivots_, np, transpose=True)
+        return self._beta(self._entries_at(mu, rows, cols))
+
+    @property
+    def n_error_terms_(self) -> int:
+        """``p``: the number of tail terms of the error estimate (0: no estimate)."""
+        check_fitted(self, "eim_")
+        return len(self.error_terms_)
+
+    def _tail_basis(self) -> tuple[np.ndarray, np.ndarray]:
+        """Entries (M + p, 2) and the unit lower triangular EIM basis at them."""
+        e = self.eim_
+        p = self.n_error_terms_
+        points = np.concatenate([e.points_, e.error_points_[:p]])
+        B = np.concatenate([e.basis_, e.error_basis_[:, :p]], axis=1)[points]
+        return self.candidates_[points], B
+
+    def error_coefficients(self, mu: Any) -> np.ndarray:
+        r"""Tail coefficients :math:`c_{M+1}(\mu), \dots, c_{M+p}(\mu)`, shape (p,).
+
+        From the ``M + p`` entries of :math:`A(\mu)` at ``entries_`` and
+        ``error_entries_``: one unit lower triangular solve, whose last ``p`` unknowns
+        are the coefficients of :attr:`error_terms_` in :math:`A_{M+p} - A_M`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rom.eim import MatrixEIM
+        >>> f = lambda mu: np.diag(1.0 / (1.0 + mu[0] * np.arange(1.0, 31.0)))
+        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30))
+        >>> meim.error_coefficients([0.5]).shape  # n_error_terms=4 by default
+        (4,)
+        """
+        check_fitted(self, "eim_")
+        p = self.n_error_terms_
+        if p == 0:
+            return np.zeros(0)
+        entries, B = self._tail_basis()
+        v = self._entries_at(mu, entries[:, 0], entries[:, 1])
+        return unit_lower_solve(B, v, np)[self.n_terms_ :]
+
+    def error_approximation(self, mu: Any) -> Any:
+        r"""The estimate :math:`E(\mu) = A_{M+p}(\mu) - A_M(\mu)` of the EIM error
+        :math:`A(\mu) - A_M(\mu)`, as a matrix (a vector for :class:`VectorEIM`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rom.eim import MatrixEIM
+        >>> f = lambda mu: np.diag(1.0 / (1.0 + mu[0] * np.arange(1.0, 31.0)))
+        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30))
+        >>> true = np.abs(f([0.5]) - meim.approximate([0.5])).max()
+        >>> est = np.abs(meim.error_approximation([0.5])).max()
+        >>> bool(0.5 < est / true < 2)
+        True
+        """
+        check_fitted(self, "eim_")
+        if self.n_error_terms_ == 0:
+            raise RuntimeError(
+                "error_approximation: no error terms (fit with n_error_terms >= 1; the greedy "
+                "may also have run out of training data before taking any)"
+            )
+        c = self.error_coefficients(mu)
+        out = sum(ck * Q for ck, Q in zip(c, self.error_terms_, strict=True))
+        return out.tocsr() if is_sparse(out) else out
+
+    def estimate_error(self, mu: Any) -> float:
+        r"""Estimate of the largest entry error :math:`\max_k |A(\mu)_k - A_M(\mu)_k|`
+        over the candidate entries: :math:`\max_k |E(\mu)_k| / (1 - \theta)` (see
+        :meth:`error_approximation` and :attr:`saturation_`), from ``M + p`` entries.
+        An estimate, not a bound.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rom.eim import MatrixEIM
+        >>> f = lambda mu: np.diag(1.0 / (1.0 + mu[0] * np.arange(1.0, 31.0)))
+        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30))
+        >>> meim.estimate_error([0.5]) > 0
+        True
+        """
+        check_fitted(self, "eim_")
+        p = self.n_error_terms_
+        if p == 0:
+            raise RuntimeError(
+                "estimate_error: no error terms (fit with n_error_terms >= 1; the greedy may "
+                "also have run out of training data before taking any)"
+            )
+        c = self.error_coefficients(mu)
+        return float(np.abs(self.eim_.error_basis_[:, :p] @ c).max()) / (1 - self.saturation_)
+
+    def error_operator(self):
+        r"""The error estimate as an affine operator (vector for :class:`VectorEIM`):
+        :math:`\sum_{k>M} c_k(\mu) Q_k / (1 - \theta) \approx A(\mu) - A_M(\mu)`, or
+        None when there are no error terms.
+
+        Its terms are :attr:`error_terms_` times :math:`1/(1 - \theta)` (``theta`` =
+        :attr:`saturation_`), its coefficients :meth:`error_coefficients`.
+        Reduced with a basis ``V``, :math:`\|E(\mu) V a\|_{X'}` costs a number of
+        operations independent of the size of ``A`` (see :class:`rom.rb.ReducedBasis`).
+        """
+        check_fitted(self, "eim_")
+        if self.n_error_terms_ == 0:
+            return None
+        from rom.rb.affine import AffineOperator, AffineVector
+
+        factor = 1.0 / (1.0 - self.saturation_)
+        if self._vector:
+            return AffineVector(
+                [factor * np.asarray(v) for v in self.error_terms_], self.error_coefficients
+            )
+        return AffineOperator([factor * Q for Q in self.error_terms_], self.error_coefficients)
 
     def to_affine(self):
         """The approximation as a :class:`rom.rb.AffineOperator` (an ``AffineVector`` for
-        :class:`VectorEIM`) with coefficients :meth:`coefficients`."""
+        :class:`VectorEIM`) with coefficients :meth:`coefficients`.
+
+        Its ``eim_error`` attribute is :meth:`error_operator` (None without error terms):
+        :class:`rom.rb.ReducedBasis` uses it to add the estimated EIM contribution to
+        its error indicator.
+        """
         check_fitted(self, "eim_")
         from rom.rb.affine import AffineOperator, AffineVector
 
         if self._vector:
-            return AffineVector([np.asarray(v) for v in self.matrices_], self.coefficients)
-        return AffineOperator(self.matrices_, self.coefficients)
+            out = AffineVector([np.asarray(v) for v in self.matrices_], self.coefficients)
+        else:
+            out = AffineOperator(self.matrices_, self.coefficients)
+        out.eim_error = self.error_operator()
+        return out
 
     def approximate(self, mu: Any) -> Any:
         """The approximation of ``A(mu)``."""
-        beta = self.coefficients(mu)
-        return sum(b * A for b, A in zip(beta, self.matrices_, strict=True))
+        return self._combine(self.coefficients(mu))
 
 
 class VectorEIM(MatrixEIM):

@@ -16,6 +16,11 @@ class _Affine:
     """Shared parts: the coefficient function and its validation."""
 
     terms: list
+    #: An estimate of the difference between the exact operator (vector) and this
+    #: separated one, itself affine (set by :meth:`rom.eim.MatrixEIM.to_affine`), or None
+    #: when this one is exact. :class:`rom.rb.ReducedBasis` adds its reduced dual norm
+    #: to the error indicator.
+    eim_error: Any = None
 
     def __init__(self, coefficients: Callable[[Any], Any], n_terms: int, name: str) -> None:
         if not callable(coefficients):

@@ -48,6 +48,20 @@ class ReducedBasis:
         :class:`rom.rb.InfSupEstimate` as ``coercivity``: the bound is then an
         indicator, not a certificate.
 
+    Notes
+    -----
+    **Nonintrusive (EIM) operators.** When the model's operator or right-hand side
+    carries an ``eim_error`` (set by :meth:`rom.eim.MatrixEIM.to_affine`: an affine
+    estimate :math:`E(\mu) \approx A(\mu) - A_M(\mu)`, :math:`F(\mu) \approx f(\mu) -
+    f_M(\mu)`), the Riesz representatives of the components :math:`F_k` and
+    :math:`E_k v_n` are orthonormalised as well (the accurate representation), so that
+    the reduced model evaluates :math:`\|F(\mu)\|_{X'} + \|E(\mu) u_N(\mu)\|_{X'}`
+    online at a cost independent of ``n`` and adds it, divided by the stability
+    constant, to the residual indicator (:meth:`ReducedModel.estimate
+    <rom.rb.ReducedModel.estimate>`). That part is an estimate, not a bound. The
+    greedy is driven by the residual part alone: the EIM part does not decrease
+    when the basis grows.
+
     Attributes
     ----------
     basis_ : ndarray, shape (n, N)
@@ -96,10 +110,38 @@ class ReducedBasis:
         self._hermitian = all(_is_hermitian(A) for A in model.operator.terms)
         self._residual = ResidualNorm(model.inner, self.estimator, n, dtype)
         self._residual.add(model.rhs.matrix())
+        self._eim_operator = getattr(model.operator, "eim_error", None)
+        self._eim_rhs = getattr(model.rhs, "eim_error", None)
+        self._eim = None
+        self._eim_sizes = (0, 0)
+        if self._eim_operator is not None or self._eim_rhs is not None:
+            self._check_eim_error()
+            self._eim = ResidualNorm(model.inner, "accurate", n, dtype)
+            if self._eim_rhs is not None:
+                self._eim.add(self._eim_rhs.matrix())
+            self._eim_sizes = (
+                0 if self._eim_rhs is None else self._eim_rhs.n_terms,
+                0 if self._eim_operator is None else self._eim_operator.n_terms,
+            )
         out = model.output_functional
         self._output_gram = None
         if out is not None and out != "compliant":
             self._output_gram = self._residual.dual_gram(out.matrix())
+
+    def _check_eim_error(self) -> None:
+        from rom.rb.affine import AffineOperator, AffineVector
+
+        n = self.model.size
+        E, F = self._eim_operator, self._eim_rhs
+        if E is not None and (not isinstance(E, AffineOperator) or E.shape != (n, n)):
+            raise TypeError(
+                f"model.operator.eim_error: expected None or an AffineOperator of shape "
+                f"({n}, {n}), got {E!r}"
+            )
+        if F is not None and (not isinstance(F, AffineVector) or F.size != n):
+            raise TypeError(
+                f"model.rhs.eim_error: expected None or an AffineVector of size {n}, got {F!r}"
+            )
 
     @property
     def size(self) -> int:
@@ -142,11 +184,17 @@ class ReducedBasis:
         self._AN = AN
         self.basis_ = V
         self._residual.add(np.stack(Av, axis=1))
+        if self._eim is not None and self._eim_operator is not None:
+            self._eim.add(np.stack([Q @ v for Q in self._eim_operator.terms], axis=1))
 
     # --------------------------------------------------------------- greedy
     def evaluate(self, mus: np.ndarray) -> np.ndarray:
-        """Error bounds on rows of parameters (the greedy's surrogate interface)."""
-        return self.reduced_model_.estimate(mus)
+        r"""Error bounds on rows of parameters (the greedy's surrogate interface).
+
+        The residual part only (:math:`\|r_M(\mu)\|_{X'}/\alpha_{LB}(\mu)`): an EIM
+        contribution, when there is one, does not decrease as the basis grows.
+        """
+        return self.reduced_model_._bounds(mus)[2]
 
     def _extend_at(self, mu: np.ndarray) -> None:
         if self.extend(self.model.solve(mu)) == 0:
@@ -213,6 +261,17 @@ class ReducedBasis:
         V = self.basis_[:, :N]
         K = Qf + Qa * N
         out = model.output_functional
+        eim = {}
+        if self._eim is not None:
+            pf, p = self._eim_sizes
+            eim = dict(
+                eim_error_matrix=_truncate(self._eim.online_matrix(), pf + p * N, "accurate"),
+                eim_operator_coefficients=None
+                if self._eim_operator is None
+                else self._eim_operator.coefficients,
+                eim_rhs_coefficients=None if self._eim_rhs is None else self._eim_rhs.coefficients,
+                eim_error_sizes=(pf, p),
+            )
         return ReducedModel(
             operator_terms=self._AN[:, :N, :N].copy(),
             rhs_terms=(V.conj().T @ model.rhs.matrix()).T.copy(),
@@ -231,6 +290,7 @@ class ReducedBasis:
             parameter_space=model.parameter_space,
             projection=self.projection,
             hermitian=self._hermitian,
+            **eim,
         )
 
     @property

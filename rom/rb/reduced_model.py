@@ -57,6 +57,44 @@ class ReducedModel:
         ``C`` (accurate) or the Gram matrix (classical) of the residual components.
     basis : ndarray, shape (n, N) or None
         For :meth:`reconstruct`.
+    eim_error_matrix : ndarray or None
+        With an EIM-approximated operator or right-hand side (see
+        :class:`rom.rb.ReducedBasis`): the coordinates ``C_E`` of the Riesz
+        representatives of the components :math:`F_k` (first ``eim_error_sizes[0]``
+        columns) and :math:`E_q v_n` (column ``pf + n p + q``) of the estimated EIM
+        errors, so that :math:`\|F(\mu)\|_{X'} = \|C_F d(\mu)\|_2` and
+        :math:`\|E(\mu) V a\|_{X'} = \|C_E (a \otimes c(\mu))\|_2`.
+    eim_operator_coefficients, eim_rhs_coefficients : callable or None
+        The tail coefficients :math:`c(\mu)` and :math:`d(\mu)`
+        (:meth:`rom.eim.MatrixEIM.error_coefficients`).
+    eim_error_sizes : (int, int)
+        ``(pf, p)``: numbers of rhs and operator tail terms.
+    eim_note : str or None
+        Why a model reports the residual-only indicator although it was built with an
+        EIM contribution (set by :func:`rom.load` when that part could not be saved).
+
+    Notes
+    -----
+    **What the error estimate is.** With :math:`u` the solution of the true system
+    :math:`A(\mu) u = f(\mu)` and :math:`u_N = V a` the reduced solution of the
+    approximated (EIM) system :math:`A_M u_M = f_M`,
+
+    .. math::
+
+        u - u_N = A^{-1}\big[(f_M - A_M u_N) + (f - f_M) - (A - A_M) u_N\big],
+        \quad
+        \|u - u_N\|_X \le \frac{\|r_M\|_{X'} + \|f - f_M\|_{X'}
+                                  + \|(A - A_M) u_N\|_{X'}}{\beta(\mu)}.
+
+    :meth:`estimate` returns the *residual part* :math:`\|r_M\|_{X'}/\alpha(\mu)`
+    plus the *EIM part* :math:`(\|F(\mu)\|_{X'} + \|E(\mu) u_N\|_{X'})/\alpha(\mu)`,
+    where :math:`F \approx f - f_M` and :math:`E \approx A - A_M` are the (M+p)-term
+    EIM tails; ``parts=True`` returns the two separately. The residual part is
+    computed to round-off; divided by a certified lower bound of the stability
+    constant of the approximated operator it bounds :math:`\|u_M - u_N\|_X`. The EIM
+    part is an estimate, not a bound, and so is the sum. Without an EIM error (an
+    exactly affine model) the EIM part is zero and :meth:`estimate` is the certified
+    bound, unchanged. :meth:`output` bounds refer to the approximated system.
     """
 
     def __init__(
@@ -76,6 +114,11 @@ class ReducedModel:
         parameter_space: Any = None,
         projection: str = "galerkin",
         hermitian: bool = False,
+        eim_error_matrix: np.ndarray | None = None,
+        eim_operator_coefficients: Any = None,
+        eim_rhs_coefficients: Any = None,
+        eim_error_sizes: tuple[int, int] = (0, 0),
+        eim_note: str | None = None,
     ) -> None:
         if projection not in ("galerkin", "minres"):
             raise ValueError(f"projection: expected 'galerkin' or 'minres', got {projection!r}")
@@ -96,6 +139,32 @@ class ReducedModel:
         self.output_coefficients = output_coefficients
         self.output_gram = output_gram
         self.parameter_space = parameter_space
+        pf, p = (int(k) for k in eim_error_sizes)
+        if eim_error_matrix is not None:
+            eim_error_matrix = np.asarray(eim_error_matrix)
+            if eim_error_matrix.ndim != 2 or eim_error_matrix.shape[1] != pf + p * self.size:
+                raise ValueError(
+                    f"eim_error_matrix: expected {pf + p * self.size} columns (pf + p N with "
+                    f"eim_error_sizes=({pf}, {p}), N={self.size}), got shape "
+                    f"{eim_error_matrix.shape}"
+                )
+            if (pf > 0) != (eim_rhs_coefficients is not None) or (p > 0) != (
+                eim_operator_coefficients is not None
+            ):
+                raise ValueError(
+                    "eim_error_sizes: the rhs (operator) tail coefficients must be given "
+                    "exactly when there are rhs (operator) tail terms"
+                )
+        self.eim_error_matrix = eim_error_matrix
+        self.eim_operator_coefficients = eim_operator_coefficients
+        self.eim_rhs_coefficients = eim_rhs_coefficients
+        self.eim_error_sizes = (pf, p)
+        self.eim_note = eim_note
+
+    @property
+    def has_eim_error(self) -> bool:
+        """Whether :meth:`estimate` includes an (estimated) EIM contribution."""
+        return self.eim_error_matrix is not None
 
     @property
     def size(self) -> int:
@@ -154,6 +223,10 @@ class ReducedModel:
 
     def _bounds(self, mus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Reduced solutions, residual dual norms and error bounds."""
+        a, r, bound, _ = self._bounds_and_alpha(mus)
+        return a, r, bound
+
+    def _bounds_and_alpha(self, mus: np.ndarray):
         a, r, tA = self._solve_with_residual(mus)
         if self.estimator == "classical" and self.size and np.any(r == 0):
             warnings.warn(
@@ -164,7 +237,43 @@ class ReducedModel:
                 RuntimeWarning,
                 stacklevel=3,
             )
-        return a, r, r / self._alpha(mus, tA)
+        alpha = self._alpha(mus, tA)
+        return a, r, r / alpha, alpha
+
+    def _eim_norms(self, mus: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Estimated ``||f - f_M||_{X'}`` and ``||(A - A_M) V a||_{X'}`` per parameter."""
+        k = len(mus)
+        rhs = np.zeros(k)
+        op = np.zeros(k)
+        if self.eim_error_matrix is None:
+            return rhs, op
+        C = self.eim_error_matrix
+        pf, p = self.eim_error_sizes
+        if pf:
+            d = _theta_many(self.eim_rhs_coefficients, mus, pf)
+            rhs = np.linalg.norm(d @ C[:, :pf].T, axis=1)
+        if p and self.size:
+            c = _theta_many(self.eim_operator_coefficients, mus, p)
+            w = (a[:, :, None] * c[:, None, :]).reshape(k, -1)  # column pf + n p + q
+            op = np.linalg.norm(w @ C[:, pf:].T, axis=1)
+        return rhs, op
+
+    def _estimate(self, mu: Any, parts: bool):
+        if not isinstance(parts, bool):
+            raise TypeError(f"parts: expected a bool, got {parts!r}")
+        mus, one = self._mus(mu)
+        a, _, bound, alpha = self._bounds_and_alpha(mus)
+        eim = None
+        if self.has_eim_error:
+            eim = sum(self._eim_norms(mus, a)) / alpha
+        elif parts:
+            eim = np.zeros_like(bound)
+        if parts:
+            value = (float(bound[0]), float(eim[0])) if one else (bound, eim)
+        else:
+            total = bound if eim is None else bound + eim
+            value = float(total[0]) if one else total
+        return a, one, value
 
     def _solve_with_residual(self, mus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Reduced solutions, residual dual norms and the operator's coefficients.
@@ -247,18 +356,44 @@ class ReducedModel:
         r = self._solve_with_residual(mus)[1]
         return float(r[0]) if one else r
 
-    def estimate(self, mu: Any) -> Any:
-        r"""The bound :math:`\Delta(\mu) = \|r(\mu)\|_{X'} / \alpha_{LB}(\mu) \ge
-        \|u(\mu) - u_N(\mu)\|_X` (certified when the coercivity bound is a lower bound)."""
-        mus, one = self._mus(mu)
-        bound = self._bounds(mus)[2]
-        return float(bound[0]) if one else bound
+    def estimate(self, mu: Any, parts: bool = False) -> Any:
+        r"""The error estimate :math:`\Delta(\mu) \approx \|u(\mu) - u_N(\mu)\|_X`.
 
-    def solve_and_estimate(self, mu: Any) -> tuple[np.ndarray, Any]:
-        """Reduced coefficients and error bounds in one pass."""
-        mus, one = self._mus(mu)
-        a, _, bound = self._bounds(mus)
-        return (a[0], float(bound[0])) if one else (a, bound)
+        :math:`\Delta = \|r(\mu)\|_{X'} / \alpha_{LB}(\mu)`, a certified bound when the
+        operator is exactly affine and the coercivity bound is a lower bound. With an
+        EIM-approximated operator or right-hand side (:attr:`has_eim_error`), the
+        estimated EIM contribution :math:`(\|F(\mu)\|_{X'} + \|E(\mu) u_N\|_{X'}) /
+        \alpha_{LB}(\mu)` is added: the sum is an estimate, not a bound (see the class
+        notes).
+
+        Parameters
+        ----------
+        mu : array (n_params,) or (k, n_params)
+        parts : bool
+            Return ``(residual_part, eim_part)`` (whose sum is the default result)
+            instead of the sum; the EIM part is 0 without an EIM error.
+
+        Returns
+        -------
+        float or (k,) array, or a pair of them with ``parts=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rom.rb import AffineOperator, LinearModel, ReducedBasis
+        >>> op = AffineOperator([np.diag([1.0, 2.0, 3.0]), np.eye(3)], lambda mu: [1.0, mu[0]])
+        >>> rb = ReducedBasis(LinearModel(op, np.ones(3)), lambda mu: 1.0)
+        >>> _ = rb.extend(np.ones(3))
+        >>> residual, eim = rb.reduced_model_.estimate([0.5], parts=True)
+        >>> eim
+        0.0
+        """
+        return self._estimate(mu, parts)[2]
+
+    def solve_and_estimate(self, mu: Any, parts: bool = False) -> tuple[np.ndarray, Any]:
+        """Reduced coefficients and error estimates (as :meth:`estimate`) in one pass."""
+        a, one, value = self._estimate(mu, parts)
+        return (a[0], value) if one else (a, value)
 
     def output(self, mu: Any) -> tuple[Any, Any]:
         r"""The reduced output :math:`s_N(\mu)` and its bound.
@@ -338,6 +473,25 @@ class ReducedModel:
             if self.parameter_space is None
             else self.parameter_space.to_dict(),
         }
+        eim_matrix = self.eim_error_matrix
+        if eim_matrix is not None:
+            try:
+                eim_op = describe(self.eim_operator_coefficients, "eim_operator_coefficients")
+                eim_rhs = describe(self.eim_rhs_coefficients, "eim_rhs_coefficients")
+            except TypeError:
+                warnings.warn(
+                    "save: the EIM error contribution is not saved (its coefficient "
+                    "functions read entries of the full matrices through Python callables); "
+                    "the loaded model reports the residual-only indicator",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                eim_matrix = None
+                settings["eim_dropped"] = True
+            else:
+                settings["eim_operator_coefficients"] = eim_op
+                settings["eim_rhs_coefficients"] = eim_rhs
+                settings["eim_error_sizes"] = list(self.eim_error_sizes)
         arrays = {
             "operator_terms": self.operator_terms,
             "rhs_terms": self.rhs_terms,
@@ -345,6 +499,7 @@ class ReducedModel:
             "basis": self.basis,
             "output_terms": self.output_terms,
             "output_gram": self.output_gram,
+            "eim_error_matrix": eim_matrix,
         }
         return settings, arrays
 
@@ -372,6 +527,15 @@ class ReducedModel:
             raise ValueError(f"unknown coefficient description {d['class']!r}")
 
         space = settings.get("parameter_space")
+        note = None
+        if settings.get("eim_dropped"):
+            note = (
+                "built with an EIM-approximated operator whose error contribution could not "
+                "be saved: estimate() is the residual-only indicator, which measures the "
+                "distance to the solution of the approximated system only"
+            )
+            warnings.warn(f"load: reduced model {note}", RuntimeWarning, stacklevel=3)
+        eim_matrix = arrays.get("eim_error_matrix")
         return cls(
             operator_terms=arrays["operator_terms"],
             rhs_terms=arrays["rhs_terms"],
@@ -388,6 +552,11 @@ class ReducedModel:
             output_coefficients=build(settings["output_coefficients"]),
             output_gram=arrays.get("output_gram"),
             parameter_space=None if space is None else ParameterSpace.from_dict(space),
+            eim_error_matrix=eim_matrix,
+            eim_operator_coefficients=build(settings.get("eim_operator_coefficients")),
+            eim_rhs_coefficients=build(settings.get("eim_rhs_coefficients")),
+            eim_error_sizes=tuple(settings.get("eim_error_sizes", (0, 0))),
+            eim_note=note,
         )
 
     def save(self, path: Any) -> None:

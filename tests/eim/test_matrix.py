@@ -110,3 +110,78 @@ def test_bad_input(problem):
         MatrixEIM().fit(np.eye(3), train)
     with pytest.raises(ValueError, match="assemble: expected a 2-D matrix"):
         MatrixEIM().fit(lambda mu: np.ones(3), train)
+
+
+# ------------------------------------------------------------------ EIM error estimate
+@pytest.fixture(scope="module")
+def coarse(problem):
+    train = _training(40)
+    return MatrixEIM(max_terms=8, n_error_terms=4).fit(problem.assemble, train)
+
+
+def test_error_terms_continue_the_greedy(problem, coarse):
+    meim = coarse
+    assert meim.n_error_terms_ == 4 and len(meim.error_parameters_) == 4
+    rows, cols = meim.candidates_.T
+    for k, Q in enumerate(meim.error_terms_):  # the greedy's basis functions, as matrices
+        values = np.asarray(Q[rows, cols]).ravel()
+        assert np.abs(values - meim.eim_.error_basis_[:, k]).max() < 1e-10
+    # the extra steps do not change the selection
+    plain = MatrixEIM(max_terms=8, n_error_terms=0).fit(problem.assemble, _training(40))
+    assert np.array_equal(plain.entries_, meim.entries_)
+    assert np.array_equal(plain.params_, meim.params_)
+    assert plain.error_operator() is None and plain.to_affine().eim_error is None
+
+
+def test_tail_is_the_m_plus_p_term_interpolant(problem, coarse):
+    meim = coarse
+    entries = np.concatenate([meim.entries_, meim.error_entries_])
+    for mu in problem.space.sample(4, seed=11):
+        A = problem.assemble(mu)
+        full = meim.approximate(mu) + meim.error_approximation(mu)
+        # A_{M+p} interpolates A(mu) at the M + p entries ...
+        got = np.asarray(full[entries[:, 0], entries[:, 1]]).ravel()
+        want = np.asarray(A[entries[:, 0], entries[:, 1]]).ravel()
+        assert np.abs(got - want).max() <= 1e-10 * abs(A).max()
+        # ... and is a better approximation than A_M: the tail estimates the error
+        true = abs(A - meim.approximate(mu)).max()
+        assert abs(A - full).max() < true
+        estimate = meim.estimate_error(mu)
+        assert 0.2 * true < estimate < 20 * true
+
+
+def test_error_operator_is_attached_to_the_affine_form(problem, coarse):
+    meim = coarse
+    op = meim.to_affine()
+    E = op.eim_error
+    assert isinstance(E, AffineOperator) and E.n_terms == meim.n_error_terms_
+    assert 0 <= meim.saturation_ <= 0.9
+    mu = [3.0, 0.41]
+    scaled = E.assemble(mu) * (1 - meim.saturation_)
+    assert abs(scaled - meim.error_approximation(mu)).max() <= 1e-12 * abs(scaled).max()
+
+
+def test_vector_eim_error_estimate():
+    x = np.linspace(0, 1, 200)
+
+    def f(mu):
+        return np.exp(-(((x - mu[0]) / 0.15) ** 2))
+
+    veim = VectorEIM(max_terms=6).fit(f, np.linspace(0.2, 0.8, 60))
+    assert veim.to_affine().eim_error.n_terms == 4
+    for mu in ([0.33], [0.71]):
+        true = np.abs(f(mu) - veim.approximate(mu)).max()
+        assert 0.2 * true < veim.estimate_error(mu) < 20 * true
+
+
+def test_error_estimate_bad_input(problem):
+    train = _training(10)
+    with pytest.raises(ValueError, match="n_error_terms"):
+        MatrixEIM(n_error_terms=-1).fit(problem.assemble, train)
+    with pytest.raises(TypeError, match="n_error_terms"):
+        MatrixEIM(n_error_terms=1.5).fit(problem.assemble, train)
+    plain = MatrixEIM(max_terms=3, n_error_terms=0).fit(problem.assemble, train)
+    with pytest.raises(RuntimeError, match="n_error_terms"):
+        plain.estimate_error([2.0, 0.5])
+    with pytest.raises(RuntimeError, match="n_error_terms"):
+        plain.error_approximation([2.0, 0.5])
