@@ -54,7 +54,7 @@ def _cmd_pod(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     if args.name == "lagrangian":
-        from rom.lagrangian.demo import format_table, lagrangian_demo
+        from rom.demo.lagrangian import format_table, lagrangian_demo
 
         out = lagrangian_demo(args.figure or "lagrangian.png", quick=args.quick)
         print(format_table(out["table"]))

@@ -33,7 +33,7 @@ def modes_for(errors: dict[int, float], tol: float) -> int | None:
 
     Examples
     --------
-    >>> from rom.lagrangian.demo import modes_for
+    >>> from rom.demo.lagrangian import modes_for
     >>> modes_for({2: 0.1, 3: 5e-4, 4: 1e-5}, 1e-3)
     3
     """
@@ -49,7 +49,7 @@ def run_case(name: str, n: int, n_times: int, max_eulerian: int = 80) -> dict[st
 
     Examples
     --------
-    >>> from rom.lagrangian.demo import run_case
+    >>> from rom.demo.lagrangian import run_case
     >>> r = run_case("convection, Pe = inf", 200, 41, max_eulerian=20)  # doctest: +SKIP
     >>> r["lagrangian_modes_1e-03"]  # doctest: +SKIP
     2
@@ -258,7 +258,7 @@ def lagrangian_demo(output: str | Path, quick: bool = False) -> dict:
     Examples
     --------
     >>> import tempfile, os
-    >>> from rom.lagrangian.demo import lagrangian_demo
+    >>> from rom.demo.lagrangian import lagrangian_demo
     >>> path = os.path.join(tempfile.mkdtemp(), "lagrangian.png")
     >>> out = lagrangian_demo(path, quick=True)  # doctest: +SKIP
     >>> sorted(out)  # doctest: +SKIP
@@ -298,7 +298,7 @@ def format_table(table: list[dict]) -> str:
 
     Examples
     --------
-    >>> from rom.lagrangian.demo import format_table
+    >>> from rom.demo.lagrangian import format_table
     >>> row = {"problem": "p", "n": 10, "deim_points": 1, "lagrangian_split_1e-3": (1, 1)}
     >>> row.update({"lagrangian_1e-2": 2, "eulerian_1e-2": 9, "lagrangian_1e-3": 2,
     ...             "eulerian_1e-3": None, "lagrangian_rom_seconds": 1e-3,
