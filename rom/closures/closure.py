@@ -9,7 +9,7 @@ import numpy as np
 
 from rom._checks import check_positive_int
 from rom.closures.adapters import ArrayRegressor, as_regressor
-from rom.galerkin.closure import closure_name
+from rom.galerkin.closure import check_closure_value, closure_name
 
 __all__ = ["FEATURES", "CheckedClosure", "LearnedClosure", "as_closure", "check_features"]
 
@@ -64,22 +64,7 @@ def _coordinates(a: Any, rank: int, name: str) -> np.ndarray:
     return a
 
 
-def _check_value(value: Any, a: np.ndarray, name: str, t: Any) -> np.ndarray:
-    try:
-        value = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"closure {name!r}: expected a real array of shape {a.shape}, "
-            f"got {type(value).__name__}"
-        ) from err
-    if value.shape != a.shape:
-        raise ValueError(
-            f"closure {name!r}: expected an array of shape {a.shape} (one entry per reduced "
-            f"coordinate), got shape {value.shape}"
-        )
-    if not np.isfinite(value).all():
-        raise ValueError(f"closure {name!r}: returned NaN or inf at t = {t!r}")
-    return value
+_check_value = check_closure_value
 
 
 class CheckedClosure:

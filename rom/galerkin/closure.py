@@ -50,8 +50,12 @@ def evaluate_closure(closure: Callable[..., Any], a: np.ndarray, mu: Any, t: flo
     >>> evaluate_closure(lambda a, mu, t: -mu * a, np.ones(2), 0.5, 0.0).tolist()
     [-0.5, -0.5]
     """
-    value = closure(a, mu, t)
-    name = closure_name(closure)
+    return check_closure_value(closure(a, mu, t), a, closure_name(closure), t)
+
+
+def check_closure_value(value: Any, a: np.ndarray, name: str, t: Any) -> np.ndarray:
+    """Check one value returned by the closure called ``name``: a finite real array
+    of the shape of the coordinates ``a``; the error names the closure and the time."""
     try:
         value = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
