@@ -31,11 +31,13 @@ class LinearModel:
         the squared-residual output bound).
     parameter_space : rom.ParameterSpace, optional
         When given, every parameter is checked against it.
-    solver : callable, optional
+    solver : None, "scipy", "petsc" or callable
         ``solver(A, name=...)`` returns an object whose ``solve(b)`` solves with the
-        assembled ``A(mu)``: :func:`rom.linalg.factorize` (sparse LU, the default), or
-        an iterative or distributed solver such as
-        :func:`rom.nonintrusive.petsc_factory`.
+        assembled ``A(mu)``: :func:`rom.linalg.factorize` (SciPy's sparse LU, the
+        default, also ``"scipy"``), ``"petsc"`` (a direct LU through petsc4py, the
+        ``petsc`` extra), or any factory such as
+        ``rom.linalg.petsc.petsc_factory(ksp_type="cg", pc_type="gamg")`` for KSP
+        solvers with options.
 
     Examples
     --------
@@ -59,10 +61,22 @@ class LinearModel:
         parameter_space: Any = None,
         solver: Any = None,
     ) -> None:
+        if isinstance(solver, str):
+            if solver == "petsc":
+                from rom.linalg.petsc import petsc_factory
+
+                solver = petsc_factory()
+            elif solver == "scipy":
+                solver = None
+            else:
+                raise ValueError(
+                    f"solver: expected 'scipy', 'petsc' or a callable, got {solver!r}"
+                )
         if solver is not None and not callable(solver):
             raise TypeError(
-                "solver: expected a callable (A, name) -> object with solve(b), such as "
-                f"rom.linalg.factorize or rom.nonintrusive.petsc_factory(...), got {solver!r}"
+                "solver: expected 'scipy', 'petsc' or a callable (A, name) -> object with "
+                "solve(b), such as rom.linalg.petsc.petsc_factory(...), got "
+                f"{type(solver).__name__}"
             )
         if not isinstance(operator, AffineOperator):
             raise TypeError(f"operator: expected an AffineOperator, got {type(operator).__name__}")

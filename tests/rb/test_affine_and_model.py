@@ -124,4 +124,8 @@ def test_a_given_solver_replaces_the_sparse_lu(pieces):
     assert calls == ["A(mu)"]
     assert np.abs(u - np.linalg.solve(dense, np.ones(n))).max() < 1e-10 * np.abs(u).max()
     with pytest.raises(TypeError, match="solver"):
-        LinearModel(op, np.ones(n), solver="petsc")
+        LinearModel(op, np.ones(n), solver=3)
+    with pytest.raises(ValueError, match="solver"):
+        LinearModel(op, np.ones(n), solver="mumps")
+    same = LinearModel(op, np.ones(n), solver="scipy").solve([0.5])
+    assert np.abs(same - np.linalg.solve(dense, np.ones(n))).max() < 1e-12 * np.abs(u).max()

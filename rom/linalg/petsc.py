@@ -68,7 +68,7 @@ class PETScSolver:
     Examples
     --------
     >>> import numpy as np, scipy.sparse
-    >>> from rom.nonintrusive import PETScSolver
+    >>> from rom.linalg.petsc import PETScSolver
     >>> A = scipy.sparse.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(5, 5), format="csr")
     >>> x = PETScSolver(A, ksp_type="cg", pc_type="jacobi").solve(np.ones(5))  # doctest: +SKIP
     >>> bool(np.allclose(A @ x, 1.0))  # doctest: +SKIP
@@ -232,7 +232,7 @@ def petsc_factory(**settings: Any) -> Callable[..., PETScSolver]:
     Examples
     --------
     >>> import numpy as np
-    >>> from rom.nonintrusive import petsc_factory
+    >>> from rom.linalg.petsc import petsc_factory
     >>> solve = petsc_factory(ksp_type="gmres", pc_type="ilu")
     >>> solver = solve(np.array([[2.0, 1.0], [1.0, 3.0]]), name="A")  # doctest: +SKIP
     >>> solver.solve(np.array([3.0, 4.0]))  # doctest: +SKIP

@@ -11,7 +11,7 @@ import scipy.sparse.linalg
 pytest.importorskip("petsc4py")
 
 from rom.linalg import SingularMatrixError
-from rom.nonintrusive import PETScSolver, petsc_factory
+from rom.linalg.petsc import PETScSolver, petsc_factory
 from rom.rb import LinearModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,12 @@ def test_stands_in_for_the_factorisation_of_a_linear_model():
     petsc_model = LinearModel(
         model.operator, model.rhs, solver=petsc_factory(ksp_type="cg", pc_type="gamg", rtol=1e-13)
     )
+    direct = LinearModel(model.operator, model.rhs, solver="petsc")
     for mu in space.sample(3, seed=1):
+        assert (
+            np.abs(direct.solve(mu) - model.solve(mu)).max()
+            <= 1e-11 * np.abs(model.solve(mu)).max()
+        )
         u = petsc_model.solve(mu)
         reference = model.solve(mu)  # scipy's SuperLU
         assert np.abs(u - reference).max() <= 1e-9 * np.abs(reference).max()
