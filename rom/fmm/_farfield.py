@@ -195,16 +195,19 @@ def train(
     reaches ``reach`` box sides from the box (the root box). The greedy stops when its
     largest residual on the training set is at most ``target`` (an absolute error at
     box side ``h``). Results are cached: a cached run that went at least as deep is
-    reused, the greedy being nested.
+    reused, the greedy being nested, also one on a finer training tier (a finer grid of
+    the same box and far field only makes the measured errors more conservative).
     """
     homog = K.homogeneity is not None
     href = 1.0 if homog else float(h)
     reach = np.inf if homog else float(reach)
     ref_target = target * (href / h) ** K.homogeneity if homog else target
     key = (K.key, method, href, level_tier, max_order if method == "chebyshev" else 0, reach)
-    hit = _CACHE.get(key)
-    if hit is not None and (hit.target <= ref_target or hit.exhausted):
-        return hit
+    # a run on a finer training tier serves a coarser one when it went deep enough
+    for t in range(len(_TIERS[K.dim]) - 1, level_tier - 1, -1):
+        hit = _CACHE.get((*key[:3], t, *key[4:]))
+        if hit is not None and (hit.target <= ref_target or (hit.exhausted and t == level_tier)):
+            return hit
     dim = K.dim
     Y, X = training_set(dim, level_tier, reach)
     Y, X = href * Y, href * X
@@ -242,9 +245,16 @@ def train(
 
 
 def validate(K: Kernel, op: LevelOperator, reach: float) -> float:
-    """Max error of the interpolant on off-grid sources and reference targets."""
+    """Max error of the interpolant on off-grid sources and reference targets (cached)."""
     if K.homogeneity is not None:
         reach = np.inf
+    key = ("validate", K.key, op.method, op.h, reach, op.Y.tobytes())
+    if key not in _CACHE:
+        _CACHE[key] = _validate(K, op, reach)
+    return _CACHE[key]
+
+
+def _validate(K: Kernel, op: LevelOperator, reach: float) -> float:
     Yv, Xv = validation_set(K.dim, training_set(K.dim, 0, reach)[1])
     Yv, Xv = op.h * Yv, op.h * Xv
     approx = op.q_matrix(Yv) @ K.matrix(op.Y, Xv)
@@ -255,7 +265,11 @@ def own_max(K: Kernel, h: float, level_tier: int, reach: float) -> float:
     """Largest |K(x - y)| over the training set of boxes of side ``h``."""
     if K.homogeneity is not None:
         reach = np.inf
+    key = ("own_max", K.key, h, level_tier, reach)
+    if key in _CACHE:
+        return _CACHE[key]
     Y, X = training_set(K.dim, level_tier, reach)
     # the largest values are at the extreme sources (corners, faces) and nearest shell
     corner = np.abs(Y).max(axis=1) >= 0.5 - 1e-12
-    return float(np.abs(K.matrix(h * Y[corner], h * X)).max())
+    _CACHE[key] = float(np.abs(K.matrix(h * Y[corner], h * X)).max())
+    return _CACHE[key]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from typing import Any
@@ -27,6 +28,11 @@ SAFETY = 1.0
 # field, FLOOR * |K| at the finest near-field distances): fast-decaying kernels get no
 # far field where it is negligible.
 FLOOR = 1e-3
+# M2L compression: singular values of the stacked M2L matrices below SVD_TOL * tol
+# times the largest one are dropped
+SVD_TOL = 0.1
+# ... when a level has at least COMPRESS_MIN * (number of offsets) * rank M2L pairs
+COMPRESS_MIN = 1.0
 
 
 def _csr(groups: np.ndarray, items: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +51,46 @@ def _check_tol(tol: Any) -> float:
     return tol
 
 
+def _compress_m2l(table: dict, tol: float) -> tuple[np.ndarray | None, dict]:
+    """A common basis ``U`` of the M2L matrices of one level and ``U^T A_o U``.
+
+    ``U`` spans the dominant left singular vectors of ``[A_1 ... A_p  A_1^T ... A_p^T]``
+    (the transposes only for offsets whose opposite is absent: for an even kernel
+    ``A_{-o} = A_o^T``), computed stably from the triangular factor of the stacked
+    transposes, never from a Gram matrix. Singular values below ``SVD_TOL * tol`` times
+    the largest one are dropped: ``||A_o - U U^T A_o U U^T||_2 <= 2 sigma_{k+1}``.
+    Returns ``(None, table)`` when compression saves less than a quarter of the work.
+    """
+    import scipy.linalg
+
+    keys = list(table)
+    r = table[keys[0]].shape[0]
+    present = set(keys)
+    blocks = [table[kk].T for kk in keys]
+    blocks += [table[kk] for kk in keys if tuple(-np.asarray(kk)) not in present]
+    amax = max(float(np.abs(b).max()) for b in blocks)
+    if amax == 0.0 or table[keys[0]].dtype.kind == "c":
+        return None, table
+    # R of the tall stack [A_1^T; ...], by chunks: its rows span the column space of
+    # [A_1 ... A_p]; U from the SVD of R
+    from threadpoolctl import threadpool_limits
+
+    R = np.zeros((0, r))
+    chunk = max(1, 4096 // r)
+    # large factorizations: every BLAS thread (setup otherwise runs single-threaded)
+    with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
+        for a in range(0, len(blocks), chunk):
+            Z = np.concatenate([R, *blocks[a : a + chunk]])
+            R = scipy.linalg.qr(Z, mode="r", overwrite_a=True, check_finite=False)[0][:r]
+        _, sv, Vt = scipy.linalg.svd(R, full_matrices=False, check_finite=False)
+    kk_rank = int(np.count_nonzero(sv > SVD_TOL * tol * sv[0]))
+    kk_rank = max(kk_rank, 1)
+    if kk_rank * kk_rank > 0.75 * r * r:
+        return None, table
+    U = np.ascontiguousarray(Vt[:kk_rank].T)
+    return U, {kk: np.ascontiguousarray(U.T @ table[kk] @ U) for kk in keys}
+
+
 class EIFMM:
     r"""Fast kernel sums ``phi(x_i) = sum_j K(x_i - y_j) q_j`` by empirical interpolation.
 
@@ -53,7 +99,8 @@ class EIFMM:
     points ``y_m`` in a reference box and Lagrange functions ``q_m`` that are
     combinations of kernel values. Both sides use the same interpolation (the kernel is
     even), which gives the black-box FMM structure of Fong & Darve (2009) with EIM points
-    in place of tensor Chebyshev points: P2M, M2M, M2L (one dense product per box offset),
+    in place of tensor Chebyshev points: P2M, M2M, M2L (SVD-compressed, one dense
+    product per box offset),
     L2L, L2P, with M2P and P2L between boxes of different sizes in an adaptive
     Morton-ordered tree. ``setup`` builds the tree, the interaction lists and the
     operators; ``evaluate`` only sums, and can be called again with new charges.
@@ -86,6 +133,10 @@ class EIFMM:
         Interaction pairs ``(target box, source box)``: "p2p", "m2l", "m2p", "p2l".
     ranks_ : dict[int, int]
         Number of interpolation points per tree level (levels with a far field).
+    m2l_ranks_ : dict[int, int]
+        Size ``k`` of the compressed M2L per level with M2L pairs: the M2L matrices
+        of a level are ``U C_o U^T`` with ``C_o`` of size ``k x k`` (Fong & Darve's
+        SVD compression; ``k = r`` where a level is not compressed).
     level_errors_ : dict[int, float]
         Relative one-sided interpolation error per level (the larger of the training
         and an off-grid validation error).
@@ -381,11 +432,32 @@ class EIFMM:
                     table = new
                 order = np.argsort(inv, kind="stable")
                 bounds = np.searchsorted(inv[order], np.arange(uoff.shape[0] + 1))
-                mats = []
+                pairs = []
                 for u in range(uoff.shape[0]):
                     sel = Pl[order[bounds[u] : bounds[u + 1]]]
-                    mats.append((sel[:, 0] - base, sel[:, 1] - base, table[keys[u]], scale))
-                self._m2l[lev] = mats
+                    pairs.append((sel[:, 0] - base, sel[:, 1] - base, keys[u]))
+                self._m2l[lev] = (table, pairs, scale)
+        # SVD compression (Fong & Darve): one basis U per table of M2L matrices,
+        # A_o ~ U C_o U^T with C_o = U^T A_o U (k x k); the pairs then work on
+        # compressed multipoles U^T M and compressed locals
+        compressed: dict[int, tuple] = {}
+        self.m2l_ranks_: dict[int, int] = {}
+        npairs: dict[int, int] = {}
+        for table, pairs, _ in self._m2l.values():
+            npairs[id(table)] = npairs.get(id(table), 0) + sum(p[0].size for p in pairs)
+        for lev, (table, pairs, scale) in self._m2l.items():
+            key = id(table)
+            if key not in compressed:
+                # the SVD costs about 2 p r^3, one M2L pass 2 n_pairs r^2: compress
+                # when the saving of one evaluation pays for it
+                r = ops[lev].rank
+                if npairs[key] >= COMPRESS_MIN * len(table) * r:
+                    compressed[key] = _compress_m2l(table, _check_tol(self.tol) / SAFETY)
+                else:
+                    compressed[key] = (None, table)
+            U, C = compressed[key]
+            self.m2l_ranks_[lev] = int(U.shape[1]) if U is not None else ops[lev].rank
+            self._m2l[lev] = (U, [(ti, si, C[kk], scale) for ti, si, kk in pairs])
         # CSR lists
         lp = L["p2p"]
         self._p2p = _csr(lp[:, 0], lp[:, 1], nb)
@@ -527,11 +599,20 @@ class EIFMM:
             t0 = time.perf_counter()
             if lev in self._m2l:
                 Ml, Ll = level_view(M, lev), level_view(Lc, lev)
-                for ti, si, A, scale in self._m2l[lev]:
+                U, mats = self._m2l[lev]
+                if U is not None:  # compressed multipoles and locals, one GEMM each
+                    nbl, r = Ml.shape[1], Ml.shape[2]
+                    Mw = (Ml.reshape(k * nbl, r) @ U).reshape(k, nbl, -1)
+                    Lw = np.zeros_like(Mw)
+                else:
+                    Mw, Lw = Ml, Ll
+                for ti, si, A, scale in mats:
                     if scale == 1.0:
-                        Ll[:, ti, :] += Ml[:, si, :] @ A.T
+                        Lw[:, ti, :] += Mw[:, si, :] @ A.T
                     else:
-                        Ll[:, ti, :] += scale * (Ml[:, si, :] @ A.T)
+                        Lw[:, ti, :] += scale * (Mw[:, si, :] @ A.T)
+                if U is not None:
+                    Ll += (Lw.reshape(k * nbl, -1) @ U.T).reshape(k, nbl, r)
             tm2l += time.perf_counter() - t0
         timings["m2l"], timings["l2l"] = tm2l, tl2l
         # L2P

@@ -116,7 +116,8 @@ class Kernel:
         self.radial = bool(radial)
         self.key = key
         self._loops: tuple | None = None
-        z = self(np.zeros((1, dim)))[0]
+        # the scalar function alone: no parallel loop is compiled to know K(0)
+        z = scalar(self.kid, self.params, 0.0, 0.0, 0.0)
         self.value_at_zero = complex(z) if self.dtype.kind == "c" else float(z)
 
     def __repr__(self) -> str:
@@ -336,6 +337,7 @@ def _at_zero(f: Any, *args: float) -> Any:
         return np.inf
 
 
+_BARE: dict = {}
 _SAMPLE_R = np.concatenate([np.geomspace(1e-3, 1e3, 61), [0.5, 1.0, 2.0]])
 
 
@@ -508,7 +510,12 @@ def as_kernel(kernel: Any, dim: int | None = None, name: str = "kernel") -> Kern
             )
         return kernel
     if _is_jitted(kernel):
-        return radial(kernel, dim=3 if dim is None else dim)
+        # one Kernel (hence one compilation of its loops) per bare function and dimension
+        dim = 3 if dim is None else dim
+        K = _BARE.get((kernel, dim))
+        if K is None:
+            K = _BARE[(kernel, dim)] = radial(kernel, dim=dim)
+        return K
     raise TypeError(
         f"{name}: expected a rom.fmm.kernels.Kernel or a numba-jitted f(r), "
         f"got {type(kernel).__name__}"

@@ -4,14 +4,19 @@ from rom.fmm import kernels
 
 
 def distribution(name: str, n: int, dim: int, seed: int = 0) -> np.ndarray:
-    """Uniform cube, sphere surface, or strongly clustered Gaussian blobs."""
+    """Uniform cube, sphere surface, or strongly clustered Gaussian blobs.
+
+    All three fit in the unit cube, so that their trees have the same root box and
+    the same box sides: the far-field operators trained for one distribution (cached
+    per kernel and box side) serve the others.
+    """
     rng = np.random.default_rng(seed)
     if name == "cube":
         return rng.random((n, dim))
     if name == "sphere":
         x = rng.standard_normal((n, dim))
-        return x / np.linalg.norm(x, axis=1)[:, None]
-    centers = rng.random((5, dim))
+        return 0.5 + 0.49 * x / np.linalg.norm(x, axis=1)[:, None]
+    centers = 0.15 + 0.7 * rng.random((5, dim))
     return centers[rng.integers(0, 5, n)] + 0.01 * rng.standard_normal((n, dim))
 
 
