@@ -24,6 +24,8 @@ _TIERS = {
     3: [(7, 8, 5, 1e-5), (9, 10, 6, 1e-8), (11, 12, 6, 1e-11)],
 }
 NEAR_SHELLS = (1.5, 2.0, 2.5, 3.5)
+# kernels without a maximum principle can peak between shells: train on dense ones
+DENSE_NEAR_SHELLS = tuple(np.arange(1.5, 3.51, 0.25))
 FAR_SHELLS = (5.5, 9.5, 17.5, 33.5)
 _CACHE: dict = {}
 
@@ -58,8 +60,15 @@ def shell(s: float, n: int, dim: int) -> np.ndarray:
     return P
 
 
+def dense_shells(K: Kernel) -> bool:
+    """True unless the kernel obeys a maximum principle off the box (1/r, log r and the
+    Yukawa kernel): then the interpolation error, a solution of the same equation, is
+    largest on the boundaries of the training shells and the shells suffice."""
+    return not (K.key[0] == "builtin" and K.name.split("(")[0] in ("laplace", "log", "yukawa"))
+
+
 def training_set(
-    dim: int, level_tier: int, reach: float = np.inf
+    dim: int, level_tier: int, reach: float = np.inf, dense: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reference (h = 1) training sources ``y`` in B and targets ``x`` in F.
 
@@ -69,21 +78,28 @@ def training_set(
     """
     ny, nnear, nfar, _ = _TIERS[dim][level_tier]
     Y = tensor(0.5 * lobatto(ny), dim)
+    near = DENSE_NEAR_SHELLS if dense else NEAR_SHELLS
     X = np.concatenate(
-        [shell(s, nnear, dim) for s in NEAR_SHELLS if s <= max(reach, 3.5)]
+        [shell(s, nnear, dim) for s in near if s <= max(reach, near[-1])]
         + [shell(s, nfar, dim) for s in FAR_SHELLS if s <= reach]
     )
     return Y, X
 
 
-def validation_set(dim: int, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Off-grid sources (uniform in B and on its faces) and a subset of the targets."""
+def validation_set(
+    dim: int, X: np.ndarray, reach: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Off-grid sources (uniform in B and on its faces), a subset of the targets, and
+    targets off the shells, uniform in the near far field (up to 4.5 box sides)."""
     rng = np.random.default_rng(1408_0210)
     n = 300 if dim == 3 else 200
     Y = rng.uniform(-0.5, 0.5, (n, dim))
     Y[: n // 3, 0] = rng.choice([-0.5, 0.5], n // 3)
     Xs = X[rng.choice(X.shape[0], min(X.shape[0], 1500), replace=False)]
-    return Y, Xs
+    outer = min(max(reach, 3.5), 4.5)
+    Xo = rng.uniform(-outer, outer, (4 * n, dim))
+    Xo = Xo[np.abs(Xo).max(axis=1) >= 1.5]
+    return Y, np.concatenate([Xs, Xo])
 
 
 @dataclass
@@ -209,7 +225,7 @@ def train(
         if hit is not None and (hit.target <= ref_target or (hit.exhausted and t == level_tier)):
             return hit
     dim = K.dim
-    Y, X = training_set(dim, level_tier, reach)
+    Y, X = training_set(dim, level_tier, reach, dense_shells(K))
     Y, X = href * Y, href * X
     # even kernel: S[i, j] = K(x_j - y_i) = K(y_i - x_j)
     S = K.matrix(Y, X)
@@ -226,7 +242,7 @@ def train(
         tr.errors = np.asarray(tr.eim.errors_, dtype=float)
         tr.exhausted = tr.eim.stop_reason_ != "tol"
     else:
-        Yv, Xv = validation_set(dim, X / href)
+        Yv, Xv = validation_set(dim, X / href, reach)
         Yv, Xv = href * Yv, href * Xv
         Sv = K.matrix(Yv, Xv)
         errs, orders = [own], [0]
@@ -255,7 +271,7 @@ def validate(K: Kernel, op: LevelOperator, reach: float) -> float:
 
 
 def _validate(K: Kernel, op: LevelOperator, reach: float) -> float:
-    Yv, Xv = validation_set(K.dim, training_set(K.dim, 0, reach)[1])
+    Yv, Xv = validation_set(K.dim, training_set(K.dim, 0, reach, dense_shells(K))[1], reach)
     Yv, Xv = op.h * Yv, op.h * Xv
     approx = op.q_matrix(Yv) @ K.matrix(op.Y, Xv)
     return float(np.abs(K.matrix(Yv, Xv) - approx).max())
@@ -268,7 +284,7 @@ def own_max(K: Kernel, h: float, level_tier: int, reach: float) -> float:
     key = ("own_max", K.key, h, level_tier, reach)
     if key in _CACHE:
         return _CACHE[key]
-    Y, X = training_set(K.dim, level_tier, reach)
+    Y, X = training_set(K.dim, level_tier, reach, dense_shells(K))
     # the largest values are at the extreme sources (corners, faces) and nearest shell
     corner = np.abs(Y).max(axis=1) >= 0.5 - 1e-12
     _CACHE[key] = float(np.abs(K.matrix(h * Y[corner], h * X)).max())

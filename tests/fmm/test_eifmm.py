@@ -136,3 +136,25 @@ def test_bad_kernel():
     odd = numba.njit(lambda a, b: a + 0.0 * b)
     with pytest.raises(ValueError, match="even"):
         EIFMM(kernels.displacement(odd, dim=2)).setup(y)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: kernels.gaussian(0.2, dim=2), lambda: kernels.log(dim=2)]
+)
+def test_interpolation_error_between_the_training_shells(make):
+    # a kernel without a maximum principle (the Gaussian) can peak between the
+    # shells of the training far field: the error anywhere in the far field must
+    # stay at the level the greedy reports
+    K = make()
+    rng = np.random.default_rng(7)
+    fmm = EIFMM(K, tol=1e-8).setup(rng.uniform(0.0, 1.0, (5000, 2)))
+    assert fmm.ops_
+    for lev, op in fmm.ops_.items():
+        h = op.h
+        Y = rng.uniform(-h / 2, h / 2, (200, 2))
+        X = rng.uniform(-3.5 * h, 3.5 * h, (3000, 2))
+        X = X[np.abs(X).max(axis=1) >= 1.5 * h]
+        exact = K.matrix(Y, X)
+        error = np.abs(exact - op.q_matrix(Y) @ K.matrix(op.Y, X)).max() / np.abs(exact).max()
+        assert error <= 3 * max(fmm.level_errors_[lev], 1e-8), (lev, error)  # estimate holds
+        assert error <= 10 * 1e-8, (lev, error)  # and the training saw the worst targets
