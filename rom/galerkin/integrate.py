@@ -112,6 +112,32 @@ def _finite_difference_jacobian(fun, t, y, f0):
     return J
 
 
+def _control(
+    err: float, order: int, step: float, h: float, last: bool, stats: dict
+) -> tuple[bool, float]:
+    """Step-size control shared by the adaptive loops.
+
+    ``err`` is the scaled error of a step of size ``step`` (accepted when at most 1;
+    NaN counts as infinite), ``order`` the order of the error estimate plus one. The
+    next step is ``step`` times a factor in [0.2, 5]; after an accepted step that
+    was shortened to land on an output time, ``h`` is kept unless the factor shrinks
+    it. Returns whether the step is accepted and the next step size.
+    """
+    if not np.isfinite(err):
+        err = np.inf
+    factor = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 * err ** (-1.0 / order)))
+    accepted = err <= 1.0
+    stats["accepted" if accepted else "rejected"] += 1
+    if not accepted or not last or factor < 1:
+        h = step * factor
+    return accepted, h
+
+
+def _check_step(h: float, t: float) -> None:
+    if h < 1e-14 * max(1.0, abs(t)):
+        raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+
+
 def _rosenbrock(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm):
     """ROS2, a 2-stage L-stable Rosenbrock-W method of order 2 with a 1st-order estimate.
 
@@ -147,21 +173,12 @@ def _rosenbrock(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm
             y_new = y + step * (1.5 * k1 + 0.5 * k2)
             err = norm(0.5 * step * (k1 + k2), y, y_new, rtol, atol)
             steps += 1
-            if not np.isfinite(err):
-                err = np.inf
-            factor = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 / np.sqrt(err)))
-            if err <= 1.0:
+            accepted, h = _control(err, 2, step, h, last, stats)
+            if accepted:
                 t = t_end if last else t + step
                 y = y_new
                 f = fun(t, y)
-                stats["accepted"] += 1
-                if not last or factor < 1:
-                    h = step * factor
-            else:
-                stats["rejected"] += 1
-                h = step * factor
-            if h < 1e-14 * max(1.0, abs(t)):
-                raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+            _check_step(h, t)
         out[:, k] = y
     stats["steps"] = steps
     return out
@@ -299,21 +316,12 @@ def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, no
             y_new = y + m_row @ U
             err = norm(e_row @ U, y, y_new, rtol, atol)
             steps += 1
-            if not err <= np.inf:  # NaN
-                err = np.inf
-            factor = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 * err ** (-1.0 / 3.0)))
-            if err <= 1.0:
+            accepted, h = _control(err, 3, step, h, last, stats)
+            if accepted:
                 t = t_end if last else t + step
                 y = y_new
                 f = fun(t, y)
-                stats["accepted"] += 1
-                if not last or factor < 1:
-                    h = step * factor
-            else:
-                stats["rejected"] += 1
-                h = step * factor
-            if h < 1e-14 * max(1.0, abs(t)):
-                raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+            _check_step(h, t)
         out[:, k] = y
     stats["steps"] = steps
     return out
@@ -352,20 +360,11 @@ def _bogacki_shampine(fun, mass_solve, y0, times, rtol, atol, h, max_steps, stat
             e = step * (_BS_E[0] * k1 + _BS_E[1] * k2 + _BS_E[2] * k3 + _BS_E[3] * k4)
             err = norm(e, y, y_new, rtol, atol)
             steps += 1
-            if not np.isfinite(err):
-                err = np.inf
-            factor = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 * err ** (-1.0 / 3.0)))
-            if err <= 1.0:
+            accepted, h = _control(err, 3, step, h, last, stats)
+            if accepted:
                 t = t_end if last else t + step
                 y, k1 = y_new, k4
-                stats["accepted"] += 1
-                if not last or factor < 1:
-                    h = step * factor
-            else:
-                stats["rejected"] += 1
-                h = step * factor
-            if h < 1e-14 * max(1.0, abs(t)):
-                raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+            _check_step(h, t)
         out[:, k] = y
     stats["steps"] = steps
     return out
