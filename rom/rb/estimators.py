@@ -43,10 +43,14 @@ class ResidualNorm:
     basis.
     """
 
-    def __init__(self, inner: Any, kind: str, n: int, dtype: Any) -> None:
+    def __init__(
+        self, inner: Any, kind: str, n: int, dtype: Any, inner_solver: Any = None
+    ) -> None:
         self.kind = kind
         self.inner = inner
-        self._solver = None if inner is None else factorize(inner, name="inner")
+        if inner is not None and inner_solver is None:
+            inner_solver = factorize(inner, name="inner")
+        self._solver = inner_solver  # shared with the model's solver when it has one
         self.n = n
         self.dtype = dtype
         self.rho = np.zeros((n, 0), dtype=dtype)  # classical: all representatives
@@ -89,32 +93,36 @@ class ResidualNorm:
         rows = self._rank + R.shape[1]
         coef = np.zeros((rows, k0 + R.shape[1]), dtype=dtype)
         coef[: self.coef.shape[0], :k0] = self.coef
-        # two block passes against the basis so far (one read of it per pass for the
-        # whole block), then each column against the vectors of this block, with the
-        # adaptive extra passes of project_out where a column is nearly dependent
+        # block passes against the basis so far (one read of it per pass for the whole
+        # block): twice for every column, up to twice more for the columns whose norm
+        # the last pass still halved (nearly dependent); then each column against the
+        # vectors of this block, with a full pass where that step cancels too
         old = self._rank
+        k = R.shape[1]
         norm0 = column_norms(R, self.inner)
         W = R.copy()
-        before = norm0
-        for _ in range(2):
-            if old == 0:
+        before = norm0.copy()
+        suspicious = np.ones(k, dtype=bool)
+        for _ in range(4 if old else 0):
+            cols = np.flatnonzero(suspicious)
+            if cols.size == 0:
                 break
-            D = self.phi.conj().T @ apply_inner(self.inner, W)
-            W -= self.phi @ D
-            coef[:old, k0 : k0 + R.shape[1]] += D
-            after = column_norms(W, self.inner)
-            suspicious = after <= 0.5 * before
-            before = after
-        for j in range(R.shape[1]):
-            if old and suspicious[j]:  # nearly dependent: full passes until orthogonal
-                v, c, norm, _ = project_out(W[:, j], self.phi, self.inner)
+            Wc = W if cols.size == k else W[:, cols]
+            D = self.phi.conj().T @ apply_inner(self.inner, Wc)
+            Wc -= self.phi @ D
+            if cols.size < k:
+                W[:, cols] = Wc
+            coef[:old, k0 + cols] += D
+            after = column_norms(Wc, self.inner)
+            suspicious[cols] = after <= 0.5 * before[cols]
+            suspicious[cols] |= _ == 0  # twice is enough: a second pass for everyone
+            before[cols] = after
+        for j in range(k):
+            v, c, norm, size = project_out(W[:, j], self._phi[:, old : self._rank], self.inner)
+            coef[old : self._rank, k0 + j] += c
+            if old and norm < 0.5 * size:  # shrank: round-off along the old basis too
+                v, c, norm, _ = project_out(v, self.phi, self.inner)
                 coef[: len(c), k0 + j] += c
-            else:
-                v, c, norm, size = project_out(W[:, j], self._phi[:, old : self._rank], self.inner)
-                coef[old : self._rank, k0 + j] += c
-                if old and norm < 0.5 * size:  # shrank: round-off along the old basis too
-                    v, c, norm, _ = project_out(v, self.phi, self.inner)
-                    coef[: len(c), k0 + j] += c
             if norm > 1e-14 * norm0[j] and norm > 0:
                 if self._rank == self._phi.shape[1]:
                     grown = np.zeros((self.n, 2 * self._rank), dtype=dtype)

@@ -31,13 +31,16 @@ class LinearModel:
         the squared-residual output bound).
     parameter_space : rom.ParameterSpace, optional
         When given, every parameter is checked against it.
-    solver : None, "scipy", "petsc" or callable
+    solver : None, "scipy", "pcg", "petsc" or callable
         ``solver(A, name=...)`` returns an object whose ``solve(b)`` solves with the
         assembled ``A(mu)``: :func:`rom.linalg.factorize` (SciPy's sparse LU, the
-        default, also ``"scipy"``), ``"petsc"`` (a direct LU through petsc4py, the
-        ``petsc`` extra), or any factory such as
-        ``rom.linalg.petsc.petsc_factory(ksp_type="cg", pc_type="gamg")`` for KSP
-        solvers with options.
+        default, also ``"scipy"``); ``"pcg"``, conjugate gradients (GMRES when
+        ``A(mu)`` is not Hermitian) preconditioned by the factorisation of ``inner``,
+        which a coercive problem makes spectrally equivalent to every ``A(mu)``
+        (:mod:`rom.linalg.krylov`; stops at a relative residual of 1e-13 in the dual
+        norm of ``inner``, warm-started from the reduced solution during a greedy);
+        ``"petsc"`` (a direct LU through petsc4py, the ``petsc`` extra); or any factory
+        such as ``rom.linalg.petsc.petsc_factory(ksp_type="cg", pc_type="gamg")``.
 
     Examples
     --------
@@ -61,6 +64,7 @@ class LinearModel:
         parameter_space: Any = None,
         solver: Any = None,
     ) -> None:
+        pcg = False
         if isinstance(solver, str):
             if solver == "petsc":
                 from rom.linalg.petsc import petsc_factory
@@ -68,13 +72,19 @@ class LinearModel:
                 solver = petsc_factory()
             elif solver == "scipy":
                 solver = None
+            elif solver == "pcg":
+                if inner is None:
+                    raise ValueError(
+                        "solver: 'pcg' is preconditioned by the inner product; give inner"
+                    )
+                solver, pcg = None, True
             else:
                 raise ValueError(
-                    f"solver: expected 'scipy', 'petsc' or a callable, got {solver!r}"
+                    f"solver: expected 'scipy', 'pcg', 'petsc' or a callable, got {solver!r}"
                 )
         if solver is not None and not callable(solver):
             raise TypeError(
-                "solver: expected 'scipy', 'petsc' or a callable (A, name) -> object with "
+                "solver: expected 'scipy', 'pcg', 'petsc' or a callable (A, name) -> object with "
                 "solve(b), such as rom.linalg.petsc.petsc_factory(...), got "
                 f"{type(solver).__name__}"
             )
@@ -102,7 +112,25 @@ class LinearModel:
         self.inner = check_inner(inner, n)
         self.output_functional = output
         self.parameter_space = parameter_space
-        self.solver = factorize if solver is None else solver
+        self.solver = self._pcg if pcg else (factorize if solver is None else solver)
+        self._inner_solver: Any = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_inner_solver"] = None  # factorisations are rebuilt where they are used
+        return state
+
+    @property
+    def inner_solver(self) -> Any:
+        """The factorisation of ``inner`` (computed once; None for the Euclidean product)."""
+        if self._inner_solver is None and self.inner is not None:
+            self._inner_solver = factorize(self.inner, name="inner")
+        return self._inner_solver
+
+    def _pcg(self, A: Any, name: str = "A") -> Any:
+        from rom.linalg.krylov import PreconditionedKrylov
+
+        return PreconditionedKrylov(A, self.inner_solver, name=name)
 
     @property
     def size(self) -> int:
@@ -134,11 +162,21 @@ class LinearModel:
             raise ValueError(f"mus: expected finite parameter rows, got shape {mus.shape}")
         return mus
 
-    def solve(self, mu: Any) -> np.ndarray:
-        """The full-order solution ``u(mu)`` (with ``solver``; sparse LU by default)."""
+    def solve(self, mu: Any, x0: Any = None) -> np.ndarray:
+        """The full-order solution ``u(mu)`` (with ``solver``; sparse LU by default).
+
+        ``x0``, an initial guess, is used by iterative solvers (``solver="pcg"``, or a
+        factory whose solvers have ``accepts_initial_guess``) and ignored otherwise.
+        """
         mu = self.check_parameter(mu)
         solver = self.solver(self.operator.assemble(mu), name="A(mu)")
-        return solver.solve(self.rhs.assemble(mu))
+        b = self.rhs.assemble(mu)
+        if x0 is not None and getattr(solver, "accepts_initial_guess", False):
+            x0 = np.asarray(x0)
+            if x0.shape != (self.size,):
+                raise ValueError(f"x0: expected shape ({self.size},), got {x0.shape}")
+            return solver.solve(b, x0=x0)
+        return solver.solve(b)
 
     def solve_many(self, mus: Any, executor: Executor | None = None) -> np.ndarray:
         """Solutions for every row of ``mus`` as columns, shape (n, k).

@@ -10,6 +10,7 @@ import numpy as np
 from rom._checks import check_array, check_choice, check_positive_int, check_tolerance
 from rom.linalg.gram_schmidt import project_out
 from rom.linalg.inner import column_norms
+from rom.linalg.solvers import factorize
 from rom.rb.estimators import ESTIMATORS, ResidualNorm
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.model import LinearModel
@@ -104,11 +105,16 @@ class ReducedBasis:
             raise ValueError("projection: 'minres' needs estimator='accurate'")
         n = model.size
         dtype = model.dtype
-        self.basis_ = np.zeros((n, 0), dtype=dtype)
-        self._AV = [np.zeros((n, 0), dtype=dtype) for _ in model.operator.terms]
+        # the basis and the images A_q V live in buffers that grow geometrically:
+        # an extension writes one column instead of copying everything
+        self._V = np.zeros((n, 8), dtype=dtype)
+        self._AV = np.zeros((model.operator.n_terms, n, 8), dtype=dtype)
+        self.basis_ = self._V[:, :0]
         self._AN = np.zeros((model.operator.n_terms, 0, 0), dtype=dtype)
         self._hermitian = all(_is_hermitian(A) for A in model.operator.terms)
-        self._residual = ResidualNorm(model.inner, self.estimator, n, dtype)
+        self._residual = ResidualNorm(
+            model.inner, self.estimator, n, dtype, inner_solver=model.inner_solver
+        )
         self._residual.add(model.rhs.matrix())
         self._eim_operator = getattr(model.operator, "eim_error", None)
         self._eim_rhs = getattr(model.rhs, "eim_error", None)
@@ -116,7 +122,9 @@ class ReducedBasis:
         self._eim_sizes = (0, 0)
         if self._eim_operator is not None or self._eim_rhs is not None:
             self._check_eim_error()
-            self._eim = ResidualNorm(model.inner, "accurate", n, dtype)
+            self._eim = ResidualNorm(
+                model.inner, "accurate", n, dtype, inner_solver=model.inner_solver
+            )
             if self._eim_rhs is not None:
                 self._eim.add(self._eim_rhs.matrix())
             self._eim_sizes = (
@@ -171,16 +179,24 @@ class ReducedBasis:
 
     def _append(self, v: np.ndarray) -> None:
         terms = self.model.operator.terms
-        dtype = np.result_type(self.basis_.dtype, v.dtype)
-        V = np.concatenate([self.basis_.astype(dtype, copy=False), v[:, None]], axis=1)
+        dtype = np.result_type(self._V.dtype, v.dtype)
+        N = self.size + 1
+        if N > self._V.shape[1] or dtype != self._V.dtype:
+            size = max(N, 2 * self._V.shape[1])
+            V = np.zeros((self._V.shape[0], size), dtype=dtype)
+            V[:, : N - 1] = self._V[:, : N - 1]
+            AV = np.zeros((len(terms), self._V.shape[0], size), dtype=dtype)
+            AV[:, :, : N - 1] = self._AV[:, :, : N - 1]
+            self._V, self._AV = V, AV
+        V = self._V[:, :N]
+        V[:, N - 1] = v
         Av = [A @ v for A in terms]
-        N = V.shape[1]
         AN = np.zeros((len(terms), N, N), dtype=np.result_type(dtype, self._AN.dtype))
         AN[:, : N - 1, : N - 1] = self._AN
         for q, w in enumerate(Av):
             AN[q, :, N - 1] = V.conj().T @ w  # new column
-            AN[q, N - 1, : N - 1] = v.conj() @ self._AV[q]  # new row
-            self._AV[q] = np.concatenate([self._AV[q], w[:, None]], axis=1)
+            AN[q, N - 1, : N - 1] = v.conj() @ self._AV[q, :, : N - 1]  # new row
+            self._AV[q, :, N - 1] = w
         self._AN = AN
         self.basis_ = V
         self._residual.add(np.stack(Av, axis=1))
@@ -197,7 +213,10 @@ class ReducedBasis:
         return self.reduced_model_._bounds(mus)[2]
 
     def _extend_at(self, mu: np.ndarray) -> None:
-        if self.extend(self.model.solve(mu)) == 0:
+        x0 = None
+        if self.size and self.model.solver is not factorize:  # iterative: warm start
+            x0 = self.basis_ @ self.reduced_model(with_basis=False).solve(mu)
+        if self.extend(self.model.solve(mu, x0=x0)) == 0:
             raise ExtensionError("the new snapshot is already in the span of the basis")
 
     def greedy(

@@ -240,3 +240,42 @@ def test_output_bounds_for_non_hermitian_and_general_outputs():
     s = np.array([general.output(mu) for mu in mus])
     assert np.all(np.abs(s - s_N) <= bound * (1 + 1e-10))
     assert np.all(bound > 0)
+
+
+def test_pcg_snapshots_give_the_same_certified_basis(block, test_set):
+    """solver="pcg" (CG preconditioned by the factorised inner product, warm-started
+    from the reduced solution): the greedy reaches the same accuracy, and its bounds
+    still hold, since they measure the reduced solution's residual in the full model."""
+    model, space, coercivity = block
+    pcg = rom.rb.LinearModel(
+        model.operator, model.rhs, inner=model.inner, output=model.output_functional,
+        solver="pcg",
+    )
+    mus, U, norms = test_set
+    u = pcg.solve(mus[0])
+    assert column_norms((u - U[:, 0])[:, None], model.inner)[0] <= 1e-11 * norms[0]
+    train = space.sample(40, seed=3)  # no symmetric ties: both greedies pick alike
+    rb_lu = ReducedBasis(model, coercivity).greedy(train, max_basis=12, progress=False)
+    rb_pcg = ReducedBasis(pcg, coercivity).greedy(train, max_basis=12, progress=False)
+    assert np.array_equal(
+        rb_lu.greedy_result_.selected_indices, rb_pcg.greedy_result_.selected_indices
+    )
+    assert np.allclose(rb_pcg.greedy_result_.errors, rb_lu.greedy_result_.errors, rtol=1e-6)
+    red = rb_pcg.reduced_model_
+    bounds = red.estimate(mus)
+    errors = column_norms(U - red.basis @ red.solve(mus).T, model.inner)
+    assert np.all(bounds >= errors)
+    # the preconditioner is the inner product's factorisation, made once and shared
+    assert pcg.inner_solver is pcg.inner_solver
+    with pytest.raises(ValueError, match="'pcg' is preconditioned by the inner product"):
+        rom.rb.LinearModel(model.operator, model.rhs, solver="pcg")
+
+
+def test_models_with_a_factorised_inner_product_pickle(block):
+    import pickle
+
+    model, _, _ = block
+    assert model.inner_solver is not None
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy._inner_solver is None
+    assert np.allclose(copy.solve([0.5, 0.2, 0.9, 0.4]), model.solve([0.5, 0.2, 0.9, 0.4]))
