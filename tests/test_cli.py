@@ -222,3 +222,33 @@ def test_demo_bad_input(capsys):
 
     assert main(["demo", "thermal-block", "--train", "0"]) == 1
     assert "--train" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_lagrangian_runs_end_to_end(tmp_path, capsys):
+    """``rom demo lagrangian --quick``: the four problems, the table and the figure."""
+    from rom.cli import main
+
+    figure = tmp_path / "lagrangian.png"
+    assert main(["demo", "lagrangian", "--quick", "--figure", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and figure.stat().st_size > 10_000
+    assert not list(tmp_path.glob(".*.tmp*"))  # written atomically
+    rows = {}
+    for line in out.splitlines()[1:]:
+        if line.startswith(("convection", "Burgers")):
+            name, rest = line[:24].strip(), line[24:].split()
+            rows[name] = [None if v == "None" else int(v) for v in rest[1:5]]
+    assert set(rows) == {
+        "convection, Pe = inf",
+        "convection, Pe = 1e4",
+        "convection, Pe = 1e3",
+        "Burgers, nu = 1e-2",
+    }
+    # pure convection: rank 1 + 1 in the Lagrangian frame, many Eulerian modes
+    for name, most, factor in (("convection, Pe = inf", 3, 10), ("convection, Pe = 1e4", 5, 5)):
+        lag_2, eul_2, lag_3, eul_3 = rows[name]
+        assert lag_2 <= lag_3 <= most
+        assert eul_2 is None or eul_2 >= factor * lag_2
+        assert eul_3 is None or eul_3 >= factor * lag_3
+    assert f"figure: {figure}" in out

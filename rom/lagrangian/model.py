@@ -290,3 +290,65 @@ class LagrangianROM:
         """The reduced fields interpolated onto fixed points ``y``: shape (len(y), nt)."""
         W, X = self.reconstruct(a, b)
         return to_fixed_grid(X, W, y, self.period, kind)
+
+    # ---------------------------------------------------------- persistence
+    _ONLINE = ("points_", "_xref", "_Px", "_Pw", "_center", "_E", "_grid_ones", "_coupling")
+
+    def _to_arrays(self) -> tuple[dict, dict]:
+        check_fitted(self, "pod_")
+        settings = {
+            "rank_state": self.rank_state,
+            "rank_grid": self.rank_grid,
+            "tol": self.tol,
+            "deim_rank": self.deim_rank,
+            "deim_tol": self.deim_tol,
+            "hyper_reduction": self.hyper_reduction,
+            "width": self.width,
+            "period": self.period,
+            "n_": self.n_,
+        }
+        pod_settings, pod_arrays = self.pod_._to_arrays()
+        settings["pod"] = pod_settings
+        arrays: dict[str, Any] = {f"pod.{k}": v for k, v in pod_arrays.items()}
+        arrays.update({name: getattr(self, name) for name in self._ONLINE})
+        arrays["deim.basis_"] = None if self.deim_ is None else self.deim_.basis_
+        settings["deim"] = (
+            None if self.deim_ is None else {"rank": self.deim_.rank, "tol": self.deim_.tol}
+        )
+        return settings, arrays
+
+    @classmethod
+    def _from_arrays(cls, settings: dict, arrays: dict) -> LagrangianROM:
+        from rom.eim import DEIM
+
+        keys = (
+            "rank_state",
+            "rank_grid",
+            "tol",
+            "deim_rank",
+            "deim_tol",
+            "hyper_reduction",
+            "width",
+            "period",
+        )
+        obj = cls(**{k: settings[k] for k in keys})
+        part = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("pod.")}
+        obj.pod_ = LagrangianPOD._from_arrays(settings["pod"], part)
+        for name in cls._ONLINE:
+            setattr(obj, name, np.ascontiguousarray(arrays[name]))
+        obj.n_ = int(settings["n_"])
+        obj.deim_ = None
+        if settings["deim"] is not None:  # the DEIM points follow from its basis
+            obj.deim_ = DEIM(**settings["deim"]).fit_basis(arrays["deim.basis_"])
+        return obj
+
+    def save(self, path: Any) -> None:
+        """Save to ``path`` (``.npz`` arrays and a JSON header; see :func:`rom.save`).
+
+        Everything the online phase needs is saved; ``deim_`` is rebuilt from its
+        basis (its points follow deterministically), without the POD of the
+        ``D_xx(x) w`` snapshots it was fitted from.
+        """
+        from rom.io.persist import save
+
+        save(self, path)

@@ -170,3 +170,44 @@ class LagrangianPOD:
             raise ValueError(f"b: expected {self.grid_basis_.shape[1]} rows, got {b.shape[0]}")
         ref = self.reference_ if b.ndim == 1 else self.reference_[:, None]
         return self.state_basis_ @ a, ref + self.grid_basis_ @ b
+
+    # ---------------------------------------------------------- persistence
+    def _to_arrays(self) -> tuple[dict, dict]:
+        check_fitted(self, "state_basis_")
+        settings = {
+            "rank_state": self.rank_state,
+            "rank_grid": self.rank_grid,
+            "tol": self.tol,
+            "center": self.center,
+            "period": self.period,
+        }
+        arrays: dict[str, Any] = {"reference_": self.reference_}
+        for prefix, pod in (("state", self.state_pod_), ("grid", self.grid_pod_)):
+            pod_settings, pod_arrays = pod._to_arrays()
+            settings[f"{prefix}_pod"] = pod_settings
+            arrays.update({f"{prefix}_pod.{k}": v for k, v in pod_arrays.items()})
+        return settings, arrays
+
+    @classmethod
+    def _from_arrays(cls, settings: dict, arrays: dict) -> LagrangianPOD:
+        from rom.linalg import POD
+
+        keys = ("rank_state", "rank_grid", "tol", "center", "period")
+        obj = cls(**{k: settings[k] for k in keys})
+        obj.reference_ = arrays["reference_"]
+        for prefix in ("state", "grid"):
+            part = {
+                k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{prefix}_pod.")
+            }
+            setattr(obj, f"{prefix}_pod_", POD._from_arrays(settings[f"{prefix}_pod"], part))
+        obj.state_basis_ = obj.state_pod_.basis_
+        obj.grid_basis_ = obj.grid_pod_.basis_
+        obj.state_singular_values_ = obj.state_pod_.singular_values_
+        obj.grid_singular_values_ = obj.grid_pod_.singular_values_
+        return obj
+
+    def save(self, path: Any) -> None:
+        """Save to ``path`` (``.npz`` arrays and a JSON header; see :func:`rom.save`)."""
+        from rom.io.persist import save
+
+        save(self, path)

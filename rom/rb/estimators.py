@@ -102,7 +102,7 @@ class ResidualNorm:
         norm0 = column_norms(R, self.inner)
         W = R.copy()
         before = norm0.copy()
-        suspicious = np.ones(k, dtype=bool)
+        suspicious = norm0 > 0
         for _ in range(4 if old else 0):
             cols = np.flatnonzero(suspicious)
             if cols.size == 0:
@@ -114,8 +114,10 @@ class ResidualNorm:
                 W[:, cols] = Wc
             coef[:old, k0 + cols] += D
             after = column_norms(Wc, self.inner)
-            suspicious[cols] = after <= 0.5 * before[cols]
-            suspicious[cols] |= _ == 0  # twice is enough: a second pass for everyone
+            # twice is enough: a second pass for everyone, more only where the pass
+            # still removed half of what was left (not for what is already round-off)
+            alive = after > 1e-14 * norm0[cols]
+            suspicious[cols] = alive & ((after <= 0.5 * before[cols]) | (_ == 0))
             before[cols] = after
         for j in range(k):
             v, c, norm, size = project_out(W[:, j], self._phi[:, old : self._rank], self.inner)

@@ -105,11 +105,11 @@ class ReducedBasis:
             raise ValueError("projection: 'minres' needs estimator='accurate'")
         n = model.size
         dtype = model.dtype
-        # the basis and the images A_q V live in buffers that grow geometrically:
-        # an extension writes one column instead of copying everything
+        # the basis lives in a buffer that grows geometrically: an extension writes
+        # one column instead of copying everything
         self._V = np.zeros((n, 8), dtype=dtype)
-        self._AV = np.zeros((model.operator.n_terms, n, 8), dtype=dtype)
         self.basis_ = self._V[:, :0]
+        self._adjoints = [A.conj().T for A in model.operator.terms]
         self._AN = np.zeros((model.operator.n_terms, 0, 0), dtype=dtype)
         self._hermitian = all(_is_hermitian(A) for A in model.operator.terms)
         self._residual = ResidualNorm(
@@ -182,21 +182,19 @@ class ReducedBasis:
         dtype = np.result_type(self._V.dtype, v.dtype)
         N = self.size + 1
         if N > self._V.shape[1] or dtype != self._V.dtype:
-            size = max(N, 2 * self._V.shape[1])
-            V = np.zeros((self._V.shape[0], size), dtype=dtype)
+            V = np.zeros((self._V.shape[0], max(N, 2 * self._V.shape[1])), dtype=dtype)
             V[:, : N - 1] = self._V[:, : N - 1]
-            AV = np.zeros((len(terms), self._V.shape[0], size), dtype=dtype)
-            AV[:, :, : N - 1] = self._AV[:, :, : N - 1]
-            self._V, self._AV = V, AV
+            self._V = V
         V = self._V[:, :N]
         V[:, N - 1] = v
         Av = [A @ v for A in terms]
+        AHv = np.stack([A @ v for A in self._adjoints], axis=1)
         AN = np.zeros((len(terms), N, N), dtype=np.result_type(dtype, self._AN.dtype))
         AN[:, : N - 1, : N - 1] = self._AN
-        for q, w in enumerate(Av):
-            AN[q, :, N - 1] = V.conj().T @ w  # new column
-            AN[q, N - 1, : N - 1] = v.conj() @ self._AV[q, :, : N - 1]  # new row
-            self._AV[q, :, N - 1] = w
+        # one read of the basis for the new column of every term, one for the new row:
+        # (V^H A_q v)_q and v^H A_q V = ((A_q^H v)^H V)
+        AN[:, :, N - 1] = (V.conj().T @ np.stack(Av, axis=1)).T
+        AN[:, N - 1, : N - 1] = (V[:, : N - 1].conj().T @ AHv).conj().T
         self._AN = AN
         self.basis_ = V
         self._residual.add(np.stack(Av, axis=1))

@@ -126,3 +126,37 @@ def test_reduced_grid_crossing_is_detected():
     rom = LagrangianROM(rank_grid=3).fit(W, X)
     with pytest.raises(GridCrossingError, match="crossed"):
         rom.solve(w0, np.array([0.0, 1.0]), velocity=0.0, burgers=1.0, dt=1.0)
+
+
+def test_save_load_round_trip(diffusive, tmp_path):
+    import rom as rom_package
+
+    model, w0, X, W = diffusive
+    fitted = LagrangianROM(rank_state=5, rank_grid=1, period=1.0).fit(W, X)
+    path = tmp_path / "lagrangian.npz"
+    fitted.save(path)
+    loaded = rom_package.load(path)
+    assert isinstance(loaded, LagrangianROM) and loaded.ranks_ == fitted.ranks_
+    assert np.array_equal(loaded.points_, fitted.points_)
+    assert np.array_equal(loaded.deim_.points_, fitted.deim_.points_)
+    a, b = fitted.solve(w0, TIMES, velocity=0.8, viscosity=2e-4)
+    a2, b2 = loaded.solve(w0, TIMES, velocity=0.8, viscosity=2e-4)
+    assert np.array_equal(a, a2) and np.array_equal(b, b2)
+    assert np.allclose(
+        loaded.to_fixed_grid(a2, b2, model.x0), fitted.to_fixed_grid(a, b, model.x0)
+    )
+    # the bases alone, and a ROM without hyper-reduction
+    pod_path = tmp_path / "pod.npz"
+    fitted.pod_.save(pod_path)
+    pod = rom_package.load(pod_path)
+    assert np.array_equal(pod.grid_basis_, fitted.pod_.grid_basis_)
+    assert np.array_equal(pod.reference_, fitted.pod_.reference_)
+    exact = LagrangianROM(rank_state=3, rank_grid=1, period=1.0, hyper_reduction=False).fit(W, X)
+    exact.save(path)
+    again = rom_package.load(path)
+    assert again.deim_ is None
+    assert np.array_equal(
+        again.solve(w0, TIMES, viscosity=1e-4)[0], exact.solve(w0, TIMES, viscosity=1e-4)[0]
+    )
+    with pytest.raises(RuntimeError, match="not fitted"):
+        LagrangianROM().save(path)
