@@ -61,7 +61,11 @@ class POD:
 
     - ``"svd"``: thin SVD (LAPACK ``gesdd``, ``gesvd`` if it fails); with ``M``, first
       an ``M``-orthonormal QR ``S = Q R`` then the SVD of ``R``. Accurate to round-off:
-      :math:`|\hat\sigma_i - \sigma_i| \lesssim \epsilon\,\sigma_1`.
+      :math:`|\hat\sigma_i - \sigma_i| \lesssim \epsilon\,\sigma_1`. A tall ``S``
+      (at least four times as many rows as columns, Euclidean) is reduced by the R
+      factor of its Householder QR; only the kept modes are then formed, as
+      :math:`S V_r \Sigma_r^{-1}` re-orthonormalised (projection exact to
+      :math:`O(\epsilon\sigma_1)`, as with the full SVD).
     - ``"snapshots"``: the method of snapshots, eigendecomposition of the Gram matrix
       :math:`S^H M S`. Fast when there are few snapshots, but it squares the singular
       values: they carry an absolute error of about
@@ -201,8 +205,9 @@ class POD:
         method = self._choose(method, n, m, rank, tol, rtol)
         self.method_ = method
         self.n_iter_ = 0
+        coefficients = None
         if method == "svd":
-            U, s, err = _pod_svd(S, M, xp)
+            U, s, err, coefficients = _pod_svd(S, M, xp, keep=self._keep(rank, tol, rtol, total))
             tail = None
         elif method == "snapshots":
             U, s, err = _pod_snapshots(S, M, xp, rank, tol, rtol, total)
@@ -225,7 +230,7 @@ class POD:
                 self.method_ = "randomized"
             except _TooLarge:  # the modes asked for are many: a full SVD is cheaper
                 method = self.method_ = "svd"
-                U, s, err = _pod_svd(S, M, xp)
+                U, s, err, _ = _pod_svd(S, M, xp)
                 tail = None
         r = _truncation_rank(s, err, rank, tol, rtol, total, tail, method)
         if rank is not None and r < rank and tol is None and rtol is None:
@@ -235,6 +240,7 @@ class POD:
                 stacklevel=2,
             )
         self.basis_ = U[:, :r]
+        self._coefficients = None if coefficients is None else coefficients[:r]
         self.singular_values_ = s[:r]
         self.singular_value_error_ = err[:r]
         self.total_energy_ = total
@@ -242,6 +248,23 @@ class POD:
         self.inner_ = M
         logger.info("POD (%s): %d modes of %d snapshots", self.method_, r, m)
         return self
+
+    @staticmethod
+    def _keep(rank, tol, rtol, total):
+        def keep(s, err):
+            return _truncation_rank(s, err, rank, tol, rtol, total, None, "svd")
+
+        return keep
+
+    def fit_transform(self, S: Any) -> Any:
+        r"""Fit on ``S`` and return its reduced coordinates ``U^H M S``, shape (r, n_s).
+
+        The same as ``fit(S).transform(S)``; where the SVD route already has them
+        (:math:`\Sigma_r V_r^H`), no further pass over ``S`` is made.
+        """
+        self.fit(S)
+        C, self._coefficients = self._coefficients, None
+        return self.transform(S) if C is None else C
 
     def _choose(self, method, n, m, rank, tol, rtol) -> str:
         if method != "auto":
@@ -358,8 +381,13 @@ class POD:
 
 # ---------------------------------------------------------------------------
 # direct methods
-def _pod_svd(S, M, xp):
+def _pod_svd(S, M, xp, keep=None):
+    """Thin SVD route; ``keep(s, err) -> r`` lets a tall numpy ``S`` skip unused modes."""
     eps = float(np.finfo(S.dtype).eps)
+    n, m = S.shape
+    if M is None and xp is np and keep is not None and n >= 4 * m and m > 0:
+        U, s, err, C = _pod_tall(S, keep, eps)
+        return U, s, err, C
     if M is not None:
         # Q spans range(S): n x min(n, m), M-orthonormal (wide S gives a basis of R^n)
         Q = orthonormalize(S, M)
@@ -369,7 +397,68 @@ def _pod_svd(S, M, xp):
     else:
         U, s, _ = _svd(S, xp)
     err = xp.full(s.shape, eps * float(s[0]) * max(S.shape) ** 0.5)
-    return U, s, err
+    return U, s, err, None
+
+
+def _pod_tall(S, keep, eps):
+    r"""POD of a tall matrix from the R factor of its QR decomposition.
+
+    Householder QR (LAPACK ``geqrf``, the R factor only) then the SVD of the small
+    ``R = U_R \Sigma V^H``: the singular values are those of ``S`` to round-off
+    (:math:`|\hat\sigma_i - \sigma_i| \lesssim \epsilon \sigma_1`, as for the SVD of
+    ``S`` itself). The ``r`` kept modes are then ``S V_r \Sigma_r^{-1}``, one product
+    with ``n r`` outputs instead of forming all ``m`` columns of ``Q U_R``, and are
+    re-orthonormalised (Cholesky QR, twice). Each carries an error of about
+    :math:`\epsilon\sigma_1/\sigma_i`, so the projection :math:`UU^H S` is exact to
+    :math:`O(\epsilon\sigma_1)`, the accuracy of the SVD route.
+    """
+    import scipy.linalg
+
+    n = S.shape[0]
+    _, s, Vh = _svd(_r_factor(S), np)
+    err = np.full(s.shape, eps * float(s[0]) * n**0.5)
+    r = keep(s, err)
+    if r == 0:
+        return np.zeros((n, 0), dtype=S.dtype), s, err, np.zeros((0, S.shape[1]), S.dtype)
+    # coordinates of the snapshots: U^H S = Sigma V^H, corrected like U below
+    C = s[:r, None] * Vh[:r]
+    U = S @ (Vh[:r].conj().T / s[:r])
+    for _ in range(2):  # Cholesky QR: orthonormal to round-off, column order kept
+        G = U.conj().T @ U
+        try:
+            L = np.linalg.cholesky(G)
+        except np.linalg.LinAlgError:  # not expected (U is nearly orthonormal); be safe
+            Q, R = np.linalg.qr(U)
+            U = Q * np.sign(np.real(np.diag(R)))
+            return U, s, err, None
+        U = scipy.linalg.solve_triangular(L, U.conj().T, lower=True, check_finite=False)
+        U = U.conj().T
+        C = scipy.linalg.solve_triangular(L, C, lower=True, check_finite=False)
+        # one pass leaves an error of about eps * cond(U)^2: a second is needed only
+        # when U was far from orthonormal
+        if np.abs(G - np.eye(r)).max() < 1e-4:
+            break
+    return U, s, err, C
+
+
+def _r_factor(S: np.ndarray) -> np.ndarray:
+    """The R factor of a Householder QR of a tall ``S`` (LAPACK ``geqrf``; m x m)."""
+    from scipy.linalg.lapack import get_lapack_funcs
+
+    n, m = S.shape
+    if S.flags.f_contiguous:
+        A = S
+    else:  # to Fortran order by blocks of rows: each block is transposed in cache
+        A = np.empty((n, m), dtype=S.dtype, order="F")
+        step = max(1, 2**16 // max(m, 1))
+        for i in range(0, n, step):
+            A[i : i + step] = S[i : i + step]
+    (geqrf,) = get_lapack_funcs(("geqrf",), (A,))
+    lwork = int(np.real(geqrf(A, lwork=-1)[2][0]))
+    qr, _, _, info = geqrf(A, lwork=max(lwork, 1), overwrite_a=A is not S)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"S: QR factorisation failed (LAPACK info {info})")
+    return np.triu(qr[:m])
 
 
 def _svd(A, xp):

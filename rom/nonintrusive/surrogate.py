@@ -112,8 +112,11 @@ class Surrogate:
         self.reduction_ = (
             copy.deepcopy(self.reduction) if self.reduction is not None else POD(tol=1e-6)
         )
-        self.reduction_.fit(S)
-        coords = np.asarray(self.reduction_.transform(S)).T
+        if hasattr(self.reduction_, "fit_transform"):  # one pass fewer over the snapshots
+            coords = np.asarray(self.reduction_.fit_transform(S)).T
+        else:
+            self.reduction_.fit(S)
+            coords = np.asarray(self.reduction_.transform(S)).T
         self.regressor_ = (
             copy.deepcopy(self.regressor) if self.regressor is not None else RBFRegressor()
         )

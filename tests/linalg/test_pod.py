@@ -216,3 +216,35 @@ def test_weighted_pod_of_a_wide_snapshot_matrix(rng):
     pod = POD(inner=scipy.sparse.diags(w)).fit(S)
     assert pod.rank_ == 6
     assert np.allclose(pod.singular_values_, ref[:6], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_tall_svd_route_matches_lapack(dtype, order):
+    """Tall snapshot matrices go through the R factor of a QR decomposition and
+    only the kept modes are formed: singular values and projections must be those
+    of LAPACK's full SVD to round-off, down to modes at 1e-13 sigma_1."""
+    rng = np.random.default_rng(3)
+    n, m = 3000, 40
+    Q1 = np.linalg.qr(
+        rng.standard_normal((n, m))
+        + (1j * rng.standard_normal((n, m)) if dtype is np.complex128 else 0)
+    )[0]
+    Q2 = np.linalg.qr(rng.standard_normal((m, m)))[0]
+    sigma = np.logspace(0, -13, m)
+    S = np.asarray((Q1 * sigma) @ Q2.T, order=order).astype(dtype)
+    reference = np.linalg.svd(S, compute_uv=False)
+    for kwargs in ({"rank": 25}, {"tol": 1e-9}, {"rtol": 1e-6}, {}):
+        pod = POD(method="svd", **kwargs).fit(S)
+        r = pod.rank_
+        assert np.abs(pod.singular_values_ - reference[:r]).max() <= 1e-14 * reference[0]
+        U = pod.basis_
+        assert np.abs(U.conj().T @ U - np.eye(r)).max() < 1e-14
+        residual = np.linalg.norm(S - U @ (U.conj().T @ S))
+        assert residual <= np.linalg.norm(reference[r:]) + 1e-14 * reference[0]
+        # the leading modes are the SVD's (up to a phase)
+        U_ref = np.linalg.svd(S, full_matrices=False)[0]
+        overlap = np.abs(np.sum(U_ref[:, :5].conj() * U[:, :5], axis=0))
+        assert np.allclose(overlap, 1.0, atol=1e-12)
+    tails = np.sqrt(np.cumsum(sigma[::-1] ** 2)[::-1] / np.sum(sigma**2))
+    assert POD(method="svd", tol=3e-3).fit(S).rank_ == int(np.sum(tails > 3e-3))
