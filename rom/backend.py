@@ -6,6 +6,8 @@ looked up on first use.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -78,6 +80,40 @@ def to_numpy(x: Any) -> Any:
     return np.asarray(x)
 
 
+@functools.cache
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def blas_threads(limit: int | None) -> Any:
+    """A context manager that caps the BLAS threads at ``limit`` (None: no change).
+
+    Small and memory-bound products (a tall matrix times a few columns, Gram
+    matrices of a few vectors) run faster and far more predictably on one thread;
+    the libraries are inspected once per process, so entering costs microseconds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.backend import blas_threads
+    >>> with blas_threads(1):
+    ...     G = np.ones((1000, 3)).T @ np.ones((1000, 3))
+    >>> float(G[0, 0])
+    1000.0
+    """
+    if limit is None:
+        return contextlib.nullcontext()
+    return _blas_controller().limit(limits=int(limit), user_api="blas")
+
+
+@functools.cache
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported (looked up once per process)."""
+    return importlib.util.find_spec(module) is not None
+
+
 def resolve_backend(backend: str, *arrays: Any) -> str:
     """Validate ``backend`` and resolve ``"auto"`` from where ``arrays`` live.
 
@@ -98,9 +134,9 @@ def resolve_backend(backend: str, *arrays: Any) -> str:
     if backend == "auto":
         if on_gpu:
             return "cupy"
-        return "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+        return "numba" if _installed("numba") else "numpy"
     if backend == "cupy":
-        if importlib.util.find_spec("cupy") is None:
+        if not _installed("cupy"):
             raise ValueError("backend: 'cupy' was asked for but cupy is not installed")
         return "cupy"
     if on_gpu:
@@ -108,7 +144,7 @@ def resolve_backend(backend: str, *arrays: Any) -> str:
             f"backend: {backend!r} runs on the CPU but the input arrays are on the GPU; "
             "use backend='cupy' or 'auto', or move the data with rom.backend.to_numpy"
         )
-    if backend == "numba" and importlib.util.find_spec("numba") is None:
+    if backend == "numba" and not _installed("numba"):
         raise ValueError("backend: 'numba' was asked for but numba is not installed")
     return backend
 

@@ -10,6 +10,7 @@ import numpy as np
 from rom._checks import check_positive_int
 from rom.closures.adapters import ArrayRegressor, as_regressor
 from rom.galerkin.closure import check_closure_value, closure_name
+from rom.io.persist import nest, unnest
 
 __all__ = ["FEATURES", "CheckedClosure", "LearnedClosure", "as_closure", "check_features"]
 
@@ -202,7 +203,7 @@ class LearnedClosure:
                 f"closure: only a LearnedClosure on a QuadraticRidge can be saved by romba "
                 f"(this one holds {self.regressor.name!r}; save that with its own tools)"
             )
-        settings, arrays = inner._to_arrays()
+        settings, arrays = nest("regressor", inner)
         return (
             {
                 "rank": self.rank,
@@ -212,7 +213,7 @@ class LearnedClosure:
                 "training_residual": getattr(self, "training_residual_", None),
                 "n_samples": getattr(self, "n_samples_", None),
             },
-            {f"regressor.{k}": v for k, v in arrays.items()},
+            arrays,
         )
 
     @classmethod
@@ -221,7 +222,7 @@ class LearnedClosure:
 
         inner = QuadraticRidge._from_arrays(
             settings["regressor"],
-            {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("regressor.")},
+            unnest("regressor", arrays),
         )
         reg = ArrayRegressor(inner)
         reg.n_features_in_ = inner.n_features_in_

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from rom._checks import check_choice, check_fitted, check_positive_int
-from rom.backend import resolve_backend
+from rom.backend import blas_threads, resolve_backend
 from rom.fmm import _farfield
 from rom.fmm.direct import check_charges, check_points
 from rom.fmm.kernels import _pad3, as_kernel
@@ -73,12 +73,10 @@ def _compress_m2l(table: dict, tol: float) -> tuple[np.ndarray | None, dict]:
         return None, table
     # R of the tall stack [A_1^T; ...], by chunks: its rows span the column space of
     # [A_1 ... A_p]; U from the SVD of R
-    from threadpoolctl import threadpool_limits
-
     R = np.zeros((0, r))
     chunk = max(1, 4096 // r)
     # large factorizations: every BLAS thread (setup otherwise runs single-threaded)
-    with threadpool_limits(limits=os.cpu_count() or 1, user_api="blas"):
+    with blas_threads(os.cpu_count() or 1):
         for a in range(0, len(blocks), chunk):
             Z = np.concatenate([R, *blocks[a : a + chunk]])
             R = scipy.linalg.qr(Z, mode="r", overwrite_a=True, check_finite=False)[0][:r]
@@ -230,10 +228,8 @@ class EIFMM:
         t0 = time.perf_counter()
         self.lists_ = interaction_lists(tree)
         timings["lists"] = time.perf_counter() - t0
-        from threadpoolctl import threadpool_limits
-
         t0 = time.perf_counter()
-        with threadpool_limits(limits=1, user_api="blas"):
+        with blas_threads(1):
             self._build_operators(tol)
             timings["operators"] = time.perf_counter() - t0
             t0 = time.perf_counter()
@@ -495,9 +491,7 @@ class EIFMM:
 
     def _evaluate(self, Q: np.ndarray) -> np.ndarray:
         # many small dense products: one BLAS thread each (numba loops use the cores)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
+        with blas_threads(1):
             return self._evaluate_sorted(Q)
 
     def _evaluate_sorted(self, Q: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 
 from rom._version import __version__
 
-__all__ = ["FORMAT_VERSION", "atomic_write", "load", "save"]
+__all__ = ["FORMAT_VERSION", "atomic_write", "load", "nest", "save", "unnest"]
 
 FORMAT_VERSION = 1
 _HEADER = "__romba_header__"
@@ -68,6 +68,34 @@ class atomic_write:
                 os.replace(self.tmp, self.path)
         finally:  # a no-op after a successful rename
             self.tmp.unlink(missing_ok=True)
+
+
+def nest(prefix: str, obj: Any) -> tuple[dict, dict]:
+    """``obj._to_arrays()`` with every array name prefixed by ``prefix.``.
+
+    For objects that save a part of themselves (a POD inside a surrogate): the part's
+    settings go under one key of the owner's settings, its arrays beside the owner's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom import POD
+    >>> from rom.io.persist import nest, unnest
+    >>> pod = POD(rank=1).fit(np.eye(3)[:, :2])
+    >>> settings, arrays = nest("pod", pod)
+    >>> sorted(arrays)[:2]
+    ['pod.basis_', 'pod.energy_']
+    >>> POD._from_arrays(settings, unnest("pod", arrays)).rank_
+    1
+    """
+    settings, arrays = obj._to_arrays()
+    return settings, {f"{prefix}.{name}": value for name, value in arrays.items()}
+
+
+def unnest(prefix: str, arrays: dict) -> dict:
+    """The arrays saved by :func:`nest` under ``prefix``, with their own names back."""
+    start = f"{prefix}."
+    return {k[len(start) :]: v for k, v in arrays.items() if k.startswith(start)}
 
 
 def _class_path(obj: Any) -> str:

@@ -307,9 +307,9 @@ class LagrangianROM:
             "period": self.period,
             "n_": self.n_,
         }
-        pod_settings, pod_arrays = self.pod_._to_arrays()
-        settings["pod"] = pod_settings
-        arrays: dict[str, Any] = {f"pod.{k}": v for k, v in pod_arrays.items()}
+        from rom.io.persist import nest
+
+        settings["pod"], arrays = nest("pod", self.pod_)
         arrays.update({name: getattr(self, name) for name in self._ONLINE})
         arrays["deim.basis_"] = None if self.deim_ is None else self.deim_.basis_
         settings["deim"] = (
@@ -320,6 +320,7 @@ class LagrangianROM:
     @classmethod
     def _from_arrays(cls, settings: dict, arrays: dict) -> LagrangianROM:
         from rom.eim import DEIM
+        from rom.io.persist import unnest
 
         keys = (
             "rank_state",
@@ -332,8 +333,7 @@ class LagrangianROM:
             "period",
         )
         obj = cls(**{k: settings[k] for k in keys})
-        part = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith("pod.")}
-        obj.pod_ = LagrangianPOD._from_arrays(settings["pod"], part)
+        obj.pod_ = LagrangianPOD._from_arrays(settings["pod"], unnest("pod", arrays))
         for name in cls._ONLINE:
             setattr(obj, name, np.ascontiguousarray(arrays[name]))
         obj.n_ = int(settings["n_"])

@@ -173,6 +173,8 @@ class LagrangianPOD:
 
     # ---------------------------------------------------------- persistence
     def _to_arrays(self) -> tuple[dict, dict]:
+        from rom.io.persist import nest
+
         check_fitted(self, "state_basis_")
         settings = {
             "rank_state": self.rank_state,
@@ -182,24 +184,22 @@ class LagrangianPOD:
             "period": self.period,
         }
         arrays: dict[str, Any] = {"reference_": self.reference_}
-        for prefix, pod in (("state", self.state_pod_), ("grid", self.grid_pod_)):
-            pod_settings, pod_arrays = pod._to_arrays()
-            settings[f"{prefix}_pod"] = pod_settings
-            arrays.update({f"{prefix}_pod.{k}": v for k, v in pod_arrays.items()})
+        for prefix, pod in (("state_pod", self.state_pod_), ("grid_pod", self.grid_pod_)):
+            settings[prefix], pod_arrays = nest(prefix, pod)
+            arrays.update(pod_arrays)
         return settings, arrays
 
     @classmethod
     def _from_arrays(cls, settings: dict, arrays: dict) -> LagrangianPOD:
+        from rom.io.persist import unnest
         from rom.linalg import POD
 
         keys = ("rank_state", "rank_grid", "tol", "center", "period")
         obj = cls(**{k: settings[k] for k in keys})
         obj.reference_ = arrays["reference_"]
-        for prefix in ("state", "grid"):
-            part = {
-                k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{prefix}_pod.")
-            }
-            setattr(obj, f"{prefix}_pod_", POD._from_arrays(settings[f"{prefix}_pod"], part))
+        for prefix in ("state_pod", "grid_pod"):
+            part = unnest(prefix, arrays)
+            setattr(obj, f"{prefix}_", POD._from_arrays(settings[prefix], part))
         obj.state_basis_ = obj.state_pod_.basis_
         obj.grid_basis_ = obj.grid_pod_.basis_
         obj.state_singular_values_ = obj.state_pod_.singular_values_

@@ -16,7 +16,7 @@ from rom._checks import (
     check_positive_int,
     check_tolerance,
 )
-from rom.backend import array_namespace, resolve_backend
+from rom.backend import array_namespace, blas_threads, resolve_backend
 from rom.linalg.inner import (
     apply_inner,
     block_inner,
@@ -198,40 +198,45 @@ class POD:
         n, m = S.shape
         M = check_inner(M, n)
         xp = array_namespace(S)
-        total = float(xp.sum(column_squared_norms(S, M)))
-        if total == 0.0:
-            raise ValueError("S: every snapshot is zero; there is nothing to compress")
-
         method = self._choose(method, n, m, rank, tol, rtol)
         self.method_ = method
         self.n_iter_ = 0
         coefficients = None
-        if method == "svd":
-            U, s, err, coefficients = _pod_svd(S, M, xp, keep=self._keep(rank, tol, rtol, total))
-            tail = None
-        elif method == "snapshots":
-            U, s, err = _pod_snapshots(S, M, xp, rank, tol, rtol, total)
-            tail = None
+        tail = None
+        if method == "svd" and _tall(S, M, xp):
+            # the energy ||S||_F^2 comes from the R factor there: one pass fewer
+            U, s, err, coefficients, total = _pod_tall(S, rank, tol, rtol)
         else:
-            try:
-                U, s, err, tail, self.n_iter_ = _pod_iterative(
-                    S,
-                    M,
-                    xp,
-                    rank=rank,
-                    tol=tol,
-                    rtol=rtol,
-                    total=total,
-                    oversampling=oversampling,
-                    max_iter=max_iter,
-                    seed=self.random_state,
-                    k_max=min(n, m) // 3 if method == "auto" else min(n, m),
-                )
-                self.method_ = "randomized"
-            except _TooLarge:  # the modes asked for are many: a full SVD is cheaper
-                method = self.method_ = "svd"
-                U, s, err, _ = _pod_svd(S, M, xp)
-                tail = None
+            total = float(xp.sum(column_squared_norms(S, M)))
+            if total == 0.0:
+                raise ValueError("S: every snapshot is zero; there is nothing to compress")
+            if method == "svd":
+                U, s, err = _pod_svd(S, M, xp)
+            elif method == "snapshots":
+                U, s, err = _pod_snapshots(S, M, xp, rank, tol, rtol, total)
+            else:
+                try:
+                    U, s, err, tail, self.n_iter_ = _pod_iterative(
+                        S,
+                        M,
+                        xp,
+                        rank=rank,
+                        tol=tol,
+                        rtol=rtol,
+                        total=total,
+                        oversampling=oversampling,
+                        max_iter=max_iter,
+                        seed=self.random_state,
+                        k_max=min(n, m) // 3 if method == "auto" else min(n, m),
+                    )
+                    self.method_ = "randomized"
+                except _TooLarge:  # the modes asked for are many: a full SVD is cheaper
+                    method = self.method_ = "svd"
+                    if _tall(S, M, xp):
+                        U, s, err, coefficients, total = _pod_tall(S, rank, tol, rtol)
+                    else:
+                        U, s, err = _pod_svd(S, M, xp)
+                    tail = None
         r = _truncation_rank(s, err, rank, tol, rtol, total, tail, method)
         if rank is not None and r < rank and tol is None and rtol is None:
             warnings.warn(
@@ -248,13 +253,6 @@ class POD:
         self.inner_ = M
         logger.info("POD (%s): %d modes of %d snapshots", self.method_, r, m)
         return self
-
-    @staticmethod
-    def _keep(rank, tol, rtol, total):
-        def keep(s, err):
-            return _truncation_rank(s, err, rank, tol, rtol, total, None, "svd")
-
-        return keep
 
     def fit_transform(self, S: Any) -> Any:
         r"""Fit on ``S`` and return its reduced coordinates ``U^H M S``, shape (r, n_s).
@@ -381,13 +379,8 @@ class POD:
 
 # ---------------------------------------------------------------------------
 # direct methods
-def _pod_svd(S, M, xp, keep=None):
-    """Thin SVD route; ``keep(s, err) -> r`` lets a tall numpy ``S`` skip unused modes."""
+def _pod_svd(S, M, xp):
     eps = float(np.finfo(S.dtype).eps)
-    n, m = S.shape
-    if M is None and xp is np and keep is not None and n >= 4 * m and m > 0:
-        U, s, err, C = _pod_tall(S, keep, eps)
-        return U, s, err, C
     if M is not None:
         # Q spans range(S): n x min(n, m), M-orthonormal (wide S gives a basis of R^n)
         Q = orthonormalize(S, M)
@@ -397,10 +390,16 @@ def _pod_svd(S, M, xp, keep=None):
     else:
         U, s, _ = _svd(S, xp)
     err = xp.full(s.shape, eps * float(s[0]) * max(S.shape) ** 0.5)
-    return U, s, err, None
+    return U, s, err
 
 
-def _pod_tall(S, keep, eps):
+def _tall(S, M, xp) -> bool:
+    """Whether the SVD route goes through the R factor (Euclidean, numpy, n >= 4m)."""
+    n, m = S.shape
+    return M is None and xp is np and m > 0 and n >= 4 * m
+
+
+def _pod_tall(S, rank, tol, rtol):
     r"""POD of a tall matrix from the R factor of its QR decomposition.
 
     Householder QR (LAPACK ``geqrf``, the R factor only) then the SVD of the small
@@ -412,17 +411,31 @@ def _pod_tall(S, keep, eps):
     :math:`\epsilon\sigma_1/\sigma_i`, so the projection :math:`UU^H S` is exact to
     :math:`O(\epsilon\sigma_1)`, the accuracy of the SVD route.
     """
-    import scipy.linalg
 
     n = S.shape[0]
-    _, s, Vh = _svd(_r_factor(S), np)
+    eps = float(np.finfo(S.dtype).eps)
+    R = _r_factor(S)
+    total = float(np.sum(np.abs(R) ** 2))  # ||S||_F^2, Q being orthonormal
+    if total == 0.0:
+        raise ValueError("S: every snapshot is zero; there is nothing to compress")
+    _, s, Vh = _svd(R, np)
     err = np.full(s.shape, eps * float(s[0]) * n**0.5)
-    r = keep(s, err)
+    r = _truncation_rank(s, err, rank, tol, rtol, total, None, "svd")
     if r == 0:
-        return np.zeros((n, 0), dtype=S.dtype), s, err, np.zeros((0, S.shape[1]), S.dtype)
+        empty = np.zeros((0, S.shape[1]), S.dtype)
+        return np.zeros((n, 0), dtype=S.dtype), s, err, empty, total
     # coordinates of the snapshots: U^H S = Sigma V^H, corrected like U below
     C = s[:r, None] * Vh[:r]
-    U = S @ (Vh[:r].conj().T / s[:r])
+    with blas_threads(1):  # memory-bound products with r columns: one thread
+        return _kept_modes(S, Vh[:r], s[:r], C, s, err, total)
+
+
+def _kept_modes(S, Vh, sr, C, s, err, total):
+    """``S V_r Sigma_r^{-1}`` re-orthonormalised (see :func:`_pod_tall`)."""
+    import scipy.linalg
+
+    r = len(sr)
+    U = S @ (Vh.conj().T / sr)
     for _ in range(2):  # Cholesky QR: orthonormal to round-off, column order kept
         G = U.conj().T @ U
         try:
@@ -430,7 +443,7 @@ def _pod_tall(S, keep, eps):
         except np.linalg.LinAlgError:  # not expected (U is nearly orthonormal); be safe
             Q, R = np.linalg.qr(U)
             U = Q * np.sign(np.real(np.diag(R)))
-            return U, s, err, None
+            return U, s, err, None, total
         U = scipy.linalg.solve_triangular(L, U.conj().T, lower=True, check_finite=False)
         U = U.conj().T
         C = scipy.linalg.solve_triangular(L, C, lower=True, check_finite=False)
@@ -438,7 +451,7 @@ def _pod_tall(S, keep, eps):
         # when U was far from orthonormal
         if np.abs(G - np.eye(r)).max() < 1e-4:
             break
-    return U, s, err, C
+    return U, s, err, C, total
 
 
 def _r_factor(S: np.ndarray) -> np.ndarray:

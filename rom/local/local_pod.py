@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 from typing import Any
@@ -17,6 +16,7 @@ from rom._checks import (
     check_positive_int,
     check_tolerance,
 )
+from rom.backend import blas_threads
 from rom.linalg import POD
 from rom.linalg.inner import block_inner, column_norms
 from rom.local._kmeans import kmeans_gram
@@ -40,11 +40,7 @@ CLUSTER_SMALL = 2**23
 def blas_threads_for(S: Any, limit: int = SMALL) -> Any:
     """One BLAS thread for a small snapshot matrix, or shape (a context manager)."""
     shape = S if isinstance(S, tuple) else getattr(S, "shape", ())
-    if len(shape) == 2 and shape[0] * shape[1] <= limit:
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(1, user_api="blas")
-    return contextlib.nullcontext()
+    return blas_threads(1 if len(shape) == 2 and shape[0] * shape[1] <= limit else None)
 
 
 class LocalPOD:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from rom._checks import check_array, check_fitted, check_positive_int
+from rom.io.persist import nest, unnest
 from rom.linalg import POD
 from rom.parameters import ParameterSpace
 
@@ -158,7 +159,7 @@ class Surrogate:
                 "obj: only surrogates with a POD reduction and the built-in RBFRegressor can "
                 "be saved (other regressors would need pickle, which romba never uses)"
             )
-        pod_settings, pod_arrays = self.reduction_._to_arrays()
+        pod_settings, pod_arrays = nest("pod", self.reduction_)
         rbf = self.regressor_
         settings = {
             "pod": pod_settings,
@@ -167,13 +168,13 @@ class Surrogate:
             "n_dofs_": self.n_dofs_,
             "spec_path": getattr(self, "spec_path_", None),
         }
-        arrays = {f"pod.{k}": v for k, v in pod_arrays.items()}
+        arrays = dict(pod_arrays)
         arrays.update({"rbf.X": rbf.X_, "rbf.Y": rbf.Y_, "low_": self.low_, "high_": self.high_})
         return settings, arrays
 
     @classmethod
     def _from_arrays(cls, settings: dict, arrays: dict) -> Surrogate:
-        pod_arrays = {k[4:]: v for k, v in arrays.items() if k.startswith("pod.")}
+        pod_arrays = unnest("pod", arrays)
         space = settings.get("space")
         model = cls(space=None if space is None else ParameterSpace.from_dict(space))
         model.reduction_ = POD._from_arrays(settings["pod"], pod_arrays)
