@@ -248,7 +248,10 @@ def test_pcg_snapshots_give_the_same_certified_basis(block, test_set):
     still hold, since they measure the reduced solution's residual in the full model."""
     model, space, coercivity = block
     pcg = rom.rb.LinearModel(
-        model.operator, model.rhs, inner=model.inner, output=model.output_functional,
+        model.operator,
+        model.rhs,
+        inner=model.inner,
+        output=model.output_functional,
         solver="pcg",
     )
     mus, U, norms = test_set
