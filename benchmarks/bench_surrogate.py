@@ -130,10 +130,12 @@ def surrogates(n_grid: int, n_train: int, n_test: int, repeat: int, quick: bool)
             "romba's error at most EZyRB's (same POD rank, same RBF)",
             f"{errors['romba']:.3e} vs {errors['EZyRB']:.3e}",
         )
-        _check(one_ratio >= 1.0, "one query at least as fast as EZyRB", f"x{one_ratio:.2f}")
-        _check(batch_ratio >= 1.0, "200 queries at least as fast as EZyRB", f"x{batch_ratio:.2f}")
-        # both fits are one thin SVD of the snapshots plus an RBF solve of size 64
-        _check(fit_ratio >= 0.8, "fit within 1.25x of EZyRB's", f"x{fit_ratio:.2f}")
+        # the target: at least EZyRB's accuracy and at least 2x faster
+        _check(one_ratio >= 2.0, "one query at least 2x faster than EZyRB", f"x{one_ratio:.2f}")
+        _check(
+            batch_ratio >= 2.0, "200 queries at least 2x faster than EZyRB", f"x{batch_ratio:.2f}"
+        )
+        _check(fit_ratio >= 2.0, "fit at least 2x faster than EZyRB", f"x{fit_ratio:.2f}")
     else:
         print(f"romba's relative test error: {errors['romba']:.3e}")
 
