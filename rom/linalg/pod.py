@@ -407,11 +407,11 @@ def _pod_tall(S, rank, tol, rtol):
     (:math:`|\hat\sigma_i - \sigma_i| \lesssim \epsilon \sigma_1`, as for the SVD of
     ``S`` itself). The ``r`` kept modes are then ``S V_r \Sigma_r^{-1}``, one product
     with ``n r`` outputs instead of forming all ``m`` columns of ``Q U_R``, and are
-    re-orthonormalised (Cholesky QR, twice). Each carries an error of about
+    re-orthonormalised (Cholesky QR, a second pass only where the first Gram matrix is
+    further than 1e-4 from the identity). Each carries an error of about
     :math:`\epsilon\sigma_1/\sigma_i`, so the projection :math:`UU^H S` is exact to
     :math:`O(\epsilon\sigma_1)`, the accuracy of the SVD route.
     """
-
     n = S.shape[0]
     eps = float(np.finfo(S.dtype).eps)
     R = _r_factor(S)

@@ -10,7 +10,6 @@ import numpy as np
 from rom._checks import check_array, check_choice, check_positive_int, check_tolerance
 from rom.linalg.gram_schmidt import project_out
 from rom.linalg.inner import column_norms
-from rom.linalg.solvers import factorize
 from rom.rb.estimators import ESTIMATORS, ResidualNorm
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.model import LinearModel
@@ -211,9 +210,8 @@ class ReducedBasis:
         return self.reduced_model_._bounds(mus)[2]
 
     def _extend_at(self, mu: np.ndarray) -> None:
-        x0 = None
-        if self.size and self.model.solver is not factorize:  # iterative: warm start
-            x0 = self.basis_ @ self.reduced_model(with_basis=False).solve(mu)
+        # an iterative solver starts from the reduced solution (a direct one ignores it)
+        x0 = self.basis_ @ self.reduced_model(with_basis=False).solve(mu) if self.size else None
         if self.extend(self.model.solve(mu, x0=x0)) == 0:
             raise ExtensionError("the new snapshot is already in the span of the basis")
 
