@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from rom._checks import check_array, check_choice, check_positive_int, check_tolerance
+from rom.backend import blas_threads
 from rom.linalg.gram_schmidt import project_out
 from rom.linalg.inner import column_norms
 from rom.rb.estimators import ESTIMATORS, ResidualNorm
@@ -18,6 +19,9 @@ from rom.rb.reduced_model import ReducedModel
 __all__ = ["ReducedBasis"]
 
 logger = logging.getLogger("rom.rb")
+
+#: models up to this size run the greedy on one BLAS thread (see ReducedBasis.greedy)
+ONE_THREAD_DOFS = 200_000
 
 
 class ReducedBasis:
@@ -248,14 +252,19 @@ class ReducedBasis:
             evaluate = self.evaluate
             extend = self._extend_at
 
-        self.greedy_result_: GreedyResult = weak_greedy(
-            _Surrogate(),
-            mus,
-            tol=tol,
-            max_extensions=extensions,
-            relative=relative,
-            progress=progress,
-        )
+        # the greedy's dense work is memory-bound products with a few columns, between
+        # sparse solves: one BLAS thread is faster below a few hundred thousand dofs
+        # (and spares SciPy's and NumPy's separate BLAS thread pools from waiting on
+        # each other); large models keep every thread for the bandwidth
+        with blas_threads(1 if self.model.size <= ONE_THREAD_DOFS else None):
+            self.greedy_result_: GreedyResult = weak_greedy(
+                _Surrogate(),
+                mus,
+                tol=tol,
+                max_extensions=extensions,
+                relative=relative,
+                progress=progress,
+            )
         logger.info(
             "reduced basis: %d vectors (%s), bound %.3e",
             self.size,
