@@ -100,3 +100,72 @@ def solve_and_residual(tA, tf, AN, fN, E, classical, out_a, out_r):
     """Dispatch: one thread for a few parameters (no pool start-up), all threads otherwise."""
     kernel = _parallel if len(tA) >= 64 else _serial
     kernel(tA, tf, AN, fN, E, classical, out_a, out_r)
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def _linear_thetas(mus, MA, oA, Mf, of, tA, tf):  # pragma: no cover
+    for i in range(mus.shape[0]):
+        for q in range(MA.shape[0]):
+            t = oA[q]
+            for j in range(mus.shape[1]):
+                t += MA[q, j] * mus[i, j]
+            tA[i, q] = t
+        for q in range(Mf.shape[0]):
+            t = of[q]
+            for j in range(mus.shape[1]):
+                t += Mf[q, j] * mus[i, j]
+            tf[i, q] = t
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def _min_theta(tA, ref, alpha_ref, alpha):  # pragma: no cover
+    """``alpha_ref * min_q tA / ref``; False if a coefficient is not positive."""
+    ok = True
+    for i in range(tA.shape[0]):
+        m = np.inf
+        for q in range(tA.shape[1]):
+            t = tA[i, q]
+            if not t > 0:
+                ok = False
+            v = t / ref[q]
+            if v < m:
+                m = v
+        alpha[i] = alpha_ref * m
+    return ok
+
+
+@numba.njit(cache=True, fastmath=_FAST)
+def _fused_serial(mus, MA, oA, Mf, of, AN, fN, E, classical, a, r, tA, tf):  # pragma: no cover
+    _linear_thetas(mus, MA, oA, Mf, of, tA, tf)
+    for i in range(mus.shape[0]):
+        _one(i, tA, tf, AN, fN, E, classical, a, r)
+
+
+@numba.njit(parallel=True, cache=True, fastmath=_FAST)
+def _fused_parallel(mus, MA, oA, Mf, of, AN, fN, E, classical, a, r, tA, tf):  # pragma: no cover
+    _linear_thetas(mus, MA, oA, Mf, of, tA, tf)
+    for i in numba.prange(mus.shape[0]):
+        _one(i, tA, tf, AN, fN, E, classical, a, r)
+
+
+def fused_linear(mus, MA, oA, Mf, of, AN, fN, E, classical, min_theta=None):
+    """Affine coefficients ``M mu + o`` of operator and right-hand side, then as
+    :func:`solve_and_residual`, and the min-theta bound ``(theta_ref, alpha_ref)``
+    when given: the whole online query in compiled code.
+
+    Returns ``(a, r, tA, alpha)``; ``alpha`` is None without ``min_theta``, and NaN
+    where a coefficient is not positive (the caller raises).
+    """
+    k = mus.shape[0]
+    a = np.empty((k, AN.shape[1]))
+    r = np.empty(k)
+    tA = np.empty((k, MA.shape[0]))
+    tf = np.empty((k, Mf.shape[0]))
+    kernel = _fused_parallel if k >= 64 else _fused_serial
+    kernel(mus, MA, oA, Mf, of, AN, fN, E, classical, a, r, tA, tf)
+    alpha = None
+    if min_theta is not None:
+        alpha = np.empty(k)
+        if not _min_theta(tA, min_theta[0], float(min_theta[1]), alpha):
+            alpha = None
+    return a, r, tA, alpha

@@ -226,8 +226,71 @@ class ReducedModel:
         a, r, bound, _ = self._bounds_and_alpha(mus)
         return a, r, bound
 
+    def _fused_arguments(self, p: int):
+        """Arrays of the one-call online query, or None where it does not apply.
+
+        It applies to the common case: real Galerkin model, operator and right-hand
+        side coefficients affine in the parameters (``LinearCoefficients``, or
+        constant), no EIM contribution.
+        """
+        from rom.rb.affine import ConstantCoefficients, LinearCoefficients
+
+        cache = self.__dict__.setdefault("_fused_cache", {})
+        if p in cache:
+            return cache[p]
+
+        def affine(coefficients, q):
+            if isinstance(coefficients, LinearCoefficients) and coefficients.matrix.shape == (
+                q,
+                p,
+            ):
+                return coefficients.matrix, coefficients.offset
+            if isinstance(coefficients, ConstantCoefficients) and coefficients.values.shape == (
+                q,
+            ):
+                return np.zeros((q, p)), coefficients.values
+            return None
+
+        parts = None
+        if (
+            self.projection == "galerkin"
+            and self.size
+            and not any(
+                np.iscomplexobj(x)
+                for x in (self.operator_terms, self.rhs_terms, self.estimator_matrix)
+            )
+        ):
+            opA = affine(self.operator_coefficients, self.operator_terms.shape[0])
+            opf = affine(self.rhs_coefficients, self.rhs_terms.shape[0])
+            if opA is not None and opf is not None:
+                parts = tuple(np.ascontiguousarray(x, dtype=float) for x in (*opA, *opf))
+        cache[p] = parts
+        return parts
+
     def _bounds_and_alpha(self, mus: np.ndarray):
-        a, r, tA = self._solve_with_residual(mus)
+        fused = self._fused_arguments(mus.shape[1])
+        if fused is not None:
+            from rom.rb._numba import fused_linear
+            from rom.rb.coercivity import MinTheta
+
+            c = self.coercivity
+            same = isinstance(c, MinTheta) and c.coefficients is self.operator_coefficients
+            a, r, tA, alpha = fused_linear(
+                np.ascontiguousarray(mus, dtype=float),
+                *fused,
+                self.operator_terms,
+                self.rhs_terms,
+                self.estimator_matrix,
+                self.estimator == "classical",
+                (c.theta_ref, c.alpha_ref) if same else None,
+            )
+            if not np.isfinite(a).all():
+                raise np.linalg.LinAlgError(
+                    "the reduced system is singular for one of the parameters"
+                )
+        else:
+            a, r, tA = self._solve_with_residual(mus)
+            alpha = None
         if self.estimator == "classical" and self.size and np.any(r == 0):
             warnings.warn(
                 f"classical estimator: round-off made the squared residual norm negative "
@@ -237,7 +300,8 @@ class ReducedModel:
                 RuntimeWarning,
                 stacklevel=3,
             )
-        alpha = self._alpha(mus, tA)
+        if alpha is None:  # not min-theta, or a coefficient <= 0 (whose error it raises)
+            alpha = self._alpha(mus, tA)
         return a, r, r / alpha, alpha
 
     def _eim_norms(self, mus: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -282,3 +282,26 @@ def test_models_with_a_factorised_inner_product_pickle(block):
     copy = pickle.loads(pickle.dumps(model))
     assert copy._inner_solver is None
     assert np.allclose(copy.solve([0.5, 0.2, 0.9, 0.4]), model.solve([0.5, 0.2, 0.9, 0.4]))
+
+
+def test_fused_online_query_equals_the_generic_path(block, accurate, test_set):
+    """Affine coefficients and min-theta: the whole query runs in one compiled call;
+    it must give what the generic path gives (coefficients as opaque callables)."""
+    import copy
+
+    mus = test_set[0]
+    fast = accurate.reduced_model_
+    assert fast._fused_arguments(mus.shape[1]) is not None
+    slow = copy.copy(fast)
+    slow.__dict__.pop("_fused_cache", None)
+    theta_A, theta_f = fast.operator_coefficients, fast.rhs_coefficients
+    slow.operator_coefficients = lambda mu: theta_A(mu)
+    slow.rhs_coefficients = lambda mu: theta_f(mu)
+    assert slow._fused_arguments(mus.shape[1]) is None
+    for rows in (mus[:1], mus, np.repeat(mus, 4, axis=0)):  # serial and parallel kernels
+        a1, b1 = fast.solve_and_estimate(rows)
+        a2, b2 = slow.solve_and_estimate(rows)
+        assert np.allclose(a1, a2, rtol=1e-13, atol=1e-15)
+        assert np.allclose(b1, b2, rtol=1e-10, atol=1e-300)
+    a1, b1 = fast.solve_and_estimate(mus[3])
+    assert np.ndim(b1) == 0 and np.allclose(b1, slow.estimate(mus[3]))
