@@ -31,6 +31,12 @@ def _theta_many(coefficients: Any, mus: np.ndarray, n_terms: int) -> np.ndarray:
     return theta
 
 
+def _check_solved(a: np.ndarray) -> None:
+    """The compiled kernels signal a singular reduced system with non-finite values."""
+    if not np.isfinite(a).all():
+        raise np.linalg.LinAlgError("the reduced system is singular for one of the parameters")
+
+
 def _coercivity_many(coercivity: Any, mus: np.ndarray) -> np.ndarray:
     many = getattr(coercivity, "many", None)
     alpha = np.asarray(many(mus) if many is not None else [coercivity(mu) for mu in mus], float)
@@ -284,10 +290,7 @@ class ReducedModel:
                 self.estimator == "classical",
                 (c.theta_ref, c.alpha_ref) if same else None,
             )
-            if not np.isfinite(a).all():
-                raise np.linalg.LinAlgError(
-                    "the reduced system is singular for one of the parameters"
-                )
+            _check_solved(a)
         else:
             a, r, tA = self._solve_with_residual(mus)
             alpha = None
@@ -362,10 +365,7 @@ class ReducedModel:
                 a,
                 r,
             )
-            if not np.isfinite(a).all():
-                raise np.linalg.LinAlgError(
-                    "the reduced system is singular for one of the parameters"
-                )
+            _check_solved(a)
             return a, r, tA
         a, tA, tf = self._solve(mus)
         return a, self._residual_norms(a, tA, tf), tA
