@@ -10,6 +10,7 @@ Chebyshev interpolation gives tensor points and Lagrange polynomials.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -47,8 +48,12 @@ def tensor(nodes: np.ndarray, dim: int) -> np.ndarray:
     return np.stack([g.ravel() for g in grids], axis=1)
 
 
+@functools.lru_cache(maxsize=64)
 def shell(s: float, n: int, dim: int) -> np.ndarray:
-    """Points on the boundary of the cube ``[-s, s]^dim``, ``n`` per edge of a face."""
+    """Points on the boundary of the cube ``[-s, s]^dim``, ``n`` per edge of a face.
+
+    Cached (the training sets of every level and kernel share them): read-only.
+    """
     t = np.linspace(-s, s, n)
     pts = []
     for a in range(dim):
@@ -57,6 +62,7 @@ def shell(s: float, n: int, dim: int) -> np.ndarray:
             P = np.insert(face, a, sign, axis=1)
             pts.append(P)
     P = np.unique(np.round(np.concatenate(pts), 12), axis=0)
+    P.flags.writeable = False
     return P
 
 

@@ -134,6 +134,35 @@ def matrix_complex(kid, p, X, Y, out):  # pragma: no cover - compiled
             )
 
 
+@numba.njit(cache=True, parallel=True)
+def m2l_apply(Mw, Lw, src, tgt, seg, A, slot, scale):  # pragma: no cover - compiled
+    """``Lw[c, tgt[p]] += scale * Mw[c, src[p]] @ A[slot[o]].T`` for the pairs ``p`` of ``o``.
+
+    The pairs are sorted by offset (matrix slot), then by target box;
+    ``seg[o, t] : seg[o, t + 1]`` are those of the ``o``-th slot whose target box lies in part ``t`` of a partition of the
+    target boxes. Each thread takes one part: it gathers the multipoles of its pairs,
+    multiplies them by the offset's matrix in one dense product and adds the result to
+    its own target boxes, so no two threads write the same row.
+    """
+    k, kc = Mw.shape[0], Mw.shape[2]
+    for t in numba.prange(seg.shape[1] - 1):
+        for o in range(seg.shape[0]):
+            a, b = seg[o, t], seg[o, t + 1]
+            if b == a:
+                continue
+            X = np.empty(((b - a) * k, kc), dtype=Mw.dtype)
+            for p in range(a, b):
+                for c in range(k):
+                    X[(p - a) * k + c, :] = Mw[c, src[p], :]
+            Y = np.dot(X, A[slot[o]].T)
+            for p in range(a, b):
+                for c in range(k):
+                    row = Y[(p - a) * k + c]
+                    out = Lw[c, tgt[p]]
+                    for m in range(kc):
+                        out[m] += scale * row[m]
+
+
 def make_user_loops(fn):
     """The grouped sum and the kernel matrix compiled around a user scalar function.
 

@@ -56,28 +56,26 @@ def _check_tol(tol: Any) -> float:
     return tol
 
 
-def _compress_m2l(table: dict, tol: float) -> tuple[np.ndarray | None, dict]:
-    """A common basis ``U`` of the M2L matrices of one level and ``U^T A_o U``.
+def _compress_m2l(A: np.ndarray, lone: list[int], tol: float) -> np.ndarray | None:
+    """A common basis ``U`` of the M2L matrices ``A[s]`` of one level, or None.
 
     ``U`` spans the dominant left singular vectors of ``[A_1 ... A_p  A_1^T ... A_p^T]``
-    (the transposes only for offsets whose opposite is absent: for an even kernel
-    ``A_{-o} = A_o^T``), computed stably from the triangular factor of the stacked
-    transposes, never from a Gram matrix. Singular values below ``SVD_TOL * tol`` times
-    the largest one are dropped: ``||A_o - U U^T A_o U U^T||_2 <= 2 sigma_{k+1}``.
-    Returns ``(None, table)`` when compression saves less than a quarter of the work.
+    (the transposes only for the slots ``lone``, offsets whose opposite is absent: for an
+    even kernel ``A_{-o} = A_o^T``), computed stably from the triangular factor of the
+    stacked transposes, never from a Gram matrix. Singular values below
+    ``SVD_TOL * tol`` times the largest one are dropped:
+    ``||A_o - U U^T A_o U U^T||_2 <= 2 sigma_{k+1}``. None when compression saves less
+    than a quarter of the work, or for complex matrices.
     """
     import scipy.linalg
 
-    keys = list(table)
-    r = table[keys[0]].shape[0]
-    present = set(keys)
-    blocks = [table[kk].T for kk in keys]
-    blocks += [table[kk] for kk in keys if tuple(-np.asarray(kk)) not in present]
-    amax = max(float(np.abs(b).max()) for b in blocks)
-    if amax == 0.0 or table[keys[0]].dtype.kind == "c":
-        return None, table
+    r = A.shape[1]
+    amax = float(np.abs(A).max()) if A.size else 0.0
+    if amax == 0.0 or A.dtype.kind == "c":
+        return None
     # R of the tall stack [A_1^T; ...], by chunks: its rows span the column space of
     # [A_1 ... A_p]; U from the SVD of R
+    blocks = [A[s].T for s in range(A.shape[0])] + [A[s] for s in lone]
     R = np.zeros((0, r))
     chunk = max(1, 4096 // r)
     # large factorizations: every BLAS thread (setup otherwise runs single-threaded)
@@ -86,12 +84,40 @@ def _compress_m2l(table: dict, tol: float) -> tuple[np.ndarray | None, dict]:
             Z = np.concatenate([R, *blocks[a : a + chunk]])
             R = scipy.linalg.qr(Z, mode="r", overwrite_a=True, check_finite=False)[0][:r]
         _, sv, Vt = scipy.linalg.svd(R, full_matrices=False, check_finite=False)
-    kk_rank = int(np.count_nonzero(sv > SVD_TOL * tol * sv[0]))
-    kk_rank = max(kk_rank, 1)
-    if kk_rank * kk_rank > 0.75 * r * r:
-        return None, table
-    U = np.ascontiguousarray(Vt[:kk_rank].T)
-    return U, {kk: np.ascontiguousarray(U.T @ table[kk] @ U) for kk in keys}
+    rank = max(int(np.count_nonzero(sv > SVD_TOL * tol * sv[0])), 1)
+    if rank * rank > 0.75 * r * r:
+        return None
+    return np.ascontiguousarray(Vt[:rank].T)
+
+
+def _threads() -> int:
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def _m2l_pairs(tgt: np.ndarray, src: np.ndarray, slot: np.ndarray, nbl: int, parts: int) -> tuple:
+    """The M2L pairs of one level in the layout of :func:`rom.fmm._numba.m2l_apply`.
+
+    ``tgt, src``: target and source boxes (numbered within the level) of each pair,
+    ``slot`` the matrix of its offset. Returns ``src, tgt`` sorted by slot then target,
+    ``seg`` (slots x parts + 1) splitting each slot's pairs between ``parts`` ranges of
+    target boxes that carry about equal numbers of pairs, and the slots present.
+    """
+    order = np.lexsort((tgt, slot))
+    tgt, src, slot = tgt[order], src[order], slot[order]
+    uslot = np.unique(slot)
+    load = np.cumsum(np.bincount(tgt, minlength=nbl))
+    bounds = np.searchsorted(load, load[-1] * np.arange(1, parts) / parts, side="right")
+    bounds = np.concatenate([[0], bounds, [nbl]])
+    key = slot * (nbl + 1) + tgt
+    seg = np.searchsorted(key, uslot[:, None] * (nbl + 1) + bounds[None, :])
+    return (
+        np.ascontiguousarray(src, dtype=np.int64),
+        np.ascontiguousarray(tgt, dtype=np.int64),
+        seg.astype(np.int64),
+        uslot.astype(np.int64),
+    )
 
 
 class EIFMM:
@@ -381,84 +407,80 @@ class EIFMM:
                 mats.append((sel - a, tree.parent[sel] - tree.level_start[lev], Tm))
             self._m2m[lev + 1] = mats
         # M2L: per level, per offset; a homogeneous kernel shares the matrices of the
-        # first level between levels (K(a d) = a^p K(d)), scaled in evaluate
-        self._m2l: dict[int, list] = {}
-        shared: dict[tuple, np.ndarray] = {}
-        shared_level = None
+        # first level between levels (K(a d) = a^p K(d)), scaled in evaluate. A table
+        # holds the matrices A_o of its offsets in one array, offset o at its slot
+        self._m2l: dict[int, tuple] = {}
+        tables: dict[Any, dict] = {}
+        level_pairs: list[tuple] = []
+        dim = self.dim_
+        weights = 7 ** np.arange(dim)
         P = L["m2l"]
-        if P.size:
-            lev_of = tree.level[P[:, 0]]
-            for lev in np.unique(lev_of):
-                lev = int(lev)
-                Pl = P[lev_of == lev]
-                off = tree.coords[Pl[:, 0]] - tree.coords[Pl[:, 1]]
-                code = ((off + 3) * 7 ** np.arange(self.dim_)).sum(axis=1)
-                _, first, inv = np.unique(code, return_index=True, return_inverse=True)
-                uoff = off[first]
-                inv = inv.ravel()
-                op = ops[lev]
-                h = float(tree.side[Pl[0, 0]])
-                r = op.rank
-                base = tree.level_start[lev]
-                share = K.homogeneity is not None and (
-                    shared_level is None or ops[shared_level].rank == r
-                )
-                if share and shared_level is not None:
-                    scale = (h / float(tree.root_side / 2.0**shared_level)) ** K.homogeneity
-                else:
-                    scale = 1.0
-                keys = [tuple(u) for u in uoff]
-                todo = [u for u, key in enumerate(keys) if not (share and key in shared)]
-                if todo:
-                    shifts = np.zeros((len(todo), 3))
-                    h0 = (
-                        h
-                        if not share or shared_level is None
-                        else h / scale ** (1.0 / K.homogeneity)
-                    )
-                    shifts[:, : self.dim_] = uoff[todo] * h0
-                    Y0 = op.Y3 if h0 == h else op.Y3 * (h0 / h)
-                    # A[l, m] = K(y_l + o h - y_m), every new offset in one call
-                    A = K.matrix((shifts[:, None, :] + Y0[None]).reshape(-1, 3), Y0)
-                    A = A.reshape(len(todo), r, r)
-                    new = {keys[u]: A[i] for i, u in enumerate(todo)}
-                else:
-                    new = {}
-                if share:
-                    if shared_level is None:
-                        shared_level = lev
-                    shared.update(new)
-                    table = shared
-                else:
-                    table = new
-                order = np.argsort(inv, kind="stable")
-                bounds = np.searchsorted(inv[order], np.arange(uoff.shape[0] + 1))
-                pairs = []
-                for u in range(uoff.shape[0]):
-                    sel = Pl[order[bounds[u] : bounds[u + 1]]]
-                    pairs.append((sel[:, 0] - base, sel[:, 1] - base, keys[u]))
-                self._m2l[lev] = (table, pairs, scale)
+        lev_of = tree.level[P[:, 0]] if P.size else np.zeros(0, np.int64)
+        shared_level = None
+        for lev in np.unique(lev_of):
+            lev = int(lev)
+            Pl = P[lev_of == lev]
+            # offsets in box sides, coded in base 7 (each coordinate in -3..3)
+            code = ((tree.coords[Pl[:, 0]] - tree.coords[Pl[:, 1]] + 3) * weights).sum(axis=1)
+            ucode = np.unique(code)
+            op = ops[lev]
+            h = float(tree.side[Pl[0, 0]])
+            r = op.rank
+            share = K.homogeneity is not None and (
+                shared_level is None or ops[shared_level].rank == r
+            )
+            if share and shared_level is not None:
+                scale = (h / float(tree.root_side / 2.0**shared_level)) ** K.homogeneity
+            else:
+                scale = 1.0
+            if share and shared_level is None:
+                shared_level = lev
+            tid = "shared" if share else lev
+            tab = tables.setdefault(tid, {"blocks": [], "slot": {}, "rank": r, "pairs": 0})
+            todo = [int(c) for c in ucode if int(c) not in tab["slot"]]
+            if todo:
+                uoff = (np.asarray(todo)[:, None] // weights) % 7 - 3
+                shifts = np.zeros((len(todo), 3))
+                h0 = h / scale ** (1.0 / K.homogeneity) if scale != 1.0 else h
+                shifts[:, :dim] = uoff * h0
+                Y0 = op.Y3 if h0 == h else op.Y3 * (h0 / h)
+                # A[l, m] = K(y_l + o h - y_m), every new offset in one call
+                A = K.matrix((shifts[:, None, :] + Y0[None]).reshape(-1, 3), Y0)
+                tab["blocks"].append(A.reshape(len(todo), r, r))
+                n0 = len(tab["slot"])
+                tab["slot"].update({c: n0 + i for i, c in enumerate(todo)})
+            tab["pairs"] += Pl.shape[0]
+            base = tree.level_start[lev]
+            level_pairs.append((lev, Pl[:, 0] - base, Pl[:, 1] - base, code, scale, tid))
         # SVD compression (Fong & Darve): one basis U per table of M2L matrices,
         # A_o ~ U C_o U^T with C_o = U^T A_o U (k x k); the pairs then work on
         # compressed multipoles U^T M and compressed locals
-        compressed: dict[int, tuple] = {}
+        dtype = np.result_type(K.dtype, np.float64)
+        ncodes = 7**dim
+        for tab in tables.values():
+            blocks = tab.pop("blocks")
+            A = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+            lut = np.full(ncodes, -1, np.int64)
+            lut[list(tab["slot"])] = list(tab["slot"].values())
+            # the QR costs about 2 p r^3, one M2L pass 2 n_pairs r^2: compress when the
+            # saving of one evaluation pays for it (see COMPRESS_MIN)
+            U = None
+            if tab["pairs"] >= COMPRESS_MIN * A.shape[0] * tab["rank"]:
+                # the transposes of offsets whose opposite is absent (A_{-o} = A_o^T)
+                lone = [s for c, s in tab["slot"].items() if lut[ncodes - 1 - c] < 0]
+                U = _compress_m2l(A, lone, _check_tol(self.tol) / SAFETY)
+                if U is not None:
+                    A = np.matmul(U.T, np.matmul(A, U))
+            tab["A"], tab["U"], tab["lut"] = A.astype(dtype, copy=False), U, lut
+        parts = _threads()
         self.m2l_ranks_: dict[int, int] = {}
-        npairs: dict[int, int] = {}
-        for table, pairs, _ in self._m2l.values():
-            npairs[id(table)] = npairs.get(id(table), 0) + sum(p[0].size for p in pairs)
-        for lev, (table, pairs, scale) in self._m2l.items():
-            key = id(table)
-            if key not in compressed:
-                # the QR costs about 2 p r^3, one M2L pass 2 n_pairs r^2: compress
-                # when the saving of one evaluation pays for it (see COMPRESS_MIN)
-                r = ops[lev].rank
-                if npairs[key] >= COMPRESS_MIN * len(table) * r:
-                    compressed[key] = _compress_m2l(table, _check_tol(self.tol) / SAFETY)
-                else:
-                    compressed[key] = (None, table)
-            U, C = compressed[key]
-            self.m2l_ranks_[lev] = int(U.shape[1]) if U is not None else ops[lev].rank
-            self._m2l[lev] = (U, [(ti, si, C[kk], scale) for ti, si, kk in pairs])
+        for lev, tgt, src, code, scale, tid in level_pairs:
+            tab = tables[tid]
+            U, A = tab["U"], tab["A"]
+            self.m2l_ranks_[lev] = A.shape[1]
+            nbl = int(tree.level_start[lev + 1] - tree.level_start[lev])
+            pairs = _m2l_pairs(tgt, src, tab["lut"][code], nbl, parts)
+            self._m2l[lev] = (U, *pairs, A, scale)
         # CSR lists
         lp = L["p2p"]
         self._p2p = _csr(lp[:, 0], lp[:, 1], nb)
@@ -503,6 +525,8 @@ class EIFMM:
         tree, K = self.tree_, self.kernel_
         dtype = np.result_type(K.dtype, Q.dtype, np.float64)
         grouped = K.loops()[0]
+        from rom.fmm._numba import m2l_apply
+
         kid, par = K.kid, K.params
         Qs = np.ascontiguousarray(Q[tree.src_order].T, dtype=dtype)
         k = Qs.shape[0]
@@ -598,18 +622,14 @@ class EIFMM:
             t0 = time.perf_counter()
             if lev in self._m2l:
                 Ml, Ll = level_view(M, lev), level_view(Lc, lev)
-                U, mats = self._m2l[lev]
+                U, src, tgt, seg, slot, A, scale = self._m2l[lev]
                 if U is not None:  # compressed multipoles and locals, one GEMM each
                     nbl, r = Ml.shape[1], Ml.shape[2]
                     Mw = (Ml.reshape(k * nbl, r) @ U).reshape(k, nbl, -1)
                     Lw = np.zeros_like(Mw)
                 else:
                     Mw, Lw = Ml, Ll
-                for ti, si, A, scale in mats:
-                    if scale == 1.0:
-                        Lw[:, ti, :] += Mw[:, si, :] @ A.T
-                    else:
-                        Lw[:, ti, :] += scale * (Mw[:, si, :] @ A.T)
+                m2l_apply(Mw, Lw, src, tgt, seg, A, slot, scale)
                 if U is not None:
                     Ll += (Lw.reshape(k * nbl, -1) @ U.T).reshape(k, nbl, r)
             tm2l += time.perf_counter() - t0
