@@ -455,25 +455,25 @@ def _kept_modes(S, Vh, sr, C, s, err, total):
 
 
 def _r_factor(S: np.ndarray) -> np.ndarray:
-    """The R factor of a Householder QR of a tall ``S`` (LAPACK ``geqrf``; m x m).
+    """The R factor of a Householder QR of a tall ``S`` (m x m, upper triangular).
 
-    Through NumPy's LAPACK, whose BLAS threads are the ones NumPy's products use:
-    SciPy's wheels carry a second OpenBLAS with threads of its own, and alternating
-    between the two makes each wait for the other's spinning threads on a small
-    machine (measured on two cores: median 73 ms against 116 ms for 40000 x 64).
+    LAPACK ``geqrt`` (compact WY form, recursive panels: on two cores about 1.6x faster
+    than ``geqrf`` for 40000 x 64) on a Fortran copy made by blocks of rows, each
+    transposed in cache; the copy is the only one (NumPy's ``qr`` makes two more).
     """
+    import scipy.linalg.lapack
+
     n, m = S.shape
-    if S.flags.f_contiguous:
-        A = S
-    else:  # to Fortran order by blocks of rows: each block is transposed in cache
-        A = np.empty((n, m), dtype=S.dtype, order="F")
-        step = max(1, 2**16 // max(m, 1))
-        for i in range(0, n, step):
-            A[i : i + step] = S[i : i + step]
-    try:
-        return np.linalg.qr(A, mode="r")[:m]
-    except np.linalg.LinAlgError as err:
-        raise np.linalg.LinAlgError(f"S: QR factorisation failed ({err})") from err
+    A = np.empty((n, m), dtype=S.dtype, order="F")
+    step = max(1, 2**16 // max(m, 1))
+    for i in range(0, n, step):
+        A[i : i + step] = S[i : i + step]
+    (geqrt,) = scipy.linalg.lapack.get_lapack_funcs(("geqrt",), (A,))
+    with blas_threads(1):
+        a, _, info = geqrt(min(32, m), A, overwrite_a=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"S: QR factorisation failed (LAPACK geqrt info={info})")
+    return np.triu(a[:m])
 
 
 def _svd(A, xp):
