@@ -15,14 +15,26 @@ class SingularMatrixError(np.linalg.LinAlgError):
 
 
 def constrained_rows(A: Any) -> np.ndarray:
-    """Indices of the rows of a sparse ``A`` whose only stored entry is the diagonal one."""
+    """Indices of the rows of a sparse ``A`` whose only nonzero entry is the diagonal one.
+
+    Stored zeros do not count: assemblers that impose Dirichlet conditions exactly
+    (FreeFEM with ``tgv=-1`` or ``-2``, PETSc's ``MatZeroRows``) zero the row's
+    coefficients in place and keep them in the sparsity pattern.
+
+    Examples
+    --------
+    >>> import scipy.sparse
+    >>> from rom.linalg.solvers import constrained_rows
+    >>> A = scipy.sparse.csr_matrix(([1.0, 0.0, -1.0, 2.0], [0, 1, 0, 1], [0, 2, 4]), (2, 2))
+    >>> constrained_rows(A)
+    array([0])
+    """
     A = A.tocsr()
     if A.nnz == 0:
         return np.zeros(0, dtype=np.intp)
-    counts = np.diff(A.indptr)
-    first = A.indices[np.minimum(A.indptr[:-1], A.nnz - 1)]
-    single = (counts == 1) & (first == np.arange(A.shape[0]))
-    return np.flatnonzero(single)
+    nonzero = np.concatenate([[0], np.cumsum(A.data != 0)])
+    counts = nonzero[A.indptr[1:]] - nonzero[A.indptr[:-1]]
+    return np.flatnonzero((counts == 1) & (A.diagonal() != 0))
 
 
 class Factorization:

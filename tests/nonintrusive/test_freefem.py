@@ -132,3 +132,45 @@ def test_rom_build_with_a_freefem_command(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "surrogate.npz"), "--test", "2"]) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if "max" in ln)
     assert float(line.split()[1]) < 5e-2
+
+
+def test_certified_reduced_basis_from_freefem_matrices(tmp_path):
+    """FreeFEM's assembled matrices -> MatrixEIM -> reduced basis with error bounds."""
+    from rom import ParameterSpace
+    from rom.eim import MatrixEIM
+    from rom.linalg.solvers import constrained_rows
+    from rom.nonintrusive import CommandSolver, MatrixSolver
+    from rom.rb import AffineVector, LinearModel, ReducedBasis
+
+    space = ParameterSpace({"k1": (0.5, 4.0), "k2": (0.8, 1.6)})
+    solver = CommandSolver(
+        [FREEFEM, "-nw", "-v", "0", "poisson.edp", "-k1", "{k1}", "-k2", "{k2}", "-matrix", "1"],
+        outputs={"A": "A.txt", "b": "b.txt", "u": "u.txt"},
+        templates=[SCRIPT],
+        timeout=120,
+    )
+    matrices = MatrixSolver(solver, space, store=tmp_path / "matrices")
+    training = np.array([[k1, k2] for k1 in (0.5, 1.5, 4.0) for k2 in (0.8, 1.6)])
+    with ThreadPoolExecutor(2) as pool:
+        matrices.precompute(training, executor=pool, progress=False)
+    A0 = matrices.matrices(training[0])["A"]
+    # Dirichlet conditions imposed exactly: the 96 boundary rows are identity rows
+    assert constrained_rows(A0).size == 4 * 24
+    # A(k) = k1 A1 + k2 A2 + (identity on the boundary): three terms, found from the
+    # assembled matrices alone
+    meim = MatrixEIM(tol=1e-10).fit(matrices.assembler("A"), training)
+    assert meim.n_terms_ == 3
+    b = matrices.matrices(training[0])["b"]
+    X = matrices.matrices([1.0, 1.0])["A"]  # the energy inner product at k = (1, 1)
+    model = LinearModel(meim.to_affine(), AffineVector(b), inner=X, parameter_space=space)
+    # on functions vanishing on the boundary, A(k) >= min(k1, k2) X
+    rb = ReducedBasis(model, lambda mu: min(mu[0], mu[1])).greedy(training, tol=1e-9)
+    runs = matrices.n_runs_
+    for mu in space.sample(2, "random", seed=5):
+        truth = matrices.matrices(mu)["u"]  # FreeFEM's own solution at a new parameter
+        u_rb, bound = rb.reduced_model_.solve_and_estimate(mu)
+        e = rb.basis_ @ u_rb - truth
+        error = np.sqrt(e @ (X @ e))
+        assert error <= 1.001 * bound + 1e-12 * np.sqrt(truth @ (X @ truth))
+        assert error <= 1e-5 * np.sqrt(truth @ (X @ truth))
+    assert matrices.n_runs_ == runs + 2  # one FreeFEM run per new parameter
