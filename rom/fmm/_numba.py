@@ -140,10 +140,10 @@ def m2l_apply(Mw, Lw, src, tgt, seg, A, slot, scale):  # pragma: no cover - comp
 
     The pairs are sorted by offset (matrix slot), then by target box;
     ``seg[o, t] : seg[o, t + 1]`` are those of the ``o``-th slot whose target box lies
-    in part ``t`` of a partition of the
-    target boxes. Each thread takes one part: it gathers the multipoles of its pairs,
-    multiplies them by the offset's matrix in one dense product and adds the result to
-    its own target boxes, so no two threads write the same row.
+    in part ``t`` of a partition of the target boxes. Each thread takes one part: it
+    gathers the multipoles of its pairs, multiplies them by the offset's matrix in one
+    dense product and adds the result to its own target boxes, so no two threads
+    write the same row.
     """
     k, kc = Mw.shape[0], Mw.shape[2]
     for t in numba.prange(seg.shape[1] - 1):
