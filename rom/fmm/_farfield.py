@@ -154,22 +154,36 @@ class LevelOperator:
             self.X3 = _pad3(self.X)
 
     # EIM: q(y)^T = k(y)^T C with k(y)_k = K(X_k - y), C = s L^{-T} D^{-1} B^{-1}
-    def apply_CT(self, W: np.ndarray) -> np.ndarray:
-        """``C^T W`` for ``W`` of shape (r, m)."""
-        import scipy.linalg
+    def factors(self, xp: Any = np) -> tuple:
+        """``(solve_triangular, L, pivots, B)`` on the array module ``xp``.
 
-        Z = scipy.linalg.solve_triangular(self.Lf, W, lower=True, unit_diagonal=True)
-        Z /= self.piv[:, None]
-        Z = scipy.linalg.solve_triangular(self.Bf, Z, lower=True, unit_diagonal=True, trans="T")
+        The Lagrange operator ``C`` is applied by triangular solves with the greedy's
+        unit triangular factors, never formed: at tol 1e-9 an explicit ``C`` loses
+        four digits (its entries are sums of large terms of both signs).
+        """
+        from rom.backend import scipy_linalg
+
+        return (
+            scipy_linalg(xp).solve_triangular,
+            xp.asarray(self.Lf),
+            xp.asarray(self.piv)[:, None],
+            xp.asarray(self.Bf),
+        )
+
+    def apply_CT(self, W: Any, factors: tuple | None = None) -> Any:
+        """``C^T W`` for ``W`` of shape (r, m) (``factors``: see :meth:`factors`)."""
+        solve, Lf, piv, Bf = factors or self.factors()
+        Z = solve(Lf, W, lower=True, unit_diagonal=True)
+        Z /= piv
+        Z = solve(Bf, Z, lower=True, unit_diagonal=True, trans="T")
         return Z * self.scale if self.scale != 1.0 else Z
 
-    def apply_C(self, V: np.ndarray) -> np.ndarray:
+    def apply_C(self, V: Any, factors: tuple | None = None) -> Any:
         """``C V`` for ``V`` of shape (r, m)."""
-        import scipy.linalg
-
-        Z = scipy.linalg.solve_triangular(self.Bf, V, lower=True, unit_diagonal=True)
-        Z /= self.piv[:, None]
-        Z = scipy.linalg.solve_triangular(self.Lf, Z, lower=True, unit_diagonal=True, trans="T")
+        solve, Lf, piv, Bf = factors or self.factors()
+        Z = solve(Bf, V, lower=True, unit_diagonal=True)
+        Z /= piv
+        Z = solve(Lf, Z, lower=True, unit_diagonal=True, trans="T")
         return Z * self.scale if self.scale != 1.0 else Z
 
     def q_matrix(self, Z: np.ndarray) -> np.ndarray:

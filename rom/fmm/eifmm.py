@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from rom._checks import check_choice, check_fitted, check_positive_int
-from rom.backend import blas_threads, resolve_backend
+from rom.backend import blas_threads, is_cupy_array, resolve_backend, to_numpy
 from rom.fmm import _farfield
+from rom.fmm._devices import CPUDevice, cupy_device
 from rom.fmm.direct import check_charges, check_points
 from rom.fmm.kernels import _pad3, as_kernel
 from rom.fmm.tree import build_tree, interaction_lists
@@ -228,10 +229,14 @@ class EIFMM:
         max_depth = check_positive_int(self.max_depth, "max_depth", allow_none=False)
         check_positive_int(self.max_order, "max_order", allow_none=False, minimum=2)
         check_choice(self.interpolation, "interpolation", ("eim", "chebyshev"))
-        if self.backend not in ("auto", "numba"):
-            check_choice(self.backend, "backend", ("auto", "numba"))
-        resolve_backend("numba", sources, None if targets is None else targets)
+        check_choice(self.backend, "backend", ("auto", "numba", "cupy"))
         same = targets is None or targets is sources
+        backend = resolve_backend(self.backend, sources, None if same else targets)
+        if backend == "cupy":
+            if self.interpolation != "eim":
+                raise ValueError("interpolation: the cupy backend runs 'eim' only")
+            sources = to_numpy(sources)  # the setup runs on the CPU
+            targets = None if same else to_numpy(targets)
         sources = check_points(sources, "sources")
         dim = sources.shape[1]
         K = as_kernel(self.kernel, dim)
@@ -248,6 +253,8 @@ class EIFMM:
                     f"{K.name} is singular at r = 0 (merge them and add their charges)"
                 )
         self.kernel_, self.dim_, self.same_ = K, dim, same
+        self.backend_ = backend
+        self._device = None
         self.n_sources_, self.n_targets_ = sources.shape[0], T.shape[0]
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -278,12 +285,21 @@ class EIFMM:
         return self
 
     def _far_levels(self) -> list[int]:
+        """Levels that need far-field operators: from 2 down to the deepest box under a
+        box with far interactions (its multipole is gathered from the leaves below it
+        by M2M, its local expansion spread to them by L2L), which with separate
+        targets can lie below the deepest far interaction."""
         tree, L = self.tree_, self.lists_
         boxes = [L["m2l"].ravel(), L["m2p"][:, 1], L["p2l"][:, 0]]
         b = np.concatenate(boxes)
         if b.size == 0:
             return []
-        return list(range(2, int(tree.level[b].max()) + 1))
+        below = np.zeros(tree.n_boxes, dtype=bool)
+        below[b] = True
+        for lev in range(1, tree.depth + 1):
+            a, e = tree.level_start[lev], tree.level_start[lev + 1]
+            below[a:e] |= below[tree.parent[a:e]]
+        return list(range(2, int(tree.level[below].max()) + 1))
 
     def _kernel_reference(self) -> float:
         """Largest |K| over distances from a quarter of the finest box to the root diagonal."""
@@ -489,240 +505,220 @@ class EIFMM:
         ll = L["p2l"]
         self._p2lcsr = _csr(ll[:, 0], ll[:, 1], nb)
         self._nb = nb
+        self._plans = self._make_plans()
+
+    def _make_plans(self) -> dict:
+        """The arguments of every grouped kernel sum of an evaluation (all but the
+        charges and the output): targets, target groups, their source-group lists,
+        sources, source groups, whether to skip ``i == j``. None where empty."""
+        tree, es = self.tree_, self._eq_start
+        ss, se, ts, te = tree.src_start, tree.src_end, tree.tgt_start, tree.tgt_end
+
+        def own(b):  # each group is its own (only) source group
+            return np.arange(b.size + 1, dtype=np.int64), b
+
+        def listed(csr):  # the groups with a non-empty list, and their lists
+            ptr, lst = csr
+            tb = np.flatnonzero(np.diff(ptr))
+            return tb, np.concatenate([[0], ptr[tb + 1]]).astype(np.int64), lst
+
+        def plan(tpts, tstart, tend, ptr, lst, spts, sstart, send, exclude):
+            if len(tstart) == 0:
+                return None
+            ints = (tstart, tend, ptr, lst)
+            tstart, tend, ptr, lst = (np.ascontiguousarray(a, dtype=np.int64) for a in ints)
+            sstart = np.ascontiguousarray(sstart, dtype=np.int64)
+            send = np.ascontiguousarray(send, dtype=np.int64)
+            return (tpts, tstart, tend, ptr, lst, spts, sstart, send, bool(exclude))
+
+        plans: dict = {"p2m": None, "l2p": None}
+        if self.interpolation == "eim":
+            b = self._p2m
+            plans["p2m"] = plan(self._Xv, es[b], es[b + 1], *own(b), self._Ys, ss, se, False)
+            b = self._l2p
+            plans["l2p"] = plan(self._Xt, ts[b], te[b], *own(b), self._Xv, es[:-1], es[1:], False)
+        tb, ptr, lst = listed(self._p2lcsr)
+        plans["p2l"] = plan(self._Yeq, es[tb], es[tb + 1], ptr, lst, self._Ys, ss, se, False)
+        tb, ptr, lst = listed(self._m2p)
+        plans["m2p"] = plan(self._Xt, ts[tb], te[tb], ptr, lst, self._Yeq, es[:-1], es[1:], False)
+        tb, ptr, lst = listed(self._p2p)
+        plans["p2p"] = plan(self._Xt, ts[tb], te[tb], ptr, lst, self._Ys, ss, se, self.same_)
+        plans["src_order"] = tree.src_order
+        plans["tgt_order"] = tree.tgt_order
+        return plans
 
     # --------------------------------------------------------------- evaluate
-    def evaluate(self, charges: Any) -> np.ndarray:
+    def evaluate(self, charges: Any) -> Any:
         """Potentials at the targets for the charges of the sources.
 
         Parameters
         ----------
         charges : array of shape (n,) or (n, k)
             In the order of the sources given to :meth:`setup`; several columns are
-            summed at once.
+            summed at once. With the cupy backend, a cupy (or NumPy) array.
 
         Returns
         -------
-        ndarray of shape (m,) or (m, k)
-            Potentials at the targets (the sources when ``targets`` was None).
+        array of shape (m,) or (m, k)
+            Potentials at the targets (the sources when ``targets`` was None): a NumPy
+            array, or a cupy array with the cupy backend.
         """
         check_fitted(self, "ops_")
+        if self.backend_ == "cupy":
+            import cupy
+
+            charges = cupy.asarray(charges)
+        elif is_cupy_array(charges):
+            raise ValueError(
+                "charges: a cupy array, but this EIFMM was set up for the CPU "
+                "(use backend='cupy' or cupy sources)"
+            )
         Q, one = check_charges(charges, self.n_sources_)
-        K = self.kernel_
-        if not K.is_complex and Q.dtype.kind == "c":
+        if self._device is None:
+            self._device = (cupy_device if self.backend_ == "cupy" else CPUDevice)(self)
+        return self._evaluate_on(self._device, Q, one)
+
+    def _evaluate_on(self, dev: Any, Q: Any, one: bool) -> Any:
+        xp = dev.xp
+        if not self.kernel_.is_complex and Q.dtype.kind == "c":
             k = Q.shape[1]
-            out = self._evaluate(np.concatenate([Q.real, Q.imag], axis=1))
+            out = self._evaluate(dev, xp.concatenate([Q.real, Q.imag], axis=1))
             out = out[:, :k] + 1j * out[:, k:]
         else:
-            out = self._evaluate(Q)
+            out = self._evaluate(dev, Q)
         return out[:, 0].copy() if one else out
 
-    def _evaluate(self, Q: np.ndarray) -> np.ndarray:
+    def _evaluate(self, dev: Any, Q: Any) -> Any:
         # many small dense products: one BLAS thread each (numba loops use the cores)
         with blas_threads(1):
-            return self._evaluate_sorted(Q)
+            return self._evaluate_sorted(dev, Q)
 
-    def _evaluate_sorted(self, Q: np.ndarray) -> np.ndarray:
-        tree, K = self.tree_, self.kernel_
+    def _evaluate_sorted(self, dev: Any, Q: Any) -> Any:
+        """The evaluation, written once for every device (see :mod:`rom.fmm._devices`)."""
+        xp, tree, K = dev.xp, self.tree_, self.kernel_
         dtype = np.result_type(K.dtype, Q.dtype, np.float64)
-        grouped = K.loops()[0]
-        from rom.fmm._numba import m2l_apply
-
-        kid, par = K.kid, K.params
-        Qs = np.ascontiguousarray(Q[tree.src_order].T, dtype=dtype)
+        Qs = xp.ascontiguousarray(Q[dev.plan("src_order")].T, dtype=dtype)
         k = Qs.shape[0]
-        nt = self.n_targets_
-        out = np.zeros((k, nt), dtype=dtype)
+        out = xp.zeros((k, self.n_targets_), dtype=dtype)
         es = self._eq_start
         neq = int(es[-1])
         timings = self.timings_
-        eim = self.interpolation == "eim"
-        ss, se = tree.src_start, tree.src_end
-        ts, te = tree.tgt_start, tree.tgt_end
-        M = np.zeros((k, neq), dtype=dtype)
-        Lc = np.zeros((k, neq), dtype=dtype)
-        ident = lambda b: (np.arange(b.size + 1, dtype=np.int64), b)  # noqa: E731
+        M = xp.zeros((k, neq), dtype=dtype)
+        Lc = xp.zeros((k, neq), dtype=dtype)
+        clock = _Clock(dev, timings)
 
         def level_view(A, lev):
             a, b = tree.level_start[lev], tree.level_start[lev + 1]
-            r = self.ops_[lev].rank
-            return A[:, es[a] : es[b]].reshape(k, b - a, r)
+            return A[:, es[a] : es[b]].reshape(k, b - a, self.ops_[lev].rank)
 
-        # P2M
-        t0 = time.perf_counter()
-        b = self._p2m
-        if b.size:
-            if eim:
-                W = np.zeros((k, neq), dtype=dtype)
-                ptr, lst = ident(b)
-                grouped(
-                    kid, par, self._Xv, es[b], es[b + 1], ptr, lst, self._Ys, ss, se, False, Qs, W
-                )
-                for lev, op in self.ops_.items():
-                    Wl = level_view(W, lev)
-                    nbl = Wl.shape[1]
-                    if nbl:
-                        res = op.apply_CT(Wl.reshape(k * nbl, op.rank).T)
-                        level_view(M, lev)[...] = res.T.reshape(k, nbl, op.rank)
-            else:
-                from rom.fmm import _numba
+        def each_level(A, fn, B):
+            """``B_l = fn(lev, A_l)`` per level, on the (boxes x rank) rows."""
+            for lev, op in self.ops_.items():
+                Al = level_view(A, lev)
+                nbl = Al.shape[1]
+                if nbl:
+                    res = fn(lev, Al.reshape(k * nbl, op.rank))
+                    level_view(B, lev)[...] = res.reshape(k, nbl, op.rank)
 
-                for lev, op in self.ops_.items():
-                    bl = b[tree.level[b] == lev]
-                    if bl.size:
-                        _numba.chebyshev_p2m(
-                            op.nodes,
-                            self.dim_,
-                            self._Ys,
-                            ss[bl],
-                            se[bl],
-                            np.ascontiguousarray(tree.center[bl]),
-                            tree.side[bl] / 2,
-                            es[bl],
-                            Qs,
-                            M,
-                        )
-        timings["p2m"] = time.perf_counter() - t0
-        # M2M
-        t0 = time.perf_counter()
-        for lev in sorted(self._m2m, reverse=True):
+        # P2M: kernel sums at the training targets, then the Lagrange operators
+        plan = dev.plan("p2m")
+        if plan is not None:
+            W = xp.zeros((k, neq), dtype=dtype)
+            dev.grouped(plan, Qs, W)
+            each_level(W, dev.to_multipoles, M)
+        elif self.interpolation == "chebyshev":
+            self._chebyshev(Qs, M, "p2m")
+        clock("p2m")
+        for lev in sorted(self._m2m, reverse=True):  # M2M
             Mc, Mp = level_view(M, lev), level_view(M, lev - 1)
-            for ci, pi, Tm in self._m2m[lev]:
+            for ci, pi, Tm in dev.m2m(lev):
                 Mp[:, pi, :] += Mc[:, ci, :] @ Tm
-        timings["m2m"] = time.perf_counter() - t0
-        # P2L
-        t0 = time.perf_counter()
-        ptr, lst = self._p2lcsr
-        tb = np.flatnonzero(np.diff(ptr))
-        if tb.size:
-            grouped(
-                kid,
-                par,
-                self._Yeq,
-                es[tb],
-                es[tb + 1],
-                np.concatenate([[0], ptr[tb + 1]]),
-                lst,
-                self._Ys,
-                ss,
-                se,
-                False,
-                Qs,
-                Lc,
-            )
-        timings["p2l"] = time.perf_counter() - t0
+        clock("m2m")
+        plan = dev.plan("p2l")
+        if plan is not None:
+            dev.grouped(plan, Qs, Lc)
+        clock("p2l")
         # M2L and L2L, level by level downwards
-        tm2l = tl2l = 0.0
         for lev in sorted(self.ops_):
-            t0 = time.perf_counter()
             if lev in self._m2m:
                 Lp, Lch = level_view(Lc, lev - 1), level_view(Lc, lev)
-                for ci, pi, Tm in self._m2m[lev]:
+                for ci, pi, Tm in dev.m2m(lev):
                     Lch[:, ci, :] += Lp[:, pi, :] @ Tm.T
-            tl2l += time.perf_counter() - t0
-            t0 = time.perf_counter()
+            clock("l2l")
             if lev in self._m2l:
                 Ml, Ll = level_view(M, lev), level_view(Lc, lev)
-                U, src, tgt, seg, slot, A, scale = self._m2l[lev]
+                U = dev.m2l_basis(lev)
                 if U is not None:  # compressed multipoles and locals, one GEMM each
                     nbl, r = Ml.shape[1], Ml.shape[2]
                     Mw = (Ml.reshape(k * nbl, r) @ U).reshape(k, nbl, -1)
-                    Lw = np.zeros_like(Mw)
+                    Lw = xp.zeros_like(Mw)
                 else:
                     Mw, Lw = Ml, Ll
-                m2l_apply(Mw, Lw, src, tgt, seg, A, slot, scale)
+                dev.m2l(lev, Mw, Lw)
                 if U is not None:
                     Ll += (Lw.reshape(k * nbl, -1) @ U.T).reshape(k, nbl, r)
-            tm2l += time.perf_counter() - t0
-        timings["m2l"], timings["l2l"] = tm2l, tl2l
+            clock("m2l")
         # L2P
-        t0 = time.perf_counter()
-        b = self._l2p
-        if b.size:
-            if eim:
-                V = np.zeros((k, neq), dtype=dtype)
-                for lev, op in self.ops_.items():
-                    Ll = level_view(Lc, lev)
-                    nbl = Ll.shape[1]
-                    if nbl:
-                        res = op.apply_C(Ll.reshape(k * nbl, op.rank).T)
-                        level_view(V, lev)[...] = res.T.reshape(k, nbl, op.rank)
-                ptr, lst = ident(b)
-                grouped(
-                    kid,
-                    par,
-                    self._Xt,
-                    ts[b],
-                    te[b],
-                    ptr,
-                    lst,
-                    self._Xv,
-                    es[:-1],
-                    es[1:],
-                    False,
-                    V,
-                    out,
-                )
-            else:
-                from rom.fmm import _numba
-
-                for lev, op in self.ops_.items():
-                    bl = b[tree.level[b] == lev]
-                    if bl.size:
-                        _numba.chebyshev_l2p(
-                            op.nodes,
-                            self.dim_,
-                            self._Xt,
-                            ts[bl],
-                            te[bl],
-                            np.ascontiguousarray(tree.center[bl]),
-                            tree.side[bl] / 2,
-                            es[bl],
-                            Lc,
-                            out,
-                        )
-        timings["l2p"] = time.perf_counter() - t0
-        # M2P
-        t0 = time.perf_counter()
-        ptr, lst = self._m2p
-        tb = np.flatnonzero(np.diff(ptr))
-        if tb.size:
-            grouped(
-                kid,
-                par,
-                self._Xt,
-                ts[tb],
-                te[tb],
-                np.concatenate([[0], ptr[tb + 1]]),
-                lst,
-                self._Yeq,
-                es[:-1],
-                es[1:],
-                False,
-                M,
-                out,
-            )
-        timings["m2p"] = time.perf_counter() - t0
-        # P2P
-        t0 = time.perf_counter()
-        ptr, lst = self._p2p
-        tb = np.flatnonzero(np.diff(ptr))
-        if tb.size:
-            grouped(
-                kid,
-                par,
-                self._Xt,
-                ts[tb],
-                te[tb],
-                np.concatenate([[0], ptr[tb + 1]]),
-                lst,
-                self._Ys,
-                ss,
-                se,
-                self.same_,
-                Qs,
-                out,
-            )
-        timings["p2p"] = time.perf_counter() - t0
-        res = np.empty((nt, k), dtype=dtype)
-        res[tree.tgt_order] = out.T
+        plan = dev.plan("l2p")
+        if plan is not None:
+            V = xp.zeros((k, neq), dtype=dtype)
+            each_level(Lc, dev.to_potentials, V)
+            dev.grouped(plan, V, out)
+        elif self.interpolation == "chebyshev":
+            self._chebyshev(Lc, out, "l2p")
+        clock("l2p")
+        plan = dev.plan("m2p")
+        if plan is not None:
+            dev.grouped(plan, M, out)
+        clock("m2p")
+        plan = dev.plan("p2p")
+        if plan is not None:
+            dev.grouped(plan, Qs, out)
+        clock("p2p")
+        res = xp.empty((self.n_targets_, k), dtype=dtype)
+        res[dev.plan("tgt_order")] = out.T
         return res
+
+    def _chebyshev(self, In: np.ndarray, Out: np.ndarray, which: str) -> None:
+        """Tensor Chebyshev P2M (charges to multipoles) or L2P (locals to potentials)."""
+        from rom.fmm import _numba
+
+        tree, es = self.tree_, self._eq_start
+        if which == "p2m":
+            fn, pts, b = _numba.chebyshev_p2m, self._Ys, self._p2m
+            start, end = tree.src_start, tree.src_end
+        else:
+            fn, pts, b = _numba.chebyshev_l2p, self._Xt, self._l2p
+            start, end = tree.tgt_start, tree.tgt_end
+        for lev, op in self.ops_.items():
+            bl = b[tree.level[b] == lev]
+            if bl.size:
+                center = np.ascontiguousarray(tree.center[bl])
+                fn(
+                    op.nodes,
+                    self.dim_,
+                    pts,
+                    start[bl],
+                    end[bl],
+                    center,
+                    tree.side[bl] / 2,
+                    es[bl],
+                    In,
+                    Out,
+                )
+
+
+class _Clock:
+    """Seconds per evaluation phase (the device synchronised at each reading)."""
+
+    def __init__(self, dev: Any, timings: dict) -> None:
+        self.dev, self.timings = dev, timings
+        for name in ("p2m", "m2m", "p2l", "m2l", "l2l", "l2p", "m2p", "p2p"):
+            timings[name] = 0.0
+        self.t = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        self.dev.sync()
+        now = time.perf_counter()
+        self.timings[name] += now - self.t
+        self.t = now

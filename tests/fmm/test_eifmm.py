@@ -158,3 +158,18 @@ def test_interpolation_error_between_the_training_shells(make):
         error = np.abs(exact - op.q_matrix(Y) @ K.matrix(op.Y, X)).max() / np.abs(exact).max()
         assert error <= 3 * max(fmm.level_errors_[lev], 1e-8), (lev, error)  # estimate holds
         assert error <= 10 * 1e-8, (lev, error)  # and the training saw the worst targets
+
+
+@pytest.mark.parametrize("name", ["laplace", "gaussian"])
+def test_clustered_sources_and_separate_targets(name, rng):
+    # sources in tight blobs, targets spread out (and in other blobs): the source tree
+    # goes deeper than any far interaction, and the multipoles of the far boxes must
+    # still be gathered from the deepest leaves (and the locals spread down to them)
+    K = {"laplace": kernels.laplace(), "gaussian": kernels.gaussian(0.3)}[name]
+    y = distribution("blobs", 1200, 3)
+    q = rng.standard_normal(1200)
+    for x in (distribution("cube", 300, 3), distribution("blobs", 300, 3, seed=3)):
+        fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(y, x)
+        assert relative_error(fmm.evaluate(q), direct_sum(K, x, y, q)) <= 2e-6
+        fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(x, y)  # and the other way round
+        assert relative_error(fmm.evaluate(q[:300]), direct_sum(K, y, x, q[:300])) <= 2e-6

@@ -1,0 +1,193 @@
+"""Where an EIFMM evaluation runs: the CPU (numba loops) or arrays of any module (cupy).
+
+:meth:`rom.fmm.EIFMM.evaluate` is written once, against the small interface below;
+a *device* supplies the array module, the grouped kernel sums of the near field and
+of the interpolation, the interpolation operators of each level and the M2L pass:
+
+- :class:`CPUDevice`: numba grouped sums, triangular solves with the EIM factors and
+  the compiled M2L pass (:func:`rom.fmm._numba.m2l_apply`), on NumPy arrays;
+- :class:`ArrayDevice`: every step in array operations of one module ``xp`` (cupy on
+  the GPU): the same triangular solves (``cupyx.scipy.linalg`` on the GPU), the M2L
+  pairs of a level padded per offset into one batched product and one scatter-add.
+  With ``xp = numpy`` and the numba grouped sums it runs on the CPU, which is how the
+  tests check the logic of the GPU path on machines without a GPU.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# the batched M2L product is split so that its gathered multipoles stay below this
+M2L_CHUNK_BYTES = 2**28
+
+
+class CPUDevice:
+    """NumPy arrays, numba loops and compiled M2L: the reference."""
+
+    xp = np
+
+    def __init__(self, fmm: Any) -> None:
+        from rom.fmm._numba import m2l_apply
+
+        self.fmm = fmm
+        self._grouped = fmm.kernel_.loops()[0]
+        self._m2l_apply = m2l_apply
+
+    def asarray(self, a: Any) -> Any:
+        return a
+
+    def plan(self, name: str) -> Any:
+        """The arguments of a grouped sum (or an index array) named in the setup."""
+        return self.fmm._plans[name]
+
+    def m2m(self, lev: int) -> list:
+        return self.fmm._m2m[lev]
+
+    def grouped(self, plan: tuple, Q: Any, out: Any) -> None:
+        K = self.fmm.kernel_
+        self._grouped(K.kid, K.params, *plan, Q, out)
+
+    def to_multipoles(self, lev: int, W: Any) -> Any:
+        """``W C`` for kernel sums ``W`` (rows) at the level's training targets."""
+        return self.fmm.ops_[lev].apply_CT(W.T).T
+
+    def to_potentials(self, lev: int, L: Any) -> Any:
+        """``L C^T``: local coefficients to the weights of the level's kernel sums."""
+        return self.fmm.ops_[lev].apply_C(L.T).T
+
+    def sync(self) -> None:
+        """Wait for the queued work (nothing is queued on the CPU)."""
+
+    def m2l_basis(self, lev: int) -> Any:
+        """The common basis ``U`` of the level's compressed M2L matrices, or None."""
+        return self.fmm._m2l[lev][0]
+
+    def m2l(self, lev: int, Mw: Any, Lw: Any) -> None:
+        _, src, tgt, seg, slot, A, scale = self.fmm._m2l[lev]
+        self._m2l_apply(Mw, Lw, src, tgt, seg, A, slot, scale)
+
+
+class ArrayDevice:
+    """Every step in array operations of ``xp``; ``grouped`` runs the kernel sums.
+
+    ``grouped(kid, params, *plan, Q, out)`` has the signature of the numba grouped
+    sums, on arrays of ``xp``. The setup's arrays are copied to ``xp`` once, on first
+    use, and kept.
+    """
+
+    def __init__(self, fmm: Any, xp: Any, grouped: Any, scatter_add: Any) -> None:
+        self.fmm, self.xp = fmm, xp
+        self._grouped = grouped
+        self._scatter_add = scatter_add
+        self._cache: dict = {}
+        self._params = xp.asarray(fmm.kernel_.params)
+
+    def asarray(self, a: Any) -> Any:
+        return self.xp.asarray(a)
+
+    def _cached(self, key: Any, make: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def plan(self, name: str) -> Any:
+        host = self.fmm._plans[name]
+        if host is None:
+            return None
+        xp = self.xp
+        if isinstance(host, np.ndarray):
+            return self._cached(("plan", name), lambda: xp.asarray(host))
+        return self._cached(
+            ("plan", name),
+            lambda: tuple(a if isinstance(a, bool) else xp.asarray(a) for a in host),
+        )
+
+    def m2m(self, lev: int) -> list:
+        xp = self.xp
+        return self._cached(
+            ("m2m", lev),
+            lambda: [
+                (xp.asarray(ci), xp.asarray(pi), xp.asarray(T)) for ci, pi, T in self.fmm._m2m[lev]
+            ],
+        )
+
+    def grouped(self, plan: tuple, Q: Any, out: Any) -> None:
+        self._grouped(self.fmm.kernel_.kid, self._params, *plan, Q, out)
+
+    def sync(self) -> None:
+        if self.xp is not np:
+            self.xp.cuda.Device().synchronize()
+
+    def m2l_basis(self, lev: int) -> Any:
+        U = self.fmm._m2l[lev][0]
+        return None if U is None else self._cached(("U", lev), lambda: self.xp.asarray(U))
+
+    def _factors(self, lev: int) -> tuple:
+        return self._cached(("factors", lev), lambda: self.fmm.ops_[lev].factors(self.xp))
+
+    def to_multipoles(self, lev: int, W: Any) -> Any:
+        return self.fmm.ops_[lev].apply_CT(W.T, self._factors(lev)).T
+
+    def to_potentials(self, lev: int, L: Any) -> Any:
+        return self.fmm.ops_[lev].apply_C(L.T, self._factors(lev)).T
+
+    def _padded(self, lev: int) -> tuple:
+        """The level's M2L pairs padded per offset: ``(slots, src, tgt)`` of shape
+        (offsets, most pairs of one offset); padding points at an extra zero box."""
+
+        def make():
+            _, src, tgt, seg, slot, A, _ = self.fmm._m2l[lev]
+            nbl = int(self.fmm.tree_.level_start[lev + 1] - self.fmm.tree_.level_start[lev])
+            counts = seg[:, -1] - seg[:, 0]
+            width = int(counts.max())
+            col = np.arange(width)
+            take = seg[:, :1] + col[None, :]
+            valid = col[None, :] < counts[:, None]
+            take = np.where(valid, take, 0)
+            src_pad = np.where(valid, src[take], nbl)
+            tgt_pad = np.where(valid, tgt[take], nbl)
+            xp = self.xp
+            mats = xp.asarray(np.ascontiguousarray(A[slot].transpose(0, 2, 1)))
+            return mats, xp.asarray(src_pad), xp.asarray(tgt_pad), nbl
+
+        return self._cached(("m2l", lev), make)
+
+    def m2l(self, lev: int, Mw: Any, Lw: Any) -> None:
+        xp = self.xp
+        scale = self.fmm._m2l[lev][6]
+        mats, src_pad, tgt_pad, nbl = self._padded(lev)
+        k, kc = Mw.shape[0], Mw.shape[2]
+        Mx = xp.zeros((k, nbl + 1, kc), dtype=Mw.dtype)
+        Mx[:, :nbl] = Mw
+        Lx = xp.zeros_like(Mx)
+        n_off, width = src_pad.shape
+        step = max(1, M2L_CHUNK_BYTES // max(1, k * width * kc * Mw.itemsize))
+        for a in range(0, n_off, step):
+            X = Mx[:, src_pad[a : a + step]]  # (k, offsets, width, kc)
+            Y = xp.matmul(X, mats[None, a : a + step])
+            self._scatter_add(Lx, (slice(None), tgt_pad[a : a + step]), Y)
+        Lw += Lx[:, :nbl] if scale == 1.0 else scale * Lx[:, :nbl]
+
+
+def numpy_device(fmm: Any) -> ArrayDevice:
+    """The array path on NumPy with the numba grouped sums (the GPU path's logic, on
+    the CPU)."""
+    return ArrayDevice(fmm, np, fmm.kernel_.loops()[0], np.add.at)
+
+
+def cupy_device(fmm: Any) -> ArrayDevice:
+    """The array path on cupy with the CUDA grouped sums of :mod:`rom.fmm._cupy`."""
+    from rom.backend import import_optional
+    from rom.fmm import _cupy
+
+    cupy = import_optional("cupy", "gpu")
+    import cupyx
+
+    if fmm.kernel_.kid < 0:
+        raise ValueError(
+            "kernel: the cupy backend runs the built-in kernels only; use backend='numba' "
+            "for a user kernel"
+        )
+    return ArrayDevice(fmm, cupy, _cupy.grouped_sum, cupyx.scatter_add)

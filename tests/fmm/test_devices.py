@@ -1,0 +1,105 @@
+"""The array path of the evaluation (the GPU's, run here on NumPy) against the CPU's."""
+
+import numpy as np
+import pytest
+
+from rom.fmm import EIFMM, direct_sum, kernels
+from rom.fmm._devices import ArrayDevice, numpy_device
+from tests.fmm.conftest import distribution, relative_error
+
+CASES = {
+    # homogeneous: one M2L table shared by the levels, SVD-compressed
+    "laplace": (kernels.laplace(), "cube", 3),
+    # per-level tables, fast decay (levels without a far field)
+    "gaussian": (kernels.gaussian(0.3), "blobs", 3),
+    # complex kernel: uncompressed complex M2L
+    "helmholtz": (kernels.helmholtz(2.0), "sphere", 3),
+    # 2-D, adaptive tree with M2P and P2L between levels
+    "log": (kernels.log(), "blobs", 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_array_path_matches_the_cpu_path(name, rng):
+    K, where, dim = CASES[name]
+    y = distribution(where, 1200, dim)
+    x = distribution("cube", 300, dim)
+    Q = rng.standard_normal((1200, 2))
+    for targets in (None, x):
+        fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(y, targets)
+        ref = fmm.evaluate(Q)
+        dev = numpy_device(fmm)
+        got = fmm._evaluate_on(dev, Q, False)
+        assert got.shape == ref.shape and got.dtype == ref.dtype
+        # the same triangular solves and a batched M2L: the same sums to round-off
+        assert relative_error(got, ref) <= 1e-13
+        one = fmm._evaluate_on(dev, Q[:, :1], True)
+        assert relative_error(one, ref[:, 0]) <= 1e-13
+        exact = direct_sum(K, targets, y, Q)
+        assert relative_error(got, exact) <= 2e-6
+
+
+def test_array_path_keeps_the_accuracy_of_tight_tolerances(rng):
+    # the Lagrange operators are applied by triangular solves on every device: an
+    # explicit inverse would lose four digits here
+    y = distribution("cube", 2000, 3)
+    K = kernels.laplace()
+    fmm = EIFMM(K, tol=1e-9, leaf_size=25).setup(y)
+    q = rng.standard_normal(2000)
+    got = fmm._evaluate_on(numpy_device(fmm), q[:, None], True)
+    assert relative_error(got, direct_sum(K, None, y, q)) <= 2e-9
+
+
+def test_array_path_with_complex_charges_and_cached_device_arrays(rng):
+    y = distribution("cube", 1000, 3)
+    fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=25).setup(y)
+    q = rng.standard_normal(1000) + 1j * rng.standard_normal(1000)
+    dev = numpy_device(fmm)
+    got = fmm._evaluate_on(dev, q[:, None], True)
+    assert relative_error(got, fmm.evaluate(q)) <= 1e-13
+    cached = len(dev._cache)
+    fmm._evaluate_on(dev, q.real[:, None], True)
+    assert len(dev._cache) == cached  # the setup's arrays are copied once
+
+
+def test_batched_m2l_in_chunks(rng, monkeypatch):
+    from rom.fmm import _devices
+
+    y = distribution("cube", 2000, 3)
+    fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=20).setup(y)
+    Q = rng.standard_normal((2000, 3))
+    whole = fmm._evaluate_on(numpy_device(fmm), Q, False)
+    monkeypatch.setattr(_devices, "M2L_CHUNK_BYTES", 1)  # one offset per product
+    chunked = fmm._evaluate_on(numpy_device(fmm), Q, False)
+    assert relative_error(chunked, whole) <= 1e-13
+
+
+def test_cupy_backend_is_refused_without_cupy_or_for_chebyshev(monkeypatch):
+    from rom import backend
+
+    y = distribution("cube", 200, 3)
+    with pytest.raises(ValueError, match="interpolation"):
+        if backend._installed("cupy"):
+            EIFMM(kernels.laplace(), backend="cupy", interpolation="chebyshev").setup(y)
+        else:
+            raise ValueError("interpolation: cupy missing, checked below")
+    if not backend._installed("cupy"):
+        with pytest.raises(ValueError, match="cupy"):
+            EIFMM(kernels.laplace(), backend="cupy").setup(y)
+    with pytest.raises(ValueError, match="backend"):
+        EIFMM(kernels.laplace(), backend="gpu").setup(y)
+
+
+def test_array_device_is_generic_in_its_modules():
+    y = distribution("cube", 500, 3)
+    fmm = EIFMM(kernels.gaussian(0.3), tol=1e-3, leaf_size=25).setup(y)
+    calls = []
+
+    def grouped(*args):
+        calls.append(len(args))
+        fmm.kernel_.loops()[0](*args)
+
+    dev = ArrayDevice(fmm, np, grouped, np.add.at)
+    q = np.ones(500)
+    assert relative_error(fmm._evaluate_on(dev, q[:, None], True), fmm.evaluate(q)) <= 1e-13
+    assert calls and all(n == 13 for n in calls)  # kid, params, 9 plan entries, Q, out
