@@ -63,6 +63,59 @@ __device__ void direct(int kid, const double* p, const double* tp, int nt, const
     }
 }
 
+// grouped sums (the layout of rom.fmm._numba.grouped_sum_real): one block per target
+// group, its threads over the group's targets; every thread runs over the sources of
+// the group's list, the block's threads reading the same source at the same time
+template <typename T, bool CPLX>
+__device__ void grouped(int kid, const double* p, const double* tp,
+                        const long long* tstart, const long long* tend,
+                        const long long* lptr, const long long* lsrc, const double* sp,
+                        const long long* sstart, const long long* send, bool exclude,
+                        const T* Q, int k, long long ns, T* out, long long nt) {
+    long long g = blockIdx.x;
+    T acc[16];
+    for (long long i = tstart[g] + threadIdx.x; i < tend[g]; i += blockDim.x) {
+        double t0 = tp[3 * i], t1 = tp[3 * i + 1], t2 = tp[3 * i + 2];
+        for (int c0 = 0; c0 < k; c0 += 16) {
+            int kc = min(16, k - c0);
+            for (int c = 0; c < kc; ++c) acc[c] = T(0);
+            for (long long li = lptr[g]; li < lptr[g + 1]; ++li) {
+                long long s = lsrc[li];
+                for (long long j = sstart[s]; j < send[s]; ++j) {
+                    if (exclude && i == j) continue;
+                    double d0 = t0 - sp[3 * j], d1 = t1 - sp[3 * j + 1], d2 = t2 - sp[3 * j + 2];
+                    T v;
+                    if (CPLX) v = T(complex_kernel(kid, p, d0, d1, d2));
+                    else v = T(real_kernel(kid, p, d0, d1, d2));
+                    for (int c = 0; c < kc; ++c) acc[c] += v * Q[(long long)(c0 + c) * ns + j];
+                }
+            }
+            for (int c = 0; c < kc; ++c) out[(long long)(c0 + c) * nt + i] += acc[c];
+        }
+    }
+}
+
+extern "C" __global__ void grouped_real(int kid, const double* p, const double* tp,
+                                        const long long* tstart, const long long* tend,
+                                        const long long* lptr, const long long* lsrc,
+                                        const double* sp, const long long* sstart,
+                                        const long long* send, bool exclude, const double* Q,
+                                        int k, long long ns, double* out, long long nt) {
+    grouped<double, false>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send, exclude,
+                           Q, k, ns, out, nt);
+}
+
+extern "C" __global__ void grouped_complex(int kid, const double* p, const double* tp,
+                                           const long long* tstart, const long long* tend,
+                                           const long long* lptr, const long long* lsrc,
+                                           const double* sp, const long long* sstart,
+                                           const long long* send, bool exclude,
+                                           const complex<double>* Q, int k, long long ns,
+                                           complex<double>* out, long long nt) {
+    grouped<complex<double>, true>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send,
+                                   exclude, Q, k, ns, out, nt);
+}
+
 extern "C" __global__ void direct_real(int kid, const double* p, const double* tp, int nt,
                                        const double* sp, int ns, const double* Q, int k,
                                        bool exclude, double* out) {
@@ -160,3 +213,57 @@ def direct_sum(kernel: Any, targets: Any, sources: Any, charges: Any) -> Any:
     )
     out = out.T
     return cupy.ascontiguousarray(out[:, 0] if one else out)
+
+
+def grouped_sum(
+    kid: int,
+    params: Any,
+    tpts: Any,
+    tstart: Any,
+    tend: Any,
+    lptr: Any,
+    lsrc: Any,
+    spts: Any,
+    sstart: Any,
+    send: Any,
+    exclude: bool,
+    Q: Any,
+    out: Any,
+) -> None:
+    """GPU twin of :func:`rom.fmm._numba.grouped_sum_real` (and of the complex one).
+
+    ``out[c, i] += sum_j K(t_i - s_j) Q[c, j]`` over the listed source groups, on cupy
+    arrays: points (n, 3) float64, groups and lists int64, ``Q`` (k, n_sources) and
+    ``out`` (k, n_targets) C-contiguous, both float64 or both complex128.
+    """
+    cupy = import_optional("cupy", "gpu")
+    n_groups = int(tstart.shape[0])
+    if n_groups == 0:
+        return
+    cplx = out.dtype.kind == "c"
+    Q = cupy.ascontiguousarray(Q, dtype=out.dtype)
+    if not out.flags.c_contiguous:
+        raise ValueError("out: expected a C-contiguous array")
+    fn = _module().get_function("grouped_complex" if cplx else "grouped_real")
+    fn(
+        (n_groups,),
+        (64,),
+        (
+            np.int32(kid),
+            params,
+            tpts,
+            tstart,
+            tend,
+            lptr,
+            lsrc,
+            spts,
+            sstart,
+            send,
+            np.bool_(exclude),
+            Q,
+            np.int32(Q.shape[0]),
+            np.int64(Q.shape[1]),
+            out,
+            np.int64(out.shape[1]),
+        ),
+    )

@@ -145,9 +145,13 @@ class EIFMM:
         at most ``tol / 4`` times the kernel's scale there.
     leaf_size : int
         Largest number of points (of sources, and of targets) in a leaf box.
-    backend : {"auto", "numba"}
-        The CPU loops run with numba (a cupy array input is refused: use
-        :func:`rom.fmm.direct_sum` with ``backend="cupy"`` on the GPU).
+    backend : {"auto", "numba", "cupy"}
+        "numba": the loops run on the CPU. "cupy" (what "auto" gives for cupy
+        sources): the setup still runs on the CPU (tree, training, operators); the
+        first evaluation copies its arrays to the GPU, and every evaluation runs there
+        (CUDA kernels for the grouped sums, cuBLAS for the dense products, the same
+        triangular solves), taking and returning cupy arrays. Built-in kernels and
+        ``interpolation="eim"`` only.
     interpolation : {"eim", "chebyshev"}
         "eim": empirical interpolation points; "chebyshev": tensor Chebyshev points
         (the black-box FMM), order chosen per level by the same error criterion.
@@ -252,6 +256,11 @@ class EIFMM:
                     f"sources: {sources.shape[0] - u.shape[0]} coincident points; the kernel "
                     f"{K.name} is singular at r = 0 (merge them and add their charges)"
                 )
+        if backend == "cupy" and K.kid < 0:
+            raise ValueError(
+                "kernel: the cupy backend runs the built-in kernels only; use "
+                "backend='numba' for a user kernel"
+            )
         self.kernel_, self.dim_, self.same_ = K, dim, same
         self.backend_ = backend
         self._device = None
