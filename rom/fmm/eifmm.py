@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 import warnings
 from typing import Any
@@ -69,6 +68,7 @@ def _compress_m2l(A: np.ndarray, lone: list[int], tol: float) -> np.ndarray | No
     than a quarter of the work, or for complex matrices.
     """
     import scipy.linalg
+    import scipy.linalg.lapack
 
     r = A.shape[1]
     amax = float(np.abs(A).max()) if A.size else 0.0
@@ -79,12 +79,13 @@ def _compress_m2l(A: np.ndarray, lone: list[int], tol: float) -> np.ndarray | No
     blocks = [A[s].T for s in range(A.shape[0])] + [A[s] for s in lone]
     R = np.zeros((0, r))
     chunk = max(1, 4096 // r)
-    # large factorizations: every BLAS thread (setup otherwise runs single-threaded)
-    with blas_threads(os.cpu_count() or 1):
-        for a in range(0, len(blocks), chunk):
-            Z = np.concatenate([R, *blocks[a : a + chunk]])
-            R = scipy.linalg.qr(Z, mode="r", overwrite_a=True, check_finite=False)[0][:r]
-        _, sv, Vt = scipy.linalg.svd(R, full_matrices=False, check_finite=False)
+    # LAPACK geqrt (recursive panels) on one thread: on two cores 1.6x faster than
+    # geqrf on one thread and 2.6x faster than geqrf on two for these tall blocks
+    (geqrt,) = scipy.linalg.lapack.get_lapack_funcs(("geqrt",), (R,))
+    for a in range(0, len(blocks), chunk):
+        Z = np.asfortranarray(np.concatenate([R, *blocks[a : a + chunk]]))
+        R = np.triu(geqrt(min(32, r), Z, overwrite_a=True)[0][:r])
+    _, sv, Vt = scipy.linalg.svd(R, full_matrices=False, check_finite=False)
     rank = max(int(np.count_nonzero(sv > SVD_TOL * tol * sv[0])), 1)
     if rank * rank > 0.75 * r * r:
         return None
@@ -105,13 +106,13 @@ def _m2l_pairs(tgt: np.ndarray, src: np.ndarray, slot: np.ndarray, nbl: int, par
     ``seg`` (slots x parts + 1) splitting each slot's pairs between ``parts`` ranges of
     target boxes that carry about equal numbers of pairs, and the slots present.
     """
-    order = np.lexsort((tgt, slot))
-    tgt, src, slot = tgt[order], src[order], slot[order]
+    key = slot * (nbl + 1) + tgt  # unique: one source box per target box and offset
+    order = np.argsort(key)
+    key, tgt, src = key[order], tgt[order], src[order]
     uslot = np.unique(slot)
     load = np.cumsum(np.bincount(tgt, minlength=nbl))
     bounds = np.searchsorted(load, load[-1] * np.arange(1, parts) / parts, side="right")
     bounds = np.concatenate([[0], bounds, [nbl]])
-    key = slot * (nbl + 1) + tgt
     seg = np.searchsorted(key, uslot[:, None] * (nbl + 1) + bounds[None, :])
     return (
         np.ascontiguousarray(src, dtype=np.int64),
