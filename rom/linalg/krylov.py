@@ -77,7 +77,7 @@ class PreconditionedKrylov:
     >>> A = K + scipy.sparse.diags(np.linspace(0.0, 0.01, n))  # close to K
     >>> solver = PreconditionedKrylov(A, factorize(K), rtol=1e-12)
     >>> x = solver.solve(np.ones(n))
-    >>> bool(np.linalg.norm(A @ x - 1.0) < 1e-8), solver.method_, solver.iterations_ < 10
+    >>> bool(np.linalg.norm(A @ x - 1.0) < 1e-8), solver.method_, solver.iterations_ < 20
     (True, 'cg', True)
     """
 

