@@ -390,7 +390,7 @@ class EIFMM:
                 L[name] = P[keep]
         r_box = rank_of_level[tree.level]
         eq_start = np.concatenate([[0], np.cumsum(r_box)]).astype(np.int64)
-        self._eq_start, self._r_box = eq_start, r_box
+        self._eq_start = eq_start
         neq = int(eq_start[-1])
         Yeq = np.zeros((neq, 3))
         Xv = np.zeros((neq, 3)) if self.interpolation == "eim" else None
@@ -514,7 +514,6 @@ class EIFMM:
         self._m2p = _csr(lm[:, 0], lm[:, 1], nb)
         ll = L["p2l"]
         self._p2lcsr = _csr(ll[:, 0], ll[:, 1], nb)
-        self._nb = nb
         self._plans = self._make_plans()
 
     def _make_plans(self) -> dict:

@@ -100,7 +100,8 @@ def r_factor(S: np.ndarray, parts: int | None = None) -> np.ndarray:
     """Upper triangular ``R`` (m x m) with ``S = Q R``, ``S`` tall (n >= m), any order.
 
     ``parts`` row blocks (default: one per core, fewer when a block would have less than
-    ``4 m`` rows), factorised concurrently; call it under one BLAS thread.
+    ``4 m`` rows), factorised concurrently; call it under one BLAS thread. A single
+    block goes to NumPy's QR (LAPACK ``geqrf``).
 
     Examples
     --------
@@ -116,7 +117,10 @@ def r_factor(S: np.ndarray, parts: int | None = None) -> np.ndarray:
     n, m = S.shape
     nb = max(1, min(32, m))
     blocks = row_blocks(n, m, parts)
+    if len(blocks) == 1:  # nothing to share out: LAPACK geqrf through NumPy
+        try:
+            return np.linalg.qr(S, mode="r")[:m]
+        except np.linalg.LinAlgError as err:
+            raise np.linalg.LinAlgError(f"S: QR factorisation failed ({err})") from err
     Rs = map_rows(lambda rows: _block_r(S, rows, nb), blocks)
-    if len(Rs) == 1:
-        return Rs[0]
     return _block_r(np.concatenate(Rs), slice(0, len(Rs) * m), nb)

@@ -589,9 +589,6 @@ def _truncation_rank(s, err, rank, tol, rtol, total, tail, method) -> int:
         return 0
     eps = np.finfo(float).eps
     floor = (sn.size * eps) ** 0.5 * sn[0] if method == "snapshots" else 10 * eps * sn[0]
-    if method == "svd" and err is not None and np.size(err):
-        # singular values below their own round-off (eps sigma_1 sqrt(n)) are noise
-        floor = max(floor, float(np.max(err.get() if hasattr(err, "get") else err)))
     r = int(np.sum(sn > floor))
     if rank is not None:
         r = min(r, rank)
