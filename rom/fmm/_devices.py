@@ -35,9 +35,6 @@ class CPUDevice:
         self._grouped = fmm.kernel_.loops()[0]
         self._m2l_apply = m2l_apply
 
-    def asarray(self, a: Any) -> Any:
-        return a
-
     def plan(self, name: str) -> Any:
         """The arguments of a grouped sum (or an index array) named in the setup."""
         return self.fmm._plans[name]
@@ -83,9 +80,6 @@ class ArrayDevice:
         self._scatter_add = scatter_add
         self._cache: dict = {}
         self._params = xp.asarray(fmm.kernel_.params)
-
-    def asarray(self, a: Any) -> Any:
-        return self.xp.asarray(a)
 
     def _cached(self, key: Any, make: Any) -> Any:
         if key not in self._cache:
