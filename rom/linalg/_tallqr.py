@@ -43,9 +43,16 @@ def _geqrt(prefix: str):
     return ctypes.CFUNCTYPE(None, *([_VOID] * 9))(address)
 
 
-@functools.cache
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="rom-tallqr")
+    """The worker threads of this process (a forked child gets its own: the parent's
+    threads do not exist there)."""
+    pid = os.getpid()
+    if pid not in _POOLS:
+        _POOLS[pid] = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="rom-tallqr")
+    return _POOLS[pid]
 
 
 def _int(value: int) -> ctypes.c_int:

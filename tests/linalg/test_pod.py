@@ -248,3 +248,20 @@ def test_tall_svd_route_matches_lapack(dtype, order):
         assert np.allclose(overlap, 1.0, atol=1e-12)
     tails = np.sqrt(np.cumsum(sigma[::-1] ** 2)[::-1] / np.sum(sigma**2))
     assert POD(method="svd", tol=3e-3).fit(S).rank_ == int(np.sum(tails > 3e-3))
+
+
+def test_tall_route_in_a_forked_process_after_the_parent_used_it():
+    # the row blocks run on a thread pool; a child forked after the parent created it
+    # must get threads of its own (the parent's do not exist in the child)
+    import multiprocessing
+
+    S = np.random.default_rng(0).standard_normal((4000, 20))
+    ref = POD(rank=5).fit(S).singular_values_
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_pod_values, (S,)).get(timeout=60)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+
+
+def _pod_values(S):
+    return POD(rank=5).fit(S).singular_values_
