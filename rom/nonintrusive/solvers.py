@@ -242,27 +242,3 @@ class CommandSolver:
 
     def __call__(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
         return _as_fields(self.run(mu), "u")
-
-    def as_assembler(self, output: str, space: Any, store: Any = None) -> Callable[[Any], Any]:
-        """This program as ``assemble(mu) -> matrix`` for :class:`rom.eim.MatrixEIM`.
-
-        A shortcut for ``MatrixSolver(self, space, store=store).assembler(output)``:
-        the program's outputs are read with :func:`rom.io.read_matrix` and kept in
-        ``store`` (when given), so no parameter is ever run twice.
-
-        Examples
-        --------
-        >>> import sys
-        >>> from rom import ParameterSpace
-        >>> from rom.nonintrusive import CommandSolver
-        >>> code = ("import sys, scipy.io, scipy.sparse; "
-        ...         "scipy.io.mmwrite('A.mtx', float(sys.argv[1]) * scipy.sparse.eye(2))")
-        >>> solver = CommandSolver([sys.executable, "-c", code, "{k}"], outputs={"A": "A.mtx"})
-        >>> assemble = solver.as_assembler("A", ParameterSpace({"k": (1, 3)}))
-        >>> assemble([2.0]).toarray()
-        array([[2., 0.],
-               [0., 2.]])
-        """
-        from rom.nonintrusive.matrices import MatrixSolver
-
-        return MatrixSolver(self, space, store=store).assembler(output)

@@ -130,17 +130,17 @@ def test_reduced_basis_from_external_matrices(tmp_path, program):
     np.testing.assert_array_equal(meim2.entries_, meim.entries_)
 
 
-def test_as_assembler_and_a_corrupt_cache_entry(tmp_path, program):
+def test_assembler_and_a_corrupt_cache_entry(tmp_path, program):
     solver, log = program
     store = SnapshotStore(tmp_path / "m", SPACE, MatrixSolver.store_fields(["A", "f", "K"]))
-    assemble = solver.as_assembler("A", SPACE, store=store)
+    assemble = MatrixSolver(solver, SPACE, store=store).assembler("A")
     mu = np.array([2.0, 1.5])
     A = assemble(mu)
     assert abs(A - python_matrices(mu)[0]).max() <= 1e-14 * abs(A).max()
     assert runs(log) == 1 and len(store) == 1
     path = next((tmp_path / "m" / "snapshots").glob("*.npz"))
     path.write_bytes(b"not a snapshot")
-    B = solver.as_assembler("A", SPACE, store=store)(mu)  # read fails: run again
+    B = MatrixSolver(solver, SPACE, store=store).assembler("A")(mu)  # read fails: run again
     assert runs(log) == 2 and abs(B - A).max() == 0 and store.verify() == []
 
 
