@@ -11,6 +11,8 @@ import functools
 import importlib
 import importlib.metadata
 import importlib.util
+import itertools
+import os
 import platform
 from types import ModuleType
 from typing import Any
@@ -106,6 +108,47 @@ def blas_threads(limit: int | None) -> Any:
     if limit is None:
         return contextlib.nullcontext()
     return _blas_controller().limit(limits=int(limit), user_api="blas")
+
+
+_POOLS: dict[int, Any] = {}
+
+
+def _pool() -> Any:
+    """The worker threads of this process, one per core (a forked child gets its own:
+    the parent's threads do not exist there)."""
+    pid = os.getpid()
+    if pid not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOLS[pid] = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="rom")
+    return _POOLS[pid]
+
+
+def row_blocks(n: int, m: int = 1, parts: int | None = None) -> list[slice]:
+    """Up to ``parts`` (default: one per core) row ranges of at least ``4 m`` rows."""
+    parts = (os.cpu_count() or 1) if parts is None else int(parts)
+    parts = max(1, min(parts, n // (4 * max(m, 1))))
+    cuts = np.linspace(0, n, parts + 1).astype(int)
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(cuts)]
+
+
+def map_rows(fn: Any, blocks: list[slice]) -> list:
+    """``[fn(rows) for rows in blocks]``, on threads when there are several blocks.
+
+    For work that releases the GIL: NumPy's products and ufuncs on large arrays,
+    LAPACK through ctypes, numba functions compiled with ``nogil=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.backend import map_rows, row_blocks
+    >>> x = np.arange(10.0)
+    >>> [float(s) for s in map_rows(lambda rows: x[rows].sum(), row_blocks(10, parts=2))]
+    [10.0, 35.0]
+    """
+    if len(blocks) == 1:
+        return [fn(blocks[0])]
+    return list(_pool().map(fn, blocks))
 
 
 @functools.cache

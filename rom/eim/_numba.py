@@ -65,6 +65,30 @@ def update_and_measure(R, q, w, kind, norms):  # pragma: no cover - compiled
         norms[j] = _pass(R, q, w[j], j, kind)
 
 
+# the bits of a non-negative double, read as an int64, are ordered as the doubles are
+_ABS_BITS = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
+@numba.njit(parallel=True, cache=True, fastmath=_FAST)
+def update_and_measure_linf(R, Rbits, q, w, norm_bits):  # pragma: no cover - compiled
+    """The real max-norm step: ``R[:, j] -= q * w[j]``, then ``max |R[:, j]|`` as the
+    largest of the entries' bits with the sign cleared (``Rbits``: ``R`` viewed as
+    int64). Integer maxima vectorise where floating-point ones (with their NaN rules)
+    do not: the step takes about half the time of the fused loop, with the same
+    result bit for bit."""
+    n = R.shape[0]
+    for j in numba.prange(R.shape[1]):
+        a = w[j]
+        if a != 0:
+            for i in range(n):
+                R[i, j] = R[i, j] - q[i] * a
+        top = np.int64(0)
+        for i in range(n):
+            b = Rbits[i, j] & _ABS_BITS
+            top = b if b > top else top
+        norm_bits[j] = top
+
+
 def step(R: np.ndarray, q: np.ndarray | None, w: np.ndarray | None, kind: int) -> np.ndarray:
     """Run one fused step (``q``, ``w`` None: measure only); returns the column norms."""
     n, p = R.shape
@@ -75,5 +99,9 @@ def step(R: np.ndarray, q: np.ndarray | None, w: np.ndarray | None, kind: int) -
     dtype = np.result_type(R.dtype, q.dtype, w.dtype)
     if dtype != R.dtype:
         raise TypeError("a complex update of a real residual")
-    update_and_measure(R, q.astype(dtype, copy=False), w.astype(dtype, copy=False), kind, norms)
+    q, w = q.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    if kind == LINF and dtype == np.float64 and R.flags.f_contiguous:
+        update_and_measure_linf(R, R.view(np.int64), q, w, norms.view(np.int64))
+    else:
+        update_and_measure(R, q, w, kind, norms)
     return norms

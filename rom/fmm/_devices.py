@@ -62,8 +62,8 @@ class CPUDevice:
         return self.fmm._m2l[lev][0]
 
     def m2l(self, lev: int, Mw: Any, Lw: Any) -> None:
-        _, src, tgt, seg, slot, A, scale = self.fmm._m2l[lev]
-        self._m2l_apply(Mw, Lw, src, tgt, seg, A, slot, scale)
+        _, src, tgt, seg, store, trans, A, scale = self.fmm._m2l[lev]
+        self._m2l_apply(Mw, Lw, src, tgt, seg, A, store, trans, scale)
 
 
 class ArrayDevice:
@@ -132,7 +132,7 @@ class ArrayDevice:
         (offsets, most pairs of one offset); padding points at an extra zero box."""
 
         def make():
-            _, src, tgt, seg, slot, A, _ = self.fmm._m2l[lev]
+            _, src, tgt, seg, store, trans, A, _ = self.fmm._m2l[lev]
             nbl = int(self.fmm.tree_.level_start[lev + 1] - self.fmm.tree_.level_start[lev])
             counts = seg[:, -1] - seg[:, 0]
             width = int(counts.max())
@@ -143,14 +143,16 @@ class ArrayDevice:
             src_pad = np.where(valid, src[take], nbl)
             tgt_pad = np.where(valid, tgt[take], nbl)
             xp = self.xp
-            mats = xp.asarray(np.ascontiguousarray(A[slot].transpose(0, 2, 1)))
+            # A_o^T per offset (A[store] itself where the offset uses it transposed)
+            mats = np.where(trans[:, None, None], A[store], A[store].transpose(0, 2, 1))
+            mats = xp.asarray(np.ascontiguousarray(mats))
             return mats, xp.asarray(src_pad), xp.asarray(tgt_pad), nbl
 
         return self._cached(("m2l", lev), make)
 
     def m2l(self, lev: int, Mw: Any, Lw: Any) -> None:
         xp = self.xp
-        scale = self.fmm._m2l[lev][6]
+        scale = self.fmm._m2l[lev][7]
         mats, src_pad, tgt_pad, nbl = self._padded(lev)
         k, kc = Mw.shape[0], Mw.shape[2]
         Mx = xp.zeros((k, nbl + 1, kc), dtype=Mw.dtype)

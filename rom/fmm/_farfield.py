@@ -249,7 +249,8 @@ def train(
     Y, X = href * Y, href * X
     # even kernel: S[i, j] = K(x_j - y_i) = K(y_i - x_j)
     S = K.matrix(Y, X)
-    own = float(np.abs(S).max())
+    # no temporary of the size of S (a few tens of megabytes)
+    own = float(max(S.max(), -S.min())) if S.dtype.kind == "f" else float(np.abs(S).max())
     tr = Training(method, href, 1.0 if homog else 0.0, Ytrain=Y, Xtrain=X, own_max=own)
     tr.target = ref_target
     tr.exhausted = False

@@ -135,8 +135,11 @@ def matrix_complex(kid, p, X, Y, out):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True)
-def m2l_apply(Mw, Lw, src, tgt, seg, A, slot, scale):  # pragma: no cover - compiled
-    """``Lw[c, tgt[p]] += scale * Mw[c, src[p]] @ A[slot[o]].T`` for the pairs ``p`` of ``o``.
+def m2l_apply(Mw, Lw, src, tgt, seg, A, store, trans, scale):  # pragma: no cover - compiled
+    """``Lw[c, tgt[p]] += scale * Mw[c, src[p]] @ A_o^T`` for the pairs ``p`` of offset ``o``.
+
+    ``A_o`` is the stored matrix ``A[store[o]]``, transposed where ``trans[o]`` (the
+    opposite offset's matrix: ``A_{-o} = A_o^T`` for an even kernel).
 
     The pairs are sorted by offset (matrix slot), then by target box;
     ``seg[o, t] : seg[o, t + 1]`` are those of the ``o``-th slot whose target box lies
@@ -155,7 +158,10 @@ def m2l_apply(Mw, Lw, src, tgt, seg, A, slot, scale):  # pragma: no cover - comp
             for p in range(a, b):
                 for c in range(k):
                     X[(p - a) * k + c, :] = Mw[c, src[p], :]
-            Y = np.dot(X, A[slot[o]].T)
+            if trans[o]:
+                Y = np.dot(X, A[store[o]])
+            else:
+                Y = np.dot(X, A[store[o]].T)
             for p in range(a, b):
                 for c in range(k):
                     row = Y[(p - a) * k + c]
@@ -292,3 +298,31 @@ def chebyshev_l2p(nodes, dim, pts, start, end, centers, half, rows, L, out):  # 
                 for m in range(total):
                     acc += w[m] * L[c, rows[g] + m]
                 out[c, i] += acc
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def squared_distances(X, YT, out):  # pragma: no cover - compiled
+    """``out[i, j] = |X_i - Y_j|^2`` with ``YT`` the (3, m) transposed sources; runs
+    without the GIL, so that row blocks can share the cores."""
+    for i in range(X.shape[0]):
+        x0, x1, x2 = X[i, 0], X[i, 1], X[i, 2]
+        for j in range(YT.shape[1]):
+            d0 = x0 - YT[0, j]
+            d1 = x1 - YT[1, j]
+            d2 = x2 - YT[2, j]
+            out[i, j] = d0 * d0 + d1 * d1 + d2 * d2
+
+
+@numba.njit(cache=True)
+def counting_order(keys, n_keys):  # pragma: no cover - compiled
+    """The stable order that sorts ``keys`` (integers in ``[0, n_keys)``), in O(n)."""
+    start = np.zeros(n_keys + 1, np.int64)
+    for k in keys:
+        start[k + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    order = np.empty(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        order[start[keys[i]]] = i
+        start[keys[i]] += 1
+    return order

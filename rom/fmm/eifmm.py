@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import warnings
@@ -56,16 +57,16 @@ def _check_tol(tol: Any) -> float:
     return tol
 
 
-def _compress_m2l(A: np.ndarray, lone: list[int], tol: float) -> np.ndarray | None:
+def _compress_m2l(A: np.ndarray, tol: float) -> np.ndarray | None:
     """A common basis ``U`` of the M2L matrices ``A[s]`` of one level, or None.
 
     ``U`` spans the dominant left singular vectors of ``[A_1 ... A_p  A_1^T ... A_p^T]``
-    (the transposes only for the slots ``lone``, offsets whose opposite is absent: for an
-    even kernel ``A_{-o} = A_o^T``), computed stably from the triangular factor of the
-    stacked transposes, never from a Gram matrix. Singular values below
-    ``SVD_TOL * tol`` times the largest one are dropped:
-    ``||A_o - U U^T A_o U U^T||_2 <= 2 sigma_{k+1}``. None when compression saves less
-    than a quarter of the work, or for complex matrices.
+    (the stored matrices serve the opposite offsets too: for an even kernel
+    ``A_{-o} = A_o^T``), computed stably from the triangular factor of the stacked
+    transposes, never from a Gram matrix. Singular values below ``SVD_TOL * tol``
+    times the largest one are dropped: ``||A_o - U U^T A_o U U^T||_2 <= 2 sigma_{k+1}``.
+    None when compression saves less than a quarter of the work, or for complex
+    matrices.
     """
     import scipy.linalg
     import scipy.linalg.lapack
@@ -76,7 +77,7 @@ def _compress_m2l(A: np.ndarray, lone: list[int], tol: float) -> np.ndarray | No
         return None
     # R of the tall stack [A_1^T; ...], by chunks: its rows span the column space of
     # [A_1 ... A_p]; U from the SVD of R
-    blocks = [A[s].T for s in range(A.shape[0])] + [A[s] for s in lone]
+    blocks = [A[s].T for s in range(A.shape[0])] + [A[s] for s in range(A.shape[0])]
     R = np.zeros((0, r))
     chunk = max(1, 4096 // r)
     # LAPACK geqrt (recursive panels) on one thread: on two cores 1.6x faster than
@@ -106,10 +107,15 @@ def _m2l_pairs(tgt: np.ndarray, src: np.ndarray, slot: np.ndarray, nbl: int, par
     ``seg`` (slots x parts + 1) splitting each slot's pairs between ``parts`` ranges of
     target boxes that carry about equal numbers of pairs, and the slots present.
     """
-    key = slot * (nbl + 1) + tgt  # unique: one source box per target box and offset
-    order = np.argsort(key)
-    key, tgt, src = key[order], tgt[order], src[order]
-    uslot = np.unique(slot)
+    from rom.fmm._numba import counting_order
+
+    # sorted by target, then (stably) by slot: two counting sorts
+    order = counting_order(tgt, nbl)
+    n_slots = int(slot.max()) + 1
+    order = order[counting_order(slot[order], n_slots)]
+    tgt, src, slot = tgt[order], src[order], slot[order]
+    key = slot * (nbl + 1) + tgt
+    uslot = np.flatnonzero(np.bincount(slot, minlength=n_slots))
     load = np.cumsum(np.bincount(tgt, minlength=nbl))
     bounds = np.searchsorted(load, load[-1] * np.arange(1, parts) / parts, side="right")
     bounds = np.concatenate([[0], bounds, [nbl]])
@@ -440,14 +446,23 @@ class EIFMM:
         level_pairs: list[tuple] = []
         dim = self.dim_
         weights = 7 ** np.arange(dim)
+        ncodes = 7**dim
         P = L["m2l"]
         lev_of = tree.level[P[:, 0]] if P.size else np.zeros(0, np.int64)
+        if np.any(np.diff(lev_of) < 0):  # the traversal lists them level by level
+            order = np.argsort(lev_of, kind="stable")
+            P, lev_of = P[order], lev_of[order]
+        cut = np.concatenate([[0], np.flatnonzero(np.diff(lev_of)) + 1, [lev_of.size]])
+        # offsets in box sides, coded in base 7 (each coordinate in -3..3):
+        # code(t - s) = w.c_t - w.c_s + 3 sum(w)
+        box_code = tree.coords @ weights
         shared_level = None
-        for lev in np.unique(lev_of):
-            lev = int(lev)
-            Pl = P[lev_of == lev]
-            # offsets in box sides, coded in base 7 (each coordinate in -3..3)
-            code = ((tree.coords[Pl[:, 0]] - tree.coords[Pl[:, 1]] + 3) * weights).sum(axis=1)
+        for a, b in itertools.pairwise(cut):
+            if a == b:
+                continue
+            lev = int(lev_of[a])
+            Pl = P[a:b]
+            code = box_code[Pl[:, 0]] - box_code[Pl[:, 1]] + 3 * int(weights.sum())
             ucode = np.unique(code)
             op = ops[lev]
             h = float(tree.side[Pl[0, 0]])
@@ -462,19 +477,48 @@ class EIFMM:
             if share and shared_level is None:
                 shared_level = lev
             tid = "shared" if share else lev
-            tab = tables.setdefault(tid, {"blocks": [], "slot": {}, "rank": r, "pairs": 0})
+            tab = tables.setdefault(
+                tid,
+                {
+                    "blocks": [],
+                    "slot": {},
+                    "store": [],
+                    "trans": [],
+                    "stored": 0,
+                    "rank": r,
+                    "pairs": 0,
+                },
+            )
             todo = [int(c) for c in ucode if int(c) not in tab["slot"]]
-            if todo:
-                uoff = (np.asarray(todo)[:, None] // weights) % 7 - 3
-                shifts = np.zeros((len(todo), 3))
+            # the kernel is even: A_{-o} = A_o^T, so an offset whose opposite is (or
+            # will be) stored is served by that matrix, transposed (codes: -o = 7^d - 1 - o)
+            pending = set(todo)
+            new = [
+                c
+                for c in todo
+                if ncodes - 1 - c not in tab["slot"]
+                and not (ncodes - 1 - c in pending and ncodes - 1 - c < c)
+            ]
+            if new:
+                uoff = (np.asarray(new)[:, None] // weights) % 7 - 3
+                shifts = np.zeros((len(new), 3))
                 h0 = h / scale ** (1.0 / K.homogeneity) if scale != 1.0 else h
                 shifts[:, :dim] = uoff * h0
                 Y0 = op.Y3 if h0 == h else op.Y3 * (h0 / h)
                 # A[l, m] = K(y_l + o h - y_m), every new offset in one call
                 A = K.matrix((shifts[:, None, :] + Y0[None]).reshape(-1, 3), Y0)
-                tab["blocks"].append(A.reshape(len(todo), r, r))
-                n0 = len(tab["slot"])
-                tab["slot"].update({c: n0 + i for i, c in enumerate(todo)})
+                tab["blocks"].append(A.reshape(len(new), r, r))
+                for c in new:
+                    tab["slot"][c] = len(tab["store"])
+                    tab["store"].append(tab["stored"])
+                    tab["trans"].append(False)
+                    tab["stored"] += 1
+            for c in todo:
+                if c not in tab["slot"]:  # the opposite's matrix, transposed
+                    o = tab["slot"][ncodes - 1 - c]
+                    tab["slot"][c] = len(tab["store"])
+                    tab["store"].append(tab["store"][o])
+                    tab["trans"].append(not tab["trans"][o])
             tab["pairs"] += Pl.shape[0]
             base = tree.level_start[lev]
             level_pairs.append((lev, Pl[:, 0] - base, Pl[:, 1] - base, code, scale, tid))
@@ -482,7 +526,6 @@ class EIFMM:
         # A_o ~ U C_o U^T with C_o = U^T A_o U (k x k); the pairs then work on
         # compressed multipoles U^T M and compressed locals
         dtype = np.result_type(K.dtype, np.float64)
-        ncodes = 7**dim
         for tab in tables.values():
             blocks = tab.pop("blocks")
             A = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
@@ -491,13 +534,13 @@ class EIFMM:
             # the QR costs about 2 p r^3, one M2L pass 2 n_pairs r^2: compress when the
             # saving of one evaluation pays for it (see COMPRESS_MIN)
             U = None
-            if tab["pairs"] >= COMPRESS_MIN * A.shape[0] * tab["rank"]:
-                # the transposes of offsets whose opposite is absent (A_{-o} = A_o^T)
-                lone = [s for c, s in tab["slot"].items() if lut[ncodes - 1 - c] < 0]
-                U = _compress_m2l(A, lone, _check_tol(self.tol) / SAFETY)
-                if U is not None:
+            if tab["pairs"] >= COMPRESS_MIN * len(tab["store"]) * tab["rank"]:
+                U = _compress_m2l(A, _check_tol(self.tol) / SAFETY)
+                if U is not None:  # C_o = U^T A_o U (and C_{-o} = C_o^T)
                     A = np.matmul(U.T, np.matmul(A, U))
             tab["A"], tab["U"], tab["lut"] = A.astype(dtype, copy=False), U, lut
+            tab["store"] = np.asarray(tab["store"], dtype=np.int64)
+            tab["trans"] = np.asarray(tab["trans"], dtype=np.bool_)
         parts = _threads()
         self.m2l_ranks_: dict[int, int] = {}
         for lev, tgt, src, code, scale, tid in level_pairs:
@@ -505,8 +548,10 @@ class EIFMM:
             U, A = tab["U"], tab["A"]
             self.m2l_ranks_[lev] = A.shape[1]
             nbl = int(tree.level_start[lev + 1] - tree.level_start[lev])
-            pairs = _m2l_pairs(tgt, src, tab["lut"][code], nbl, parts)
-            self._m2l[lev] = (U, *pairs, A, scale)
+            src, tgt, seg, uslot = _m2l_pairs(tgt, src, tab["lut"][code], nbl, parts)
+            # per slot present: the stored matrix and whether it is used transposed
+            store, trans = tab["store"][uslot], tab["trans"][uslot]
+            self._m2l[lev] = (U, src, tgt, seg, store, trans, A, scale)
         # CSR lists
         lp = L["p2p"]
         self._p2p = _csr(lp[:, 0], lp[:, 1], nb)

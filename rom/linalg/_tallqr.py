@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import itertools
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from rom.backend import map_rows, row_blocks
 
 _VOID = ctypes.c_void_p
 _PREFIX = {
@@ -41,18 +40,6 @@ def _geqrt(prefix: str):
     )
     address = pointer(capsule, name(capsule))
     return ctypes.CFUNCTYPE(None, *([_VOID] * 9))(address)
-
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool() -> ThreadPoolExecutor:
-    """The worker threads of this process (a forked child gets its own: the parent's
-    threads do not exist there)."""
-    pid = os.getpid()
-    if pid not in _POOLS:
-        _POOLS[pid] = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="rom-tallqr")
-    return _POOLS[pid]
 
 
 def _int(value: int) -> ctypes.c_int:
@@ -85,22 +72,6 @@ def _block_r(S: np.ndarray, rows: slice, nb: int) -> np.ndarray:
     if info.value != 0:
         raise np.linalg.LinAlgError(f"S: QR factorisation failed (LAPACK geqrt info={info.value})")
     return np.triu(A[:m])
-
-
-def row_blocks(n: int, m: int, parts: int | None = None) -> list[slice]:
-    """Up to ``parts`` (default: one per core) row ranges of at least ``4 m`` rows."""
-    parts = (os.cpu_count() or 1) if parts is None else int(parts)
-    parts = max(1, min(parts, n // (4 * max(m, 1))))
-    cuts = np.linspace(0, n, parts + 1).astype(int)
-    return [slice(int(a), int(b)) for a, b in itertools.pairwise(cuts)]
-
-
-def map_rows(fn, blocks: list[slice]) -> list:
-    """``[fn(rows) for rows in blocks]``, on threads when there are several blocks
-    (NumPy's products and LAPACK through ctypes release the GIL)."""
-    if len(blocks) == 1:
-        return [fn(blocks[0])]
-    return list(_pool().map(fn, blocks))
 
 
 def r_factor(S: np.ndarray, parts: int | None = None) -> np.ndarray:

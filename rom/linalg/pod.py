@@ -420,7 +420,8 @@ def _pod_tall(S, rank, tol, rtol):
 
 
 def _pod_tall_rows(S, rank, tol, rtol):
-    from rom.linalg._tallqr import r_factor, row_blocks
+    from rom.backend import row_blocks
+    from rom.linalg._tallqr import r_factor
 
     n = S.shape[0]
     eps = float(np.finfo(S.dtype).eps)
@@ -443,7 +444,7 @@ def _pod_tall_rows(S, rank, tol, rtol):
 def _kept_modes(S, Vh, sr, C, s, err, total, blocks):
     """``S V_r Sigma_r^{-1}`` re-orthonormalised (see :func:`_pod_tall`); the products
     by row ``blocks``, on threads."""
-    from rom.linalg._tallqr import map_rows
+    from rom.backend import map_rows
 
     r = len(sr)
     W = Vh.conj().T / sr

@@ -257,3 +257,22 @@ def test_bad_input_online(S):
         EIM().fit_function(3.0, np.ones(3), np.ones((2, 1)))
     with pytest.raises(ValueError, match="g: expected 3 values"):
         EIM().fit_function(lambda x, mu: np.ones(2), np.ones(3), np.ones((2, 1)))
+
+
+def test_max_norm_step_is_exact(rng):
+    """The real max-norm step (integer maxima of the entries' bits) gives the column
+    maxima of |R| bit for bit, after an update too, negative zeros and signs included."""
+    from rom.eim import _numba
+
+    R = np.asfortranarray(rng.standard_normal((97, 60)))
+    R[:, 3] = -0.0
+    R[5, 7] = -1e300
+    q, w = rng.standard_normal(97), rng.standard_normal(60)
+    w[::4] = 0.0
+    w[3] = 0.0  # column 3 stays all negative zeros
+    updated = R - np.outer(q, w)
+    norms = _numba.step(R, q, w, _numba.LINF)
+    assert np.allclose(R, updated, rtol=1e-15, atol=1e-15)  # fused multiply-adds
+    assert np.array_equal(norms, np.abs(R).max(axis=0))
+    assert np.array_equal(_numba.step(R, None, None, _numba.LINF), norms)
+    assert norms[3] == 0.0 and norms[7] == 1e300

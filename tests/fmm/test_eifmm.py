@@ -173,3 +173,31 @@ def test_clustered_sources_and_separate_targets(name, rng):
         assert relative_error(fmm.evaluate(q), direct_sum(K, x, y, q)) <= 2e-6
         fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(x, y)  # and the other way round
         assert relative_error(fmm.evaluate(q[:300]), direct_sum(K, y, x, q[:300])) <= 2e-6
+
+
+def test_m2l_matrices_of_opposite_offsets_are_stored_once(monkeypatch):
+    """A_{-o} = A_o^T for an even kernel: one stored matrix serves both offsets, and
+    every offset's matrix is the kernel between the interpolation points."""
+    from rom.fmm import eifmm
+
+    monkeypatch.setattr(eifmm, "COMPRESS_MIN", np.inf)  # the plain matrices
+    K = kernels.gaussian(0.3)
+    fmm = EIFMM(K, tol=1e-6, leaf_size=30).setup(distribution("cube", 6000, 3))
+    tree = fmm.tree_
+    for lev, (U, src, tgt, seg, store, trans, A, scale) in fmm._m2l.items():
+        assert U is None and scale == 1.0
+        assert A.shape[0] == np.unique(store).size < 0.6 * store.size
+        Y = fmm.ops_[lev].Y
+        base = tree.level_start[lev]
+        for o in range(store.size):
+            p = seg[o, 0] if seg[o, 0] < seg[o, -1] else seg[o, -1] - 1
+            off = tree.center[base + tgt[p]] - tree.center[base + src[p]]
+            Ao = A[store[o]].T if trans[o] else A[store[o]]
+            assert np.allclose(Ao, K.matrix(Y + off, Y), rtol=1e-13, atol=1e-15)
+
+
+def test_counting_order_is_a_stable_sort(rng):
+    from rom.fmm._numba import counting_order
+
+    keys = rng.integers(0, 37, 5000)
+    assert np.array_equal(counting_order(keys, 37), np.argsort(keys, kind="stable"))
