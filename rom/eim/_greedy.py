@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rom.backend import scipy_linalg
+from rom.backend import array_namespace, scipy_linalg
 from rom.linalg.inner import column_norms
 
 LINF, L2, L1 = 0, 1, 2
@@ -99,6 +99,17 @@ class Residual:
         w[j] = 0
         self.R[:, j] = 0
         self.norms = self._update_and_measure(q, w)
+
+
+def max_abs(S: Any) -> float:
+    """``max |S|``; for a real array without the temporary ``|S|`` (snapshot matrices
+    can be large)."""
+    xp = array_namespace(S)
+    if S.size == 0:
+        return 0.0
+    if S.dtype.kind == "f":
+        return float(max(xp.max(S), -xp.min(S)))
+    return float(xp.max(xp.abs(S)))
 
 
 def first_argmax(values: Any, tie: float = 0.0) -> int:

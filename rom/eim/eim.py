@@ -22,6 +22,7 @@ from rom.eim._greedy import (
     Residual,
     first_argmax,
     lebesgue_constant,
+    max_abs,
     norm_code,
     unit_lower_solve,
 )
@@ -138,7 +139,7 @@ class EIM(Interpolator):
         n, p = S.shape
         inner = check_inner(self.inner, n)
         kind = norm_code(self.norm, inner)
-        scale = float(xp.max(xp.abs(S)))
+        scale = max_abs(S)
         if scale == 0.0:
             raise ValueError("S: every entry is zero; there is nothing to interpolate")
         floor = 10 * float(np.finfo(S.dtype).eps) * scale
