@@ -132,8 +132,8 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def check_fitted(obj: Any, attribute: str) -> None:
+def check_fitted(obj: Any, attribute: str, method: str = "fit") -> None:
     if not hasattr(obj, attribute):
         raise RuntimeError(
-            f"this {type(obj).__name__} is not fitted yet: call fit(...) before using it"
+            f"this {type(obj).__name__} is not fitted yet: call {method}(...) before using it"
         )

@@ -601,6 +601,44 @@ class EIFMM:
         plans["tgt_order"] = tree.tgt_order
         return plans
 
+    # ------------------------------------------------------------ persistence
+    def save(self, path: Any) -> None:
+        """Save the set-up object to ``path`` (see :func:`rom.save`); :func:`rom.load`
+        gives an object that evaluates exactly as this one, without any setup.
+
+        Built-in kernels only (a user kernel is compiled Python code). The file holds
+        the tree, the operators and the sorted points: about ``r^2`` numbers per M2L
+        offset and level, plus the points.
+
+        Examples
+        --------
+        >>> import numpy as np, os, tempfile
+        >>> import rom
+        >>> from rom.fmm import EIFMM, kernels
+        >>> rng = np.random.default_rng(0)
+        >>> y, q = rng.random((2000, 3)), rng.standard_normal(2000)
+        >>> fmm = EIFMM(kernels.gaussian(0.3), tol=1e-6, leaf_size=40).setup(y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "fmm.npz")
+        >>> fmm.save(path)
+        >>> bool(np.array_equal(rom.load(path).evaluate(q), fmm.evaluate(q)))
+        True
+        """
+        from rom.io.persist import save
+
+        save(self, path)
+
+    def _to_arrays(self) -> tuple[dict, dict]:
+        from rom.fmm import _persist
+
+        check_fitted(self, "ops_", "setup")
+        return _persist.to_arrays(self)
+
+    @classmethod
+    def _from_arrays(cls, settings: dict, arrays: dict) -> EIFMM:
+        from rom.fmm import _persist
+
+        return _persist.from_arrays(cls, settings, arrays)
+
     # --------------------------------------------------------------- evaluate
     def evaluate(self, charges: Any) -> Any:
         """Potentials at the targets for the charges of the sources.
@@ -617,7 +655,7 @@ class EIFMM:
             Potentials at the targets (the sources when ``targets`` was None): a NumPy
             array, or a cupy array with the cupy backend.
         """
-        check_fitted(self, "ops_")
+        check_fitted(self, "ops_", "setup")
         if self.backend_ == "cupy":
             import cupy
 
