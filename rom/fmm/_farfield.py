@@ -247,8 +247,9 @@ def train(
     dim = K.dim
     Y, X = training_set(dim, level_tier, reach, dense_shells(K))
     Y, X = href * Y, href * X
-    # even kernel: S[i, j] = K(x_j - y_i) = K(y_i - x_j)
-    S = K.matrix(Y, X)
+    # even kernel: S[i, j] = K(x_j - y_i) = K(y_i - x_j), computed column-major (the
+    # greedy's layout: its working copy is then a plain copy, not a transposition)
+    S = K.matrix(X, Y).T
     # no temporary of the size of S (a few tens of megabytes)
     own = float(max(S.max(), -S.min())) if S.dtype.kind == "f" else float(np.abs(S).max())
     tr = Training(method, href, 1.0 if homog else 0.0, Ytrain=Y, Xtrain=X, own_max=own)
