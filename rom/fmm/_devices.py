@@ -46,6 +46,18 @@ class CPUDevice:
         K = self.fmm.kernel_
         self._grouped(K.kid, K.params, *plan, Q, out)
 
+    def near(self, Q: Any, out: Any) -> None:
+        """The near field (P2P): each kernel value used for both points of a pair when
+        the targets are the sources, else the one-way grouped sum."""
+        mutual = self.fmm._plans.get("p2p_mutual")
+        if mutual is not None:
+            from rom.fmm._numba import mutual_sum_real
+
+            K = self.fmm.kernel_
+            mutual_sum_real(K.kid, K.params, *mutual, Q, out)
+        elif self.fmm._plans["p2p"] is not None:
+            self.grouped(self.fmm._plans["p2p"], Q, out)
+
     def to_multipoles(self, lev: int, W: Any) -> Any:
         """``W C`` for kernel sums ``W`` (rows) at the level's training targets."""
         return self.fmm.ops_[lev].apply_CT(W.T).T
@@ -109,6 +121,12 @@ class ArrayDevice:
 
     def grouped(self, plan: tuple, Q: Any, out: Any) -> None:
         self._grouped(self.fmm.kernel_.kid, self._params, *plan, Q, out)
+
+    def near(self, Q: Any, out: Any) -> None:
+        """The near field (P2P), one way: the grouped sum over the P2P lists."""
+        plan = self.plan("p2p")
+        if plan is not None:
+            self.grouped(plan, Q, out)
 
     def sync(self) -> None:
         if self.xp is not np:

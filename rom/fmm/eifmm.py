@@ -597,6 +597,7 @@ class EIFMM:
         plans["m2p"] = plan(self._Xt, ts[tb], te[tb], ptr, lst, self._Yeq, es[:-1], es[1:], False)
         tb, ptr, lst = listed(self._p2p)
         plans["p2p"] = plan(self._Xt, ts[tb], te[tb], ptr, lst, self._Ys, ss, se, self.same_)
+        plans["p2p_mutual"] = self._mutual_plan()
         plans["src_order"] = tree.src_order
         plans["tgt_order"] = tree.tgt_order
         return plans
@@ -638,6 +639,39 @@ class EIFMM:
         from rom.fmm import _persist
 
         return _persist.from_arrays(cls, settings, arrays)
+
+    def _mutual_plan(self) -> tuple | None:
+        """The near field with each kernel value used for both points of a pair, when
+        targets are the sources (a real built-in kernel: the CPU loop exists for
+        those): each unordered pair of leaves once, split between the threads by
+        numbers of interactions. None otherwise."""
+        K, tree = self.kernel_, self.tree_
+        P = self.lists_["p2p"]
+        if not self.same_ or K.kid < 0 or K.is_complex or P.size == 0:
+            return None
+        a, b = P[:, 0], P[:, 1]
+        nb = np.int64(tree.n_boxes)
+        # the lists of points that are their own targets are symmetric; if not, the
+        # one-way sums are kept
+        forward, backward = np.sort(a * nb + b), np.sort(b * nb + a)
+        if not np.array_equal(forward, backward):
+            return None
+        keep = a <= b
+        a, b = a[keep], b[keep]
+        size = (tree.src_end - tree.src_start).astype(np.float64)
+        work = np.where(a == b, size[a] * (size[a] - 1) / 2, size[a] * size[b])
+        load = np.cumsum(work)
+        parts = _threads()
+        cuts = np.searchsorted(load, load[-1] * np.arange(1, parts) / parts, side="right")
+        cuts = np.concatenate([[0], cuts, [a.size]]).astype(np.int64)
+        return (
+            self._Ys,
+            tree.src_start,
+            tree.src_end,
+            np.ascontiguousarray(a, dtype=np.int64),
+            np.ascontiguousarray(b, dtype=np.int64),
+            cuts,
+        )
 
     # --------------------------------------------------------------- evaluate
     def evaluate(self, charges: Any) -> Any:
@@ -763,9 +797,7 @@ class EIFMM:
         if plan is not None:
             dev.grouped(plan, M, out)
         clock("m2p")
-        plan = dev.plan("p2p")
-        if plan is not None:
-            dev.grouped(plan, Qs, out)
+        dev.near(Qs, out)
         clock("p2p")
         res = xp.empty((self.n_targets_, k), dtype=dtype)
         res[dev.plan("tgt_order")] = out.T

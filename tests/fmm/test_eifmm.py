@@ -201,3 +201,21 @@ def test_counting_order_is_a_stable_sort(rng):
 
     keys = rng.integers(0, 37, 5000)
     assert np.array_equal(counting_order(keys, 37), np.argsort(keys, kind="stable"))
+
+
+@pytest.mark.parametrize("dist, dim", [("blobs", 3), ("cube", 2)])
+def test_mutual_near_field_matches_the_one_way_sums(dist, dim, rng):
+    """Targets = sources: each near-field kernel value serves both points of its pair;
+    the result is the one-way grouped sum's, for one and for several charge vectors."""
+    y = distribution(dist, N, dim)
+    for K in (kernels.laplace(dim), kernels.multiquadric(0.1, dim)):
+        fmm = EIFMM(K, tol=1e-6, leaf_size=30).setup(y)
+        assert fmm._plans["p2p_mutual"] is not None
+        Q = rng.standard_normal((N, 3))
+        mutual = [fmm.evaluate(Q[:, 0]), fmm.evaluate(Q)]
+        fmm._plans["p2p_mutual"] = None
+        one_way = [fmm.evaluate(Q[:, 0]), fmm.evaluate(Q)]
+        for a, b in zip(mutual, one_way, strict=True):
+            assert relative_error(a, b) <= 1e-13
+    separate = EIFMM(kernels.laplace(dim), leaf_size=30).setup(y, rng.random((50, dim)))
+    assert separate._plans["p2p_mutual"] is None
