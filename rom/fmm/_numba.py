@@ -347,21 +347,6 @@ def squared_distances(X, YT, out):  # pragma: no cover - compiled
             out[i, j] = d0 * d0 + d1 * d1 + d2 * d2
 
 
-@numba.njit(cache=True)
-def counting_order(keys, n_keys):  # pragma: no cover - compiled
-    """The stable order that sorts ``keys`` (integers in ``[0, n_keys)``), in O(n)."""
-    start = np.zeros(n_keys + 1, np.int64)
-    for k in keys:
-        start[k + 1] += 1
-    for k in range(n_keys):
-        start[k + 1] += start[k]
-    order = np.empty(keys.shape[0], np.int64)
-    for i in range(keys.shape[0]):
-        order[start[keys[i]]] = i
-        start[keys[i]] += 1
-    return order
-
-
 @numba.njit(cache=True, parallel=True)
 def mutual_sum_real(kid, p, pts, start, end, A, B, cuts, Q, out):  # pragma: no cover
     """Near-field sums of points that are both targets and sources, each kernel value
@@ -413,3 +398,30 @@ def mutual_sum_real(kid, p, pts, start, end, A, B, cuts, Q, out):  # pragma: no 
             for t in range(nt):
                 s += buf[t, c, i]
             out[c, i] += s
+
+
+@numba.njit(cache=True)
+def sort_pairs(tgt, src, slot, n_tgt, n_slots):  # pragma: no cover - compiled
+    """``(tgt, src, slot)`` sorted by slot, then target (two stable counting sorts)."""
+    n = tgt.shape[0]
+    first = np.empty(n, np.int64)  # the order by target
+    start = np.zeros(n_tgt + 1, np.int64)
+    for i in range(n):
+        start[tgt[i] + 1] += 1
+    for b in range(n_tgt):
+        start[b + 1] += start[b]
+    for i in range(n):
+        first[start[tgt[i]]] = i
+        start[tgt[i]] += 1
+    begin = np.zeros(n_slots + 1, np.int64)
+    for i in range(n):
+        begin[slot[i] + 1] += 1
+    for s in range(n_slots):
+        begin[s + 1] += begin[s]
+    t2, s2, o2 = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    for k in range(n):
+        i = first[k]
+        d = begin[slot[i]]
+        begin[slot[i]] += 1
+        t2[d], s2[d], o2[d] = tgt[i], src[i], slot[i]
+    return t2, s2, o2

@@ -74,23 +74,19 @@ def _compress_m2l(A: np.ndarray, tol: float) -> np.ndarray | None:
     matrices.
     """
     import scipy.linalg
-    import scipy.linalg.lapack
+
+    from rom.linalg._tallqr import r_factor
 
     r = A.shape[1]
     amax = float(np.abs(A).max()) if A.size else 0.0
     if amax == 0.0 or A.dtype.kind == "c":
         return None
-    # R of the tall stack [A_1^T; ...], by chunks: its rows span the column space of
-    # [A_1 ... A_p]; U from the SVD of R
-    blocks = [A[s].T for s in range(A.shape[0])] + [A[s] for s in range(A.shape[0])]
-    R = np.zeros((0, r))
-    chunk = max(1, 4096 // r)
-    # LAPACK geqrt (recursive panels) on one thread: on two cores 1.6x faster than
-    # geqrf on one thread and 2.6x faster than geqrf on two for these tall blocks
-    (geqrt,) = scipy.linalg.lapack.get_lapack_funcs(("geqrt",), (R,))
-    for a in range(0, len(blocks), chunk):
-        Z = np.asfortranarray(np.concatenate([R, *blocks[a : a + chunk]]))
-        R = np.triu(geqrt(min(32, r), Z, overwrite_a=True)[0][:r])
+    # R of the tall stack [A_1^T; ...; A_1; ...]: its rows span the column space of
+    # [A_1 ... A_p A_1^T ... A_p^T]; U from the SVD of R. The tall QR runs by row
+    # blocks on every core (LAPACK geqrt on one BLAS thread each), one stack at a time
+    p = A.shape[0]
+    stacks = (np.ascontiguousarray(A.transpose(0, 2, 1)).reshape(p * r, r), A.reshape(p * r, r))
+    R = r_factor(np.concatenate([r_factor(S) for S in stacks]))
     _, sv, Vt = scipy.linalg.svd(R, full_matrices=False, check_finite=False)
     rank = max(int(np.count_nonzero(sv > SVD_TOL * tol * sv[0])), 1)
     if rank * rank > 0.75 * r * r:
@@ -112,13 +108,10 @@ def _m2l_pairs(tgt: np.ndarray, src: np.ndarray, slot: np.ndarray, nbl: int, par
     ``seg`` (slots x parts + 1) splitting each slot's pairs between ``parts`` ranges of
     target boxes that carry about equal numbers of pairs, and the slots present.
     """
-    from rom.fmm._numba import counting_order
+    from rom.fmm._numba import sort_pairs
 
-    # sorted by target, then (stably) by slot: two counting sorts
-    order = counting_order(tgt, nbl)
     n_slots = int(slot.max()) + 1
-    order = order[counting_order(slot[order], n_slots)]
-    tgt, src, slot = tgt[order], src[order], slot[order]
+    tgt, src, slot = sort_pairs(tgt, src, slot, nbl, n_slots)
     key = slot * (nbl + 1) + tgt
     uslot = np.flatnonzero(np.bincount(slot, minlength=n_slots))
     load = np.cumsum(np.bincount(tgt, minlength=nbl))
@@ -473,7 +466,7 @@ class EIFMM:
             lev = int(lev_of[a])
             Pl = P[a:b]
             code = box_code[Pl[:, 0]] - box_code[Pl[:, 1]] + 3 * int(weights.sum())
-            ucode = np.unique(code)
+            ucode = np.flatnonzero(np.bincount(code, minlength=ncodes))
             op = ops[lev]
             h = float(tree.side[Pl[0, 0]])
             r = op.rank

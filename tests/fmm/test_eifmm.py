@@ -196,13 +196,15 @@ def test_m2l_matrices_of_opposite_offsets_are_stored_once(monkeypatch):
             assert np.allclose(Ao, K.matrix(Y + off, Y), rtol=1e-13, atol=1e-15)
 
 
-def test_counting_order_is_a_stable_sort(rng):
-    from rom.fmm._numba import counting_order
+def test_m2l_pairs_are_sorted_by_slot_then_target(rng):
+    from rom.fmm._numba import sort_pairs
 
-    keys = rng.integers(0, 37, 5000)
-    assert np.array_equal(counting_order(keys, 37), np.argsort(keys, kind="stable"))
-
-
+    tgt, slot = rng.integers(0, 50, 5000), rng.integers(0, 37, 5000)
+    src = np.arange(5000)
+    t, s, o = sort_pairs(tgt, src, slot, 50, 37)
+    order = np.lexsort((tgt, slot))  # stable: by slot, then target, then position
+    assert np.array_equal(t, tgt[order]) and np.array_equal(o, slot[order])
+    assert np.array_equal(s, src[order])
 @pytest.mark.parametrize("dist, dim", [("blobs", 3), ("cube", 2)])
 def test_mutual_near_field_matches_the_one_way_sums(dist, dim, rng):
     """Targets = sources: each near-field kernel value serves both points of its pair;
