@@ -19,14 +19,16 @@ def test_several_charge_vectors_reuse_of_the_setup_and_backends(rng):
     y = distribution("cube", N, 3)
     K = kernels.laplace()
     fmm = EIFMM(K, tol=1e-6, leaf_size=30).setup(y)
-    assert fmm.error_estimate_ <= 2e-6
+    # the estimate (the largest off-grid level error, times sqrt(levels)) is an upper
+    # estimate, pessimistic for 1/r: about 2.7e-6 here for errors near 3e-7
+    assert fmm.error_estimate_ <= 3e-6
     Q = rng.standard_normal((N, 3))
     block = fmm.evaluate(Q)
     assert block.shape == (N, 3)
     for c in range(3):
         assert np.allclose(block[:, c], fmm.evaluate(Q[:, c]), rtol=1e-12, atol=1e-12)
     ref = direct_sum(K, None, y, Q)
-    assert relative_error(block, ref) <= 2e-6
+    assert relative_error(block, ref) <= min(2e-6, fmm.error_estimate_)
     # complex charges with a real kernel: real and imaginary parts separately
     z = fmm.evaluate(Q[:, 0] + 1j * Q[:, 1])
     assert np.allclose(z, block[:, 0] + 1j * block[:, 1])
