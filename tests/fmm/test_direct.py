@@ -95,3 +95,24 @@ def test_direct_sum_bad_kernel_and_backend():
         direct_sum(kernels.log(), None, np.ones((3, 3)), np.ones(3))
     with pytest.raises(ValueError, match="backend:"):
         direct_sum(kernels.laplace(), None, np.ones((3, 3)), np.ones(3), backend="gpu")
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_all_pairs_sum_uses_each_kernel_value_twice(dim, rng):
+    """Targets = sources beyond one group of points: the all-pairs loop (each kernel
+    value serves both points of a pair) against the dense reference, for one and for
+    several charge vectors, complex charges too, with coincident points."""
+    from rom.fmm import direct
+
+    n = 3 * direct.MUTUAL_CHUNK + 17
+    S = rng.random((n, dim))
+    S[5] = S[700]  # coincident points: the singular kernels take 0 there
+    Q = rng.standard_normal((n, 2))
+    for name, K in builtin_kernels(dim).items():
+        ref = direct_sum(K, None, S, Q, backend="numpy")
+        for charges in (Q, Q[:, 0], Q[:, 0] + 1j * Q[:, 1]):
+            got = direct_sum(K, None, S, charges)
+            want = ref if charges.ndim == 2 else ref[:, 0]
+            if np.iscomplexobj(charges):
+                want = ref[:, 0] + 1j * ref[:, 1]
+            assert np.allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max()), name

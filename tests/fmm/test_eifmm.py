@@ -207,6 +207,8 @@ def test_m2l_pairs_are_sorted_by_slot_then_target(rng):
     order = np.lexsort((tgt, slot))  # stable: by slot, then target, then position
     assert np.array_equal(t, tgt[order]) and np.array_equal(o, slot[order])
     assert np.array_equal(s, src[order])
+
+
 @pytest.mark.parametrize("dist, dim", [("blobs", 3), ("cube", 2)])
 def test_mutual_near_field_matches_the_one_way_sums(dist, dim, rng):
     """Targets = sources: each near-field kernel value serves both points of its pair;
