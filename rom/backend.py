@@ -22,9 +22,12 @@ import numpy as np
 __all__ = [
     "BACKENDS",
     "array_namespace",
+    "blas_threads",
     "info",
     "is_cupy_array",
+    "map_rows",
     "resolve_backend",
+    "row_blocks",
     "scipy_linalg",
     "to_numpy",
 ]
@@ -125,7 +128,31 @@ def _pool() -> Any:
 
 
 def row_blocks(n: int, m: int = 1, parts: int | None = None) -> list[slice]:
-    """Up to ``parts`` (default: one per core) row ranges of at least ``4 m`` rows."""
+    """Up to ``parts`` contiguous ranges covering ``range(n)``, each of at least ``4 m``
+    rows (one range when ``n < 8 m``).
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    m : int
+        Columns of the matrix: a block shorter than ``4 m`` rows is not worth a thread
+        (for a QR, it would be mostly its triangle).
+    parts : int, optional
+        Most ranges; default: one per core.
+
+    Returns
+    -------
+    list of slice
+
+    Examples
+    --------
+    >>> from rom.backend import row_blocks
+    >>> row_blocks(10, parts=2)
+    [slice(0, 5, None), slice(5, 10, None)]
+    >>> row_blocks(10, m=2, parts=4)
+    [slice(0, 10, None)]
+    """
     parts = (os.cpu_count() or 1) if parts is None else int(parts)
     parts = max(1, min(parts, n // (4 * max(m, 1))))
     cuts = np.linspace(0, n, parts + 1).astype(int)
