@@ -425,3 +425,56 @@ def sort_pairs(tgt, src, slot, n_tgt, n_slots):  # pragma: no cover - compiled
         begin[slot[i]] += 1
         t2[d], s2[d], o2[d] = tgt[i], src[i], slot[i]
     return t2, s2, o2
+
+
+@numba.njit(cache=True)
+def split_child_pairs(T, S, children, coords, has_tgt, has_src):  # pragma: no cover
+    """The child pairs of adjacent pairs ``(T[p], S[p])`` of boxes that both have
+    children, split into adjacent pairs (the next level's near pairs) and the others
+    (M2L pairs); children without targets (target side) or sources are dropped.
+    Returns ``near_t, near_s, far_t, far_s``, in the order of the parent pairs."""
+    nc = children.shape[1]
+    dim = coords.shape[1]
+    n_near = 0
+    n_far = 0
+    for p in range(T.shape[0]):  # count
+        for a in range(nc):
+            ct = children[T[p], a]
+            if ct < 0 or not has_tgt[ct]:
+                continue
+            for b in range(nc):
+                cs = children[S[p], b]
+                if cs < 0 or not has_src[cs]:
+                    continue
+                adjacent = True
+                for d in range(dim):
+                    if abs(coords[ct, d] - coords[cs, d]) > 1:
+                        adjacent = False
+                if adjacent:
+                    n_near += 1
+                else:
+                    n_far += 1
+    near_t, near_s = np.empty(n_near, np.int64), np.empty(n_near, np.int64)
+    far_t, far_s = np.empty(n_far, np.int64), np.empty(n_far, np.int64)
+    i = 0
+    k = 0
+    for p in range(T.shape[0]):  # fill
+        for a in range(nc):
+            ct = children[T[p], a]
+            if ct < 0 or not has_tgt[ct]:
+                continue
+            for b in range(nc):
+                cs = children[S[p], b]
+                if cs < 0 or not has_src[cs]:
+                    continue
+                adjacent = True
+                for d in range(dim):
+                    if abs(coords[ct, d] - coords[cs, d]) > 1:
+                        adjacent = False
+                if adjacent:
+                    near_t[i], near_s[i] = ct, cs
+                    i += 1
+                else:
+                    far_t[k], far_s[k] = ct, cs
+                    k += 1
+    return near_t, near_s, far_t, far_s

@@ -193,8 +193,16 @@ def interaction_lists(tree: Tree, margin: float = 1.5) -> dict[str, np.ndarray]:
     is outside the margin around the target box; otherwise the larger box is a leaf
     and the pair goes down the other box, down to leaf pairs (P2P).
     """
+    from rom.fmm._numba import split_child_pairs
+
     c, h, leaf = tree.center, tree.side, tree.leaf
     tol = 1e-9 * tree.root_side
+    split_args = (
+        np.ascontiguousarray(tree.children, dtype=np.int64),
+        np.ascontiguousarray(tree.coords, dtype=np.int64),
+        tree.tgt_end > tree.tgt_start,
+        tree.src_end > tree.src_start,
+    )
     lists = {k: [] for k in ("p2p", "m2l", "m2p", "p2l")}
 
     def add(name, A, B):
@@ -221,11 +229,12 @@ def interaction_lists(tree: Tree, margin: float = 1.5) -> dict[str, np.ndarray]:
         nsl_t.append(A)
         nsl_s.append(B)
         m = ~lt & ~ls
-        A, B = _pairs_children(tree, T[m], S[m], True, True)
-        adj = np.abs(tree.coords[A] - tree.coords[B]).max(axis=1) <= 1
-        nn_t.append(A[adj])
-        nn_s.append(B[adj])
-        add("m2l", A[~adj], B[~adj])
+        near_t, near_s, far_t, far_s = split_child_pairs(
+            np.ascontiguousarray(T[m]), np.ascontiguousarray(S[m]), *split_args
+        )
+        nn_t.append(near_t)
+        nn_s.append(near_s)
+        add("m2l", far_t, far_s)
         # T leaf, S finer
         T, S = tl
         if T.size:
