@@ -428,53 +428,46 @@ def sort_pairs(tgt, src, slot, n_tgt, n_slots):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
+def _child_pairs(T, S, children, coords, has_tgt, has_src, near, far, write):  # pragma: no cover
+    """Walk the child pairs of ``(T[p], S[p])``; with ``write``, store the adjacent ones
+    in ``near`` and the others in ``far`` (shape (2, n)). Returns both counts."""
+    nc = children.shape[1]
+    dim = coords.shape[1]
+    i = 0
+    k = 0
+    for p in range(T.shape[0]):
+        for a in range(nc):
+            ct = children[T[p], a]
+            if ct < 0 or not has_tgt[ct]:
+                continue
+            for b in range(nc):
+                cs = children[S[p], b]
+                if cs < 0 or not has_src[cs]:
+                    continue
+                adjacent = True
+                for d in range(dim):
+                    if abs(coords[ct, d] - coords[cs, d]) > 1:
+                        adjacent = False
+                if adjacent:
+                    if write:
+                        near[0, i], near[1, i] = ct, cs
+                    i += 1
+                else:
+                    if write:
+                        far[0, k], far[1, k] = ct, cs
+                    k += 1
+    return i, k
+
+
+@numba.njit(cache=True)
 def split_child_pairs(T, S, children, coords, has_tgt, has_src):  # pragma: no cover
     """The child pairs of adjacent pairs ``(T[p], S[p])`` of boxes that both have
     children, split into adjacent pairs (the next level's near pairs) and the others
     (M2L pairs); children without targets (target side) or sources are dropped.
-    Returns ``near_t, near_s, far_t, far_s``, in the order of the parent pairs."""
-    nc = children.shape[1]
-    dim = coords.shape[1]
-    n_near = 0
-    n_far = 0
-    for p in range(T.shape[0]):  # count
-        for a in range(nc):
-            ct = children[T[p], a]
-            if ct < 0 or not has_tgt[ct]:
-                continue
-            for b in range(nc):
-                cs = children[S[p], b]
-                if cs < 0 or not has_src[cs]:
-                    continue
-                adjacent = True
-                for d in range(dim):
-                    if abs(coords[ct, d] - coords[cs, d]) > 1:
-                        adjacent = False
-                if adjacent:
-                    n_near += 1
-                else:
-                    n_far += 1
-    near_t, near_s = np.empty(n_near, np.int64), np.empty(n_near, np.int64)
-    far_t, far_s = np.empty(n_far, np.int64), np.empty(n_far, np.int64)
-    i = 0
-    k = 0
-    for p in range(T.shape[0]):  # fill
-        for a in range(nc):
-            ct = children[T[p], a]
-            if ct < 0 or not has_tgt[ct]:
-                continue
-            for b in range(nc):
-                cs = children[S[p], b]
-                if cs < 0 or not has_src[cs]:
-                    continue
-                adjacent = True
-                for d in range(dim):
-                    if abs(coords[ct, d] - coords[cs, d]) > 1:
-                        adjacent = False
-                if adjacent:
-                    near_t[i], near_s[i] = ct, cs
-                    i += 1
-                else:
-                    far_t[k], far_s[k] = ct, cs
-                    k += 1
-    return near_t, near_s, far_t, far_s
+    Returns ``near`` and ``far``, each (2, n): target boxes, source boxes, in the
+    order of the parent pairs. Counted first, then written."""
+    none = np.empty((2, 0), np.int64)
+    n_near, n_far = _child_pairs(T, S, children, coords, has_tgt, has_src, none, none, False)
+    near, far = np.empty((2, n_near), np.int64), np.empty((2, n_far), np.int64)
+    _child_pairs(T, S, children, coords, has_tgt, has_src, near, far, True)
+    return near, far

@@ -229,12 +229,12 @@ def interaction_lists(tree: Tree, margin: float = 1.5) -> dict[str, np.ndarray]:
         nsl_t.append(A)
         nsl_s.append(B)
         m = ~lt & ~ls
-        near_t, near_s, far_t, far_s = split_child_pairs(
+        near, far = split_child_pairs(
             np.ascontiguousarray(T[m]), np.ascontiguousarray(S[m]), *split_args
         )
-        nn_t.append(near_t)
-        nn_s.append(near_s)
-        add("m2l", far_t, far_s)
+        nn_t.append(near[0])
+        nn_s.append(near[1])
+        add("m2l", far[0], far[1])
         # T leaf, S finer
         T, S = tl
         if T.size:
