@@ -55,8 +55,8 @@ class CPUDevice:
 
             K = self.fmm.kernel_
             mutual_sum_real(K.kid, K.params, *mutual, Q, out)
-        elif self.fmm._plans["p2p"] is not None:
-            self.grouped(self.fmm._plans["p2p"], Q, out)
+        elif self.plan("p2p") is not None:
+            self.grouped(self.plan("p2p"), Q, out)
 
     def to_multipoles(self, lev: int, W: Any) -> Any:
         """``W C`` for kernel sums ``W`` (rows) at the level's training targets."""

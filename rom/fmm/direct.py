@@ -76,24 +76,32 @@ def numba_sum(K: Kernel, T: np.ndarray, S: np.ndarray, Q: np.ndarray, exclude: b
 MUTUAL_CHUNK = 256
 
 
-def _mutual_sum(K: Kernel, X: np.ndarray, Q: np.ndarray, out: np.ndarray) -> None:
-    """All pairs of points that are both targets and sources, each kernel value used
-    for both points (half the kernel evaluations): every unordered pair of groups
-    once, split between the threads by numbers of interactions."""
+def mutual_plan(pts: np.ndarray, start: np.ndarray, end: np.ndarray, a, b) -> tuple:
+    """The arguments of :func:`rom.fmm._numba.mutual_sum_real` (all but the kernel,
+    the charges and the output) for the unordered group pairs ``(a[m], b[m])``
+    (``a <= b``) of groups ``start:end`` of the points ``pts``: the pairs split
+    between the threads by numbers of interactions."""
     import numba
 
-    from rom.fmm._numba import mutual_sum_real
-
-    start, end = _chunks(X.shape[0], MUTUAL_CHUNK)
-    a, b = np.triu_indices(start.size)
     size = (end - start).astype(np.float64)
     work = np.where(a == b, size[a] * (size[a] - 1) / 2, size[a] * size[b])
     load = np.cumsum(work)
     parts = int(numba.get_num_threads())
     cuts = np.searchsorted(load, load[-1] * np.arange(1, parts) / parts, side="right")
     cuts = np.concatenate([[0], cuts, [a.size]]).astype(np.int64)
-    a, b = a.astype(np.int64), b.astype(np.int64)
-    mutual_sum_real(K.kid, K.params, _pad3(X), start, end, a, b, cuts, Q, out)
+    ints = (start, end, a, b)
+    return (pts, *(np.ascontiguousarray(x, dtype=np.int64) for x in ints), cuts)
+
+
+def _mutual_sum(K: Kernel, X: np.ndarray, Q: np.ndarray, out: np.ndarray) -> None:
+    """All pairs of points that are both targets and sources, each kernel value used
+    for both points (half the kernel evaluations): every unordered pair of groups
+    once."""
+    from rom.fmm._numba import mutual_sum_real
+
+    start, end = _chunks(X.shape[0], MUTUAL_CHUNK)
+    a, b = np.triu_indices(start.size)
+    mutual_sum_real(K.kid, K.params, *mutual_plan(_pad3(X), start, end, a, b), Q, out)
 
 
 def numpy_sum(K: Kernel, T: np.ndarray, S: np.ndarray, Q: np.ndarray, exclude: bool):

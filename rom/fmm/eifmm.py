@@ -14,7 +14,7 @@ from rom._checks import check_choice, check_fitted, check_positive_int
 from rom.backend import blas_threads, is_cupy_array, resolve_backend, to_numpy
 from rom.fmm import _farfield
 from rom.fmm._devices import CPUDevice, cupy_device
-from rom.fmm.direct import check_charges, check_points
+from rom.fmm.direct import check_charges, check_points, mutual_plan
 from rom.fmm.kernels import _pad3, as_kernel
 from rom.fmm.tree import build_tree, interaction_lists
 
@@ -661,21 +661,7 @@ class EIFMM:
         if not np.array_equal(forward, backward):
             return None
         keep = a <= b
-        a, b = a[keep], b[keep]
-        size = (tree.src_end - tree.src_start).astype(np.float64)
-        work = np.where(a == b, size[a] * (size[a] - 1) / 2, size[a] * size[b])
-        load = np.cumsum(work)
-        parts = _threads()
-        cuts = np.searchsorted(load, load[-1] * np.arange(1, parts) / parts, side="right")
-        cuts = np.concatenate([[0], cuts, [a.size]]).astype(np.int64)
-        return (
-            self._Ys,
-            tree.src_start,
-            tree.src_end,
-            np.ascontiguousarray(a, dtype=np.int64),
-            np.ascontiguousarray(b, dtype=np.int64),
-            cuts,
-        )
+        return mutual_plan(self._Ys, tree.src_start, tree.src_end, a[keep], b[keep])
 
     # --------------------------------------------------------------- evaluate
     def evaluate(self, charges: Any) -> Any:
