@@ -14,7 +14,24 @@ import numpy as np
 from rom.backend import import_optional
 
 _SOURCE = r"""
-#include <cupy/complex.cuh>
+// Self-contained (no header): NVRTC compiles it on the device, and the tests compile
+// the same text as C++ on the host and run its grid one thread after another.
+
+// complex128 as NumPy and cupy store it: two doubles
+struct cplx {
+    double re, im;
+    __device__ cplx() {}
+    __device__ cplx(double r) : re(r), im(0.0) {}
+    __device__ cplx(double r, double i) : re(r), im(i) {}
+};
+__device__ inline cplx operator*(cplx a, cplx b) {
+    return cplx(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
+}
+__device__ inline cplx& operator+=(cplx& a, cplx b) {
+    a.re += b.re;
+    a.im += b.im;
+    return a;
+}
 
 __device__ inline double real_kernel(int kid, const double* p, double d0, double d1, double d2) {
     double r2 = d0 * d0 + d1 * d1 + d2 * d2;
@@ -34,14 +51,27 @@ __device__ inline double real_kernel(int kid, const double* p, double d0, double
     return nan("");
 }
 
-__device__ inline complex<double> complex_kernel(int kid, const double* p, double d0, double d1,
-                                                 double d2) {
+// the complex kernel (kid 0: low-frequency Helmholtz exp(ikr)/r)
+__device__ inline cplx complex_kernel(int kid, const double* p, double d0, double d1,
+                                      double d2) {
     double r = sqrt(d0 * d0 + d1 * d1 + d2 * d2);
-    if (r == 0.0) return complex<double>(0.0, 0.0);
-    return exp(complex<double>(0.0, p[0] * r)) / r;
+    if (r == 0.0) return cplx(0.0, 0.0);
+    double kr = p[0] * r;
+    return cplx(cos(kr) / r, sin(kr) / r);
 }
 
-template <typename T, bool CPLX>
+// the kernel's value in the sums' type: real sums of real kernels, complex sums of
+// the complex kernel (real kernels with complex charges run as two real sums)
+__device__ inline void kernel_value(int kid, const double* p, double d0, double d1, double d2,
+                                    double& v) {
+    v = real_kernel(kid, p, d0, d1, d2);
+}
+__device__ inline void kernel_value(int kid, const double* p, double d0, double d1, double d2,
+                                    cplx& v) {
+    v = complex_kernel(kid, p, d0, d1, d2);
+}
+
+template <typename T>
 __device__ void direct(int kid, const double* p, const double* tp, int nt, const double* sp,
                        int ns, const T* Q, int k, bool exclude, T* out) {
     int i = blockDim.x * blockIdx.x + threadIdx.x;
@@ -55,8 +85,7 @@ __device__ void direct(int kid, const double* p, const double* tp, int nt, const
             if (exclude && i == j) continue;
             double d0 = t0 - sp[3 * j], d1 = t1 - sp[3 * j + 1], d2 = t2 - sp[3 * j + 2];
             T v;
-            if (CPLX) v = T(complex_kernel(kid, p, d0, d1, d2));
-            else v = T(real_kernel(kid, p, d0, d1, d2));
+            kernel_value(kid, p, d0, d1, d2, v);
             for (int c = 0; c < kc; ++c) acc[c] += v * Q[(size_t)(c0 + c) * ns + j];
         }
         for (int c = 0; c < kc; ++c) out[(size_t)(c0 + c) * nt + i] = acc[c];
@@ -66,7 +95,7 @@ __device__ void direct(int kid, const double* p, const double* tp, int nt, const
 // grouped sums (the layout of rom.fmm._numba.grouped_sum_real): one block per target
 // group, its threads over the group's targets; every thread runs over the sources of
 // the group's list, the block's threads reading the same source at the same time
-template <typename T, bool CPLX>
+template <typename T>
 __device__ void grouped(int kid, const double* p, const double* tp,
                         const long long* tstart, const long long* tend,
                         const long long* lptr, const long long* lsrc, const double* sp,
@@ -85,8 +114,7 @@ __device__ void grouped(int kid, const double* p, const double* tp,
                     if (exclude && i == j) continue;
                     double d0 = t0 - sp[3 * j], d1 = t1 - sp[3 * j + 1], d2 = t2 - sp[3 * j + 2];
                     T v;
-                    if (CPLX) v = T(complex_kernel(kid, p, d0, d1, d2));
-                    else v = T(real_kernel(kid, p, d0, d1, d2));
+                    kernel_value(kid, p, d0, d1, d2, v);
                     for (int c = 0; c < kc; ++c) acc[c] += v * Q[(long long)(c0 + c) * ns + j];
                 }
             }
@@ -101,7 +129,7 @@ extern "C" __global__ void grouped_real(int kid, const double* p, const double* 
                                         const double* sp, const long long* sstart,
                                         const long long* send, bool exclude, const double* Q,
                                         int k, long long ns, double* out, long long nt) {
-    grouped<double, false>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send, exclude,
+    grouped<double>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send, exclude,
                            Q, k, ns, out, nt);
 }
 
@@ -110,22 +138,22 @@ extern "C" __global__ void grouped_complex(int kid, const double* p, const doubl
                                            const long long* lptr, const long long* lsrc,
                                            const double* sp, const long long* sstart,
                                            const long long* send, bool exclude,
-                                           const complex<double>* Q, int k, long long ns,
-                                           complex<double>* out, long long nt) {
-    grouped<complex<double>, true>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send,
+                                           const cplx* Q, int k, long long ns,
+                                           cplx* out, long long nt) {
+    grouped<cplx>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send,
                                    exclude, Q, k, ns, out, nt);
 }
 
 extern "C" __global__ void direct_real(int kid, const double* p, const double* tp, int nt,
                                        const double* sp, int ns, const double* Q, int k,
                                        bool exclude, double* out) {
-    direct<double, false>(kid, p, tp, nt, sp, ns, Q, k, exclude, out);
+    direct<double>(kid, p, tp, nt, sp, ns, Q, k, exclude, out);
 }
 
 extern "C" __global__ void direct_complex(int kid, const double* p, const double* tp, int nt,
-                                          const double* sp, int ns, const complex<double>* Q,
-                                          int k, bool exclude, complex<double>* out) {
-    direct<complex<double>, true>(kid, p, tp, nt, sp, ns, Q, k, exclude, out);
+                                          const double* sp, int ns, const cplx* Q,
+                                          int k, bool exclude, cplx* out) {
+    direct<cplx>(kid, p, tp, nt, sp, ns, Q, k, exclude, out);
 }
 """
 

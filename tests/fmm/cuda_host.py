@@ -1,0 +1,214 @@
+"""CUDA source run on the host: the GPU path's logic checked on machines without a GPU.
+
+:func:`host_module` compiles the CUDA text of :mod:`rom.fmm._cupy` as C++ (a prelude
+defines ``__device__``, ``__global__``, ``threadIdx`` and friends) and generates, for
+every ``extern "C" __global__`` function, a launcher that runs its grid one thread
+after another. That is exact for kernels whose threads neither share memory nor
+synchronise (each output written by one thread), which the prelude enforces by not
+defining ``__shared__`` or ``__syncthreads``.
+
+Launches are checked as the device would need them: every argument must have the
+NumPy type of the declared C parameter (cupy passes scalars by their NumPy type, so a
+``np.int64`` for an ``int`` parameter is a bug on the GPU), every array must be
+C-contiguous, of the pointed type, and only 1-D grids and blocks are accepted.
+
+:func:`fake_cupy` builds ``cupy``/``cupyx`` stand-ins on NumPy whose ``RawModule``
+is :class:`HostModule`, so that ``backend="cupy"`` runs end to end on the CPU.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import importlib.machinery
+import re
+import shutil
+import subprocess
+import tempfile
+import types
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+
+_PRELUDE = r"""
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+using std::max;
+using std::min;
+struct rom_dim3 { unsigned int x, y, z; };
+static rom_dim3 threadIdx, blockIdx, blockDim, gridDim;
+#define __device__
+#define __global__
+#define __forceinline__ inline
+#line 1 "cuda_source"
+"""
+
+_GLOBAL = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\)', re.S)
+
+# C parameter type -> (ctypes type, NumPy type of the scalar cupy would pass)
+_SCALARS = {
+    "int": (ctypes.c_int32, np.int32),
+    "long long": (ctypes.c_int64, np.int64),
+    "bool": (ctypes.c_bool, np.bool_),
+    "double": (ctypes.c_double, np.float64),
+}
+# pointed-to C type -> dtype of the array
+_POINTEES = {
+    "double": np.float64,
+    "cplx": np.complex128,
+    "long long": np.int64,
+    "int": np.int32,
+}
+
+
+def parse_globals(source: str) -> dict[str, list[tuple[str, str, bool, str]]]:
+    """``name -> [(C base type, parameter name, is pointer, declaration), ...]``."""
+    out = {}
+    for name, params in _GLOBAL.findall(source):
+        args = []
+        for p in params.split(","):
+            decl = " ".join(p.split())
+            words = [w for w in decl.replace("*", " ").split() if w != "const"]
+            args.append((" ".join(words[:-1]), words[-1], "*" in decl, decl))
+        out[name] = args
+    return out
+
+
+def _launchers(kernels: dict) -> str:
+    code = []
+    for name, args in kernels.items():
+        decl = ", ".join(a[3] for a in args)
+        names = ", ".join(a[1] for a in args)
+        code.append(
+            f'extern "C" void rom_launch_{name}(unsigned int grid, unsigned int block, '
+            f"{decl}) {{\n"
+            "    gridDim.x = grid; gridDim.y = gridDim.z = 1;\n"
+            "    blockDim.x = block; blockDim.y = blockDim.z = 1;\n"
+            "    threadIdx.y = threadIdx.z = blockIdx.y = blockIdx.z = 0;\n"
+            "    for (unsigned int b = 0; b < grid; ++b)\n"
+            "        for (unsigned int t = 0; t < block; ++t) {\n"
+            "            blockIdx.x = b; threadIdx.x = t;\n"
+            f"            {name}({names});\n"
+            "        }\n"
+            "}\n"
+        )
+    return "\n".join(code)
+
+
+_LIBS: dict[str, ctypes.CDLL] = {}
+
+
+def compile_host(source: str) -> ctypes.CDLL:
+    """The CUDA text as a host shared library (cached per text and process)."""
+    key = hashlib.sha256(source.encode()).hexdigest()[:16]
+    if key in _LIBS:
+        return _LIBS[key]
+    cxx = shutil.which("g++") or shutil.which("c++")
+    if cxx is None:
+        raise RuntimeError("no C++ compiler on this machine")
+    folder = Path(tempfile.mkdtemp(prefix="rom_cuda_host_"))
+    src = folder / "kernels.cpp"
+    lib = folder / "kernels.so"
+    if "__shared__" in source or "__syncthreads" in source:
+        raise RuntimeError("the host run is exact only for kernels without shared memory")
+    src.write_text(_PRELUDE + source + "\n" + _launchers(parse_globals(source)))
+    cmd = [cxx, "-std=c++14", "-O1", "-fPIC", "-shared", "-Wall", "-Werror", str(src)]
+    res = subprocess.run([*cmd, "-o", str(lib)], capture_output=True, text=True)
+    if res.returncode:
+        raise RuntimeError(f"the CUDA source does not compile on the host:\n{res.stderr}")
+    _LIBS[key] = ctypes.CDLL(str(lib))
+    return _LIBS[key]
+
+
+class HostKernel:
+    """One ``__global__`` function, called as cupy calls a raw kernel."""
+
+    def __init__(self, lib: ctypes.CDLL, name: str, args: list) -> None:
+        self.name, self.args = name, args
+        self.fn = getattr(lib, f"rom_launch_{name}")
+        self.fn.restype = None
+        self.fn.argtypes = [ctypes.c_uint, ctypes.c_uint] + [
+            ctypes.c_void_p if ptr else _SCALARS[t][0] for t, _, ptr, _ in args
+        ]
+        self.launches = 0
+
+    def __call__(self, grid: tuple, block: tuple, args: tuple) -> None:
+        if len(grid) != 1 or len(block) != 1:
+            raise ValueError(f"{self.name}: only 1-D grids and blocks run on the host")
+        if len(args) != len(self.args):
+            raise TypeError(f"{self.name}: {len(self.args)} arguments, got {len(args)}")
+        values = []
+        for a, (t, n, ptr, _) in zip(args, self.args, strict=True):
+            if ptr:
+                want = np.dtype(_POINTEES[t])
+                if not isinstance(a, np.ndarray) or a.dtype != want:
+                    got = a.dtype if isinstance(a, np.ndarray) else type(a).__name__
+                    raise TypeError(f"{self.name}: {n} must be a {want} array, got {got}")
+                if not a.flags.c_contiguous:
+                    raise TypeError(f"{self.name}: {n} must be C-contiguous")
+                values.append(a.ctypes.data)
+            else:
+                want = _SCALARS[t][1]
+                if type(a) is not want:
+                    raise TypeError(
+                        f"{self.name}: {n} is a C {t}; cupy would pass a "
+                        f"{type(a).__name__}, not a {want.__name__}"
+                    )
+                values.append(a.item())
+        self.fn(int(grid[0]), int(block[0]), *values)
+        self.launches += 1
+
+
+class HostModule:
+    """The host twin of ``cupy.RawModule(code=...)``."""
+
+    def __init__(self, code: str, options: tuple = ()) -> None:
+        self._lib = compile_host(code)
+        self._kernels = parse_globals(code)
+        self._functions: dict[str, HostKernel] = {}
+
+    def get_function(self, name: str) -> HostKernel:
+        if name not in self._kernels:
+            raise AttributeError(f"no __global__ function {name!r} in the module")
+        if name not in self._functions:
+            self._functions[name] = HostKernel(self._lib, name, self._kernels[name])
+        return self._functions[name]
+
+
+def _module(name: str, **attrs) -> types.ModuleType:
+    mod = types.ModuleType(name)
+    mod.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    mod.__dict__.update(attrs)
+    return mod
+
+
+def fake_cupy() -> dict[str, types.ModuleType]:
+    """``sys.modules`` entries of a cupy on NumPy whose raw kernels run on the host."""
+    cupy = _module("cupy", RawModule=HostModule, asnumpy=np.asarray, __version__="host")
+    cupy.__getattr__ = lambda name: getattr(np, name)  # the array API: NumPy's
+    device = types.SimpleNamespace(synchronize=lambda: None)
+    cupy.cuda = types.SimpleNamespace(
+        Device=lambda *a: device,
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),
+    )
+    linalg = _module("cupyx.scipy.linalg", solve_triangular=scipy.linalg.solve_triangular)
+    cscipy = _module("cupyx.scipy", linalg=linalg)
+    cupyx = _module("cupyx", scatter_add=np.add.at, scipy=cscipy)
+    return {"cupy": cupy, "cupyx": cupyx, "cupyx.scipy": cscipy, "cupyx.scipy.linalg": linalg}
+
+
+def nvcc_cubin(source: str, arch: str = "sm_90") -> bytes:
+    """The CUDA text compiled by nvcc for ``arch`` (as cupy's NVRTC would, C++14)."""
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        raise RuntimeError("nvcc is not installed")
+    with tempfile.TemporaryDirectory(prefix="rom_nvcc_") as d:
+        src, out = Path(d) / "kernels.cu", Path(d) / "kernels.cubin"
+        src.write_text(source)
+        cmd = [nvcc, "-std=c++14", f"-arch={arch}", "-cubin", "-Werror", "all-warnings"]
+        res = subprocess.run([*cmd, "-o", str(out), str(src)], capture_output=True, text=True)
+        if res.returncode:
+            raise RuntimeError(f"nvcc failed:\n{res.stderr}")
+        return out.read_bytes()
