@@ -276,3 +276,27 @@ def test_max_norm_step_is_exact(rng):
     assert np.array_equal(norms, np.abs(R).max(axis=0))
     assert np.array_equal(_numba.step(R, None, None, _numba.LINF), norms)
     assert norms[3] == 0.0 and norms[7] == 1e300
+
+
+def test_complex_max_norm_step_matches_abs(rng):
+    """The complex max-norm step (largest re^2 + im^2, then one square root) gives the
+    column maxima of |R| to round-off, also where the squares would over- or
+    underflow (those columns are measured again with abs)."""
+    from rom.eim import _numba
+
+    shape = (131, 40)
+    R = np.asfortranarray(rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+    R[:, 2] *= 1e200  # squares overflow
+    R[:, 5] *= 1e-200  # squares underflow
+    R[:, 9] = 0.0
+    q = rng.standard_normal(131) + 1j * rng.standard_normal(131)
+    w = rng.standard_normal(40) + 1j * rng.standard_normal(40)
+    w[[2, 5, 9, 11]] = 0.0
+    updated = R - np.outer(q, w)
+    norms = _numba.step(R, q, w, _numba.LINF)
+    assert np.allclose(R, updated, rtol=1e-15, atol=1e-15)
+    want = np.abs(R).max(axis=0)
+    assert np.allclose(norms, want, rtol=4e-16, atol=0)
+    assert norms[9] == 0.0 and norms[5] > 0.0  # no underflow to zero
+    again = _numba.step(R, None, None, _numba.LINF)  # measure only
+    assert np.allclose(again, norms, rtol=4e-16, atol=0)
