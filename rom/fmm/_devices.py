@@ -185,6 +185,24 @@ class ArrayDevice:
         Lw += Lx[:, :nbl] if scale == 1.0 else scale * Lx[:, :nbl]
 
 
+def real_scatter_add(scatter_add: Any) -> Any:
+    """``scatter_add`` for real and complex arrays from one that takes real ones only
+    (cupy's: its atomic adds have no complex type). A complex array is added as its
+    real view, (re, im) pairs along the last axis, which the M2L's index leaves alone.
+    """
+
+    def add(a: Any, index: Any, values: Any) -> None:
+        if a.dtype.kind == "c":
+            if not a.flags.c_contiguous:
+                raise ValueError("a: expected a C-contiguous array")
+            if values.dtype != a.dtype or not values.flags.c_contiguous:
+                values = values.astype(a.dtype, order="C")
+            a, values = a.view(a.real.dtype), values.view(a.real.dtype)
+        scatter_add(a, index, values)
+
+    return add
+
+
 def numpy_device(fmm: Any) -> ArrayDevice:
     """The array path on NumPy with the numba grouped sums (the GPU path's logic, on
     the CPU)."""
@@ -204,4 +222,4 @@ def cupy_device(fmm: Any) -> ArrayDevice:
             "kernel: the cupy backend runs the built-in kernels only; use backend='numba' "
             "for a user kernel"
         )
-    return ArrayDevice(fmm, cupy, _cupy.grouped_sum, cupyx.scatter_add)
+    return ArrayDevice(fmm, cupy, _cupy.grouped_sum, real_scatter_add(cupyx.scatter_add))

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 
 _PRELUDE = r"""
 #include <algorithm>
@@ -143,6 +144,8 @@ class HostKernel:
         for a, (t, n, ptr, _) in zip(args, self.args, strict=True):
             if ptr:
                 want = np.dtype(_POINTEES[t])
+                if isinstance(a, np.ndarray) and not isinstance(a, DeviceArray):
+                    raise TypeError(f"{self.name}: {n} is a host (NumPy) array")
                 if not isinstance(a, np.ndarray) or a.dtype != want:
                     got = a.dtype if isinstance(a, np.ndarray) else type(a).__name__
                     raise TypeError(f"{self.name}: {n} must be a {want} array, got {got}")
@@ -184,19 +187,112 @@ def _module(name: str, **attrs) -> types.ModuleType:
     return mod
 
 
+# the types cupy's scatter_add takes (its atomic adds): no complex
+_SCATTER_TYPES = (np.int32, np.float16, np.float32, np.float64, np.uint32, np.uint64)
+
+
+def _scatter_add(a: np.ndarray, index, values) -> None:
+    """``cupyx.scatter_add``: ``np.add.at`` with cupy's restriction on types."""
+    if not isinstance(a, DeviceArray):
+        raise TypeError("scatter_add: a must be a cupy array")
+    if a.dtype.type not in _SCATTER_TYPES:
+        raise TypeError(f"scatter_add only supports real types, got {a.dtype}")
+    np.add.at(a, index, values)
+
+
+def _solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, **kw):
+    """``cupyx.scipy.linalg.solve_triangular``: the type of the solve is ``a``'s alone,
+    and ``b`` is cast to it (a complex ``b`` with a real ``a`` would lose its imaginary
+    part on the device; here the cast raises NumPy's ComplexWarning)."""
+    dtype = a.dtype if a.dtype.char in "fdFD" else np.promote_types(a.dtype.char, "f")
+    b = np.array(b, dtype=dtype, order="F")
+    return scipy.linalg.solve_triangular(
+        a.astype(dtype), b, trans=trans, lower=lower, unit_diagonal=unit_diagonal
+    )
+
+
+class DeviceArray(np.ndarray):
+    """A NumPy array that passes for a cupy one (its type's module is ``cupy``), so
+    that ``backend="auto"`` sends it down the GPU path; ``get()`` as on cupy."""
+
+    def get(self) -> np.ndarray:
+        return np.array(self)
+
+
+DeviceArray.__module__ = "cupy"
+
+
+def _on_device(x):
+    if type(x) is np.ndarray:
+        return x.view(DeviceArray)
+    if isinstance(x, tuple):
+        return tuple(_on_device(v) for v in x)
+    return x
+
+
+def _device_attr(module: types.ModuleType, name: str):
+    """``module.name`` with the arrays its functions make put on the "device"; a
+    submodule (``linalg``, ``random``) likewise."""
+    attr = getattr(module, name)
+    if isinstance(attr, types.ModuleType):
+        proxy = types.ModuleType(attr.__name__)
+        proxy.__getattr__ = lambda n, _m=attr: _device_attr(_m, n)
+        return proxy
+    if callable(attr) and not isinstance(attr, type):
+        fn = attr
+
+        def attr(*args, **kwargs):
+            return _on_device(fn(*args, **kwargs))
+
+    return attr
+
+
+def _numpy_attr(name: str):
+    """The array API of the fake cupy: NumPy's, on the "device"."""
+    return _device_attr(np, name)
+
+
+class _DeviceCSR(scipy.sparse.csr_matrix):
+    """A SciPy CSR matrix that passes for a cupyx one; products land on the "device"."""
+
+    def __matmul__(self, other):
+        return _on_device(super().__matmul__(other))
+
+    def dot(self, other):
+        return _on_device(super().dot(other))
+
+    def get(self):
+        return scipy.sparse.csr_matrix(self)
+
+
+_DeviceCSR.__module__ = "cupyx.scipy.sparse"
+
+
 def fake_cupy() -> dict[str, types.ModuleType]:
     """``sys.modules`` entries of a cupy on NumPy whose raw kernels run on the host."""
-    cupy = _module("cupy", RawModule=HostModule, asnumpy=np.asarray, __version__="host")
-    cupy.__getattr__ = lambda name: getattr(np, name)  # the array API: NumPy's
+    cupy = _module(
+        "cupy", RawModule=HostModule, ndarray=DeviceArray, asnumpy=np.array, __version__="host"
+    )
+    cupy.__getattr__ = _numpy_attr
     device = types.SimpleNamespace(synchronize=lambda: None)
     cupy.cuda = types.SimpleNamespace(
         Device=lambda *a: device,
-        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1),
+        runtime=types.SimpleNamespace(
+            getDeviceCount=lambda: 1,
+            getDeviceProperties=lambda i: {"name": b"the host, one thread at a time"},
+        ),
     )
-    linalg = _module("cupyx.scipy.linalg", solve_triangular=scipy.linalg.solve_triangular)
-    cscipy = _module("cupyx.scipy", linalg=linalg)
-    cupyx = _module("cupyx", scatter_add=np.add.at, scipy=cscipy)
-    return {"cupy": cupy, "cupyx": cupyx, "cupyx.scipy": cscipy, "cupyx.scipy.linalg": linalg}
+    linalg = _module("cupyx.scipy.linalg", solve_triangular=_solve_triangular)
+    sparse = _module("cupyx.scipy.sparse", csr_matrix=_DeviceCSR, issparse=scipy.sparse.issparse)
+    cscipy = _module("cupyx.scipy", linalg=linalg, sparse=sparse)
+    cupyx = _module("cupyx", scatter_add=_scatter_add, scipy=cscipy)
+    return {
+        "cupy": cupy,
+        "cupyx": cupyx,
+        "cupyx.scipy": cscipy,
+        "cupyx.scipy.linalg": linalg,
+        "cupyx.scipy.sparse": sparse,
+    }
 
 
 def nvcc_cubin(source: str, arch: str = "sm_90") -> bytes:

@@ -103,3 +103,25 @@ def test_array_device_is_generic_in_its_modules():
     q = np.ones(500)
     assert relative_error(fmm._evaluate_on(dev, q[:, None], True), fmm.evaluate(q)) <= 1e-13
     assert calls and all(n == 13 for n in calls)  # kid, params, 9 plan entries, Q, out
+
+
+def test_real_scatter_add_adds_complex_values_as_pairs_of_reals(rng):
+    from rom.fmm._devices import real_scatter_add
+
+    def real_only(a, index, values):  # cupy's scatter_add: no complex type
+        assert a.dtype.kind == "f" and values.dtype == a.dtype
+        np.add.at(a, index, values)
+
+    add = real_scatter_add(real_only)
+    a = rng.standard_normal((2, 7, 3)) + 1j * rng.standard_normal((2, 7, 3))
+    want = a.copy()
+    tgt = np.array([[1, 4, 1, 6], [0, 1, 1, 1]])  # repeated targets accumulate
+    Y = rng.standard_normal((2, 2, 4, 3)) + 1j * rng.standard_normal((2, 2, 4, 3))
+    np.add.at(want, (slice(None), tgt), Y)
+    add(a, (slice(None), tgt), np.asfortranarray(Y))  # copied to C order first
+    assert np.allclose(a, want, rtol=1e-15, atol=1e-15)
+    r = rng.standard_normal((2, 7, 3))
+    want = r.copy()
+    np.add.at(want, (slice(None), tgt), Y.real)
+    add(r, (slice(None), tgt), Y.real)
+    assert np.array_equal(r, want)
