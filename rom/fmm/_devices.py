@@ -197,7 +197,8 @@ def real_scatter_add(scatter_add: Any) -> Any:
                 raise ValueError("a: expected a C-contiguous array")
             if values.dtype != a.dtype or not values.flags.c_contiguous:
                 values = values.astype(a.dtype, order="C")
-            a, values = a.view(a.real.dtype), values.view(a.real.dtype)
+            real = np.finfo(a.dtype).dtype  # float64 for complex128
+            a, values = a.view(real), values.view(real)
         scatter_add(a, index, values)
 
     return add
