@@ -129,8 +129,8 @@ extern "C" __global__ void grouped_real(int kid, const double* p, const double* 
                                         const double* sp, const long long* sstart,
                                         const long long* send, bool exclude, const double* Q,
                                         int k, long long ns, double* out, long long nt) {
-    grouped<double>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send, exclude,
-                           Q, k, ns, out, nt);
+    grouped<double>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send, exclude, Q, k,
+                    ns, out, nt);
 }
 
 extern "C" __global__ void grouped_complex(int kid, const double* p, const double* tp,
@@ -138,10 +138,10 @@ extern "C" __global__ void grouped_complex(int kid, const double* p, const doubl
                                            const long long* lptr, const long long* lsrc,
                                            const double* sp, const long long* sstart,
                                            const long long* send, bool exclude,
-                                           const cplx* Q, int k, long long ns,
-                                           cplx* out, long long nt) {
-    grouped<cplx>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send,
-                                   exclude, Q, k, ns, out, nt);
+                                           const cplx* Q, int k, long long ns, cplx* out,
+                                           long long nt) {
+    grouped<cplx>(kid, p, tp, tstart, tend, lptr, lsrc, sp, sstart, send, exclude, Q, k, ns,
+                  out, nt);
 }
 
 extern "C" __global__ void direct_real(int kid, const double* p, const double* tp, int nt,
@@ -151,8 +151,8 @@ extern "C" __global__ void direct_real(int kid, const double* p, const double* t
 }
 
 extern "C" __global__ void direct_complex(int kid, const double* p, const double* tp, int nt,
-                                          const double* sp, int ns, const cplx* Q,
-                                          int k, bool exclude, cplx* out) {
+                                          const double* sp, int ns, const cplx* Q, int k,
+                                          bool exclude, cplx* out) {
     direct<cplx>(kid, p, tp, nt, sp, ns, Q, k, exclude, out);
 }
 """
