@@ -1,19 +1,23 @@
 """CUDA source run on the host: the GPU path's logic checked on machines without a GPU.
 
-:func:`host_module` compiles the CUDA text of :mod:`rom.fmm._cupy` as C++ (a prelude
-defines ``__device__``, ``__global__``, ``threadIdx`` and friends) and generates, for
-every ``extern "C" __global__`` function, a launcher that runs its grid one thread
-after another. That is exact for kernels whose threads neither share memory nor
-synchronise (each output written by one thread), which the prelude enforces by not
-defining ``__shared__`` or ``__syncthreads``.
+:class:`HostModule` (through :func:`compile_host`) compiles the CUDA text of
+:mod:`rom.fmm._cupy` as C++ (a prelude defines ``__device__``, ``__global__``,
+``threadIdx`` and friends) and generates, for every ``extern "C" __global__``
+function, a launcher that runs its grid one thread after another. That is exact for
+kernels whose threads neither share memory nor synchronise (each output written by
+one thread); sources with ``__shared__`` or ``__syncthreads`` are refused.
 
-Launches are checked as the device would need them: every argument must have the
-NumPy type of the declared C parameter (cupy passes scalars by their NumPy type, so a
-``np.int64`` for an ``int`` parameter is a bug on the GPU), every array must be
-C-contiguous, of the pointed type, and only 1-D grids and blocks are accepted.
+Launches are checked as the device would need them: every scalar must have the NumPy
+type of the declared C parameter (cupy passes scalars by their NumPy type, so a
+``np.int64`` for an ``int`` parameter is a bug on the GPU), every array must be a
+device array, C-contiguous, of the pointed type, and only 1-D grids and blocks are
+accepted.
 
-:func:`fake_cupy` builds ``cupy``/``cupyx`` stand-ins on NumPy whose ``RawModule``
-is :class:`HostModule`, so that ``backend="cupy"`` runs end to end on the CPU.
+:func:`fake_cupy` builds ``cupy``/``cupyx`` stand-ins on NumPy whose arrays pass for
+cupy's and whose ``RawModule`` is :class:`HostModule`, with cupy's restrictions where
+they differ from NumPy's (``scatter_add`` takes real types only; a triangular solve
+takes its type from the matrix), so that ``backend="cupy"`` runs end to end on the
+CPU. :func:`nvcc_cubin` compiles the same text for a device architecture.
 """
 
 from __future__ import annotations
