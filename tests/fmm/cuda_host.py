@@ -22,6 +22,7 @@ CPU. :func:`nvcc_cubin` compiles the same text for a device architecture.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import hashlib
 import importlib.machinery
@@ -114,6 +115,7 @@ def compile_host(source: str) -> ctypes.CDLL:
     if cxx is None:
         raise RuntimeError("no C++ compiler on this machine")
     folder = Path(tempfile.mkdtemp(prefix="rom_cuda_host_"))
+    atexit.register(shutil.rmtree, folder, True)  # a loaded library may be unlinked
     src = folder / "kernels.cpp"
     lib = folder / "kernels.so"
     if "__shared__" in source or "__syncthreads" in source:
