@@ -69,9 +69,11 @@ def _compress_m2l(A: np.ndarray, tol: float) -> np.ndarray | None:
     (the stored matrices serve the opposite offsets too: for an even kernel
     ``A_{-o} = A_o^T``), computed stably from the triangular factor of the stacked
     transposes, never from a Gram matrix. Singular values below ``SVD_TOL * tol``
-    times the largest one are dropped: ``||A_o - U U^T A_o U U^T||_2 <= 2 sigma_{k+1}``.
-    None when compression saves less than a quarter of the work, or for complex
-    matrices.
+    times the largest one are dropped: ``||A_o - U U^H A_o conj(U) U^T||_2 <=
+    2 sigma_{k+1}`` (``U`` real for real matrices; for the complex symmetric Helmholtz
+    kernel the columns and the rows of every ``A_o`` lie in the span of ``U``, the
+    rows as they are, not conjugated). None when compression saves less than a
+    quarter of the work.
     """
     import scipy.linalg
 
@@ -79,10 +81,11 @@ def _compress_m2l(A: np.ndarray, tol: float) -> np.ndarray | None:
 
     r = A.shape[1]
     amax = float(np.abs(A).max()) if A.size else 0.0
-    if amax == 0.0 or A.dtype.kind == "c":
+    if amax == 0.0:
         return None
     # R of the tall stack [A_1^T; ...; A_1; ...]: its rows span the column space of
-    # [A_1 ... A_p A_1^T ... A_p^T]; U from the SVD of R. The tall QR runs by row
+    # [A_1 ... A_p A_1^T ... A_p^T]; U from the SVD of R (the rows of V^H, orthonormal,
+    # span the rows of R: U = (V^H)^T, not conjugated). The tall QR runs by row
     # blocks on every core (LAPACK geqrt on one BLAS thread each), one stack at a time
     p = A.shape[0]
     stacks = (np.ascontiguousarray(A.transpose(0, 2, 1)).reshape(p * r, r), A.reshape(p * r, r))
@@ -527,8 +530,8 @@ class EIFMM:
             base = tree.level_start[lev]
             level_pairs.append((lev, Pl[:, 0] - base, Pl[:, 1] - base, code, scale, tid))
         # SVD compression (Fong & Darve): one basis U per table of M2L matrices,
-        # A_o ~ U C_o U^T with C_o = U^T A_o U (k x k); the pairs then work on
-        # compressed multipoles U^T M and compressed locals
+        # A_o ~ U C_o U^T with C_o = U^H A_o conj(U) (k x k; U^T A_o U for real U);
+        # the pairs then work on compressed multipoles M U and compressed locals
         dtype = np.result_type(K.dtype, np.float64)
         for tab in tables.values():
             blocks = tab.pop("blocks")
@@ -540,8 +543,8 @@ class EIFMM:
             U = None
             if tab["pairs"] >= COMPRESS_MIN * len(tab["store"]) * tab["rank"]:
                 U = _compress_m2l(A, self._level_tol)
-                if U is not None:  # C_o = U^T A_o U (and C_{-o} = C_o^T)
-                    A = np.matmul(U.T, np.matmul(A, U))
+                if U is not None:  # C_o = U^H A_o conj(U) (and C_{-o} = C_o^T)
+                    A = np.matmul(U.conj().T, np.matmul(A, U.conj()))
             tab["A"], tab["U"], tab["lut"] = A.astype(dtype, copy=False), U, lut
             tab["store"] = np.asarray(tab["store"], dtype=np.int64)
             tab["trans"] = np.asarray(tab["trans"], dtype=np.bool_)

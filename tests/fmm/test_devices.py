@@ -12,7 +12,7 @@ CASES = {
     "laplace": (kernels.laplace(), "cube", 3),
     # per-level tables, fast decay (levels without a far field)
     "gaussian": (kernels.gaussian(0.3), "blobs", 3),
-    # complex kernel: uncompressed complex M2L
+    # complex kernel: complex M2L (compressed only on larger levels)
     "helmholtz": (kernels.helmholtz(2.0), "sphere", 3),
     # 2-D, adaptive tree with M2P and P2L between levels
     "log": (kernels.log(), "blobs", 2),
@@ -125,3 +125,20 @@ def test_real_scatter_add_adds_complex_values_as_pairs_of_reals(rng):
     np.add.at(want, (slice(None), tgt), Y.real)
     add(r, (slice(None), tgt), Y.real)
     assert np.array_equal(r, want)
+
+
+def test_array_path_with_a_compressed_complex_m2l(rng, monkeypatch, tmp_path):
+    from rom import load
+    from rom.fmm import eifmm
+
+    monkeypatch.setattr(eifmm, "COMPRESS_MIN", 0.0)  # compress every level
+    y = distribution("sphere", 1200, 3)
+    K = kernels.helmholtz(2.0)
+    fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(y)
+    assert all(fmm.m2l_ranks_[lev] < fmm.ranks_[lev] for lev in fmm.m2l_ranks_)
+    Q = rng.standard_normal((1200, 2))
+    ref = fmm.evaluate(Q)
+    assert relative_error(ref, direct_sum(K, None, y, Q)) <= 2e-6
+    assert relative_error(fmm._evaluate_on(numpy_device(fmm), Q, False), ref) <= 1e-13
+    fmm.save(tmp_path / "h.rom")  # the complex basis U is saved and loaded as it is
+    assert np.array_equal(load(tmp_path / "h.rom").evaluate(Q), ref)

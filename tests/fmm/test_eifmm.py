@@ -41,9 +41,15 @@ def test_several_charge_vectors_reuse_of_the_setup_and_backends(rng):
 def test_compressed_m2l_matches_the_uncompressed_sums(rng, monkeypatch):
     from rom.fmm import eifmm
 
-    for K, dim, tol in [(kernels.laplace(), 3, 1e-3), (kernels.log(), 2, 1e-6)]:
+    cases = [
+        (kernels.laplace(), 3, 1e-3),
+        (kernels.log(), 2, 1e-6),
+        (kernels.helmholtz(2.0), 3, 1e-6),  # complex symmetric: C_o = U^H A_o conj(U)
+    ]
+    for K, dim, tol in cases:
         y = distribution("cube", N, dim)
         Q = np.c_[rng.random(N), rng.standard_normal(N)]  # one sign, then both signs
+        Q = Q.astype(K.dtype)
         monkeypatch.setattr(eifmm, "COMPRESS_MIN", np.inf)
         plain = EIFMM(K, tol=tol, leaf_size=30).setup(y)
         assert plain.m2l_ranks_ == plain.ranks_
@@ -55,6 +61,23 @@ def test_compressed_m2l_matches_the_uncompressed_sums(rng, monkeypatch):
         for c in range(2):
             assert relative_error(b[:, c], ref[:, c]) <= 2 * tol
             assert relative_error(b[:, c], a[:, c]) <= tol
+
+
+def test_complex_m2l_compression_keeps_rows_and_columns(rng):
+    # a complex symmetric family (A_{-o} = A_o^T, as for exp(ikr)/r) of rank 6 in
+    # dimension 20: the common basis reproduces every matrix and its transpose
+    from rom.fmm.eifmm import _compress_m2l
+
+    B = rng.standard_normal((20, 6)) + 1j * rng.standard_normal((20, 6))
+    A = np.stack([B @ np.diag(rng.standard_normal(6) + 1j) @ B.T for _ in range(40)])
+    A += 1e-9 * (rng.standard_normal(A.shape) + 1j * rng.standard_normal(A.shape))
+    U = _compress_m2l(A, 1e-6)
+    assert U is not None and U.shape == (20, 6)
+    assert np.allclose(U.conj().T @ U, np.eye(6), atol=1e-12)
+    C = U.conj().T @ A @ U.conj()
+    scale = np.abs(A).max()
+    assert np.abs(U @ C @ U.T - A).max() <= 1e-7 * scale
+    assert np.abs(U @ C.transpose(0, 2, 1) @ U.T - A.transpose(0, 2, 1)).max() <= 1e-7 * scale
 
 
 def test_separate_targets(rng):
