@@ -21,6 +21,10 @@
 (d) With ``--backend cupy`` on a GPU: ``N = 1e6`` (the largest size), the EIFMM's
     evaluate against the cupy direct sum (target: evaluate at most 50 ms); SKIP
     without cupy or a GPU, or where the EIFMM has no GPU evaluation.
+(e) Helmholtz ``exp(ikr)/r``, k = 2, the smallest size only, tol 1e-6: the EIFMM (a
+    complex kernel: complex interpolation and compressed complex M2L) against
+    fmm3dpy's ``hfmm3d(eps=1e-6, zk=2, ...)`` (also times ``4 pi``). Measured, no
+    speed target; the error is checked against 2 tol.
 
 Every error is the relative l2 error over 1000 random targets against the exact
 direct sum. Each setup of the EIFMM starts from an empty cache of far-field training
@@ -48,6 +52,7 @@ from rom.fmm import EIFMM, _farfield, direct_sum, kernels
 TOL = 1e-6
 N_CHECK = 1000  # random targets for the errors and the direct-sum timing
 GPU_TARGET_S = 0.05
+WAVENUMBER = 2.0  # Helmholtz, part (e): a low frequency, a few wavelengths over the cube
 N_TABLE = 20_000  # points of the EIM / Chebyshev table (Chebyshev needs 1000 points per box)
 
 
@@ -115,26 +120,26 @@ def _warm_up(Ks: dict, fmm3dpy) -> None:
     _farfield._CACHE.clear()
 
 
-def laplace_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: float) -> None:
-    K = kernels.laplace()
+def _against_fmm3d(K, title: str, fmm3d, n: int, repeat: int, leaf_size, scale: float):
+    """EIFMM setup + evaluate and evaluate alone against one fmm3dpy call ``fmm3d(src,
+    q)`` (its potential, times ``1 / scale``). Returns the two ratios and the error."""
     y, q, q2, idx = _points(n)
-    print(f"\n(a) Laplace 1/r, N = {n}, uniform in the unit cube, tol {TOL:g}")
+    print(f"\n{title}, N = {n}, uniform in the unit cube, tol {TOL:g}")
     fmm = _fresh(K, leaf_size).setup(y)
     contenders = {
         "EIFMM setup + evaluate": _setup_evaluate(K, y, q, leaf_size),
         "EIFMM evaluate (new charges)": lambda: fmm.evaluate(q2),
     }
-    if fmm3dpy is not None:
+    if fmm3d is not None:
         src = np.ascontiguousarray(y.T)
-        contenders["fmm3dpy lfmm3d"] = lambda: (
-            fmm3dpy.lfmm3d(eps=TOL, sources=src, charges=q, pg=1).pot
-        )
+        contenders["fmm3dpy"] = lambda: fmm3d(src, q)
     res = best_times(contenders, repeat=repeat, warmup=0)
     ref = _reference(K, y, q, idx)
     ref2 = _reference(K, y, q2, idx)
     t_all, phi = res["EIFMM setup + evaluate"]
     t_eval, phi2 = res["EIFMM evaluate (new charges)"]
     print(f"  EIFMM: levels {fmm.tree_.depth}, points per level {fmm.ranks_}")
+    print(f"  EIFMM compressed M2L sizes per level {fmm.m2l_ranks_}")
     phases = {k: round(v, 2) for k, v in fmm.timings_.items()}
     print(f"  EIFMM phases of the last setup and evaluate (s): {phases}")
     err_all, err_eval = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
@@ -143,14 +148,30 @@ def laplace_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: flo
         f"(estimate {fmm.error_estimate_:.2e})"
     )
     print(f"  {'EIFMM evaluate (new charges)':30s} {t_eval:9.3f} s   error {err_eval:.2e}")
-    if fmm3dpy is None:
+    if fmm3d is None:
         print("SKIP: fmm3dpy not installed (pip install fmm3dpy)")
-        return
-    t_f, pot = res["fmm3dpy lfmm3d"]
+        return None
+    t_f, pot = res["fmm3dpy"]
     err_f = _rel(pot[idx] / scale, ref)
-    print(f"  {'fmm3dpy lfmm3d (x 4 pi)':30s} {t_f:9.3f} s   error {err_f:.2e}")
+    print(f"  {'fmm3dpy (x 4 pi)':30s} {t_f:9.3f} s   error {err_f:.2e}")
     r_all, r_eval = t_all / t_f, t_eval / t_f
     print(f"  ratios: setup + evaluate / fmm3dpy = {r_all:.2f}, evaluate / fmm3dpy = {r_eval:.2f}")
+    return r_all, r_eval, err_all
+
+
+def laplace_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: float) -> None:
+    call = None
+    if fmm3dpy is not None:
+
+        def call(src, q):
+            return fmm3dpy.lfmm3d(eps=TOL, sources=src, charges=q, pg=1).pot
+
+    out = _against_fmm3d(
+        kernels.laplace(), "(a) Laplace 1/r against lfmm3d", call, n, repeat, leaf_size, scale
+    )
+    if out is None:
+        return
+    r_all, r_eval, err_all = out
     _check(
         r_all <= 1.0,
         f"Laplace N={n}: EIFMM setup + evaluate no slower than fmm3dpy",
@@ -162,6 +183,22 @@ def laplace_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: flo
         f"{r_eval:.2f}x",
     )
     _check(err_all <= 2 * TOL, f"Laplace N={n}: EIFMM error at most 2 tol", f"{err_all:.1e}")
+
+
+def helmholtz_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: float) -> None:
+    """(e) the complex kernel exp(ikr)/r against hfmm3d: measured, no target."""
+    call = None
+    if fmm3dpy is not None:
+
+        def call(src, q):
+            charges = q.astype(np.complex128)
+            return fmm3dpy.hfmm3d(eps=TOL, zk=WAVENUMBER, sources=src, charges=charges, pg=1).pot
+
+    K = kernels.helmholtz(WAVENUMBER)
+    title = f"(e) Helmholtz exp(ikr)/r, k = {WAVENUMBER:g}, against hfmm3d"
+    out = _against_fmm3d(K, title, call, n, repeat, leaf_size, scale)
+    if out is not None:
+        _check(out[2] <= 2 * TOL, f"Helmholtz N={n}: EIFMM error at most 2 tol", f"{out[2]:.1e}")
 
 
 def kernel_part(name: str, K, n: int, repeat: int, leaf_size: int | None) -> None:
@@ -354,6 +391,7 @@ def main(argv: list[str] | None = None) -> None:
         laplace_part(n, repeat, args.leaf_size, fmm3dpy, scale)
         for name in ("gaussian", "matern32", "multiquadric"):
             kernel_part(name, Ks[name], n, repeat, args.leaf_size)
+    helmholtz_part(min(sizes), repeat, args.leaf_size, fmm3dpy, scale)
     ranks_table(Ks, min(min(sizes), N_TABLE), args.leaf_size)
     if args.backend == "cupy":
         gpu_part(max(sizes))
