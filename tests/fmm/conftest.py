@@ -63,3 +63,17 @@ def reference_formula(name: str, dim: int):
         return smooth[name]
     f = with_zero[name]
     return lambda r: f(r) if r > 0 else 0.0
+
+
+# the evaluation paths (CPU, array, GPU) compared on four cases that cover them
+DEVICE_CASES = {
+    # homogeneous: one M2L table shared by the levels, SVD-compressed
+    "laplace": (kernels.laplace(), "cube", 3),
+    # per-level tables, fast decay (levels without a far field)
+    "gaussian": (kernels.gaussian(0.3), "blobs", 3),
+    # complex kernel, each level trained on its own (a shallow tree); its M2L is
+    # compressed only on larger levels
+    "helmholtz": (kernels.helmholtz(2.0), "sphere", 3),
+    # 2-D, adaptive tree with M2P and P2L between levels
+    "log": (kernels.log(), "blobs", 2),
+}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rom.fmm import EIFMM, _cupy, direct_sum, kernels
-from tests.fmm.conftest import builtin_kernels, distribution, relative_error
+from tests.fmm.conftest import DEVICE_CASES, builtin_kernels, distribution, relative_error
 from tests.fmm.cuda_host import HostModule, fake_cupy, nvcc_cubin, parse_globals
 
 
@@ -137,18 +137,9 @@ def test_cuda_grouped_sum_matches_numba(complex_, host_cupy, rng):
     assert relative_error(got, ref) <= 1e-13
 
 
-CASES = {
-    "laplace": (kernels.laplace(), "blobs", 3),
-    "gaussian": (kernels.gaussian(0.3), "blobs", 3),
-    # each level of the complex kernel is trained on its own: a shallow tree
-    "helmholtz": (kernels.helmholtz(2.0), "sphere", 3),
-    "log": (kernels.log(), "blobs", 2),
-}
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(DEVICE_CASES))
 def test_eifmm_cupy_backend_on_the_host_matches_the_cpu_one(name, host_cupy, rng):
-    K, where, dim = CASES[name]
+    K, where, dim = DEVICE_CASES[name]
     y = distribution(where, 1500, dim)
     x = distribution("cube", 300, dim, seed=1)
     Q = rng.standard_normal((1500, 2))

@@ -5,23 +5,12 @@ import pytest
 
 from rom.fmm import EIFMM, direct_sum, kernels
 from rom.fmm._devices import ArrayDevice, numpy_device
-from tests.fmm.conftest import distribution, relative_error
-
-CASES = {
-    # homogeneous: one M2L table shared by the levels, SVD-compressed
-    "laplace": (kernels.laplace(), "cube", 3),
-    # per-level tables, fast decay (levels without a far field)
-    "gaussian": (kernels.gaussian(0.3), "blobs", 3),
-    # complex kernel: complex M2L (compressed only on larger levels)
-    "helmholtz": (kernels.helmholtz(2.0), "sphere", 3),
-    # 2-D, adaptive tree with M2P and P2L between levels
-    "log": (kernels.log(), "blobs", 2),
-}
+from tests.fmm.conftest import DEVICE_CASES, distribution, relative_error
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", sorted(DEVICE_CASES))
 def test_array_path_matches_the_cpu_path(name, rng):
-    K, where, dim = CASES[name]
+    K, where, dim = DEVICE_CASES[name]
     y = distribution(where, 1200, dim)
     x = distribution("cube", 300, dim)
     Q = rng.standard_normal((1200, 2))
