@@ -6,9 +6,19 @@ numba kernels on the CPU and cupy kernels on the GPU.
 """
 
 from rom import backend
+from rom._base import NotFittedError
 from rom._version import __version__
 from rom.io.persist import load, save
 from rom.linalg import POD, gram_schmidt
 from rom.parameters import ParameterSpace
 
-__all__ = ["POD", "ParameterSpace", "__version__", "backend", "gram_schmidt", "load", "save"]
+__all__ = [
+    "POD",
+    "NotFittedError",
+    "ParameterSpace",
+    "__version__",
+    "backend",
+    "gram_schmidt",
+    "load",
+    "save",
+]

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from rom._base import NotFittedError
 from rom.backend import array_namespace, is_cupy_array
 
 
@@ -133,7 +134,8 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
 
 
 def check_fitted(obj: Any, attribute: str, method: str = "fit") -> None:
-    if not hasattr(obj, attribute):
-        raise RuntimeError(
+    """Raise :class:`rom.NotFittedError` unless ``obj`` has the fitted ``attribute``."""
+    if attribute not in vars(obj):
+        raise NotFittedError(
             f"this {type(obj).__name__} is not fitted yet: call {method}(...) before using it"
         )

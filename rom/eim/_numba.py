@@ -12,6 +12,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from rom._jit_cache import register
+
+register()  # compiled kernels are cached outside the package
+
 # norm codes shared with rom.eim._greedy
 LINF, L2, L1 = 0, 1, 2
 

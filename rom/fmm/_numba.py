@@ -17,6 +17,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from rom._jit_cache import register
+
+register()  # compiled kernels are cached outside the package
+
 # built-in real kernel ids
 LAPLACE, YUKAWA, GAUSSIAN, MULTIQUADRIC, INVERSE_MULTIQUADRIC = 0, 1, 2, 3, 4
 MATERN12, MATERN32, MATERN52, THIN_PLATE, LOG = 5, 6, 7, 8, 9

@@ -1,15 +1,27 @@
 """Saving and loading romba objects: ``.npz`` arrays plus a JSON header, never pickle.
 
-A saveable class implements ``_to_arrays() -> (settings, arrays)``, where
-``settings`` is JSON-serialisable and ``arrays`` maps names to numpy arrays, scipy
-sparse matrices or None, and the class method ``_from_arrays(settings, arrays)``.
-Loading only ever instantiates classes of the ``rom`` package and never unpickles.
+This is romba's one reader and writer of model files. A file holds:
+
+- the arrays, each under its own name (scipy sparse matrices as their CSR parts);
+- a JSON header: the format and its version, the romba version, the stable *alias*
+  of the saved class (``"POD"``, ``"ReducedModel"``: see :mod:`rom.io.registry`,
+  never a module path, so files survive moving a class), its settings, and the
+  *parts*: values that cannot be stored without code (user callables, full-order
+  models, foreign regressors), named so that :func:`load` takes them back by name.
+
+A saveable class implements ``_to_arrays() -> (settings, arrays)`` and the class
+method ``_from_arrays(settings, arrays)``; :class:`rom._base.Estimator` derives both
+from the constructor's parameters and the fitted attributes through
+:func:`encode_state` / :func:`decode_state`. Loading instantiates only the classes of
+the registry and never unpickles, imports code named by the file or writes a path.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import json
+import numbers
 import os
 import secrets
 import zipfile
@@ -20,9 +32,18 @@ import numpy as np
 
 from rom._version import __version__
 
-__all__ = ["FORMAT_VERSION", "atomic_write", "load", "nest", "save", "unnest"]
+__all__ = [
+    "FORMAT_VERSION",
+    "atomic_write",
+    "decode_state",
+    "encode_state",
+    "load",
+    "read_header",
+    "save",
+]
 
-FORMAT_VERSION = 1
+#: version 2: class aliases, generic parameter and fitted state, named parts
+FORMAT_VERSION = 2
 _HEADER = "__romba_header__"
 _SPARSE_PARTS = ("data", "indices", "indptr")
 
@@ -70,44 +91,183 @@ class atomic_write:
             self.tmp.unlink(missing_ok=True)
 
 
-def nest(prefix: str, obj: Any) -> tuple[dict, dict]:
-    """``obj._to_arrays()`` with every array name prefixed by ``prefix.``.
+_HEADER = "__romba_header__"
+_SPARSE_PARTS = ("data", "indices", "indptr")
 
-    For objects that save a part of themselves (a POD inside a surrogate): the part's
-    settings go under one key of the owner's settings, its arrays beside the owner's.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from rom import POD
-    >>> from rom.io.persist import nest, unnest
-    >>> pod = POD(rank=1).fit(np.eye(3)[:, :2])
-    >>> settings, arrays = nest("pod", pod)
-    >>> sorted(arrays)[:2]
-    ['pod.basis_', 'pod.energy_']
-    >>> POD._from_arrays(settings, unnest("pod", arrays)).rank_
-    1
+# ---------------------------------------------------------------------------
+# parts: the values a file names instead of storing
+class _Parts:
+    """The parts met while saving one file: name -> (object, description)."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, str] = {}
+        self.described: dict[str, str] = {}
+
+    def name_for(self, value: Any, leaf: str, path: str, owner: str) -> str:
+        if id(value) in self.by_id:  # the same object met twice is one part
+            return self.by_id[id(value)]
+        name = leaf
+        if name in self.described or not name.isidentifier():
+            name = "_".join(p for p in path.replace(".", "_").split("_") if p) or "part"
+            base, k = name, 2
+            while name in self.described:
+                name, k = f"{base}{k}", k + 1
+        self.by_id[id(value)] = name
+        kind = "a callable" if callable(value) else f"a {type(value).__name__}"
+        self.described[name] = f"{owner}.{leaf}: {kind}"
+        return name
+
+
+_SAVING: contextvars.ContextVar[_Parts | None] = contextvars.ContextVar(
+    "romba_saving", default=None
+)
+_LOADING: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "romba_loading", default=None
+)
+
+
+def _is_sparse(value: Any) -> bool:
+    return hasattr(value, "tocsr") and hasattr(value, "nnz")
+
+
+class _Encoder:
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.arrays: dict[str, Any] = {}
+        self.stored: dict[int, str] = {}  # id -> path: an array met twice is stored once
+        parts = _SAVING.get()
+        self.parts = parts if parts is not None else _Parts()
+
+    def value(self, value: Any, path: str, leaf: str) -> Any:
+        if value is None or isinstance(value, bool | str):
+            return value
+        if isinstance(value, np.generic) and value.ndim == 0 and value.dtype.kind in "biufc":
+            value = value.item()
+        if isinstance(value, numbers.Integral | numbers.Real) and not isinstance(value, bool):
+            return int(value) if isinstance(value, numbers.Integral) else float(value)
+        if isinstance(value, complex):
+            return {"$complex": [value.real, value.imag]}
+        if isinstance(value, np.dtype) or (
+            isinstance(value, type) and issubclass(value, np.generic)
+        ):
+            return {"$dtype": np.dtype(value).str}
+        if (isinstance(value, np.ndarray) and value.dtype.kind in "biufcUS") or (
+            _is_sparse(value) and not type(value).__module__.startswith("cupy")
+        ):
+            if id(value) not in self.stored:
+                self.stored[id(value)] = path
+                self.arrays[path] = value
+            return {"$array": self.stored[id(value)]}
+        if type(value).__module__.startswith("cupy") and hasattr(value, "get"):
+            from rom.backend import to_numpy
+
+            return self.value(to_numpy(value), path, leaf)
+        if isinstance(value, list | tuple):
+            items = [self.value(v, f"{path}.{i}", leaf) for i, v in enumerate(value)]
+            return {"$tuple" if isinstance(value, tuple) else "$list": items}
+        if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+            return {"$dict": {k: self.value(v, f"{path}.{k}", k) for k, v in value.items()}}
+        from rom.io.registry import alias_of
+
+        alias = alias_of(type(value))
+        if alias is not None and hasattr(value, "_to_arrays"):
+            settings, arrays = value._to_arrays()
+            self.arrays.update({f"{path}.{k}": v for k, v in arrays.items()})
+            return {"$object": alias, "settings": settings, "prefix": path}
+        return {"$part": self.parts.name_for(value, leaf, path, self.owner)}
+
+
+def encode_state(obj: Any, params: dict, fitted: dict) -> tuple[dict, dict]:
+    """``(settings, arrays)`` of an estimator: its parameters and fitted attributes.
+
+    Numbers, strings, lists, tuples and dicts go to the JSON settings, arrays (dense,
+    scipy sparse, cupy moved to the host) to the archive, romba objects are nested
+    with their own state, and anything else (a callable, a foreign regressor, a
+    full-order model) becomes a named *part* that :func:`load` asks back for.
     """
-    settings, arrays = obj._to_arrays()
-    return settings, {f"{prefix}.{name}": value for name, value in arrays.items()}
+    encoder = _Encoder(type(obj).__name__)
+    settings = {
+        "params": {k: encoder.value(v, k, k) for k, v in params.items()},
+        "fitted": {k: encoder.value(v, k, k) for k, v in fitted.items()},
+    }
+    return settings, encoder.arrays
 
 
-def unnest(prefix: str, arrays: dict) -> dict:
-    """The arrays saved by :func:`nest` under ``prefix``, with their own names back."""
-    start = f"{prefix}."
-    return {k[len(start) :]: v for k, v in arrays.items() if k.startswith(start)}
+class _Decoder:
+    def __init__(self, arrays: dict) -> None:
+        self.arrays = arrays
+        self.parts = _LOADING.get() or {}
+
+    def value(self, d: Any) -> Any:
+        if d is None or isinstance(d, bool | int | float | str):
+            return d
+        if not isinstance(d, dict) or len(d) == 0:
+            raise ValueError(f"unexpected entry {d!r} in the settings")
+        tag = next(iter(d))
+        body = d[tag]
+        if tag == "$array":
+            if body not in self.arrays:
+                raise ValueError(f"lacks the array {body!r}")
+            return self.arrays[body]
+        if tag in ("$list", "$tuple"):
+            items = [self.value(v) for v in _check_list(body)]
+            return items if tag == "$list" else tuple(items)
+        if tag == "$dict":
+            if not isinstance(body, dict):
+                raise ValueError("a $dict entry is not a mapping")
+            return {str(k): self.value(v) for k, v in body.items()}
+        if tag == "$complex":
+            re, im = _check_list(body)
+            return complex(float(re), float(im))
+        if tag == "$dtype":
+            return np.dtype(str(body))
+        if tag == "$part":
+            if body not in self.parts:
+                raise ValueError(f"the part {body!r} was not given")
+            return self.parts[body]
+        if tag == "$object":
+            from rom.io.registry import class_of
+
+            prefix = f"{d.get('prefix')}."
+            sub = {k[len(prefix) :]: v for k, v in self.arrays.items() if k.startswith(prefix)}
+            return class_of(body)._from_arrays(d.get("settings", {}), sub)
+        raise ValueError(f"unknown entry {tag!r} in the settings")
 
 
-def _class_path(obj: Any) -> str:
-    cls = type(obj)
-    return f"{cls.__module__}:{cls.__qualname__}"
+def _check_list(body: Any) -> list:
+    if not isinstance(body, list):
+        raise ValueError(f"expected a list in the settings, got {type(body).__name__}")
+    return body
 
 
+def decode_state(cls: type, settings: dict, arrays: dict) -> tuple[dict, dict]:
+    """The parameters and fitted attributes saved by :func:`encode_state`.
+
+    Parameters that the class does not take, and fitted names that are not public
+    attributes ending with ``_``, are refused: a file cannot set anything else.
+    """
+    decoder = _Decoder(arrays)
+    params = {k: decoder.value(v) for k, v in settings["params"].items()}
+    fitted = {k: decoder.value(v) for k, v in settings["fitted"].items()}
+    allowed = set(cls._param_names())
+    unknown = [k for k in params if k not in allowed]
+    bad = [k for k in fitted if not (k.endswith("_") and k.isidentifier() and k[0] != "_")]
+    if unknown or bad:
+        raise ValueError(f"{cls.__name__}: unexpected saved entries {unknown + bad}")
+    return params, fitted
+
+
+# ---------------------------------------------------------------------------
+# the file
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Save a fitted romba object to ``path`` as ``.npz`` arrays plus a JSON header.
 
     The file is written atomically. It can be read back with :func:`load` and is
     also a plain ``.npz`` readable by ``numpy.load(path, allow_pickle=False)``.
+    Values that cannot be stored without code (user callables, full-order models,
+    foreign regressors) are named in the header; give them back to :func:`load` by
+    those names (:func:`read_header` lists them under ``"parts"``).
 
     Parameters
     ----------
@@ -126,17 +286,26 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     >>> np.allclose(rom.load(path).basis_, pod.basis_)
     True
     """
-    if not hasattr(obj, "_to_arrays"):
+    from rom.io.registry import alias_of
+
+    alias = alias_of(type(obj))
+    if alias is None or not hasattr(obj, "_to_arrays"):
         raise TypeError(f"obj: {type(obj).__name__} objects cannot be saved by romba")
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path: expected a file path, got {type(path).__name__}")
-    settings, arrays = obj._to_arrays()
+    parts = _Parts()
+    token = _SAVING.set(parts)
+    try:
+        settings, arrays = obj._to_arrays()
+    finally:
+        _SAVING.reset(token)
     header = {
         "format": "romba",
         "format_version": FORMAT_VERSION,
         "romba_version": __version__,
-        "class": _class_path(obj),
+        "class": alias,
         "settings": settings,
+        "parts": parts.described,
         "none": [],
         "sparse": {},
     }
@@ -144,7 +313,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     for name, value in arrays.items():
         if value is None:
             header["none"].append(name)
-        elif hasattr(value, "tocsr") and hasattr(value, "nnz"):
+        elif _is_sparse(value):
             import scipy.sparse
 
             csr = scipy.sparse.csr_array(value)
@@ -160,7 +329,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         text = json.dumps(header, allow_nan=True)
     except TypeError as err:
         raise TypeError(
-            f"obj: settings of {type(obj).__name__} are not JSON-serialisable"
+            f"obj: settings of {type(obj).__name__} are not JSON-serialisable ({err})"
         ) from err
     payload[_HEADER] = np.array(text)
     with atomic_write(path) as tmp, open(tmp, "wb") as fh:
@@ -168,7 +337,17 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 
 
 def read_header(path: str | os.PathLike) -> dict:
-    """Return the JSON header of a romba file (see :func:`load` for the errors)."""
+    """The JSON header of a romba file: class alias, versions, settings, parts.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> import rom
+    >>> path = os.path.join(tempfile.mkdtemp(), "pod.npz")
+    >>> rom.save(rom.POD(rank=1).fit(np.eye(4)[:, :2]), path)
+    >>> rom.io.read_header(path)["class"]
+    'POD'
+    """
     return _read(path)[0]
 
 
@@ -207,57 +386,115 @@ def _read(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
         raise ValueError(
             f"path: {str(path)!r} was written in file format {version!r} by romba "
             f"{header.get('romba_version')}; this romba ({__version__}) reads format "
-            f"{FORMAT_VERSION} and older: upgrade romba"
+            f"{FORMAT_VERSION}: upgrade romba"
+        )
+    if version < FORMAT_VERSION:
+        raise ValueError(
+            f"path: {str(path)!r} was written in file format {version} by romba "
+            f"{header.get('romba_version')}, before class aliases; this romba reads format "
+            f"{FORMAT_VERSION}: save the model again"
         )
     return header, arrays
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, **parts: Any) -> Any:
     """Load an object written by :func:`save`.
 
-    Only classes of the ``rom`` package can be instantiated, and arrays are read with
-    ``allow_pickle=False``: loading a file never runs code from it.
+    Only the classes of :mod:`rom.io.registry` can be instantiated, and arrays are
+    read with ``allow_pickle=False``: loading a file never runs code from it, never
+    imports a module it names and never writes a path.
+
+    Parameters
+    ----------
+    path : str or path-like
+    **parts
+        The values the file names instead of storing (``read_header(path)["parts"]``
+        lists them): user callables, full-order models, foreign regressors, given by
+        name, for example ``rom.load("rm.npz", operator_coefficients=theta)``.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        The file is corrupt, is not a romba file, or comes from a newer format.
+        The file is corrupt, is not a romba file, comes from another format, or needs
+        parts that were not given (all of them are named), or a part was given that
+        the file does not name.
 
     Examples
     --------
-    See :func:`save`.
+    >>> import numpy as np, tempfile, os
+    >>> import rom
+    >>> path = os.path.join(tempfile.mkdtemp(), "pod.npz")
+    >>> rom.save(rom.POD(rank=1).fit(np.eye(4)[:, :2]), path)
+    >>> rom.load(path).rank_
+    1
     """
     header, raw = _read(path)
-    module_name, _, qualname = str(header.get("class", "")).partition(":")
-    if not (module_name == "rom" or module_name.startswith("rom.")) or not qualname:
-        raise ValueError(f"path: {str(path)!r} names a class outside romba: {header['class']!r}")
     try:
-        cls: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            cls = getattr(cls, part)
-    except (ImportError, AttributeError) as err:
+        cls = _registered(header.get("class"))
+    except (ImportError, AttributeError, ValueError) as err:
         raise ValueError(
-            f"path: {str(path)!r} names an unknown class {header['class']!r}"
+            f"path: {str(path)!r} names an unknown class {header.get('class')!r}"
         ) from err
-    if (
-        not isinstance(cls, type)
-        or not str(getattr(cls, "__module__", "")).startswith("rom.")
-        or not hasattr(cls, "_from_arrays")
-    ):
-        raise ValueError(f"path: class {header['class']!r} cannot be loaded")
+    needed = header.get("parts", {})
+    if not isinstance(needed, dict) or not all(isinstance(v, str) for v in needed.values()):
+        raise ValueError(f"path: {str(path)!r} has a corrupt list of parts")
+    missing = [name for name in needed if name not in parts]
+    if missing:
+        described = "; ".join(f"{name} ({needed[name]})" for name in missing)
+        example = ", ".join(f"{name}=..." for name in missing)
+        raise ValueError(
+            f"path: {str(path)!r} names values that a romba file cannot store; give them "
+            f"to rom.load by name ({example}): {described}"
+        )
+    unknown = [name for name in parts if name not in needed]
+    if unknown:
+        raise ValueError(
+            f"{unknown[0]}: not a part of {str(path)!r} (its parts: {list(needed) or 'none'})"
+        )
     arrays: dict[str, Any] = {name: None for name in header.get("none", [])}
-    if header.get("sparse"):
+    sparse = header.get("sparse", {})
+    if sparse:
         import scipy.sparse
     try:
-        for name, shape in header.get("sparse", {}).items():
-            parts = [raw.pop(f"{name}.{part}") for part in _SPARSE_PARTS]
-            arrays[name] = scipy.sparse.csr_matrix(tuple(parts), shape=tuple(shape))
+        for name, shape in sparse.items():
+            csr = [raw.pop(f"{name}.{part}") for part in _SPARSE_PARTS]
+            arrays[name] = scipy.sparse.csr_matrix(tuple(csr), shape=tuple(shape))
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise ValueError(f"path: {str(path)!r} has a corrupt sparse matrix ({err})") from err
     arrays.update(raw)
+    token = _LOADING.set(parts)
     try:
         return cls._from_arrays(header.get("settings", {}), arrays)
-    except KeyError as err:
-        raise ValueError(f"path: {str(path)!r} lacks the entry {err} of {qualname}") from err
+    except (KeyError, IndexError, TypeError, AttributeError) as err:
+        raise ValueError(
+            f"path: {str(path)!r} is corrupt: {type(err).__name__} {err} in {header['class']}"
+        ) from err
+    except ValueError as err:
+        if str(err).startswith(("path:", "load:")):
+            raise
+        raise ValueError(f"path: {str(path)!r}: {err}") from err
+    finally:
+        _LOADING.reset(token)
+
+
+def _registered(alias: Any) -> type:
+    from rom.io.registry import class_of
+
+    cls = class_of(alias)
+    if not isinstance(cls, type) or not hasattr(cls, "_from_arrays"):
+        raise ValueError(f"class {alias!r} cannot be loaded")
+    return cls
+
+
+def nest(prefix: str, obj: Any) -> tuple[dict, dict]:
+    """``obj._to_arrays()`` with every array name prefixed by ``prefix.``."""
+    settings, arrays = obj._to_arrays()
+    return settings, {f"{prefix}.{name}": value for name, value in arrays.items()}
+
+
+def unnest(prefix: str, arrays: dict) -> dict:
+    """The arrays saved by :func:`nest` under ``prefix``, with their own names back."""
+    start = f"{prefix}."
+    return {k[len(start) :]: v for k, v in arrays.items() if k.startswith(start)}

@@ -12,6 +12,10 @@ import math
 import numba
 import numpy as np
 
+from rom._jit_cache import register
+
+register()  # compiled kernels are cached outside the package
+
 #: fraction of the RK4 stability interval on the negative real axis (2.785) used
 RK4_STABLE = 2.5
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from rom._base import Estimator
 from rom._checks import (
     check_array,
     check_choice,
@@ -37,7 +38,7 @@ METHODS = ("auto", "svd", "snapshots", "randomized")
 ACCURACY = 1e-13
 
 
-class POD:
+class POD(Estimator):
     r"""Proper orthogonal decomposition of a snapshot matrix (snapshots are columns).
 
     Computes the leading left singular vectors of ``S`` in the inner product
@@ -330,51 +331,6 @@ class POD:
             ref = column_norms(S2, self.inner_)
             err = xp.where(ref > 0, err / xp.where(ref > 0, ref, 1), 0.0)
         return float(err[0]) if one else err
-
-    # ---------------------------------------------------------- persistence
-    def _to_arrays(self) -> tuple[dict, dict]:
-        check_fitted(self, "basis_")
-        from rom.backend import to_numpy
-
-        settings = {
-            "rank": self.rank,
-            "tol": self.tol,
-            "rtol": self.rtol,
-            "method": self.method,
-            "oversampling": self.oversampling,
-            "max_iter": self.max_iter,
-            "random_state": self.random_state,
-            "method_": self.method_,
-            "n_iter_": self.n_iter_,
-            "total_energy_": self.total_energy_,
-        }
-        arrays = {
-            "basis_": to_numpy(self.basis_),
-            "singular_values_": to_numpy(self.singular_values_),
-            "singular_value_error_": to_numpy(self.singular_value_error_),
-            "energy_": to_numpy(self.energy_),
-            "inner": self.inner_ if self.inner_ is None else to_numpy(self.inner_),
-        }
-        return settings, arrays
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> POD:
-        inner = arrays.get("inner")
-        keys = ("rank", "tol", "rtol", "method", "oversampling", "max_iter", "random_state")
-        pod = cls(inner=inner, **{k: settings[k] for k in keys})
-        pod.method_ = settings["method_"]
-        pod.n_iter_ = settings["n_iter_"]
-        pod.total_energy_ = settings["total_energy_"]
-        pod.inner_ = inner
-        for name in ("basis_", "singular_values_", "singular_value_error_", "energy_"):
-            setattr(pod, name, arrays[name])
-        return pod
-
-    def save(self, path: Any) -> None:
-        """Save to ``path`` (``.npz`` arrays and a JSON header; see :func:`rom.save`)."""
-        from rom.io.persist import save
-
-        save(self, path)
 
 
 # ---------------------------------------------------------------------------

@@ -8,6 +8,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from rom._jit_cache import register
+
+register()  # compiled kernels are cached outside the package
+
 
 @numba.njit(parallel=True, cache=True)
 def pair_difference_norms(U, V, rows, cols, su, sv, chunk):  # pragma: no cover - compiled

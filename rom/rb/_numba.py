@@ -12,6 +12,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from rom._jit_cache import register
+
+register()  # compiled kernels are cached outside the package
+
 # reassociation lets the inner products vectorise; it changes no accuracy guarantee
 # (each sum keeps an error of eps times the sum of absolute values)
 _FAST = {"reassoc", "contract"}

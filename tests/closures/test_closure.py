@@ -4,6 +4,7 @@ import scipy.linalg
 from sklearn.linear_model import LinearRegression, Ridge
 
 from fem_examples.burgers_1d import Burgers1D
+from rom import NotFittedError
 from rom.closures import (
     CheckedClosure,
     LearnedClosure,
@@ -181,7 +182,7 @@ def test_fit_closure_bad_input(burgers):
         fit_closure(rom, good, derivative="spline")
     with pytest.raises(ValueError, match="needs at least 3 times"):
         fit_closure(rom, [(S[:, :2], times[:2], NU)], derivative="differences")
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         fit_closure(GalerkinROM(None, fom, rank=3), good)
 
 

@@ -4,6 +4,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
+from rom import NotFittedError
 from rom.closures import QuadraticRidge
 from rom.io import load
 
@@ -73,7 +74,7 @@ def test_bad_input(rng):
         QuadraticRidge(alpha=-1.0).fit(np.ones((3, 1)), np.ones(3))
     with pytest.raises(ValueError, match="Y: expected 3 rows"):
         QuadraticRidge().fit(np.ones((3, 1)), np.ones(4))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         QuadraticRidge().predict(np.ones((1, 1)))
     reg = QuadraticRidge().fit(rng.standard_normal((5, 2)), np.ones(5))
     with pytest.raises(ValueError, match=r"X: expected shape \(\?, 2\)"):

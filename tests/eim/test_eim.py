@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rom
+from rom import NotFittedError
 from rom.eim import EIM
 from tests.conftest import singular_kernel
 
@@ -251,7 +252,7 @@ def test_bad_input_online(S):
         e.approximate(np.ones((10, 2)))
     with pytest.raises(ValueError, match="values: expected 6 values"):
         e.estimate_error(np.ones(5))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         EIM().interpolate(np.ones(3))
     with pytest.raises(TypeError, match="g: expected a callable"):
         EIM().fit_function(3.0, np.ones(3), np.ones((2, 1)))

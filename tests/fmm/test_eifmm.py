@@ -2,6 +2,7 @@ import numba
 import numpy as np
 import pytest
 
+from rom import NotFittedError
 from rom.fmm import EIFMM, direct_sum, kernels
 from tests.fmm.conftest import distribution, relative_error
 
@@ -143,7 +144,7 @@ def test_chebyshev_baseline_needs_more_points_than_eim():
         ({}, lambda f, y: f.setup(np.vstack([y, y[:3]])), ValueError, "coincident"),
         ({}, lambda f, y: f.setup(y).evaluate(np.ones(7)), ValueError, "charges:"),
         ({}, lambda f, y: f.setup(y).evaluate(np.full(100, np.nan)), ValueError, "charges:"),
-        ({}, lambda f, y: f.evaluate(np.ones(100)), RuntimeError, "not fitted"),
+        ({}, lambda f, y: f.evaluate(np.ones(100)), NotFittedError, "not fitted"),
     ],
 )
 def test_bad_input(kwargs, call, err, match):

@@ -47,7 +47,7 @@ def test_a_loaded_eifmm_evaluates_exactly_as_the_saved_one(case, tmp_path, rng, 
     assert loaded.ranks_ == fmm.ranks_ and loaded.m2l_ranks_ == fmm.m2l_ranks_
     assert loaded.error_estimate_ == fmm.error_estimate_
     assert loaded.kernel_.name == fmm.kernel_.name and loaded.tol == fmm.tol
-    assert rom.io.persist.read_header(path)["class"] == "rom.fmm.eifmm:EIFMM"
+    assert rom.io.persist.read_header(path)["class"] == "EIFMM"
 
 
 def test_user_kernels_and_unset_objects_are_refused(tmp_path):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from fem_examples.burgers_1d import Burgers1D
+from rom import NotFittedError
 from rom.galerkin import FullOrderModel, GalerkinROM, as_full_order_model
 
 NU = 0.02
@@ -228,5 +229,5 @@ def test_protocol_adapter_and_bad_input(burgers):
         rom.reconstruct(np.zeros(4))
     with pytest.raises(ValueError, match="method"):
         rom.solve(u0, times, NU, method="euler")
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         GalerkinROM(None, fom).rhs(np.zeros(3), NU)

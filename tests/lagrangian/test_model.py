@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from fem_examples.lagrangian_1d import LagrangianModel1D, gaussian_pulse
+from rom import NotFittedError
 from rom.lagrangian import EulerianGalerkin, GridCrossingError, LagrangianROM
 
 N = 400
@@ -158,5 +159,5 @@ def test_save_load_round_trip(diffusive, tmp_path):
     assert np.array_equal(
         again.solve(w0, TIMES, viscosity=1e-4)[0], exact.solve(w0, TIMES, viscosity=1e-4)[0]
     )
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         LagrangianROM().save(path)

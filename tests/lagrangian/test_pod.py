@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from rom import NotFittedError
 from rom.lagrangian import GridCrossingError, LagrangianPOD
 
 
@@ -53,5 +54,5 @@ def test_bad_snapshots_are_refused(translation):
         LagrangianPOD(center="median").fit(W, X)
     with pytest.raises(ValueError, match="NaN"):
         LagrangianPOD().fit(W * np.nan, X)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         LagrangianPOD().transform(W, X)

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rom
+from rom import NotFittedError
 from rom.linalg import POD
 from tests.conftest import random_spd, singular_kernel
 
@@ -201,7 +202,7 @@ def test_bad_input_after_fit(S):
         pod.transform(np.ones((5, 2)))
     with pytest.raises(ValueError, match="C: expected 3 rows"):
         pod.inverse_transform(np.ones((4, 2)))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         POD().transform(S)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

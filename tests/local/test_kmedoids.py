@@ -3,6 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
+from rom import NotFittedError
 from rom.local import KMedoids, sine_dissimilarity, total_cost
 from rom.local._numba import best_swaps, best_swaps_serial, nearest_two
 
@@ -92,5 +93,5 @@ def test_bad_input_is_refused(rng):
         KMedoids(2.5).fit(D)
     with pytest.raises(ValueError, match="swap"):
         KMedoids(2, swap=True).fit(D)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         KMedoids(2).predict(D[:, :2])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fem_examples.burgers_1d import Burgers1D
+from rom import NotFittedError
 from rom.galerkin import FullOrderModel, GalerkinROM
 from rom.local import LocalGalerkinROM, LocalPOD, LocalTrajectory
 
@@ -214,5 +215,5 @@ def test_bad_input(burgers, local_pod):
         rom.solve(u0, times[::-1], NU)
     with pytest.raises(TypeError, match="result"):
         rom.reconstruct(S)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         LocalGalerkinROM(local_pod, fom).solve(u0, times, NU)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 
+from rom import NotFittedError
 from rom.io import load
 from rom.linalg import POD
 from rom.local import LocalPOD, sine_dissimilarity
@@ -146,5 +147,5 @@ def test_bad_input_is_refused(transport):
         local.assign(np.ones(3), basis=0.5)
     with pytest.raises(ValueError, match="zero state"):
         local.assign(np.zeros(400))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         LocalPOD(2).assign(S[:, 0])

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
+from rom import NotFittedError
 from rom.local import LocalPOD
 from tests.local._data import fronts
 
@@ -57,7 +58,7 @@ def test_selector_input_errors(fitted):
     with pytest.raises(ValueError, match="parameters: expected 120 rows"):
         local.fit_selector(c[:10], _Constant(0))
     fresh = LocalPOD(3, rank=2, seed=0).fit(fronts(np.column_stack([c, c * 0 + 0.03, c * 0 + 1])))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         fresh.select(c)
     local.fit_selector(c, _Constant(0))
     with pytest.raises(ValueError, match="parameters: expected 1 columns"):

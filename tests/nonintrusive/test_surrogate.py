@@ -3,7 +3,8 @@ import pytest
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF
 
-from rom import POD, ParameterSpace
+import rom
+from rom import POD, NotFittedError, ParameterSpace
 from rom.nonintrusive import RBFRegressor, Surrogate
 
 SPACE = ParameterSpace({"a": (0.5, 2.0), "c": (0.2, 0.8)})
@@ -63,16 +64,15 @@ def test_bad_input(data):
         Surrogate().fit(mus, S[:, :10])
     with pytest.raises(ValueError, match="outside its bounds"):
         Surrogate(space=SPACE).fit(mus, S).predict([[5.0, 0.5]])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         Surrogate().predict([[1.0, 0.5]])
     with pytest.raises(ValueError, match="k"):
         Surrogate().cross_validate(mus, S, k=1)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         RBFRegressor().predict(np.ones((2, 1)))
 
 
 def test_save_load_round_trip(data, tmp_path):
-    import rom
 
     mus, S = data
     model = Surrogate(space=SPACE).fit(mus, S)

@@ -5,7 +5,9 @@ import scipy.sparse
 import scipy.sparse.linalg
 from scipy.spatial.distance import cdist
 
+import rom
 from fem_examples import diffusion_1d, thermal_block
+from rom import NotFittedError
 from rom.rb import AffineOperator, LinearCoefficients
 from rom.rb.matrix_functions import InverseApproximation, LogDet, exact_logdet
 
@@ -176,7 +178,6 @@ def test_logdet_complex_non_hermitian_family_log_abs_det():
 
 
 def test_logdet_save_and_load_round_trip(tmp_path, block, block_logdet):
-    import rom
 
     _, space = block
     path = tmp_path / "logdet.npz"
@@ -288,7 +289,7 @@ def test_bad_input_is_refused_with_clear_errors(cls):
     with pytest.raises(ValueError, match="variables"):
         neg = AffineOperator(op.terms, lambda mu: [1.0, mu[0] - 0.5, mu[1]])
         cls(neg, variables="log").fit(train)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         cls(op).n_terms_  # noqa: B018
     fitted = cls(op, max_terms=6).fit(train)
     assert fitted.n_terms_ == 6 and fitted.stop_reason_ == "max_terms"
@@ -300,9 +301,9 @@ def test_bad_input_is_refused_with_clear_errors(cls):
 
 
 def test_unfitted_and_wrong_rhs():
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         LogDet(None).evaluate([[0.5]])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         InverseApproximation(None).apply([0.5], np.ones(3))
     inv = InverseApproximation(lambda mu: np.diag([1.0 + mu[0], 2.0])).fit(np.linspace(0, 1, 100))
     with pytest.raises(ValueError, match="b: expected 2 rows"):
@@ -408,7 +409,6 @@ def test_logdet_of_a_gaussian_process_covariance_matches_cholesky():
 
 
 def test_logdet_save_and_load_keeps_the_bounds(tmp_path, block, block_logdet):
-    import rom
 
     _, space = block
     block_logdet.save(tmp_path / "bounded.npz")
