@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
+from rom.affine import AffineOperator, AffineVector, LinearCoefficients
 from rom.parameters import ParameterSpace
-from rom.rb import AffineOperator, AffineVector, LinearCoefficients, LinearModel, MinTheta
+from rom.rb import LinearModel, MinTheta
 
 
 def build(

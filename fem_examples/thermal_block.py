@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from rom.affine import AffineOperator, AffineVector, LinearCoefficients
 from rom.parameters import ParameterSpace
-from rom.rb import AffineOperator, AffineVector, LinearCoefficients, LinearModel, MinTheta
+from rom.rb import LinearModel, MinTheta
 
 __all__ = ["build", "coercivity_bound"]
 

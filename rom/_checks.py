@@ -139,3 +139,63 @@ def check_fitted(obj: Any, attribute: str, method: str = "fit") -> None:
         raise NotFittedError(
             f"this {type(obj).__name__} is not fitted yet: call {method}(...) before using it"
         )
+
+
+def check_parameters(
+    mus: Any,
+    name: str = "mus",
+    *,
+    n_params: int | None = None,
+    parameter_space: Any = None,
+) -> np.ndarray:
+    """Parameter sets as rows, shape ``(k, n_params)``: romba's one rule.
+
+    - a 2-D array is ``k`` parameter sets, one per row;
+    - a 1-D array is **one** parameter set (its entries are the parameters), whether
+      or not a parameter space is known; ``k`` values of a single parameter are a
+      ``(k, 1)`` array;
+    - a number is one set of one parameter; a dict (with ``parameter_space``) is one
+      set by name.
+
+    With ``parameter_space`` the values are also checked against its bounds (see
+    :meth:`rom.parameters.ParameterSpace.check`); with ``n_params`` the number of
+    columns is checked. Errors name ``name``.
+
+    Examples
+    --------
+    >>> from rom._checks import check_parameters
+    >>> check_parameters([0.5, 2.0]).shape
+    (1, 2)
+    >>> check_parameters([[0.5], [2.0]], n_params=1).shape
+    (2, 1)
+    """
+    if parameter_space is not None:
+        return np.atleast_2d(parameter_space.check(mus, name))
+    rows = check_array(mus, name, ndim=(0, 1, 2), dtype_kind="f")
+    if rows.ndim < 2:
+        rows = rows.reshape(1, -1)
+    if n_params is not None and rows.shape[1] != n_params:
+        hint = (
+            " (a 1-D array is one parameter set: give k values of one parameter as shape (k, 1))"
+            if np.ndim(mus) == 1
+            else ""
+        )
+        raise ValueError(
+            f"{name}: expected parameter sets of {n_params} values, one per row, "
+            f"got shape {tuple(np.shape(mus))}{hint}"
+        )
+    return rows
+
+
+def check_parameter(
+    mu: Any,
+    name: str = "mu",
+    *,
+    n_params: int | None = None,
+    parameter_space: Any = None,
+) -> np.ndarray:
+    """One parameter set, shape ``(n_params,)`` (the rule of :func:`check_parameters`)."""
+    rows = check_parameters(mu, name, n_params=n_params, parameter_space=parameter_space)
+    if rows.shape[0] != 1:
+        raise ValueError(f"{name}: expected one parameter set, got {rows.shape[0]} rows")
+    return rows[0]

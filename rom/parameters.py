@@ -195,13 +195,16 @@ class ParameterSpace:
         return self.from_unit(u)
 
     # ------------------------------------------------------------------ checking
-    def check(self, mu: Any) -> np.ndarray:
+    def check(self, mu: Any, name: str = "mu") -> np.ndarray:
         """Validate parameter values and return them as an array.
 
         Parameters
         ----------
         mu : dict, 1-D array of length ``dim``, or 2-D array of shape (k, dim)
-            A dict must name every parameter exactly once.
+            A dict must name every parameter exactly once. A 1-D array is one
+            parameter set (the one rule of :func:`rom._checks.check_parameters`).
+        name : str
+            The argument's name in error messages.
 
         Returns
         -------
@@ -220,13 +223,13 @@ class ParameterSpace:
             missing = [n for n in self.names if n not in mu]
             if unknown or missing:
                 raise ValueError(
-                    f"mu: expected the parameters {list(self.names)}; "
+                    f"{name}: expected the parameters {list(self.names)}; "
                     f"unknown: {unknown}, missing: {missing}"
                 )
             for n in self.names:
                 value = np.asarray(mu[n])
                 if value.ndim != 0 or value.dtype.kind not in "biuf":
-                    raise TypeError(f"mu: {n!r} must be a real number, got {mu[n]!r}")
+                    raise TypeError(f"{name}: {n!r} must be a real number, got {mu[n]!r}")
             arr = np.array([float(mu[n]) for n in self.names])
         else:
             try:
@@ -235,25 +238,25 @@ class ParameterSpace:
                 arr = None
             if arr is None or arr.dtype.kind not in "biuf":  # also strings, complex, objects
                 raise TypeError(
-                    f"mu: expected a dict or an array of {self.dim} real numbers, got {mu!r}"
+                    f"{name}: expected a dict or an array of {self.dim} real numbers, got {mu!r}"
                 )
             arr = arr.astype(float)
             if arr.ndim == 0 and self.dim == 1:
                 arr = arr.reshape(1)
             if arr.ndim not in (1, 2) or arr.shape[-1] != self.dim:
                 raise ValueError(
-                    f"mu: expected {self.dim} values (or rows of {self.dim}) for "
+                    f"{name}: expected {self.dim} values (or rows of {self.dim}) for "
                     f"{list(self.names)}, got shape {arr.shape}"
                 )
         if not np.isfinite(arr).all():
-            raise ValueError("mu: contains NaN or inf")
+            raise ValueError(f"{name}: contains NaN or inf")
         rows = np.atleast_2d(arr)
         bad = (rows < self._check_low) | (rows > self._check_high)
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(
-                f"mu: parameter {self.names[j]!r} = {float(rows[i, j])!r} is outside its bounds "
-                f"{self.bounds[self.names[j]]}"
+                f"{name}: parameter {self.names[j]!r} = {float(rows[i, j])!r} is outside "
+                f"its bounds {self.bounds[self.names[j]]}"
             )
         return arr
 

@@ -101,7 +101,7 @@ class MatrixEIM:
     :math:`c_{M+1:M+p}(\mu)` come from the ``M + p`` entries
     :math:`A(\mu)[\text{entries\_}, \text{error\_entries\_}]` by one unit lower
     triangular solve. :meth:`error_operator` returns this tail as an
-    :class:`rom.rb.AffineOperator`, :math:`E(\mu) \approx A(\mu) - A_M(\mu)`; it is
+    :class:`rom.affine.AffineOperator`, :math:`E(\mu) \approx A(\mu) - A_M(\mu)`; it is
     attached to the operator that :meth:`to_affine` returns (``eim_error``), and
     :class:`rom.rb.ReducedBasis` adds :math:`\|E(\mu) u_N\|_{X'}` to its error
     indicator. It is an **estimate, not a bound**: it equals the true
@@ -449,7 +449,7 @@ class MatrixEIM:
         check_fitted(self, "eim_")
         if self.n_error_terms_ == 0:
             return None
-        from rom.rb.affine import AffineOperator, AffineVector
+        from rom.affine import AffineOperator, AffineVector
 
         factor = 1.0 / (1.0 - self.saturation_)
         if self._vector:
@@ -459,7 +459,7 @@ class MatrixEIM:
         return AffineOperator([factor * Q for Q in self.error_terms_], self.error_coefficients)
 
     def to_affine(self):
-        """The approximation as a :class:`rom.rb.AffineOperator` (an ``AffineVector`` for
+        """The approximation as a :class:`rom.affine.AffineOperator` (an ``AffineVector`` for
         :class:`VectorEIM`) with coefficients :meth:`coefficients`.
 
         Its ``eim_error`` attribute is :meth:`error_operator` (None without error terms):
@@ -467,7 +467,7 @@ class MatrixEIM:
         its error indicator.
         """
         check_fitted(self, "eim_")
-        from rom.rb.affine import AffineOperator, AffineVector
+        from rom.affine import AffineOperator, AffineVector
 
         if self._vector:
             out = AffineVector([np.asarray(v) for v in self.matrices_], self.coefficients)
@@ -486,7 +486,7 @@ class VectorEIM(MatrixEIM):
 
     ``assemble(mu)`` returns a 1-D array and ``entries(mu, rows)`` its values at
     ``rows``; every entry is a candidate up to ``n_candidates``; ``entries_[:, 0]``
-    are the selected rows. :meth:`to_affine` gives a :class:`rom.rb.AffineVector`.
+    are the selected rows. :meth:`to_affine` gives a :class:`rom.affine.AffineVector`.
 
     Examples
     --------

@@ -19,7 +19,6 @@ the registry and never unpickles, imports code named by the file or writes a pat
 from __future__ import annotations
 
 import contextvars
-import importlib
 import json
 import numbers
 import os

@@ -20,8 +20,8 @@ CLASSES: dict[str, str] = {
     # foundation
     "ParameterSpace": "rom.parameters:ParameterSpace",
     "POD": "rom.linalg.pod:POD",
-    "LinearCoefficients": "rom.rb.affine:LinearCoefficients",
-    "ConstantCoefficients": "rom.rb.affine:ConstantCoefficients",
+    "LinearCoefficients": "rom.affine:LinearCoefficients",
+    "ConstantCoefficients": "rom.affine:ConstantCoefficients",
     # empirical interpolation
     "EIM": "rom.eim.eim:EIM",
     # reduced basis

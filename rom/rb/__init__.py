@@ -1,7 +1,6 @@
 """Certified reduced basis: affine models, weak greedy, accurate error bounds, coercivity,
 and nonintrusive approximations of matrix functions (log-determinant, inverse)."""
 
-from rom.rb.affine import AffineOperator, AffineVector, ConstantCoefficients, LinearCoefficients
 from rom.rb.coercivity import SCM, MinTheta, coercivity_constant
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.matrix_functions import InverseApproximation, LogDet, exact_logdet
@@ -12,14 +11,10 @@ from rom.rb.stability import InfSupEstimate, inf_sup_constant
 
 __all__ = [
     "SCM",
-    "AffineOperator",
-    "AffineVector",
-    "ConstantCoefficients",
     "ExtensionError",
     "GreedyResult",
     "InfSupEstimate",
     "InverseApproximation",
-    "LinearCoefficients",
     "LinearModel",
     "LogDet",
     "MinTheta",

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rom.rb.affine import AffineOperator
+from rom.affine import AffineOperator
 from rom.rb.greedy import weak_greedy
 
 __all__ = ["SCM", "MinTheta", "coercivity_constant"]

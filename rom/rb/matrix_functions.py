@@ -37,8 +37,8 @@ from rom._checks import (
     check_tolerance,
     is_sparse,
 )
+from rom.affine import AffineOperator
 from rom.linalg.solvers import Factorization, factorize
-from rom.rb.affine import AffineOperator
 
 __all__ = ["InverseApproximation", "LogDet", "exact_logdet"]
 
@@ -797,7 +797,7 @@ class LogDet(_ParameterInterpolant):
     Parameters
     ----------
     operator : AffineOperator, LinearModel or callable
-        :math:`A(\mu)`, square. With an :class:`~rom.rb.AffineOperator` (or a
+        :math:`A(\mu)`, square. With an :class:`~rom.affine.AffineOperator` (or a
         :class:`~rom.rb.LinearModel`, whose parameter space then checks every
         parameter) the interpolation variables are the coefficients
         :math:`\theta(\mu)` and only the selected matrices are assembled; with a
@@ -869,7 +869,7 @@ class LogDet(_ParameterInterpolant):
     Examples
     --------
     >>> import numpy as np, scipy.sparse
-    >>> from rom.rb import AffineOperator, LinearCoefficients
+    >>> from rom.affine import AffineOperator, LinearCoefficients
     >>> from rom.rb.matrix_functions import LogDet, exact_logdet
     >>> n = 50
     >>> K = scipy.sparse.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
@@ -1140,7 +1140,7 @@ class LogDet(_ParameterInterpolant):
         Examples
         --------
         >>> import numpy as np
-        >>> from rom.rb import AffineOperator, LinearCoefficients
+        >>> from rom.affine import AffineOperator, LinearCoefficients
         >>> from rom.rb.matrix_functions import LogDet
         >>> A = AffineOperator([np.diag([1.0, 2.0, 3.0]), np.eye(3)],
         ...                    LinearCoefficients.identity(2))
@@ -1183,7 +1183,7 @@ class LogDet(_ParameterInterpolant):
         Examples
         --------
         >>> import numpy as np
-        >>> from rom.rb import AffineOperator, LinearCoefficients
+        >>> from rom.affine import AffineOperator, LinearCoefficients
         >>> from rom.rb.matrix_functions import LogDet
         >>> A = AffineOperator([np.diag([1.0, 2.0, 3.0]), np.eye(3)],
         ...                    LinearCoefficients.identity(2))
@@ -1207,7 +1207,7 @@ class LogDet(_ParameterInterpolant):
             if data is None:
                 raise TypeError(
                     "coefficients: only LogDet objects fitted on a callable, or on an "
-                    "AffineOperator with rom.rb.LinearCoefficients or ConstantCoefficients, "
+                    "AffineOperator with rom.affine.LinearCoefficients or ConstantCoefficients, "
                     "can be saved"
                 )
             coefficients = {"class": type(self.variables_.coefficients).__name__, "data": data}
@@ -1248,7 +1248,7 @@ class LogDet(_ParameterInterpolant):
 
     @classmethod
     def _from_arrays(cls, settings: dict, arrays: dict) -> LogDet:
-        from rom.rb.affine import ConstantCoefficients, LinearCoefficients
+        from rom.affine import ConstantCoefficients, LinearCoefficients
 
         obj = cls(
             None,  # the matrices are not saved: the loaded object evaluates, not refits
@@ -1306,7 +1306,7 @@ class LogDet(_ParameterInterpolant):
 
     def save(self, path: Any) -> None:
         """Save to ``path`` (see :func:`rom.save`): possible when fitted on a callable,
-        or on an operator whose coefficients are :class:`rom.rb.LinearCoefficients`.
+        or on an operator whose coefficients are :class:`rom.affine.LinearCoefficients`.
 
         The matrices are not saved: the loaded object (``operator`` is None)
         evaluates, estimates and bounds, but cannot be refitted."""
@@ -1364,7 +1364,7 @@ class InverseApproximation(_ParameterInterpolant):
     Examples
     --------
     >>> import numpy as np, scipy.sparse
-    >>> from rom.rb import AffineOperator, LinearCoefficients
+    >>> from rom.affine import AffineOperator, LinearCoefficients
     >>> from rom.rb.matrix_functions import InverseApproximation
     >>> n = 60
     >>> K = scipy.sparse.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
@@ -1550,7 +1550,7 @@ class InverseApproximation(_ParameterInterpolant):
         Examples
         --------
         >>> import numpy as np, scipy.sparse, scipy.sparse.linalg
-        >>> from rom.rb import AffineOperator, LinearCoefficients
+        >>> from rom.affine import AffineOperator, LinearCoefficients
         >>> from rom.rb.matrix_functions import InverseApproximation
         >>> n = 80
         >>> K = scipy.sparse.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)],

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from rom._checks import check_inner
+from rom.affine import AffineOperator, AffineVector
 from rom.linalg.solvers import factorize
-from rom.rb.affine import AffineOperator, AffineVector
 
 __all__ = ["LinearModel"]
 
@@ -45,7 +45,8 @@ class LinearModel:
     Examples
     --------
     >>> import numpy as np, scipy.sparse
-    >>> from rom.rb import AffineOperator, LinearModel
+    >>> from rom.affine import AffineOperator
+    >>> from rom.rb import LinearModel
     >>> n = 5
     >>> K = scipy.sparse.diags([2.0] * n) - scipy.sparse.eye(n, k=1) - scipy.sparse.eye(n, k=-1)
     >>> model = LinearModel(AffineOperator([K, scipy.sparse.eye(n)], lambda mu: [1.0, mu[0]]),

@@ -75,7 +75,8 @@ class ReducedBasis:
     Examples
     --------
     >>> import numpy as np, scipy.sparse
-    >>> from rom.rb import AffineOperator, LinearCoefficients, LinearModel, MinTheta, ReducedBasis
+    >>> from rom.affine import AffineOperator, LinearCoefficients
+    >>> from rom.rb import LinearModel, MinTheta, ReducedBasis
     >>> n = 50
     >>> K = scipy.sparse.diags([-n, 2.0 * n, -n], [-1, 0, 1], shape=(n, n))
     >>> theta = LinearCoefficients([[1.0], [0.0]], offset=[0.0, 1.0])  # mu * K + M
@@ -140,7 +141,7 @@ class ReducedBasis:
             self._output_gram = self._residual.dual_gram(out.matrix())
 
     def _check_eim_error(self) -> None:
-        from rom.rb.affine import AffineOperator, AffineVector
+        from rom.affine import AffineOperator, AffineVector
 
         n = self.model.size
         E, F = self._eim_operator, self._eim_rhs

@@ -14,7 +14,7 @@ __all__ = ["ReducedModel"]
 
 
 def _theta_many(coefficients: Any, mus: np.ndarray, n_terms: int) -> np.ndarray:
-    from rom.rb.affine import ConstantCoefficients, LinearCoefficients
+    from rom.affine import ConstantCoefficients, LinearCoefficients
 
     if isinstance(coefficients, LinearCoefficients | ConstantCoefficients):
         return coefficients.many(mus)  # finite for finite, checked parameters
@@ -239,7 +239,7 @@ class ReducedModel:
         side coefficients affine in the parameters (``LinearCoefficients``, or
         constant), no EIM contribution.
         """
-        from rom.rb.affine import ConstantCoefficients, LinearCoefficients
+        from rom.affine import ConstantCoefficients, LinearCoefficients
 
         cache = self.__dict__.setdefault("_fused_cache", {})
         if p in cache:
@@ -444,7 +444,8 @@ class ReducedModel:
         Examples
         --------
         >>> import numpy as np
-        >>> from rom.rb import AffineOperator, LinearModel, ReducedBasis
+        >>> from rom.affine import AffineOperator
+        >>> from rom.rb import LinearModel, ReducedBasis
         >>> op = AffineOperator([np.diag([1.0, 2.0, 3.0]), np.eye(3)], lambda mu: [1.0, mu[0]])
         >>> rb = ReducedBasis(LinearModel(op, np.ones(3)), lambda mu: 1.0)
         >>> _ = rb.extend(np.ones(3))
@@ -519,7 +520,7 @@ class ReducedModel:
             if d is None:
                 raise TypeError(
                     f"{name}: only coefficient functions with to_dict() (such as "
-                    "rom.rb.LinearCoefficients and rom.rb.MinTheta over them) can be saved; "
+                    "rom.affine.LinearCoefficients and rom.rb.MinTheta over them) can be saved; "
                     f"pass the functions to rom.load(path, {name}=...) instead"
                 )
             return {"class": f"{type(f).__module__}:{type(f).__qualname__}", "data": d}
@@ -569,8 +570,8 @@ class ReducedModel:
 
     @classmethod
     def _from_arrays(cls, settings: dict, arrays: dict) -> ReducedModel:
+        from rom.affine import ConstantCoefficients, LinearCoefficients
         from rom.parameters import ParameterSpace
-        from rom.rb.affine import ConstantCoefficients, LinearCoefficients
         from rom.rb.coercivity import MinTheta
 
         def build(d):
@@ -625,7 +626,7 @@ class ReducedModel:
 
     def save(self, path: Any) -> None:
         """Save to ``path`` (see :func:`rom.save`); coefficient functions must be
-        :class:`rom.rb.LinearCoefficients` (and the coercivity bound a
+        :class:`rom.affine.LinearCoefficients` (and the coercivity bound a
         :class:`rom.rb.MinTheta` over them)."""
         from rom.io.persist import save
 

@@ -3,8 +3,9 @@ import pytest
 import scipy.sparse
 
 from fem_examples.nonaffine_1d import Problem
+from rom.affine import AffineOperator
 from rom.eim import MatrixEIM, VectorEIM
-from rom.rb import AffineOperator, LinearModel
+from rom.rb import LinearModel
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,9 @@ except ImportError:  # pragma: no cover
 
 
 from fem_examples.helmholtz_bem import SphereScattering, mie_far_field
+from rom.affine import AffineOperator, AffineVector
 from rom.eim import MatrixEIM, VectorEIM
-from rom.rb import AffineOperator, AffineVector, InfSupEstimate, LinearModel, ReducedBasis
+from rom.rb import InfSupEstimate, LinearModel, ReducedBasis
 
 K_MIN, K_MAX = 1.0, 4.0
 SWEEP = np.linspace(K_MIN, K_MAX, 15)

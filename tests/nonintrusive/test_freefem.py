@@ -137,10 +137,11 @@ def test_rom_build_with_a_freefem_command(tmp_path, capsys):
 def test_certified_reduced_basis_from_freefem_matrices(tmp_path):
     """FreeFEM's assembled matrices -> MatrixEIM -> reduced basis with error bounds."""
     from rom import ParameterSpace
+    from rom.affine import AffineVector
     from rom.eim import MatrixEIM
     from rom.linalg.solvers import constrained_rows
     from rom.nonintrusive import CommandSolver, MatrixSolver
-    from rom.rb import AffineVector, LinearModel, ReducedBasis
+    from rom.rb import LinearModel, ReducedBasis
 
     space = ParameterSpace({"k1": (0.5, 4.0), "k2": (0.8, 1.6)})
     solver = CommandSolver(

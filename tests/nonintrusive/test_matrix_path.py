@@ -11,6 +11,7 @@ import scipy.sparse
 import scipy.sparse.linalg
 
 from rom import ParameterSpace
+from rom.affine import AffineVector
 from rom.eim import MatrixEIM
 from rom.nonintrusive import (
     CommandSolver,
@@ -19,7 +20,7 @@ from rom.nonintrusive import (
     SolverError,
     read_array,
 )
-from rom.rb import AffineVector, LinearModel, ReducedBasis
+from rom.rb import LinearModel, ReducedBasis
 
 N = 80  # interior nodes
 

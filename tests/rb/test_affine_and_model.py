@@ -3,9 +3,10 @@ import pytest
 import scipy.sparse
 import scipy.sparse.linalg
 
+from rom.affine import AffineOperator, AffineVector, LinearCoefficients
 from rom.linalg import SingularMatrixError
 from rom.parameters import ParameterSpace
-from rom.rb import AffineOperator, AffineVector, LinearCoefficients, LinearModel
+from rom.rb import LinearModel
 
 
 @pytest.fixture

@@ -22,17 +22,11 @@ except ImportError:  # pragma: no cover
 
 
 from fem_examples.nonaffine_1d import HelmholtzProblem, Problem
+from rom.affine import AffineOperator, LinearCoefficients
 from rom.eim import MatrixEIM, VectorEIM
 from rom.io import load, save
 from rom.linalg import column_norms
-from rom.rb import (
-    AffineOperator,
-    InfSupEstimate,
-    LinearCoefficients,
-    LinearModel,
-    MinTheta,
-    ReducedBasis,
-)
+from rom.rb import InfSupEstimate, LinearModel, MinTheta, ReducedBasis
 
 
 def _grid(first, second):

@@ -8,7 +8,7 @@ from scipy.spatial.distance import cdist
 import rom
 from fem_examples import diffusion_1d, thermal_block
 from rom import NotFittedError
-from rom.rb import AffineOperator, LinearCoefficients
+from rom.affine import AffineOperator, LinearCoefficients
 from rom.rb.matrix_functions import InverseApproximation, LogDet, exact_logdet
 
 

@@ -218,7 +218,8 @@ def test_classical_estimator_warns_when_its_bound_collapses(block, accurate, tes
 
 
 def test_output_bounds_for_non_hermitian_and_general_outputs():
-    from rom.rb import AffineVector, LinearModel
+    from rom.affine import AffineVector
+    from rom.rb import LinearModel
 
     model, space, coercivity = diffusion_1d.build(n=120, segments=3, complex_shift=2.0)
     rb = ReducedBasis(model, coercivity).greedy(

@@ -80,7 +80,7 @@ class AffineOperator(_Affine):
     Examples
     --------
     >>> import numpy as np, scipy.sparse
-    >>> from rom.rb import AffineOperator
+    >>> from rom.affine import AffineOperator
     >>> A = AffineOperator([scipy.sparse.eye(3), np.ones((3, 3))], lambda mu: [1.0, mu[0]])
     >>> A.assemble([2.0]).toarray()[0]
     array([3., 2., 2.])
@@ -165,7 +165,7 @@ class AffineVector(_Affine):
     Examples
     --------
     >>> import numpy as np
-    >>> from rom.rb import AffineVector
+    >>> from rom.affine import AffineVector
     >>> f = AffineVector([np.ones(2), np.arange(2.0)], lambda mu: [1.0, mu[0]])
     >>> f.assemble([3.0])
     array([1., 4.])
@@ -244,7 +244,7 @@ class LinearCoefficients:
 
     Examples
     --------
-    >>> from rom.rb import LinearCoefficients
+    >>> from rom.affine import LinearCoefficients
     >>> theta = LinearCoefficients([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], offset=[1.0, 0.0, 0.0])
     >>> theta([3.0, 4.0])
     array([1., 3., 8.])

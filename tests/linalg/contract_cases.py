@@ -1,0 +1,41 @@
+"""Contract cases of rom.linalg."""
+
+import numpy as np
+import scipy.sparse
+
+from rom.linalg import POD
+from tests.contract import Case
+
+
+def _snapshots(complex_=False):
+    x = np.linspace(0.0, 1.0, 60)[:, None]
+    mu = np.linspace(1.0, 3.0, 15)[None, :]
+    S = np.exp(-mu * x) + 0.1 * np.sin(3 * mu * x)
+    return S + 1j * np.cos(mu * x) * x if complex_ else S
+
+
+S = _snapshots()
+SC = _snapshots(True)
+M = scipy.sparse.diags(np.linspace(1.0, 2.0, 60), format="csr")
+NAN = S.copy()
+NAN[3, 2] = np.nan
+
+CASES = [
+    Case(
+        POD,
+        {"tol": 1e-8},
+        fit=lambda e: e.fit(S),
+        use=lambda e: (e.transform(S), e.projection_error(S), e.singular_values_),
+        bad=[
+            (lambda e: e.fit(NAN), "S: contains NaN"),
+            (lambda e: e.fit(S[:, :, None]), "S: expected a 2-D array"),
+        ],
+    ),
+    Case(
+        POD,
+        {"rank": 3, "inner": M, "method": "snapshots"},
+        fit=lambda e: e.fit(SC),
+        use=lambda e: (e.transform(SC), e.inverse_transform(np.ones((3, 2)))),
+        id="POD complex with inner",
+    ),
+]
