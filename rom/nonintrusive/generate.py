@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from rom._progress import progress_bar
 from rom.nonintrusive.solvers import SolverError
 from rom.nonintrusive.store import SnapshotStore
 
@@ -136,11 +136,7 @@ def generate_snapshots(
     todo = []
     for mu in mus:
         (result.skipped if store.has(mu) else todo).append(mu)
-    bar = None
-    if progress or (progress is None and sys.stderr.isatty()):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc="snapshots", unit="run")
+    bar = progress_bar(progress, len(todo), "snapshots", unit="run")
     times = []
 
     def record(mu, outcome):
@@ -151,9 +147,8 @@ def generate_snapshots(
         else:
             result.failed.append((mu, message))
             logger.warning("run failed at %s: %s", mu, message)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(failed=len(result.failed), s_per_run=f"{np.mean(times):.2f}")
+        bar.update(1)
+        bar.set_postfix(failed=len(result.failed), s_per_run=f"{np.mean(times):.2f}")
 
     try:
         if executor is None:
@@ -164,7 +159,6 @@ def generate_snapshots(
             for mu, future in futures:
                 record(mu, future.result())
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     result.seconds_per_run = float(np.mean(times)) if times else 0.0
     return result

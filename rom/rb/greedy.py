@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
+from rom._progress import progress_bar
 
 __all__ = ["ExtensionError", "GreedyResult", "weak_greedy"]
 
@@ -55,16 +56,6 @@ class GreedyResult:
     @property
     def n_extensions(self) -> int:
         return len(self.selected_indices)
-
-
-def _progress(enabled: bool | None, total: int | None):
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="greedy", unit="ext", leave=False)
 
 
 def weak_greedy(
@@ -133,7 +124,7 @@ def weak_greedy(
     start = time.perf_counter()
     target = None
     reason = ""
-    bar = _progress(progress, max_extensions)
+    bar = progress_bar(progress, max_extensions, "greedy", unit="ext")
     try:
         while True:
             t0 = time.perf_counter()
@@ -149,8 +140,7 @@ def weak_greedy(
             errors.append(err)
             if target is None and tol is not None:
                 target = tol * err if relative else tol
-            if bar is not None:
-                bar.set_postfix(error=f"{err:.3e}")
+            bar.set_postfix(error=f"{err:.3e}")
             if target is not None and err <= target:
                 reason = "tol"
                 break
@@ -175,11 +165,9 @@ def weak_greedy(
                 t_ext += time.perf_counter() - t0
             chosen.append(i)
             logger.info("greedy extension %d: mu=%s, error %.3e", len(chosen), mus[i], err)
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     idx = np.asarray(chosen, dtype=np.int64)
     return GreedyResult(
         errors=np.asarray(errors),
