@@ -10,7 +10,8 @@ import pytest
 import scipy.sparse
 
 import rom
-from rom.io import atomic_write, read_header
+from rom._base import Estimator
+from rom.io import atomic_write, read_header, registry
 from rom.io.persist import _HEADER, FORMAT_VERSION
 
 
@@ -334,3 +335,89 @@ def test_atomic_write_failed_save_keeps_the_previous_model(tmp_path, saved_pod, 
     assert os.listdir(path.parent) == ["pod.npz"]
     monkeypatch.undo()
     np.testing.assert_array_equal(rom.load(path).basis_, pod.basis_)
+
+
+# ---------------------------------------------------------------------- parts and aliases
+class Scaled(Estimator):
+    """A small estimator holding a user function (a part) and a nested POD."""
+
+    def __init__(self, function=None, pod=None, scale=1.0, options=None):
+        self.function = function
+        self.pod = pod
+        self.scale = scale
+        self.options = options
+
+    def fit(self, x):
+        self.values_ = self.scale * self.function(np.asarray(x, float))
+        self.shape_ = self.values_.shape
+        return self
+
+
+@pytest.fixture
+def scaled_registered(monkeypatch):
+    """Register the test class under an alias, as romba's own classes are."""
+    path = f"{Scaled.__module__}:{Scaled.__qualname__}"
+    monkeypatch.setitem(registry.CLASSES, "Scaled", path)
+    monkeypatch.setitem(registry._BY_PATH, path, "Scaled")
+    return Scaled
+
+
+def test_parts_are_named_and_given_back(tmp_path, scaled_registered):
+    pod = rom.POD(rank=2).fit(snapshots(False))
+    options = {"grid": (1, 2.5, "x"), "flags": [True, None], "c": 1 + 2j, "dt": np.dtype("f4")}
+    est = Scaled(np.sin, pod, 2.0, options).fit([0.5, 1.0])
+    path = tmp_path / "s.npz"
+    rom.save(est, path)
+    header = read_header(path)
+    assert header["class"] == "Scaled"
+    assert header["parts"] == {"function": "Scaled.function: a callable"}
+    with pytest.raises(ValueError, match=r"give them to rom\.load by name \(function=\.\.\.\)"):
+        rom.load(path)
+    with pytest.raises(ValueError, match="other: not a part of"):
+        rom.load(path, function=np.sin, other=1)
+    back = rom.load(path, function=np.sin)
+    assert back.function is np.sin and back.scale == 2.0 and back.shape_ == (2,)
+    assert back.options == options  # tuples, lists, None, complex and dtypes come back as such
+    assert isinstance(back.options["grid"], tuple)
+    np.testing.assert_array_equal(back.values_, 2.0 * np.sin([0.5, 1.0]))
+    np.testing.assert_array_equal(back.pod.basis_, pod.basis_)  # the nested POD
+    assert repr(back) == repr(est)
+
+
+def test_a_part_met_twice_is_one_part(tmp_path, scaled_registered):
+    shared = lambda x: x  # noqa: E731
+    est = Scaled(shared, None, 1.0, {"again": shared}).fit([1.0])
+    rom.save(est, tmp_path / "s.npz")
+    assert list(read_header(tmp_path / "s.npz")["parts"]) == ["function"]
+    back = rom.load(tmp_path / "s.npz", function=abs)
+    assert back.options["again"] is abs
+
+
+def test_an_array_met_twice_is_stored_once(tmp_path):
+    S = snapshots(False)
+    inner = mass_matrix(S.shape[0])
+    rom.save(rom.POD(rank=2, inner=inner).fit(S), tmp_path / "p.npz")
+    header = read_header(tmp_path / "p.npz")
+    assert header["settings"]["fitted"]["inner_"] == {"$array": "inner"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        ({"params": {"function": {"$part": "function"}, "bogus": 1}}, "unexpected saved"),
+        ({"fitted": {"__class__": 1}}, "unexpected saved"),
+        ({"fitted": {"values_": {"$eval": "1"}}}, "unknown entry"),
+        ({"fitted": {"values_": {"$array": "missing"}}}, "lacks the array"),
+        ({"fitted": {"values_": {"$object": "os.system", "settings": {}}}}, "unknown class"),
+    ],
+)
+def test_hostile_settings_are_refused(tmp_path, scaled_registered, edit, match):
+    est = Scaled(np.sin, None, 1.0).fit([1.0])
+    src, bad = tmp_path / "s.npz", tmp_path / "bad.npz"
+    rom.save(est, src)
+    settings = read_header(src)["settings"]
+    for key, value in edit.items():
+        settings[key] = {**settings[key], **value}
+    rewrite_header(src, bad, settings=settings)
+    with pytest.raises(ValueError, match=match):
+        rom.load(bad, function=np.sin)
