@@ -51,9 +51,10 @@ class POD(Estimator):
     - ``tol``: the smallest ``r`` with
       :math:`\sqrt{\sum_{i>r}\sigma_i^2 / \sum_i\sigma_i^2} \le \mathrm{tol}`, i.e. the
       relative projection error of the whole snapshot set in the Frobenius norm
-      (in ``M``) is at most ``tol``. The tail sum is accumulated from the small
-      terms (and from the directly computed residual for the iterative methods),
-      never as a difference of two large numbers;
+      (in ``M``) is at most ``tol``; with ``relative=False``, the smallest ``r`` with
+      :math:`\sqrt{\sum_{i>r}\sigma_i^2} \le \mathrm{tol}`, the absolute error. The tail
+      sum is accumulated from the small terms (and from the directly computed residual
+      for the iterative methods), never as a difference of two large numbers;
     - ``rtol``: keep only the modes with :math:`\sigma_i > \mathrm{rtol}\,\sigma_1`.
 
     With none of the three, every numerically nonzero mode is kept.
@@ -104,6 +105,9 @@ class POD(Estimator):
         Relative singular value cut-off (see above).
     inner : None or (n, n) Hermitian positive definite matrix, dense or sparse
         Inner product (for example a finite element mass matrix).
+    relative : bool
+        Whether ``tol`` is relative to the norm of the snapshots (the default) or
+        absolute.
     method : {"auto", "svd", "snapshots", "randomized"}
     oversampling : int, optional
         Extra vectors of the iterative methods; default ``max(10, rank // 2)``.
@@ -152,6 +156,7 @@ class POD(Estimator):
         tol: float | None = None,
         rtol: float | None = None,
         inner: Any = None,
+        relative: bool = True,
         method: str = "auto",
         oversampling: int | None = None,
         max_iter: int = 8,
@@ -162,6 +167,7 @@ class POD(Estimator):
         self.tol = tol
         self.rtol = rtol
         self.inner = inner
+        self.relative = relative
         self.method = method
         self.oversampling = oversampling
         self.max_iter = max_iter
@@ -177,7 +183,8 @@ class POD(Estimator):
         self
         """
         rank = check_positive_int(self.rank, "rank")
-        tol = check_tolerance(self.tol, "tol", upper=1.0)
+        relative = bool(self.relative)
+        tol = check_tolerance(self.tol, "tol", upper=1.0 if relative else None)
         rtol = check_tolerance(self.rtol, "rtol", upper=1.0)
         method = check_choice(self.method, "method", METHODS)
         oversampling = check_positive_int(self.oversampling, "oversampling", minimum=0)
@@ -206,7 +213,7 @@ class POD(Estimator):
         tail = None
         if method == "svd" and _tall(S, M, xp):
             # the energy ||S||_F^2 comes from the R factor there: one pass fewer
-            U, s, err, coefficients, total = _pod_tall(S, rank, tol, rtol)
+            U, s, err, coefficients, total = _pod_tall(S, rank, tol, rtol, relative)
         else:
             total = float(xp.sum(column_squared_norms(S, M)))
             if total == 0.0:
@@ -229,16 +236,17 @@ class POD(Estimator):
                         max_iter=max_iter,
                         seed=self.random_state,
                         k_max=min(n, m) // 3 if method == "auto" else min(n, m),
+                        relative=relative,
                     )
                     self.method_ = "randomized"
                 except _TooLarge:  # the modes asked for are many: a full SVD is cheaper
                     method = self.method_ = "svd"
                     if _tall(S, M, xp):
-                        U, s, err, coefficients, total = _pod_tall(S, rank, tol, rtol)
+                        U, s, err, coefficients, total = _pod_tall(S, rank, tol, rtol, relative)
                     else:
                         U, s, err = _pod_svd(S, M, xp)
                     tail = None
-        r = _truncation_rank(s, err, rank, tol, rtol, total, tail, method)
+        r = _truncation_rank(s, err, rank, tol, rtol, total, tail, method, relative)
         if rank is not None and r < rank and tol is None and rtol is None:
             warnings.warn(
                 f"POD: only {r} numerically nonzero modes exist, fewer than rank={rank}",
@@ -355,7 +363,7 @@ def _tall(S, M, xp) -> bool:
     return M is None and xp is np and m > 0 and n >= 4 * m
 
 
-def _pod_tall(S, rank, tol, rtol):
+def _pod_tall(S, rank, tol, rtol, relative=True):
     r"""POD of a tall matrix from the R factor of its QR decomposition.
 
     Householder QR (LAPACK ``geqrt`` on row blocks, one per core, then on their
@@ -372,10 +380,10 @@ def _pod_tall(S, rank, tol, rtol):
     # one BLAS thread throughout: the row blocks run on threads of their own, and a
     # second BLAS thread woken in between would spin on a core they need
     with blas_threads(1):
-        return _pod_tall_rows(S, rank, tol, rtol)
+        return _pod_tall_rows(S, rank, tol, rtol, relative)
 
 
-def _pod_tall_rows(S, rank, tol, rtol):
+def _pod_tall_rows(S, rank, tol, rtol, relative=True):
     from rom.backend import row_blocks
     from rom.linalg._tallqr import r_factor
 
@@ -388,7 +396,7 @@ def _pod_tall_rows(S, rank, tol, rtol):
         raise ValueError("S: every snapshot is zero; there is nothing to compress")
     _, s, Vh = np.linalg.svd(R, full_matrices=False)
     err = np.full(s.shape, eps * float(s[0]) * n**0.5)
-    r = _truncation_rank(s, err, rank, tol, rtol, total, None, "svd")
+    r = _truncation_rank(s, err, rank, tol, rtol, total, None, "svd", relative)
     if r == 0:
         empty = np.zeros((0, S.shape[1]), S.dtype)
         return np.zeros((n, 0), dtype=S.dtype), s, err, empty, total
@@ -476,7 +484,9 @@ class _TooLarge(Exception):
     """The "auto" iteration gives up: a full SVD is cheaper, or certain."""
 
 
-def _pod_iterative(S, M, xp, *, rank, tol, rtol, total, oversampling, max_iter, seed, k_max):
+def _pod_iterative(
+    S, M, xp, *, rank, tol, rtol, total, oversampling, max_iter, seed, k_max, relative=True
+):
     """Randomised subspace iteration with a per-mode certificate.
 
     With ``Q`` orthonormal (in ``M``), ``B = Q^H M S = U_B s V_B^H`` and the directly
@@ -513,7 +523,7 @@ def _pod_iterative(S, M, xp, *, rank, tol, rtol, total, oversampling, max_iter, 
         s_safe = xp.where(s > 0, s, 1)
         err = xp.minimum(rho, rho * ev / s_safe) + floor
         tail = rho**2 + xp.concatenate([xp.cumsum((s**2)[::-1])[::-1][1:], xp.zeros(1)])
-        r = _truncation_rank(s, err, rank, tol, rtol, total, tail, "iterative")
+        r = _truncation_rank(s, err, rank, tol, rtol, total, tail, "iterative", relative)
         bound = float(err[:r].max()) if r else 0.0
         # the cut must fall inside the subspace, with room to spare, unless rank decides it
         short = rank is None and k < min(n, m) and r > k - max(1, p // 2)
@@ -539,7 +549,7 @@ def _pod_iterative(S, M, xp, *, rank, tol, rtol, total, oversampling, max_iter, 
     return Q @ Ub, s, err, tail, max_iter
 
 
-def _truncation_rank(s, err, rank, tol, rtol, total, tail, method) -> int:
+def _truncation_rank(s, err, rank, tol, rtol, total, tail, method, relative=True) -> int:
     """Number of modes to keep (see the POD docstring)."""
     sn = np.asarray(s.get() if hasattr(s, "get") else s, dtype=float)
     if sn.size == 0 or sn[0] <= 0:
@@ -559,7 +569,7 @@ def _truncation_rank(s, err, rank, tol, rtol, total, tail, method) -> int:
                 tails = tails + max(total - float(np.sum(squares)), 0.0)
         else:
             tails = np.asarray(tail.get() if hasattr(tail, "get") else tail, dtype=float)
-        ok = np.nonzero(tails <= tol**2 * total)[0]
+        ok = np.nonzero(tails <= tol**2 * (total if relative else 1.0))[0]
         r_tol = int(ok[0]) + 1 if ok.size else sn.size
         r = min(r, r_tol)
     return r

@@ -266,3 +266,19 @@ def test_tall_route_in_a_forked_process_after_the_parent_used_it():
 
 def _pod_values(S):
     return POD(rank=5).fit(S).singular_values_
+
+
+@pytest.mark.parametrize("method", ["svd", "snapshots", "randomized"])
+def test_absolute_tolerance(method):
+    """relative=False: the Frobenius norm of the discarded part is at most tol itself."""
+    x = np.linspace(0, 1, 300)[:, None]
+    S = 50.0 * np.exp(-np.linspace(1, 5, 40)[None, :] * x)
+    sigma = np.linalg.svd(S, compute_uv=False)
+    tails = np.sqrt(np.cumsum(sigma[::-1] ** 2)[::-1])  # tails[r] = ||S - S_r||_F
+    tol = 1e-4
+    pod = POD(tol=tol, relative=False, method=method, random_state=0).fit(S)
+    r = pod.rank_
+    assert tails[r] <= tol * (1 + 1e-8) and tails[r - 1] > tol
+    # the same truncation as the relative tolerance scaled by ||S||_F
+    rel = POD(tol=tol / np.linalg.norm(S), method=method, random_state=0).fit(S)
+    assert rel.rank_ == r
