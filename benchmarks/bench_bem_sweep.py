@@ -143,12 +143,12 @@ def main(argv: list[str] | None = None) -> None:
     inner = scipy.sparse.diags(bem.areas)
     model = LinearModel(meim.to_affine(), veim.to_affine(), inner=inner)
     t_stab, stability = _timed(
-        lambda: InfSupEstimate(model.operator.assemble, inner, np.linspace(K_MIN, K_MAX, 5))
+        lambda: InfSupEstimate(model.operator.assemble, inner).fit(
+            np.linspace(K_MIN, K_MAX, 5)[:, None]
+        )
     )
-    rb = ReducedBasis(model, stability, projection="minres")
-    t_rb, _ = _timed(
-        lambda: rb.greedy(np.linspace(K_MIN, K_MAX, 200)[:, None], tol=1e-9, progress=False)
-    )
+    rb = ReducedBasis(model, stability, projection="minres", tol=1e-9)
+    t_rb, _ = _timed(lambda: rb.fit(np.linspace(K_MIN, K_MAX, 200)[:, None]))
     reduced = rb.reduced_model_
     offline = t_meim + t_veim + t_stab + t_rb
     print(
@@ -156,10 +156,10 @@ def main(argv: list[str] | None = None) -> None:
         f"(candidate error {meim.errors_[-1] / meim.errors_[0]:.1e} relative)"
     )
     print(f"VectorEIM(tol=1e-12): {veim.n_terms_} terms, {t_veim:.2f} s")
-    print(f"InfSupEstimate, 5 samples: {t_stab:.2f} s")
+    print(f"InfSupEstimate, 5 training k: {t_stab:.2f} s")
     print(
-        f"ReducedBasis(projection='minres').greedy, 200 training k, tol 1e-9: N = {rb.size}, "
-        f"{t_rb:.2f} s ({rb.greedy_result_.stop_reason})"
+        f"ReducedBasis(projection='minres', tol=1e-9).fit, 200 training k: N = {rb.n_terms_}, "
+        f"{t_rb:.2f} s ({rb.stop_reason_})"
     )
     print(
         f"offline total {offline:.1f} s = {offline / (t_asm + t_lu):.0f} full solves with assembly"

@@ -14,7 +14,7 @@ The snapshots are ``g(x; mu) = 1 / ||x - mu||`` with ``x`` on a 100 x 100 grid o
     60 terms: one step of the numba greedy (the largest squared modulus, one pass)
     against the generic fused pass (``abs`` of each complex entry) and the bare
     complex update pass, and the whole EIM against romba's numpy backend.
-(b) DEIM with 60 POD modes: ``rom.eim.DEIM(rank=60)`` against pyMOR's ``deim``. The
+(b) DEIM with 60 POD modes: ``rom.eim.DEIM(max_terms=60)`` against pyMOR's ``deim``. The
     DEIM points depend on the basis, so the point sets are compared on a common basis
     (each library's point selection run on the other's POD modes).
 
@@ -252,19 +252,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"## (b) DEIM, {terms} POD modes")
     fits = []  # every call's points: the POD inside DEIM.fit is randomised
     t_deim, deim_rom = best_time(
-        lambda: fits.append(DEIM(rank=terms).fit(S)) or fits[-1], repeat=repeat
+        lambda: fits.append(DEIM(max_terms=terms).fit(S)) or fits[-1], repeat=repeat
     )
     n_sets = len({tuple(d.points_) for d in fits})
     U = deim_rom.basis_
     print(
-        f"romba  DEIM(rank={terms}).fit(S) (POD method_={deim_rom.pod_.method_!r}, then points)  "
+        f"romba  DEIM(max_terms={terms}).fit(S) "
+        f"(POD method_={deim_rom.pod_.method_!r}, then points)  "
         f"{t_deim:.3f} s, {U.shape[1]} modes"
     )
     print(
-        f"       {len(fits)} calls of DEIM(rank={terms}).fit(S) gave {n_sets} distinct point sets"
+        f"       {len(fits)} calls of DEIM(max_terms={terms}).fit(S) "
+        f"gave {n_sets} distinct point sets"
     )
-    t_sel, _ = best_time(lambda: DEIM(rank=terms).fit_basis(U), repeat=repeat)
-    print(f"romba  DEIM(rank={terms}).fit_basis(U) (points only)  {t_sel * 1e3:.1f} ms")
+    t_sel, _ = best_time(lambda: DEIM.from_basis(U, max_terms=terms), repeat=repeat)
+    print(f"romba  DEIM.from_basis(U, max_terms={terms}) (points only)  {t_sel * 1e3:.1f} ms")
     if pymor is None:
         print("pyMOR  deim skipped" + (" (--quick)" if args.quick else " (not installed)"))
         print("SKIP: DEIM points identical on a common basis (pyMOR not run)")
@@ -279,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     t_dsel, (dofs_on_rom, _, _) = _once(lambda: deim_py(space.from_numpy(U), pod=False))
     print(f"pyMOR  deim(U, pod=False) on romba's {U.shape[1]} modes (points only)  {t_dsel:.3f} s")
-    rom_on_py = DEIM(rank=U_py.shape[1]).fit_basis(U_py).points_
+    rom_on_py = DEIM.from_basis(U_py).points_
     print()
     print(f"pymor_deim_time / romba_DEIM_fit_time = {t_dpy / t_deim:.2f}  (different mode counts)")
     print(f"pymor_points_only / romba_points_only = {t_dsel / t_sel:.2f}  (same basis)")

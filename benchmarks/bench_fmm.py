@@ -1,17 +1,17 @@
 """Kernel sums of one million points: the EIFMM against fmm3dpy and the direct sum.
 
 (a) Laplace ``1/r``, ``N`` points uniform in the unit cube, potentials at the points
-    (no self-interaction), tol 1e-6: ``rom.fmm.EIFMM`` (setup + evaluate, and evaluate
-    alone for new charges on a set-up object) against fmm3dpy's
+    (no self-interaction), tol 1e-6: ``rom.fmm.EIFMM`` (fit + evaluate, and evaluate
+    alone for new charges on a fitted object) against fmm3dpy's
     ``lfmm3d(eps=1e-6, sources=..., charges=..., pg=1)``. fmm3dpy's potential is
     ``sum_j q_j / (4 pi r_ij)``: it is multiplied by ``4 pi`` before it is compared
     (checked on a small case against ``rom.fmm.direct_sum`` at the start of the run).
-    Targets: setup + evaluate no slower than fmm3dpy; evaluate alone at most 0.3x
+    Targets: fit + evaluate no slower than fmm3dpy; evaluate alone at most 0.3x
     fmm3dpy's time.
 (b) Gaussian, Matern 3/2 and multiquadric kernels, same points, tol 1e-6: the EIFMM
     against the numba ``direct_sum``. The direct sum is timed on 1000 random targets
     (its result is also the reference of the errors) and its time at all ``N``
-    targets extrapolated as ``t(1000) * N / 1000``. Target: the EIFMM's setup +
+    targets extrapolated as ``t(1000) * N / 1000``. Target: the EIFMM's fit +
     evaluate at least ``20 * N / 1e5`` times faster than the direct sum (20x at 1e5,
     200x at 1e6: the EIFMM is linear in ``N``, the direct sum quadratic).
 (c) Interpolation points per tree level, empirical interpolation (EIM) against tensor
@@ -27,11 +27,11 @@
     speed target; the error is checked against 2 tol.
 
 Every error is the relative l2 error over 1000 random targets against the exact
-direct sum. Each setup of the EIFMM starts from an empty cache of far-field training
-(so that the setup time includes the empirical interpolation); numba compilation is
-done once, on small problems, before any timing. Contenders of a part are timed in
-turns, best of ``--repeat`` (the machine is shared: the load average is printed at
-the start and at the end).
+direct sum. Each fit of the EIFMM starts from an empty store of far-field trainings
+(``rom.fmm.clear_cache()``, so that the fit time includes the empirical
+interpolation); numba compilation is done once, on small problems, before any
+timing. Contenders of a part are timed in turns, best of ``--repeat`` (the machine is
+shared: the load average is printed at the start and at the end).
 
 Run ``python benchmarks/bench_fmm.py`` (N = 1e5 and 1e6; more than an hour on two
 busy cores), ``--sizes 100000`` for one size (about 15 minutes), or ``--quick``
@@ -47,7 +47,7 @@ import numba
 import numpy as np
 from _common import benchmark_parser, best_times, load_average, machine_header
 
-from rom.fmm import EIFMM, _farfield, direct_sum, kernels
+from rom.fmm import EIFMM, clear_cache, direct_sum, kernels
 
 TOL = 1e-6
 N_CHECK = 1000  # random targets for the errors and the direct-sum timing
@@ -84,10 +84,10 @@ def _fresh(K, leaf_size: int | None, interpolation: str = "eim") -> EIFMM:
     return EIFMM(K, tol=TOL, interpolation=interpolation, **options)
 
 
-def _setup_evaluate(K, y, q, leaf_size):
+def _fit_evaluate(K, y, q, leaf_size):
     def run():
-        _farfield._CACHE.clear()  # time the far-field training too
-        return _fresh(K, leaf_size).setup(y).evaluate(q)
+        clear_cache()  # time the far-field training too
+        return _fresh(K, leaf_size).fit(y).evaluate(q)
 
     return run
 
@@ -114,21 +114,21 @@ def _warm_up(Ks: dict, fmm3dpy) -> None:
     y, q, _, idx = _points(3000, seed=9)
     for K in Ks.values():
         for method in ("eim", "chebyshev"):
-            EIFMM(K, tol=1e-3, leaf_size=40, interpolation=method).setup(y).evaluate(q)
+            EIFMM(K, tol=1e-3, leaf_size=40, interpolation=method).fit(y).evaluate(q)
         _reference(K, y, q, idx)
     if fmm3dpy is not None:
         fmm3dpy.lfmm3d(eps=TOL, sources=np.ascontiguousarray(y.T), charges=q, pg=1)
-    _farfield._CACHE.clear()
+    clear_cache()
 
 
 def _against_fmm3d(K, title: str, fmm3d, n: int, repeat: int, leaf_size, scale: float):
-    """EIFMM setup + evaluate and evaluate alone against one fmm3dpy call ``fmm3d(src,
+    """EIFMM fit + evaluate and evaluate alone against one fmm3dpy call ``fmm3d(src,
     q)`` (its potential, times ``1 / scale``). Returns the two ratios and the error."""
     y, q, q2, idx = _points(n)
     print(f"\n{title}, N = {n}, uniform in the unit cube, tol {TOL:g}")
-    fmm = _fresh(K, leaf_size).setup(y)
+    fmm = _fresh(K, leaf_size).fit(y)
     contenders = {
-        "EIFMM setup + evaluate": _setup_evaluate(K, y, q, leaf_size),
+        "EIFMM fit + evaluate": _fit_evaluate(K, y, q, leaf_size),
         "EIFMM evaluate (new charges)": lambda: fmm.evaluate(q2),
     }
     if fmm3d is not None:
@@ -137,15 +137,15 @@ def _against_fmm3d(K, title: str, fmm3d, n: int, repeat: int, leaf_size, scale: 
     res = best_times(contenders, repeat=repeat, warmup=0)
     ref = _reference(K, y, q, idx)
     ref2 = _reference(K, y, q2, idx)
-    t_all, phi = res["EIFMM setup + evaluate"]
+    t_all, phi = res["EIFMM fit + evaluate"]
     t_eval, phi2 = res["EIFMM evaluate (new charges)"]
     print(f"  EIFMM: levels {fmm.tree_.depth}, points per level {fmm.ranks_}")
     print(f"  EIFMM compressed M2L sizes per level {fmm.m2l_ranks_}")
     phases = {k: round(v, 2) for k, v in fmm.timings_.items()}
-    print(f"  EIFMM phases of the last setup and evaluate (s): {phases}")
+    print(f"  EIFMM phases of the last fit and evaluate (s): {phases}")
     err_all, err_eval = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
     print(
-        f"  {'EIFMM setup + evaluate':30s} {t_all:9.3f} s   error {err_all:.2e} "
+        f"  {'EIFMM fit + evaluate':30s} {t_all:9.3f} s   error {err_all:.2e} "
         f"(estimate {fmm.error_estimate_:.2e})"
     )
     print(f"  {'EIFMM evaluate (new charges)':30s} {t_eval:9.3f} s   error {err_eval:.2e}")
@@ -156,7 +156,7 @@ def _against_fmm3d(K, title: str, fmm3d, n: int, repeat: int, leaf_size, scale: 
     err_f = _rel(pot[idx] / scale, ref)
     print(f"  {'fmm3dpy (x 4 pi)':30s} {t_f:9.3f} s   error {err_f:.2e}")
     r_all, r_eval = t_all / t_f, t_eval / t_f
-    print(f"  ratios: setup + evaluate / fmm3dpy = {r_all:.2f}, evaluate / fmm3dpy = {r_eval:.2f}")
+    print(f"  ratios: fit + evaluate / fmm3dpy = {r_all:.2f}, evaluate / fmm3dpy = {r_eval:.2f}")
     return r_all, r_eval, err_all
 
 
@@ -175,7 +175,7 @@ def laplace_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: flo
     r_all, r_eval, err_all = out
     _check(
         r_all <= 1.0,
-        f"Laplace N={n}: EIFMM setup + evaluate no slower than fmm3dpy",
+        f"Laplace N={n}: EIFMM fit + evaluate no slower than fmm3dpy",
         f"{r_all:.2f}x its time",
     )
     _check(
@@ -205,14 +205,14 @@ def helmholtz_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: f
 def kernel_part(name: str, K, n: int, repeat: int, leaf_size: int | None) -> None:
     y, q, q2, idx = _points(n)
     print(f"\n(b) {K.name}, N = {n}, uniform in the unit cube, tol {TOL:g}")
-    fmm = _fresh(K, leaf_size).setup(y)
+    fmm = _fresh(K, leaf_size).fit(y)
     contenders = {
-        "EIFMM setup + evaluate": _setup_evaluate(K, y, q, leaf_size),
+        "EIFMM fit + evaluate": _fit_evaluate(K, y, q, leaf_size),
         "EIFMM evaluate (new charges)": lambda: fmm.evaluate(q2),
         f"direct_sum, {idx.size} targets": lambda: _reference(K, y, q, idx),
     }
     res = best_times(contenders, repeat=repeat, warmup=0)
-    t_all, phi = res["EIFMM setup + evaluate"]
+    t_all, phi = res["EIFMM fit + evaluate"]
     t_eval, phi2 = res["EIFMM evaluate (new charges)"]
     t_d, ref = res[f"direct_sum, {idx.size} targets"]
     ref2 = _reference(K, y, q2, idx)
@@ -220,7 +220,7 @@ def kernel_part(name: str, K, n: int, repeat: int, leaf_size: int | None) -> Non
     err_all, err_eval = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
     print(f"  EIFMM: levels {fmm.tree_.depth}, points per level {fmm.ranks_}")
     print(
-        f"  {'EIFMM setup + evaluate':30s} {t_all:9.3f} s   error {err_all:.2e} "
+        f"  {'EIFMM fit + evaluate':30s} {t_all:9.3f} s   error {err_all:.2e} "
         f"(estimate {fmm.error_estimate_:.2e})"
     )
     print(f"  {'EIFMM evaluate (new charges)':30s} {t_eval:9.3f} s   error {err_eval:.2e}")
@@ -230,11 +230,11 @@ def kernel_part(name: str, K, n: int, repeat: int, leaf_size: int | None) -> Non
     )
     target = 20.0 * n / 1e5
     s_all, s_eval = t_direct / t_all, t_direct / t_eval
-    print(f"  speed-up over the direct sum: setup + evaluate {s_all:.1f}x, evaluate {s_eval:.1f}x")
+    print(f"  speed-up over the direct sum: fit + evaluate {s_all:.1f}x, evaluate {s_eval:.1f}x")
     what = f"{name} N={n}: EIFMM"
     _check(
         s_all >= target,
-        f"{what} setup + evaluate >= {target:g}x faster than direct",
+        f"{what} fit + evaluate >= {target:g}x faster than direct",
         f"{s_all:.1f}x",
     )
     _check(
@@ -248,15 +248,15 @@ def ranks_table(Ks: dict, n: int, leaf_size: int | None) -> None:
     y, q, _, idx = _points(n)
     print(
         f"  {'kernel':28s} {'method':10s} {'points per level':34s} {'error':>9s} "
-        f"{'estimate':>9s} {'setup s':>8s} {'eval s':>7s}"
+        f"{'estimate':>9s} {'fit s':>8s} {'eval s':>7s}"
     )
     for K in Ks.values():
         ref = _reference(K, y, q, idx)
         ranks = {}
         for method in ("eim", "chebyshev"):
-            _farfield._CACHE.clear()
+            clear_cache()
             t0 = time.perf_counter()
-            fmm = _fresh(K, leaf_size, method).setup(y)
+            fmm = _fresh(K, leaf_size, method).fit(y)
             t1 = time.perf_counter()
             phi = fmm.evaluate(q)
             t2 = time.perf_counter()
@@ -296,7 +296,7 @@ def gpu_part(n: int) -> None:
         return run
 
     try:
-        fmm = EIFMM(K, tol=TOL, backend="cupy").setup(yd)
+        fmm = EIFMM(K, tol=TOL, backend="cupy").fit(yd)
     except (ValueError, TypeError) as err:
         fmm = None
         print(f"SKIP: EIFMM evaluate on the GPU ({err})")

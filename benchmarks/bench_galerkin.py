@@ -106,7 +106,7 @@ def run(n: int, repeat: int, quick: bool) -> float:
     print(f"{'r':>4} {'m':>4} {'s':>4} {'rel. error':>11} {'POD proj.':>10} {'fit (s)':>8}")
     for r, m in CANDIDATES:
         start = time.perf_counter()
-        rom = GalerkinROM(pod.basis_[:, :r], fom, "deim", n_deim=m)
+        rom = GalerkinROM(pod.basis_[:, :r], fom, "deim", deim_rank=m)
         rom.fit(nonlinear_snapshots=G_modes)
         fit_time = time.perf_counter() - start
         A = rom.solve(u0, online_times, TEST, autonomous=True, **TOL_ROM)

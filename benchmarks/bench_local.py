@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def romba():
         D = sine_dissimilarity(S)
-        return D, KMedoids(CLUSTERS, n_init=4, seed=0).fit(D**2)
+        return D, KMedoids(CLUSTERS, n_init=4, random_state=0).fit(D**2)
 
     contenders = {
         "romba sine_dissimilarity + KMedoids": romba,
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         {
             "gram": lambda: S.T @ S,
             "dissimilarity": lambda: sine_dissimilarity(S),
-            "kmedoids": lambda: KMedoids(CLUSTERS, n_init=4, seed=0).fit(D**2),
+            "kmedoids": lambda: KMedoids(CLUSTERS, n_init=4, random_state=0).fit(D**2),
         },
         repeat=args.repeat,
     )
@@ -155,9 +155,9 @@ def main(argv: list[str] | None = None) -> None:
     rank = 8
     with threadpool_limits(1, user_api="blas"):
         glob = POD(rank=rank).fit(S).projection_error(T)
-        sine = LocalPOD(CLUSTERS, rank=rank, seed=0).fit(S)
+        sine = LocalPOD(CLUSTERS, rank=rank, random_state=0).fit(S)
         err_sine = sine.projection_error(T)
-        eucl = LocalPOD(CLUSTERS, "euclidean", "kmeans", rank=rank, seed=0).fit(S)
+        eucl = LocalPOD(CLUSTERS, "euclidean", "kmeans", rank=rank, random_state=0).fit(S)
         err_eucl = eucl.projection_error(T)
     print(f"## held-out projection error, rank {rank}, 200 new fronts (max / rms)")
     for name, e in (

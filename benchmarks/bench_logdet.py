@@ -15,7 +15,7 @@ Methods:
 
 - exact: ``scipy.sparse.linalg.splu`` (minimum degree on ``A^T + A``) or a dense
   Cholesky, ``log det = sum log |u_ii|``; includes the assembly of ``A(mu)``.
-- romba: ``rom.rb.LogDet(operator).fit(training_set)`` on a Sobol' training set (plus
+- romba: ``rom.matfun.LogDet(operator).fit(training_set)`` on a Sobol' training set (plus
   the corners of the box), then evaluated online, one parameter at a time and for all
   test parameters at once. The offline cost is reported with the number of
   evaluations that pays it back.
@@ -57,7 +57,7 @@ from scipy.spatial.distance import cdist
 from scipy.stats import qmc
 
 from fem_examples import thermal_block
-from rom.rb import LogDet
+from rom.matfun import LogDet
 
 TARGET_SPEEDUP = 100.0
 

@@ -17,8 +17,8 @@ min(mu)`` as the estimate:
   coercivity_estimator=ExpressionParameterFunctional("min(diffusion)", ...)),
   training_set, max_extensions=31)``; its estimator reduces the residual on a basis
   of its range (the residual-basis approach of Buhr et al. 2014);
-- romba: ``ReducedBasis(model, MinTheta(theta, ones, 1), estimator="accurate")
-  .greedy(training_set, max_basis=31, tol=None)`` with
+- romba: ``ReducedBasis(model, MinTheta(theta, ones, 1), estimator="accurate",
+  max_terms=31).fit(training_set)`` with
   ``LinearModel(..., inner=X, solver="pcg")``: the snapshots are solved by conjugate
   gradients preconditioned by the factorisation of the H1_0 product (computed once,
   shared with the Riesz representatives of the residual), warm-started from the
@@ -146,9 +146,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        grid, per_dim, max_basis, n_test, n_many = 20, 3, 20, 20, 10_000
+        grid, per_dim, max_terms, n_test, n_many = 20, 3, 20, 20, 10_000
     else:
-        grid, per_dim, max_basis, n_test, n_many = 100, 4, 31, 100, 100_000
+        grid, per_dim, max_terms, n_test, n_many = 100, 4, 31, 100, 100_000
     repeat = max(1, args.repeat)
 
     pm = _import_pymor()
@@ -266,32 +266,31 @@ def main(argv: list[str] | None = None) -> None:
     # numba kernels: compile (or load from the on-disk cache) before any timing
     start = time.perf_counter()
     for kind in ("accurate", "classical"):
-        warm = ReducedBasis(model, coercivity, estimator=kind).greedy(
-            train[:4], max_basis=2, tol=None, progress=False
-        )
+        warm = ReducedBasis(model, coercivity, estimator=kind, max_terms=2)
+        warm.fit(train[:4])
         warm.reduced_model_.solve_and_estimate(many[:100])
         warm.reduced_model_.solve_and_estimate(many[0])
     print(f"numba kernels compiled or loaded before timing: {time.perf_counter() - start:.1f} s")
     print()
 
     # ------------------------------------------------------------------ offline
-    print(f"## offline: weak greedy to {max_basis} basis vectors on {len(train)} parameters")
+    print(f"## offline: weak greedy to {max_terms} basis vectors on {len(train)} parameters")
 
     def romba_greedy():
-        return ReducedBasis(model_pcg, coercivity, estimator="accurate").greedy(
-            train, max_basis=max_basis, tol=None, progress=False
+        return ReducedBasis(model_pcg, coercivity, estimator="accurate", max_terms=max_terms).fit(
+            train
         )
 
     def romba_lu_greedy():
-        return ReducedBasis(model, coercivity, estimator="accurate").greedy(
-            train, max_basis=max_basis, tol=None, progress=False
+        return ReducedBasis(model, coercivity, estimator="accurate", max_terms=max_terms).fit(
+            train
         )
 
     def pymor_greedy():
         reductor = pm["CoerciveRBReductor"](
             fom, product=fom.h1_0_semi_product, coercivity_estimator=pymor_alpha
         )
-        data = pm["rb_greedy"](fom, reductor, training_set, max_extensions=max_basis)
+        data = pm["rb_greedy"](fom, reductor, training_set, max_extensions=max_terms)
         return reductor, data
 
     # the runs alternate (romba, pyMOR, romba, ...): a burst of load from elsewhere on
@@ -316,14 +315,14 @@ def main(argv: list[str] | None = None) -> None:
         ("solver=None (sparse LU)", t_lu, rb_lu, "romba_lu"),
     ):
         print(
-            f"romba  ReducedBasis(estimator='accurate').greedy(max_basis={max_basis}, "
-            f"tol=None), {label}  {t_run:.2f} s  (best of {repeat}: "
+            f"romba  ReducedBasis(estimator='accurate', max_terms={max_terms}).fit, "
+            f"{label}  {t_run:.2f} s  (best of {repeat}: "
             f"{', '.join(f'{t:.2f}' for t, _ in runs[key])} s)"
         )
         times = result.greedy_result_.times
         print(
-            f"       {result.size} vectors, stop_reason="
-            f"{result.greedy_result_.stop_reason!r}; in the best run: evaluate "
+            f"       {result.n_terms_} vectors, stop_reason="
+            f"{result.stop_reason_!r}; in the best run: evaluate "
             f"{times['evaluate']:.2f} s, extend (full solve + orthonormalisation + "
             f"residual basis) {times['extend']:.2f} s"
         )
@@ -344,21 +343,21 @@ def main(argv: list[str] | None = None) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
-        rb_cl = ReducedBasis(model, coercivity, estimator="classical").greedy(
-            train, max_basis=max_basis, tol=None, progress=False
+        rb_cl = ReducedBasis(model, coercivity, estimator="classical", max_terms=max_terms).fit(
+            train
         )
         t_classical = time.perf_counter() - start
     print(
-        f"romba  ReducedBasis(estimator='classical').greedy(max_basis={max_basis}, tol=None)  "
+        f"romba  ReducedBasis(estimator='classical', max_terms={max_terms}).fit  "
         f"{t_classical:.2f} s  (timed once)"
     )
     print(
-        f"       {rb_cl.size} vectors, stop_reason={rb_cl.greedy_result_.stop_reason!r}"
+        f"       {rb_cl.n_terms_} vectors, stop_reason={rb_cl.stop_reason_!r}"
         + (f" (warning: {caught[0].message})" if caught else "")
     )
     prom = greedy_data["rom"]
     print(
-        f"pyMOR  rb_greedy(fom, CoerciveRBReductor(...), max_extensions={max_basis})  "
+        f"pyMOR  rb_greedy(fom, CoerciveRBReductor(...), max_extensions={max_terms})  "
         f"{t_pymor:.2f} s  (best of {repeat}: "
         f"{', '.join(f'{t:.2f}' for t, _ in runs['pymor'])} s)"
     )
@@ -367,8 +366,8 @@ def main(argv: list[str] | None = None) -> None:
     model.solve(train[0])
     t_solve = time.perf_counter() - start
     print(
-        f"       (both greedies solve the full-order model {max_basis} times; one sparse LU "
-        f"solve takes {t_solve:.3f} s here, {max_basis * t_solve:.1f} s in all)"
+        f"       (both greedies solve the full-order model {max_terms} times; one sparse LU "
+        f"solve takes {t_solve:.3f} s here, {max_terms * t_solve:.1f} s in all)"
     )
     ratio_offline = t_pymor / t_romba
     print(f"pymor_greedy_time / romba_greedy_time = {ratio_offline:.2f} (solver='pcg')")
@@ -414,9 +413,10 @@ def main(argv: list[str] | None = None) -> None:
     def pymor_combined(mu):
         return prom.solve(mu, return_error_estimate=True)
 
-    red_checked = rb.reduced_model()
-    red_checked.parameter_space = rom.ParameterSpace(
-        {f"diffusion{i}": (low, high) for i in range(fom.parameters.dim)}
+    red_checked = rb.reduced_model().set_params(
+        parameter_space=rom.ParameterSpace(
+            {f"diffusion{i}": (low, high) for i in range(fom.parameters.dim)}
+        )
     )
     queries = {
         "accurate": (red.solve_and_estimate, test),

@@ -76,7 +76,11 @@ def surrogates(n_grid: int, n_train: int, n_test: int, repeat: int, quick: bool)
     )
 
     def fit_romba():
-        model = Surrogate(POD(rank=RANK), RBFRegressor("thin_plate_spline"), SPACE)
+        model = Surrogate(
+            reduction=POD(rank=RANK),
+            regressor=RBFRegressor("thin_plate_spline"),
+            parameter_space=SPACE,
+        )
         return model.fit(train, S)
 
     contenders = {"romba": fit_romba}

@@ -45,7 +45,7 @@ import numpy as np
 import scipy.sparse
 from scipy.integrate import solve_ivp
 
-from rom._checks import check_array, check_choice, check_positive_int
+from rom.validation import check_array, check_choice, check_positive_int
 
 __all__ = ["Burgers1D", "cole_hopf", "front"]
 

@@ -84,7 +84,7 @@ def build(
 
 def surrogate() -> Surrogate:
     """The surrogate used here: POD, then cubic RBF interpolation (log-scaled inputs)."""
-    return Surrogate(regressor=RBFRegressor(kernel="cubic"), space=SPACE)
+    return Surrogate(regressor=RBFRegressor(kernel="cubic"), parameter_space=SPACE)
 
 
 def check(model: Surrogate, mus: Any) -> np.ndarray:

@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 import scipy.special
 
-from rom._checks import check_array, check_choice
+from rom.backend import map_rows, row_blocks
+from rom.validation import check_array, check_choice
 
 __all__ = [
     "SphereScattering",
@@ -78,6 +79,10 @@ def _kernels() -> dict:
     if _KERNELS:
         return _KERNELS
     import numba
+
+    from rom.backend import register_kernel_cache
+
+    register_kernel_cache()  # cached in the user's cache directory, not beside this file
 
     @numba.njit(cache=True, nogil=True)
     def far_pairs(k, eta, x, rows, cols, qp, qw, normal, mode, out):  # pragma: no cover
@@ -130,27 +135,17 @@ def _kernels() -> dict:
 def _threaded(
     kernel: Any, args: tuple, sliced: tuple[int, ...], out: np.ndarray, grain: int = 20000
 ) -> None:
-    """Run ``kernel(*args, out)`` on slices (positions ``sliced`` of ``args``, and ``out``).
+    """Run ``kernel(*args, out)`` on row blocks (positions ``sliced`` of ``args``, and ``out``).
 
-    The kernels release the GIL, so the slices run in parallel threads; small calls
-    run in the calling thread.
+    The kernels release the GIL, so :func:`rom.backend.map_rows` runs the blocks (of at
+    least ``grain`` entries) on its threads; small calls run in the calling thread.
     """
-    size = len(out)
-    if size < 2 * grain:
-        kernel(*args, out)
-        return
-    import os
-    from concurrent.futures import ThreadPoolExecutor
 
-    workers = min(os.cpu_count() or 1, size // grain)
-    bounds = np.linspace(0, size, workers + 1).astype(int)
+    def work(rows: slice) -> None:
+        part = [arg[rows] if pos in sliced else arg for pos, arg in enumerate(args)]
+        kernel(*part, out[rows])
 
-    def work(a: int, b: int) -> None:
-        part = [arg[a:b] if pos in sliced else arg for pos, arg in enumerate(args)]
-        kernel(*part, out[a:b])
-
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(work, bounds[:-1], bounds[1:]))
+    map_rows(work, row_blocks(len(out), m=grain // 4))
 
 
 def _refined_rule(levels: int) -> tuple[np.ndarray, np.ndarray]:

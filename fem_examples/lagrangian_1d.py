@@ -29,9 +29,18 @@ import numba
 import numpy as np
 import scipy.sparse
 
-from rom._checks import check_array, check_choice, check_positive_int
-from rom.lagrangian import GridCrossingError, second_derivative, stencils, to_fixed_grid
-from rom.lagrangian._numba import RK4_STABLE, d2_row
+from rom.backend import register_kernel_cache
+from rom.lagrangian import (
+    RK4_STABLE,
+    GridCrossingError,
+    second_derivative,
+    second_derivative_weights,
+    stencils,
+    to_fixed_grid,
+)
+from rom.validation import check_array, check_choice, check_positive_int
+
+register_kernel_cache()  # kernels cached in the user's cache directory, not here
 
 __all__ = [
     "EulerianConvection1D",
@@ -113,7 +122,7 @@ def _full_rhs(
                 xs[l] = x[start + l]
                 ws[l] = w[start + l]
             c = i - start
-        d2_row(xs, c, cw, tab)
+        second_derivative_weights(xs, c, cw, tab)
         s = 0.0
         for l in range(width):
             s += cw[l] * ws[l]

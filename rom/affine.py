@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, is_sparse
+from rom.validation import check_array, is_sparse
 
 __all__ = ["AffineOperator", "AffineVector", "ConstantCoefficients", "LinearCoefficients"]
 
@@ -227,12 +227,21 @@ class ConstantCoefficients:
     def many(self, mus: Any) -> np.ndarray:
         return np.tile(self.values, (len(np.atleast_2d(mus)), 1))
 
-    def to_dict(self) -> dict:
-        return {"values": self.values.tolist()}
+    def __repr__(self) -> str:
+        return f"ConstantCoefficients(values={self.values.tolist()!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and np.array_equal(self.values, other.values)
+
+    __hash__ = None  # mutable arrays: equal by value, not hashable
+
+    def _to_arrays(self) -> tuple[dict, dict]:
+        """Saved as its array (see :mod:`rom.io.persist`)."""
+        return {}, {"values": self.values}
 
     @classmethod
-    def from_dict(cls, data: dict) -> ConstantCoefficients:
-        return cls(data["values"])
+    def _from_arrays(cls, settings: dict, arrays: dict) -> ConstantCoefficients:
+        return cls(arrays["values"])  # the constructor validates what the file holds
 
 
 class LinearCoefficients:
@@ -271,9 +280,25 @@ class LinearCoefficients:
         mus = np.asarray(mus, dtype=float)
         return mus @ self.matrix.T + self.offset
 
-    def to_dict(self) -> dict:
-        return {"matrix": self.matrix.tolist(), "offset": self.offset.tolist()}
+    def __repr__(self) -> str:
+        return (
+            f"LinearCoefficients(matrix=<array {self.matrix.shape}>, "
+            f"offset={self.offset.tolist()!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and np.array_equal(self.matrix, other.matrix)
+            and np.array_equal(self.offset, other.offset)
+        )
+
+    __hash__ = None  # mutable arrays: equal by value, not hashable
+
+    def _to_arrays(self) -> tuple[dict, dict]:
+        """Saved as its two arrays (see :mod:`rom.io.persist`)."""
+        return {}, {"matrix": self.matrix, "offset": self.offset}
 
     @classmethod
-    def from_dict(cls, data: dict) -> LinearCoefficients:
-        return cls(data["matrix"], data["offset"])
+    def _from_arrays(cls, settings: dict, arrays: dict) -> LinearCoefficients:
+        return cls(arrays["matrix"], arrays["offset"])  # the constructor validates them

@@ -14,6 +14,7 @@ import importlib.util
 import itertools
 import os
 import platform
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,7 +26,9 @@ __all__ = [
     "blas_threads",
     "info",
     "is_cupy_array",
+    "kernel_cache_dir",
     "map_rows",
+    "register_kernel_cache",
     "resolve_backend",
     "row_blocks",
     "scipy_linalg",
@@ -333,3 +336,81 @@ def import_optional(name: str, extra: str) -> ModuleType:
             f"{name} is needed here but is not installed; install it with "
             f"`pip install romba[{extra}]`"
         ) from err
+
+
+# ---------------------------------------------------------------------------
+# where compiled kernels are cached
+# the distribution's packages whose kernels are cached by romba's locator
+_KERNEL_ROOTS = tuple(Path(__file__).resolve().parents[1] / p for p in ("rom", "fem_examples"))
+_kernel_cache_registered = False
+
+
+def kernel_cache_dir() -> Path:
+    """The directory under which romba's compiled kernels are cached (see
+    :func:`register_kernel_cache`).
+
+    Examples
+    --------
+    >>> from rom.backend import kernel_cache_dir
+    >>> kernel_cache_dir().name
+    'numba'
+    """
+    root = os.environ.get("ROMBA_CACHE_DIR")
+    if root:
+        return Path(root) / "numba"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "romba" / "numba"
+
+
+def register_kernel_cache() -> None:
+    """Cache the numba kernels of romba's files in a user directory, never beside them.
+
+    numba's default puts a cached kernel in its source's ``__pycache__``: for an
+    installed romba that is ``site-packages/rom/...``, files pip does not know of,
+    which it leaves behind on uninstall (the leftover folder then shadows a later
+    editable install as an empty namespace package). Every module with cached
+    kernels (``cache=True``) calls this before it compiles anything; the kernels of
+    the ``rom`` and ``fem_examples`` packages are then cached under
+
+    - ``$NUMBA_CACHE_DIR`` when the user set it (numba's own rule, unchanged);
+    - otherwise :func:`kernel_cache_dir`: ``$ROMBA_CACHE_DIR/numba``, or
+      ``$XDG_CACHE_HOME/romba/numba``, or ``~/.cache/romba/numba``.
+
+    Other packages' kernels are left to numba's usual locators; where no cache
+    directory can be written, numba falls back to them, and finally to no cache.
+    Calling it again does nothing.
+    """
+    global _kernel_cache_registered
+    if _kernel_cache_registered:
+        return
+    from numba.core import caching
+
+    # public names since numba 0.61, underscored before
+    user_provided = (
+        getattr(caching, "UserProvidedCacheLocator", None) or caching._UserProvidedCacheLocator
+    )
+    impl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
+
+    class RombaCacheLocator(user_provided):
+        """Caches the kernels of romba's own files in :func:`kernel_cache_dir`."""
+
+        def __init__(self, py_func, py_file):
+            super().__init__(py_func, py_file)
+            # one folder per source folder (its name and a hash of its path, as numba's)
+            self._cache_path = str(kernel_cache_dir() / self.get_suitable_cache_subpath(py_file))
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            path = Path(py_file).resolve()
+            if not any(path.is_relative_to(root) for root in _KERNEL_ROOTS):
+                return None  # not a romba file
+            # numba's own setting wins
+            if caching.config.CACHE_DIR:
+                return None
+            return super(user_provided, cls).from_function(py_func, py_file)
+
+    locators = impl._locator_classes
+    # after numba's user-provided directory, before the in-tree __pycache__
+    locators.insert(1 if locators and locators[0] is user_provided else 0, RombaCacheLocator)
+    _kernel_cache_registered = True

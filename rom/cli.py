@@ -103,10 +103,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     spec = read_spec(args.spec)  # every check happens before any run starts
     solver = spec.solver()
-    store = SnapshotStore(spec.store_path, spec.space, [spec.field])
+    store = SnapshotStore(spec.store_path, spec.parameter_space, [spec.field])
     executor = spec.executor()
     try:
-        result = generate_snapshots(solver, spec.samples(), store, executor=executor)
+        result = generate_snapshots(solver, spec.training_set(), store, executor=executor)
     finally:
         if executor is not None:
             executor.shutdown()
@@ -114,7 +114,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if S.shape[1] < 2:
         raise ValueError(f"build: only {S.shape[1]} snapshot(s) succeeded; see {store.path}")
     model = spec.surrogate().fit(mus, S)
-    model.spec_path_ = str(Path(args.spec).resolve())
     save(model, spec.model_path)
     print(
         f"snapshots: {len(result.computed)} computed, {len(result.skipped)} already stored, "
@@ -126,8 +125,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_surrogate(path: str):
+    """The surrogate saved at ``path`` (a model file is data: nothing in it is run)."""
+    from rom.io import load
+    from rom.nonintrusive import Surrogate
+
+    model = load(path)
+    if not isinstance(model, Surrogate):
+        raise ValueError(f"model: {path!r} holds a {type(model).__name__}, not a Surrogate")
+    return model
+
+
 def _mu_from_args(model, pairs: list[str]):
-    import numpy as np
+    from rom.validation import check_parameters
 
     values = {}
     for pair in pairs:
@@ -138,17 +148,31 @@ def _mu_from_args(model, pairs: list[str]):
             values[name.strip()] = float(value)
         except ValueError as err:
             raise ValueError(f"--mu: {name!r} needs a number, got {value!r}") from err
-    if model.space is None:
-        raise ValueError("predict: the model was saved without its parameter space")
-    return np.atleast_2d(model.space.check(values))
+    if model.parameter_space is None:
+        raise ValueError("--mu: the model was saved without its parameter space")
+    return check_parameters(values, "--mu", parameter_space=model.parameter_space)
+
+
+def _spec_for(model, spec_path: str, option: str):
+    """The specification given on the command line, checked against the model."""
+    from rom.nonintrusive.spec import read_spec
+
+    spec = read_spec(spec_path)
+    space = model.parameter_space
+    if space is not None and space != spec.parameter_space:
+        raise ValueError(
+            f"{option}: {spec_path!r} describes the parameter space {spec.parameter_space}, "
+            f"the model {space}"
+        )
+    return spec
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from rom.io import load, write_fields
+    from rom.io import write_fields
 
-    model = load(args.model)
+    model = _load_surrogate(args.model)
     field = model.predict(_mu_from_args(model, args.mu))[:, 0]
     out = Path(args.output)
     if out.suffix == ".npy":
@@ -161,47 +185,51 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
         if args.mesh:
             mesh = meshio.read(args.mesh)
-        else:  # the mesh kept by the snapshot store of the model's campaign
-            mesh = _store_mesh(model)
+        elif args.spec:  # the mesh kept by the snapshot store of the campaign
+            mesh = _store_mesh(_spec_for(model, args.spec, "--spec"))
+        else:
+            raise ValueError(
+                f"--mesh: {out.suffix or 'this'} output needs the mesh: pass --mesh FILE, or "
+                "--spec CAMPAIGN.toml for the mesh kept with the campaign's snapshots"
+            )
         write_fields(out, mesh, {args.field: field})
     print(f"predicted {field.size} values -> {out}")
     return 0
 
 
-def _store_mesh(model):
+def _store_mesh(spec):
     from rom.nonintrusive import SnapshotStore
-    from rom.nonintrusive.spec import read_spec
 
-    spec_path = getattr(model, "spec_path_", None)
-    mesh = None
-    if spec_path and Path(spec_path).is_file():
-        spec = read_spec(spec_path)
-        mesh = SnapshotStore(spec.store_path, spec.space, [spec.field]).mesh()
+    if not (spec.store_path / "store.json").is_file():
+        raise ValueError(f"--spec: no snapshot store at {str(spec.store_path)!r}")
+    mesh = SnapshotStore(spec.store_path, spec.parameter_space, [spec.field]).mesh()
     if mesh is None:
-        raise ValueError("--mesh: no mesh stored with this model's snapshots; pass --mesh FILE")
+        raise ValueError("--spec: no mesh stored with the campaign's snapshots; pass --mesh FILE")
     return mesh
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from rom.io import load
-    from rom.nonintrusive.spec import read_spec
-
-    model = load(args.model)
-    spec_path = args.spec or getattr(model, "spec_path_", None)
-    if not spec_path:
-        raise ValueError("--spec: the model does not name its specification; pass --spec")
-    spec = read_spec(spec_path)
+    model = _load_surrogate(args.model)
+    if not args.spec:
+        raise ValueError(
+            "--spec: give the campaign specification whose solver computes the reference "
+            "fields (rom validate MODEL --spec CAMPAIGN.toml)"
+        )
+    if args.test < 1:
+        raise ValueError(f"--test: expected a positive number of parameter sets, got {args.test}")
+    spec = _spec_for(model, args.spec, "--spec")
     solver = spec.solver()
-    mus = spec.space.sample(args.test, method="random", seed=args.seed)
+    space = spec.parameter_space
+    mus = space.sample(args.test, "random", args.random_state)
     errors = []
     for mu in mus:
-        truth = solver(dict(zip(spec.space.names, map(float, mu), strict=True)))[spec.field]
+        truth = solver(dict(zip(space.names, map(float, mu), strict=True)))[spec.field]
         pred = model.predict(mu[None, :])[:, 0]
         errors.append(np.linalg.norm(pred - truth) / np.linalg.norm(truth))
     errors = np.asarray(errors)
-    print(f"relative L2 errors over {len(errors)} new parameters:")
+    print(f"relative L2 errors over {len(errors)} new parameter sets:")
     print(f"  max {errors.max():.3e}  mean {errors.mean():.3e}  median {np.median(errors):.3e}")
     return 0
 
@@ -260,14 +288,21 @@ def _parser() -> argparse.ArgumentParser:
     p_predict.add_argument("--mu", action="append", default=[], help="name=value (repeat)")
     p_predict.add_argument("-o", "--output", required=True, help=".npy or a mesh format")
     p_predict.add_argument("--mesh", help="mesh file whose points carry the field")
+    p_predict.add_argument(
+        "--spec", help="campaign specification (TOML) whose snapshot store keeps the mesh"
+    )
     p_predict.add_argument("--field", default="u", help="field name in the mesh output")
     p_predict.set_defaults(func=_cmd_predict)
 
     p_val = sub.add_parser("validate", help="compare a surrogate with fresh solver runs")
     p_val.add_argument("model", help="saved surrogate (.npz)")
-    p_val.add_argument("--test", type=int, default=10, help="number of new parameters")
-    p_val.add_argument("--seed", type=int, default=12345)
-    p_val.add_argument("--spec", help="specification (default: the one the model was built from)")
+    p_val.add_argument(
+        "--spec", help="campaign specification (TOML) whose solver gives the reference fields"
+    )
+    p_val.add_argument("--test", type=int, default=10, help="number of new parameter sets")
+    p_val.add_argument(
+        "--random-state", type=int, default=12345, help="seed of the new parameter sets"
+    )
     p_val.set_defaults(func=_cmd_validate)
     return parser
 

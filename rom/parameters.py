@@ -117,6 +117,16 @@ class ParameterSpace:
         """Inverse of :meth:`to_dict`."""
         return cls({n: tuple(b) for n, b in data["bounds"].items()}, log=data.get("log", ()))
 
+    def _to_arrays(self) -> tuple[dict, dict]:
+        """Saved as its description, no arrays (see :mod:`rom.io.persist`)."""
+        return self.to_dict(), {}
+
+    @classmethod
+    def _from_arrays(cls, settings: dict, arrays: dict) -> ParameterSpace:
+        if not isinstance(settings.get("bounds"), Mapping):
+            raise ValueError("ParameterSpace: expected its bounds in the settings")
+        return cls.from_dict(settings)  # the constructor validates the bounds
+
     # ------------------------------------------------------------------ scaling
     def _scaled_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo = np.where(self._is_log, np.log(np.where(self._is_log, self._low, 1.0)), self._low)
@@ -202,7 +212,7 @@ class ParameterSpace:
         ----------
         mu : dict, 1-D array of length ``dim``, or 2-D array of shape (k, dim)
             A dict must name every parameter exactly once. A 1-D array is one
-            parameter set (the one rule of :func:`rom._checks.check_parameters`).
+            parameter set (the one rule of :func:`rom.validation.check_parameters`).
         name : str
             The argument's name in error messages.
 

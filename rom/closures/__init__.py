@@ -1,7 +1,9 @@
 """The NumPy-array protocol for learned parts: regressors, classifiers and closure terms.
 
 Learned parts speak 2-D float arrays (samples are rows). :func:`as_regressor` and
-:func:`as_classifier` check them at the boundary; :func:`as_closure` turns a
+:func:`as_classifier` check them at the boundary (:mod:`rom.closures.adapters` is the
+one such module of romba: :mod:`rom.local` and :mod:`rom.nonintrusive` use it too;
+complex data are split into real and imaginary parts); :func:`as_closure` turns a
 callable or a fitted regressor into a checked closure ``(a, mu, t) -> (r,)`` for
 :meth:`rom.galerkin.GalerkinROM.with_closure`; :func:`fit_closure` learns the
 closure term of a Galerkin reduced model from full-order trajectories.

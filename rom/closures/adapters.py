@@ -1,9 +1,18 @@
-"""Adapters that hold learned parts to the NumPy-array protocol at the boundary.
+"""The NumPy-array protocol for learned parts, checked at the boundary.
 
-A *regressor* is anything with ``fit(X, Y)`` and ``predict(X) -> Y`` on 2-D float
-arrays (samples are rows); a *classifier* has ``fit(X, labels)`` and
-``predict(X) -> labels``. scikit-learn estimators fit as they are. The adapters
-check what goes in and what comes out, and their errors name the wrapped object.
+This module is romba's one place where learned parts meet the rest of the library
+(:mod:`rom.closures`, :mod:`rom.local`, :mod:`rom.nonintrusive` all go through it):
+
+- a *regressor* is anything with ``fit(X, Y)`` and ``predict(X) -> Y`` on 2-D float
+  arrays, samples as rows; a *classifier* has ``fit(X, labels)`` and
+  ``predict(X) -> labels``. scikit-learn estimators fit as they are;
+- :func:`as_regressor` / :func:`as_classifier` check that an object has the two
+  methods (a :class:`TypeError` naming the argument otherwise) and wrap it in an
+  :class:`ArrayRegressor` / :class:`ArrayClassifier`, which check what goes in and
+  what comes out; their errors name the wrapped object.
+
+Complex data are split into real and imaginary parts (columns ``[Re X, Im X]``), so any
+real regressor learns a complex map; complex targets are recombined on prediction.
 """
 
 from __future__ import annotations
@@ -12,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array
+from rom._base import Estimator, NotFittedError
+from rom.validation import check_array
 
 __all__ = ["ArrayClassifier", "ArrayRegressor", "as_classifier", "as_regressor"]
 
@@ -25,13 +35,6 @@ def object_name(obj: Any) -> str:
     return getattr(obj, "__name__", None) or type(obj).__name__
 
 
-def _check_inputs(X: Any, name: str, n_features: int | None) -> np.ndarray:
-    X = check_array(X, name, ndim=2, dtype_kind="f")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name}: expected {n_features} columns (features), got shape {X.shape}")
-    return X
-
-
 def _require_methods(obj: Any, methods: tuple[str, ...], what: str, argument: str) -> None:
     missing = [m for m in methods if not callable(getattr(obj, m, None))]
     if missing:
@@ -41,12 +44,55 @@ def _require_methods(obj: Any, methods: tuple[str, ...], what: str, argument: st
         )
 
 
-class ArrayRegressor:
-    """A regressor checked at the boundary: 2-D float arrays in, 2-D finite arrays out.
+def _split(A: np.ndarray) -> np.ndarray:
+    """Real columns ``[Re A, Im A]`` of a complex 2-D array."""
+    return np.hstack([A.real, A.imag])
 
-    Built by :func:`as_regressor`. :meth:`fit` fits the wrapped object in place
-    (a target with one column is passed as a 1-D array, as scikit-learn expects
-    for one output); :meth:`predict` always returns shape ``(n_samples, n_outputs)``.
+
+def _inputs(X: Any, n_features: int | None, complex_inputs: bool | None) -> np.ndarray:
+    """``X`` checked (2-D, finite, ``n_features`` columns) and made real.
+
+    ``complex_inputs``: True when fitted on complex input (a real ``X`` is then taken
+    as complex), False when fitted on real input (a complex ``X`` is refused), None
+    when unknown (a complex ``X`` is split).
+    """
+    X = check_array(X, "X", ndim=2)
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"X: expected {n_features} columns (features), got shape {X.shape}")
+    if np.iscomplexobj(X):
+        if complex_inputs is False:
+            raise TypeError("X: expected a real array (the learned part was fitted on real X)")
+        return _split(X)
+    return _split(X.astype(complex)) if complex_inputs else X
+
+
+def _translate_not_fitted(err: Exception, owner: str, name: str) -> None:
+    """Re-raise a foreign "not fitted" error (scikit-learn's) as rom.NotFittedError."""
+    if type(err).__name__ == "NotFittedError" and not isinstance(err, NotFittedError):
+        raise NotFittedError(
+            f"this {owner} is not fitted yet: call fit(...) before using it, or wrap a "
+            f"{name!r} fitted elsewhere ({err})"
+        ) from err
+
+
+class ArrayRegressor(Estimator):
+    """A regressor checked at the boundary: 2-D arrays in, 2-D finite arrays out.
+
+    :meth:`fit` fits the wrapped object in place (a target with one column is passed
+    as a 1-D array, as scikit-learn expects for one output); :meth:`predict` always
+    returns shape ``(n_samples, n_outputs)``. A regressor fitted elsewhere can be
+    wrapped and used at once (its own "not fitted" error becomes
+    :class:`rom.NotFittedError`).
+
+    Real and complex: a complex ``X`` reaches the wrapped regressor as the real
+    columns ``[Re X, Im X]``, a complex ``Y`` as ``[Re Y, Im Y]``, and the
+    predictions are recombined into complex values. This learns any map from
+    :math:`\\mathbb{C}^p` to :math:`\\mathbb{C}^k` (holomorphic or not, such as
+    :math:`|z|^2`) with a real regressor.
+
+    Saving: a romba regressor (:class:`QuadraticRidge`) is saved inside the file; a
+    foreign one (scikit-learn...) is a *part* named ``"estimator"``: give it back with
+    ``rom.load(path, estimator=fitted_model)``.
 
     Parameters
     ----------
@@ -55,62 +101,89 @@ class ArrayRegressor:
 
     Attributes
     ----------
-    estimator : object
-        The wrapped object.
     n_features_in_ : int
         Columns of ``X`` seen by :meth:`fit`.
     n_outputs_ : int
         Columns of ``Y`` seen by :meth:`fit`.
+    complex_inputs_, complex_outputs_ : bool
+        Whether ``X`` and ``Y`` were complex (split into real and imaginary parts).
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
-    >>> from rom.closures import as_regressor
+    >>> from rom.closures import ArrayRegressor
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 5.0]])
-    >>> reg = as_regressor(LinearRegression()).fit(X, X @ np.array([[1.0], [2.0]]))
+    >>> reg = ArrayRegressor(LinearRegression()).fit(X, X @ np.array([[1.0], [2.0]]))
     >>> reg.predict(np.array([[1.0, 1.0]])).round(12).tolist()
     [[3.0]]
+    >>> Z = np.array([[1.0 + 1.0j], [2.0 - 1.0j], [0.5j]])
+    >>> reg = ArrayRegressor(LinearRegression()).fit(Z, 2j * Z)  # complex in and out
+    >>> z = reg.predict(np.array([[1.0j]]))[0, 0]
+    >>> round(float(z.real), 12), round(abs(float(z.imag)), 12)
+    (-2.0, 0.0)
     """
 
-    def __init__(self, estimator: Any) -> None:
-        _require_methods(estimator, ("fit", "predict"), "regressor", "regressor")
-        self.estimator = estimator
-        self.name = object_name(estimator)
+    _fitted_marker = "n_outputs_"
 
-    def __repr__(self) -> str:
-        return f"ArrayRegressor({self.name})"
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    @property
+    def name(self) -> str:
+        """The name of the wrapped regressor, for error messages."""
+        return object_name(self.estimator)
 
     def fit(self, X: Any, Y: Any) -> ArrayRegressor:
         """Fit the wrapped regressor on ``X`` (n_samples, n_features), ``Y`` (n_samples, k).
 
-        ``Y`` may be 1-D (one output). Returns ``self``.
+        ``Y`` may be 1-D (one output). Either may be complex (see the class docstring).
+
+        Returns
+        -------
+        self
         """
-        X = _check_inputs(X, "X", None)
-        Y = check_array(Y, "Y", ndim=(1, 2), dtype_kind="f")
+        _require_methods(self.estimator, ("fit", "predict"), "regressor", "estimator")
+        X = check_array(X, "X", ndim=2)
+        Y = check_array(Y, "Y", ndim=(1, 2))
         if Y.ndim == 1:
             Y = Y[:, None]
         if Y.shape[0] != X.shape[0]:
             raise ValueError(
                 f"Y: expected {X.shape[0]} rows (one per row of X), got shape {Y.shape}"
             )
-        self.estimator.fit(X, Y[:, 0] if Y.shape[1] == 1 else Y)
+        complex_in, complex_out = bool(np.iscomplexobj(X)), bool(np.iscomplexobj(Y))
+        Xr = _split(X) if complex_in else X
+        Yr = _split(Y) if complex_out else Y
+        self.estimator.fit(Xr, Yr[:, 0] if Yr.shape[1] == 1 else Yr)
         self.n_features_in_ = int(X.shape[1])
         self.n_outputs_ = int(Y.shape[1])
+        self.complex_inputs_ = complex_in
+        self.complex_outputs_ = complex_out
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions for the rows of ``X``: a finite float array (n_samples, n_outputs).
+        """Predictions for the rows of ``X``: a finite array (n_samples, n_outputs).
+
+        Real, or complex when fitted on a complex ``Y``.
 
         Raises
         ------
         ValueError
             If the wrapped ``predict`` returns the wrong shape, NaN or inf; the message
             names the regressor.
+        rom.NotFittedError
+            If neither this adapter nor the wrapped regressor was fitted.
         """
-        X = _check_inputs(X, "X", getattr(self, "n_features_in_", None))
-        m = X.shape[0]
-        raw = self.estimator.predict(X)
+        fitted = self._is_fitted()
+        n_features = self.n_features_in_ if fitted else None
+        Xr = _inputs(X, n_features, self.complex_inputs_ if fitted else None)
+        m = Xr.shape[0]
+        try:
+            raw = self.estimator.predict(Xr)
+        except Exception as err:
+            _translate_not_fitted(err, type(self).__name__, self.name)
+            raise
         try:
             Y = np.asarray(raw, dtype=float)
         except (TypeError, ValueError) as err:
@@ -118,22 +191,25 @@ class ArrayRegressor:
                 f"regressor {self.name!r}: predict returned {type(raw).__name__}, "
                 "expected a real array"
             ) from err
-        k = getattr(self, "n_outputs_", None)
-        if Y.ndim == 1 and Y.shape[0] == m and k in (None, 1):
+        k = self.n_outputs_ if fitted else None
+        width = None if k is None else (2 * k if self.complex_outputs_ else k)
+        if Y.ndim == 1 and Y.shape[0] == m and width in (None, 1):
             Y = Y[:, None]
-        if Y.ndim != 2 or Y.shape[0] != m or (k is not None and Y.shape[1] != k):
-            want = f"({m}, {'k' if k is None else k})"
+        if Y.ndim != 2 or Y.shape[0] != m or (width is not None and Y.shape[1] != width):
+            want = f"({m}, {'k' if width is None else width})"
             raise ValueError(
                 f"regressor {self.name!r}: predict returned shape {Y.shape}, expected {want} "
                 f"(one row per sample)"
             )
         if not np.isfinite(Y).all():
             raise ValueError(f"regressor {self.name!r}: predict returned NaN or inf")
+        if fitted and self.complex_outputs_:
+            return Y[:, :k] + 1j * Y[:, k:]
         return Y
 
 
-def as_regressor(obj: Any) -> ArrayRegressor:
-    """Wrap ``obj`` as an :class:`ArrayRegressor` (returned unchanged if it is one).
+def as_regressor(obj: Any, name: str = "regressor") -> ArrayRegressor:
+    """Check that ``obj`` is a regressor and wrap it (an :class:`ArrayRegressor` is kept).
 
     Parameters
     ----------
@@ -142,15 +218,19 @@ def as_regressor(obj: Any) -> ArrayRegressor:
         scikit-learn regressor (``Ridge``, ``KernelRidge``, ``MLPRegressor``, a
         pipeline...), :class:`rom.closures.QuadraticRidge`,
         :class:`rom.closures.TorchRegressor`, or your own.
+    name : str
+        The name of the argument, for the error message.
 
     Returns
     -------
     ArrayRegressor
+        Not fitted by this call: fit it, or use it at once if ``obj`` was fitted
+        elsewhere.
 
     Raises
     ------
     TypeError
-        If ``obj`` lacks ``fit`` or ``predict``.
+        If ``obj`` lacks ``fit`` or ``predict`` (the message starts with ``name``).
 
     Examples
     --------
@@ -163,13 +243,17 @@ def as_regressor(obj: Any) -> ArrayRegressor:
     """
     if isinstance(obj, ArrayRegressor):
         return obj
+    _require_methods(obj, ("fit", "predict"), "regressor", name)
     return ArrayRegressor(obj)
 
 
-class ArrayClassifier:
+class ArrayClassifier(Estimator):
     """A classifier checked at the boundary: predicted labels must be among the fitted ones.
 
-    Built by :func:`as_classifier`.
+    A classifier fitted elsewhere can be wrapped and used at once: its own
+    ``classes_`` are then the known labels. A complex ``X`` reaches the wrapped
+    classifier as the real columns ``[Re X, Im X]``. Saving: as for
+    :class:`ArrayRegressor`, a foreign classifier is the part ``"estimator"``.
 
     Parameters
     ----------
@@ -178,70 +262,89 @@ class ArrayClassifier:
 
     Attributes
     ----------
-    estimator : object
-        The wrapped object.
-    classes_ : ndarray
-        The sorted distinct labels seen by :meth:`fit` (or the wrapped object's own
-        ``classes_`` when it was fitted elsewhere).
+    classes_ : numpy.ndarray
+        The sorted distinct labels seen by :meth:`fit`.
     n_features_in_ : int
+    complex_inputs_ : bool
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.neighbors import KNeighborsClassifier
-    >>> from rom.closures import as_classifier
+    >>> from rom.closures import ArrayClassifier
     >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
-    >>> clf = as_classifier(KNeighborsClassifier(1)).fit(X, ["a", "a", "b", "b"])
+    >>> clf = ArrayClassifier(KNeighborsClassifier(1)).fit(X, ["a", "a", "b", "b"])
     >>> clf.predict(np.array([[0.4], [9.0]])).tolist()
     ['a', 'b']
     """
 
-    def __init__(self, estimator: Any) -> None:
-        _require_methods(estimator, ("fit", "predict"), "classifier", "classifier")
-        self.estimator = estimator
-        self.name = object_name(estimator)
+    _fitted_marker = "classes_"
 
-    def __repr__(self) -> str:
-        return f"ArrayClassifier({self.name})"
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    @property
+    def name(self) -> str:
+        """The name of the wrapped classifier, for error messages."""
+        return object_name(self.estimator)
 
     def fit(self, X: Any, labels: Any) -> ArrayClassifier:
-        """Fit the wrapped classifier on ``X`` (n_samples, n_features) and 1-D ``labels``."""
-        X = _check_inputs(X, "X", None)
+        """Fit the wrapped classifier on ``X`` (n_samples, n_features) and 1-D ``labels``.
+
+        Returns
+        -------
+        self
+        """
+        _require_methods(self.estimator, ("fit", "predict"), "classifier", "estimator")
+        X = check_array(X, "X", ndim=2)
         labels = np.asarray(labels)
         if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
             raise ValueError(
                 f"labels: expected a 1-D array of {X.shape[0]} labels (one per row of X), "
                 f"got shape {labels.shape}"
             )
-        if labels.dtype.kind == "O":
-            raise TypeError("labels: expected integer, string or boolean labels, got objects")
-        if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
+        if labels.dtype.kind not in "biufUS":
+            raise TypeError(
+                f"labels: expected integer, string or boolean labels, got dtype {labels.dtype}"
+            )
+        if labels.dtype.kind == "f" and not np.isfinite(labels).all():
             raise ValueError("labels: contains NaN or inf")
-        self.estimator.fit(X, labels)
+        complex_in = bool(np.iscomplexobj(X))
+        self.estimator.fit(_split(X) if complex_in else X, labels)
         self.classes_ = np.unique(labels)
         self.n_features_in_ = int(X.shape[1])
+        self.complex_inputs_ = complex_in
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels of the rows of ``X``, shape (n_samples,), all among ``classes_``.
+        """Labels of the rows of ``X``, shape (n_samples,), all among the known labels.
 
         Raises
         ------
         ValueError
             If the wrapped ``predict`` returns the wrong shape or a label it was not
             fitted with; the message names the classifier and the unknown labels.
+        rom.NotFittedError
+            If neither this adapter nor the wrapped classifier was fitted.
         """
-        X = _check_inputs(X, "X", getattr(self, "n_features_in_", None))
-        classes = getattr(self, "classes_", None)
+        fitted = self._is_fitted()
+        classes = self.classes_ if fitted else getattr(self.estimator, "classes_", None)
         if classes is None:
-            classes = getattr(self.estimator, "classes_", None)
-        if classes is None:
-            raise RuntimeError(
-                f"classifier {self.name!r}: not fitted through as_classifier and without "
-                "classes_: call fit(...) first"
+            raise NotFittedError(
+                f"this ArrayClassifier is not fitted yet: call fit(...) before using it, or "
+                f"wrap a classifier fitted elsewhere ({self.name!r} has no classes_)"
             )
-        m = X.shape[0]
-        labels = np.asarray(self.estimator.predict(X))
+        Xr = _inputs(
+            X,
+            self.n_features_in_ if fitted else None,
+            self.complex_inputs_ if fitted else None,
+        )
+        m = Xr.shape[0]
+        try:
+            labels = np.asarray(self.estimator.predict(Xr))
+        except Exception as err:
+            _translate_not_fitted(err, type(self).__name__, self.name)
+            raise
         if labels.ndim == 2 and labels.shape[1] == 1:
             labels = labels[:, 0]
         if labels.shape != (m,):
@@ -258,15 +361,21 @@ class ArrayClassifier:
             )
         return labels
 
+    def _restore(self) -> None:
+        if self.classes_.ndim != 1 or self.classes_.dtype.kind not in "biufUS":
+            raise ValueError("ArrayClassifier: classes_ must be a 1-D array of labels")
 
-def as_classifier(obj: Any) -> ArrayClassifier:
-    """Wrap ``obj`` as an :class:`ArrayClassifier` (returned unchanged if it is one).
+
+def as_classifier(obj: Any, name: str = "classifier") -> ArrayClassifier:
+    """Check that ``obj`` is a classifier and wrap it (an :class:`ArrayClassifier` is kept).
 
     Parameters
     ----------
     obj : object
         Anything with ``fit(X, labels)`` and ``predict(X)``: a scikit-learn
         classifier or your own.
+    name : str
+        The name of the argument, for the error message.
 
     Returns
     -------
@@ -275,7 +384,7 @@ def as_classifier(obj: Any) -> ArrayClassifier:
     Raises
     ------
     TypeError
-        If ``obj`` lacks ``fit`` or ``predict``.
+        If ``obj`` lacks ``fit`` or ``predict`` (the message starts with ``name``).
 
     Examples
     --------
@@ -289,4 +398,5 @@ def as_classifier(obj: Any) -> ArrayClassifier:
     """
     if isinstance(obj, ArrayClassifier):
         return obj
+    _require_methods(obj, ("fit", "predict"), "classifier", name)
     return ArrayClassifier(obj)

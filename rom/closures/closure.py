@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_positive_int
-from rom.closures.adapters import ArrayRegressor, as_regressor
+from rom._base import Estimator, NotFittedError
+from rom.closures.adapters import ArrayRegressor, as_regressor, object_name
 from rom.galerkin.closure import check_closure_value, closure_name
-from rom.io.persist import nest, unnest
+from rom.validation import check_array, check_positive_int
 
 __all__ = ["FEATURES", "CheckedClosure", "LearnedClosure", "as_closure", "check_features"]
 
@@ -56,6 +56,8 @@ def _parameter_vector(mu: Any, name: str) -> np.ndarray:
 
 
 def _coordinates(a: Any, rank: int, name: str) -> np.ndarray:
+    if np.iscomplexobj(a):
+        raise TypeError(f"{name}: expected real reduced coordinates, got a complex array")
     a = np.asarray(a, dtype=float)
     if a.ndim not in (1, 2) or a.shape[0] != rank:
         raise ValueError(
@@ -103,34 +105,49 @@ class CheckedClosure:
         return _check_value(self.function(a, mu, t), a, self.__name__, t)
 
 
-class LearnedClosure:
-    r"""A closure ``(a, mu, t) -> (r,)`` given by a fitted regressor on stacked features.
+class LearnedClosure(Estimator):
+    r"""A closure ``(a, mu, t) -> (r,)`` given by a regressor on stacked features.
 
     The input row of the regressor is :math:`[a, \mu, t]` restricted to
     ``features`` (the parameter flattened to its entries); the output row is the
     correction of :math:`\dot a`. ``a`` may also be ``(r, k)``: ``k`` states at once
     (same ``mu`` and ``t``), and then the result is ``(r, k)``. Usually built by
-    :func:`fit_closure`, or by :func:`as_closure` from a regressor fitted elsewhere.
+    :func:`fit_closure`; :meth:`fit` fits the regressor on given rows, or takes it
+    as fitted elsewhere.
+
+    Real only: a closure corrects the right-hand side of a
+    :class:`rom.galerkin.GalerkinROM`, whose reduced dynamics are real (the closure
+    hook checks for a real array). A complex map can be learned with
+    :class:`ArrayRegressor`, which splits complex data into real and imaginary parts.
+
+    Saving: a :class:`QuadraticRidge` is saved inside the file; a foreign regressor
+    (scikit-learn...) is a *part* named ``"regressor"``:
+    ``rom.load(path, regressor=fitted_model)``.
 
     Parameters
     ----------
     regressor : object
-        A fitted regressor (``predict(X) -> (k, r)``), wrapped by :func:`as_regressor`.
+        Anything :func:`as_regressor` accepts (``predict(X) -> (k, r)``); fitted in
+        place by :meth:`fit`.
     rank : int
         The number ``r`` of reduced coordinates.
     features : sequence of {"a", "mu", "t"}
         The inputs of the regressor.
     n_params : int, optional
-        The number of entries of the parameter (checked at every call when given).
+        The number of entries of the parameter; default: from the columns of the
+        training rows (checked at every call when known).
 
     Attributes
     ----------
-    regressor : ArrayRegressor
-    training_residual_ : float
-        :math:`\|Y - \hat Y\|_F / \|Y\|_F` on the training targets (set by
-        :func:`fit_closure`).
+    n_params_ : int or None
+        The number of parameter entries checked at every call (None: not checked).
+    n_features_in_ : int or None
+        Columns of the training rows (None when the regressor was fitted elsewhere).
     n_samples_ : int
-        The number of training samples (set by :func:`fit_closure`).
+        The number of training samples (0 when the regressor was fitted elsewhere).
+    training_residual_ : float or None
+        :math:`\|Y - \hat Y\|_F / \|Y\|_F` on the training targets (None when the
+        regressor was fitted elsewhere).
 
     Examples
     --------
@@ -139,10 +156,12 @@ class LearnedClosure:
     >>> from rom.closures import LearnedClosure
     >>> X = np.random.default_rng(0).standard_normal((20, 3))  # rows [a1, a2, mu]
     >>> Y = -X[:, :2] * 2.0
-    >>> closure = LearnedClosure(LinearRegression().fit(X, Y), rank=2)
+    >>> closure = LearnedClosure(LinearRegression(), rank=2).fit(X, Y)
     >>> closure(np.array([1.0, 0.5]), 0.3, 0.0).round(12).tolist()
     [-2.0, -1.0]
     """
+
+    _fitted_marker = "n_samples_"
 
     def __init__(
         self,
@@ -151,32 +170,105 @@ class LearnedClosure:
         features: Sequence[str] = ("a", "mu"),
         n_params: int | None = None,
     ) -> None:
-        self.regressor = as_regressor(regressor)
-        self.rank = check_positive_int(rank, "rank", allow_none=False)
-        self.features = check_features(features)
-        self.n_params = check_positive_int(n_params, "n_params")
-        self.__name__ = f"learned closure ({self.regressor.name})"
+        self.regressor = regressor
+        self.rank = rank
+        self.features = features
+        self.n_params = n_params
 
-    def __repr__(self) -> str:
-        return f"LearnedClosure({self.regressor.name}, rank={self.rank}, features={self.features})"
+    @property
+    def __name__(self) -> str:  # type: ignore[override]
+        """The closure's name in error messages."""
+        return f"learned closure ({object_name(self.regressor)})"
+
+    def fit(self, X: Any = None, Y: Any = None) -> LearnedClosure:
+        r"""Fit the regressor on the rows ``X`` (m, p) and the targets ``Y`` (m, rank).
+
+        ``X`` holds the rows :math:`[a, \mu, t]` restricted to ``features`` (see
+        :func:`closure_training_data`). Without ``X`` and ``Y``, the regressor is taken
+        as fitted elsewhere.
+
+        Returns
+        -------
+        self
+        """
+        rank = check_positive_int(self.rank, "rank", allow_none=False)
+        features = check_features(self.features)
+        n_params = check_positive_int(self.n_params, "n_params")
+        if (X is None) != (Y is None):
+            raise TypeError(
+                "X: give the training rows X and the targets Y together, or neither "
+                "(a regressor fitted elsewhere)"
+            )
+        adapter = as_regressor(self.regressor)
+        if X is None:
+            self._adapter = adapter
+            self.n_params_ = n_params if "mu" in features else None
+            self.n_features_in_ = None
+            self.training_residual_ = None
+            self.n_samples_ = 0
+            return self
+        X = check_array(X, "X", ndim=2, dtype_kind="f")
+        Y = check_array(Y, "Y", ndim=2, dtype_kind="f")
+        fixed = rank * ("a" in features) + ("t" in features)
+        inferred = X.shape[1] - fixed if "mu" in features else 0
+        if ("mu" in features and (inferred < 1 or n_params not in (None, inferred))) or (
+            "mu" not in features and inferred != 0
+        ):
+            want = fixed + (n_params or 1) * ("mu" in features)
+            more = " or more" if "mu" in features and n_params is None else ""
+            raise ValueError(
+                f"X: expected {want}{more} columns (the features {features} of rank "
+                f"{rank}), got shape {X.shape}"
+            )
+        if Y.shape != (X.shape[0], rank):
+            raise ValueError(
+                f"Y: expected shape ({X.shape[0]}, {rank}) (one row per row of X, one "
+                f"column per reduced coordinate), got {Y.shape}"
+            )
+        adapter.fit(X, Y)
+        self._adapter = adapter
+        fitted = adapter.predict(X)
+        norm = float(np.linalg.norm(Y))
+        self.n_params_ = inferred if "mu" in features else None
+        self.n_features_in_ = int(X.shape[1])
+        self.training_residual_ = float(np.linalg.norm(Y - fitted)) / norm if norm > 0 else 0.0
+        self.n_samples_ = int(X.shape[0])
+        return self
+
+    def _restore(self) -> None:
+        self._adapter = as_regressor(self.regressor)
+        if self.n_features_in_ is not None and not self._adapter._is_fitted():
+            # fitted through this closure: the adapter checks the same shapes again
+            self._adapter.n_features_in_ = int(self.n_features_in_)
+            self._adapter.n_outputs_ = int(self.rank)
+            self._adapter.complex_inputs_ = False
+            self._adapter.complex_outputs_ = False
+
+    def _regressor_adapter(self) -> ArrayRegressor:
+        self._check_fitted()
+        if "_adapter" not in vars(self):
+            self._restore()
+        return self._adapter
 
     def feature_rows(self, a: Any, mu: Any, t: float) -> np.ndarray:
         """The input rows of the regressor for ``a`` (r,) or (r, k): shape (1 or k, p)."""
+        self._check_fitted()
+        features = check_features(self.features)
         a = _coordinates(a, self.rank, "a")
         A = a[None, :] if a.ndim == 1 else a.T
         k = A.shape[0]
         blocks = []
-        if "a" in self.features:
+        if "a" in features:
             blocks.append(A)
-        if "mu" in self.features:
+        if "mu" in features:
             p = _parameter_vector(mu, "mu")
-            if self.n_params is not None and p.size != self.n_params:
+            if self.n_params_ is not None and p.size != self.n_params_:
                 raise ValueError(
-                    f"mu: expected a parameter of {self.n_params} entries (as in training), "
+                    f"mu: expected a parameter of {self.n_params_} entries (as in training), "
                     f"got {p.size}"
                 )
             blocks.append(np.broadcast_to(p, (k, p.size)))
-        if "t" in self.features:
+        if "t" in features:
             t_value = _parameter_vector(t, "t")
             if t_value.size != 1:
                 raise ValueError(f"t: expected a number, got {t!r}")
@@ -184,75 +276,17 @@ class LearnedClosure:
         return np.hstack(blocks)
 
     def __call__(self, a: Any, mu: Any, t: float) -> np.ndarray:
+        regressor = self._regressor_adapter()
         a = _coordinates(a, self.rank, "a")
         X = self.feature_rows(a, mu, t)
         try:
-            Y = self.regressor.predict(X)
+            Y = regressor.predict(X)
         except ValueError as err:
+            if isinstance(err, NotFittedError):
+                raise
             raise ValueError(f"closure {self.__name__!r}: {err}") from err
         value = Y[0] if a.ndim == 1 and Y.shape[0] == 1 else Y.T
         return _check_value(value, a, self.__name__, t)
-
-    # ------------------------------------------------------------------ persistence
-    def _to_arrays(self) -> tuple[dict, dict]:
-        from rom.closures.ridge import QuadraticRidge
-
-        inner = self.regressor.estimator
-        if not isinstance(inner, QuadraticRidge):
-            raise TypeError(
-                f"closure: only a LearnedClosure on a QuadraticRidge can be saved by romba "
-                f"(this one holds {self.regressor.name!r}; save that with its own tools)"
-            )
-        settings, arrays = nest("regressor", inner)
-        return (
-            {
-                "rank": self.rank,
-                "features": list(self.features),
-                "n_params": self.n_params,
-                "regressor": settings,
-                "training_residual": getattr(self, "training_residual_", None),
-                "n_samples": getattr(self, "n_samples_", None),
-            },
-            arrays,
-        )
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> LearnedClosure:
-        from rom.closures.ridge import QuadraticRidge
-
-        inner = QuadraticRidge._from_arrays(
-            settings["regressor"],
-            unnest("regressor", arrays),
-        )
-        reg = ArrayRegressor(inner)
-        reg.n_features_in_ = inner.n_features_in_
-        reg.n_outputs_ = inner.n_outputs_
-        obj = cls(reg, settings["rank"], settings["features"], settings["n_params"])
-        if settings.get("training_residual") is not None:
-            obj.training_residual_ = float(settings["training_residual"])
-        if settings.get("n_samples") is not None:
-            obj.n_samples_ = int(settings["n_samples"])
-        return obj
-
-    def save(self, path: Any) -> None:
-        """Save a closure on a :class:`QuadraticRidge` (:func:`rom.io.load` reads it back).
-
-        Examples
-        --------
-        >>> import numpy as np, os, tempfile
-        >>> from rom.closures import LearnedClosure, QuadraticRidge
-        >>> from rom.io import load
-        >>> X = np.random.default_rng(0).standard_normal((30, 3))
-        >>> closure = LearnedClosure(QuadraticRidge().fit(X, X[:, :2] ** 2), rank=2)
-        >>> path = os.path.join(tempfile.mkdtemp(), "closure.npz")
-        >>> closure.save(path)
-        >>> a = np.array([0.1, 0.2])
-        >>> bool(np.allclose(load(path)(a, 0.5, 0.0), closure(a, 0.5, 0.0)))
-        True
-        """
-        from rom.io import save
-
-        save(self, path)
 
 
 def as_closure(obj: Any, rank: int, *, features: Sequence[str] = ("a", "mu")) -> Any:
@@ -263,7 +297,7 @@ def as_closure(obj: Any, rank: int, *, features: Sequence[str] = ("a", "mu")) ->
     obj : callable or fitted regressor or LearnedClosure
         A callable ``closure(a, mu, t)`` (wrapped in a :class:`CheckedClosure`), or a
         fitted regressor with ``predict`` on rows ``[a, mu, t]`` restricted to
-        ``features`` (wrapped in a :class:`LearnedClosure`), or a
+        ``features`` (in a :class:`LearnedClosure`, fitted without data), or a
         :class:`LearnedClosure` (returned as it is, after checking its rank).
     rank : int
         The number ``r`` of reduced coordinates.
@@ -298,7 +332,7 @@ def as_closure(obj: Any, rank: int, *, features: Sequence[str] = ("a", "mu")) ->
             raise ValueError(f"closure: expected a closure of rank {rank}, got rank {obj.rank}")
         return obj
     if callable(getattr(obj, "predict", None)):
-        return LearnedClosure(obj, rank, features)
+        return LearnedClosure(obj, rank, features).fit()
     if callable(obj):
         return CheckedClosure(obj, rank)
     raise TypeError(

@@ -8,10 +8,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.linalg
 
-from rom._checks import check_array, check_choice, check_fitted
 from rom.closures.adapters import as_regressor
 from rom.closures.closure import LearnedClosure, _parameter_vector, check_features
 from rom.closures.ridge import QuadraticRidge
+from rom.validation import check_array, check_choice, check_fitted
 
 __all__ = ["DERIVATIVES", "Trajectory", "closure_training_data", "fit_closure"]
 
@@ -245,15 +245,7 @@ def fit_closure(
     """
     check_fitted(rom, "basis_")
     features = check_features(features)
-    reg = as_regressor(QuadraticRidge() if regressor is None else regressor)
+    regressor = QuadraticRidge() if regressor is None else regressor
+    as_regressor(regressor)  # a TypeError naming the regressor before any work
     X, Y = closure_training_data(rom, trajectories, features=features, derivative=derivative)
-    reg.fit(X, Y)
-    n_params = None
-    if "mu" in features:
-        n_params = X.shape[1] - (rom.rank_ if "a" in features else 0) - ("t" in features)
-    closure = LearnedClosure(reg, rom.rank_, features, n_params)
-    fitted = reg.predict(X)
-    norm = float(np.linalg.norm(Y))
-    closure.training_residual_ = float(np.linalg.norm(Y - fitted)) / norm if norm > 0 else 0.0
-    closure.n_samples_ = int(X.shape[0])
-    return closure
+    return LearnedClosure(regressor, rom.rank_, features).fit(X, Y)

@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_choice, check_fitted, check_positive_int
+from rom._base import Estimator
 from rom.backend import import_optional
+from rom.validation import check_array, check_choice, check_positive_int
 
 __all__ = ["TorchRegressor"]
 
@@ -22,14 +23,19 @@ def _default_module(torch: Any, n_in: int, n_out: int) -> Any:
     )
 
 
-class TorchRegressor:
+class TorchRegressor(Estimator):
     """``fit(X, Y)`` / ``predict(X)`` on NumPy arrays with a torch module inside.
 
     torch is imported when :meth:`fit` runs (``pip install romba[torch]``), never at
     the import of romba. Inputs and outputs are standardised column by column; the
     module is trained on the mean squared error by Adam, full batch or in
     mini-batches; arrays are converted at the boundary, and :meth:`predict` returns
-    a NumPy array.
+    a NumPy array. Real data only: for complex data wrap it in
+    :class:`ArrayRegressor`, which hands it the real and imaginary parts.
+
+    Saving: the weights of the trained module are saved as arrays; loading rebuilds
+    the module with ``module_factory`` (a *part* of the file when it is given:
+    ``rom.load(path, module_factory=factory)``) and needs torch.
 
     Parameters
     ----------
@@ -55,6 +61,10 @@ class TorchRegressor:
     loss_history_ : ndarray (epochs,)
         Mean training loss (standardised units) per epoch.
     n_features_in_, n_outputs_ : int
+    x_mean_, x_scale_, y_mean_, y_scale_ : ndarray
+        The standardisation of the inputs and the outputs.
+    target_ndim_ : int
+        1 when fitted on a 1-D ``Y`` (then :meth:`predict` returns 1-D arrays), else 2.
 
     Examples
     --------
@@ -85,22 +95,26 @@ class TorchRegressor:
         self.device = device
         self.random_state = random_state
 
-    def __repr__(self) -> str:
-        return f"TorchRegressor(epochs={self.epochs}, lr={self.lr})"
+    _fitted_marker = "module_"
 
     def fit(self, X: Any, Y: Any) -> TorchRegressor:
-        """Train a fresh module on ``X`` (n_samples, p) and ``Y`` (n_samples, k) or 1-D."""
+        """Train a fresh module on ``X`` (n_samples, p) and ``Y`` (n_samples, k) or 1-D.
+
+        Returns
+        -------
+        self
+        """
         torch = import_optional("torch", "torch")
         epochs = check_positive_int(self.epochs, "epochs", allow_none=False)
         batch = check_positive_int(self.batch_size, "batch_size")
-        dtype = check_choice(self.dtype, "dtype", DTYPES)
+        check_choice(self.dtype, "dtype", DTYPES)
         if not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr: expected a positive number, got {self.lr!r}")
         if self.module_factory is not None and not callable(self.module_factory):
             raise TypeError("module_factory: expected a callable (n_in, n_out) -> Module")
         X = check_array(X, "X", ndim=2, dtype_kind="f")
         Y = check_array(Y, "Y", ndim=(1, 2), dtype_kind="f")
-        self._one_output = Y.ndim == 1
+        target_ndim = int(Y.ndim)
         Y = Y[:, None] if Y.ndim == 1 else Y
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y: expected {X.shape[0]} rows (one per row of X), got {Y.shape}")
@@ -109,17 +123,8 @@ class TorchRegressor:
         self.n_features_in_, self.n_outputs_ = int(p), int(k)
         self.x_mean_, self.x_scale_ = X.mean(0), np.where(X.std(0) > 0, X.std(0), 1.0)
         self.y_mean_, self.y_scale_ = Y.mean(0), np.where(Y.std(0) > 0, Y.std(0), 1.0)
-        self._torch_dtype = getattr(torch, dtype)
         torch.manual_seed(int(self.random_state))
-        if self.module_factory is None:
-            module = _default_module(torch, p, k)
-        else:
-            module = self.module_factory(p, k)
-        if not isinstance(module, torch.nn.Module):
-            raise TypeError(
-                f"module_factory: expected a torch.nn.Module, got {type(module).__name__}"
-            )
-        module = module.to(device=self.device, dtype=self._torch_dtype)
+        module = self._new_module(torch, p, k)
         Xt = self._tensor(torch, (X - self.x_mean_) / self.x_scale_)
         Yt = self._tensor(torch, (Y - self.y_mean_) / self.y_scale_)
         optimiser = torch.optim.Adam(
@@ -146,22 +151,60 @@ class TorchRegressor:
                     f"{epoch}; lower lr"
                 )
         module.eval()
-        self.module_ = module
+        self.target_ndim_ = target_ndim
         self.loss_history_ = history
+        self.module_ = module
         return self
+
+    def _new_module(self, torch: Any, n_in: int, n_out: int) -> Any:
+        if self.module_factory is None:
+            module = _default_module(torch, n_in, n_out)
+        else:
+            module = self.module_factory(n_in, n_out)
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(
+                f"module_factory: expected a torch.nn.Module, got {type(module).__name__}"
+            )
+        return module.to(device=self.device, dtype=getattr(torch, self.dtype))
 
     def _tensor(self, torch: Any, values: np.ndarray) -> Any:
         return torch.as_tensor(
-            np.ascontiguousarray(values), dtype=self._torch_dtype, device=self.device
+            np.ascontiguousarray(values), dtype=getattr(torch, self.dtype), device=self.device
         )
+
+    # ------------------------------------------------------------------ persistence
+    def _fitted_state(self) -> dict[str, Any]:
+        """The fitted attributes, with the module as its weights (``module_state_``)."""
+        state = {k: v for k, v in super()._fitted_state().items() if k != "module_"}
+        state["module_state_"] = {
+            name: value.detach().cpu().numpy() for name, value in self.module_.state_dict().items()
+        }
+        return state
+
+    def _restore(self) -> None:
+        """Rebuild the module from the saved weights (torch is needed)."""
+        weights = vars(self).pop("module_state_", None)
+        if weights is None:
+            return
+        torch = import_optional("torch", "torch")
+        check_choice(self.dtype, "dtype", DTYPES)
+        module = self._new_module(torch, int(self.n_features_in_), int(self.n_outputs_))
+        try:
+            module.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+        except (RuntimeError, KeyError) as err:
+            raise ValueError(
+                f"TorchRegressor: the saved weights do not fit the module ({err})"
+            ) from err
+        module.eval()
+        self.module_ = module
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions for the rows of ``X``: (n_samples, k), or (n_samples,) if ``Y`` was 1-D."""
-        check_fitted(self, "module_")
+        self._check_fitted()
         import torch
 
         X = check_array(X, "X", shape=(None, self.n_features_in_), dtype_kind="f")
         with torch.no_grad():
             out = self.module_(self._tensor(torch, (X - self.x_mean_) / self.x_scale_))
         Y = out.detach().cpu().numpy().astype(float) * self.y_scale_ + self.y_mean_
-        return Y[:, 0] if self._one_output else Y
+        return Y[:, 0] if self.target_ndim_ == 1 else Y

@@ -6,34 +6,29 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted, check_tolerance
+from rom._base import Estimator
+from rom.validation import check_array, check_tolerance
 
 __all__ = ["QuadraticRidge"]
 
 
-class QuadraticRidge:
+class QuadraticRidge(Estimator):
     r"""Ridge regression on the monomials of degree <= 2 of standardised inputs.
 
     With the inputs standardised column by column, :math:`z = (x - m) / s` (a
     constant column keeps :math:`s = 1`), the features of a row are
-
-    .. math::
-
-       \psi(z) = (1,\ z_1, \dots, z_p,\ z_i z_j \ (i \le j)),
-
-    :math:`1 + p + p(p+1)/2` of them, and the coefficients minimise
-
-    .. math::
-
-       \|\Psi C - Y\|_F^2 + \lambda \|C\|_F^2, \qquad \lambda = \alpha\, \sigma_1^2,
-
-    with :math:`\sigma_1` the largest singular value of the feature matrix
-    :math:`\Psi`: ``alpha`` is relative, free of the scales of the data. The
-    solution is computed from the thin SVD :math:`\Psi = U \Sigma V^T`,
-    :math:`C = V\,\mathrm{diag}(\sigma_k / (\sigma_k^2 + \lambda))\,U^T Y`, never from the
-    normal equations. A quadratic model is exact for the quadratic nonlinearity of
+    :math:`\psi(z) = (1, z_i, z_i z_j\ (i \le j))`, :math:`1 + p + p(p+1)/2` of them,
+    and the coefficients minimise :math:`\|\Psi C - Y\|_F^2 + \lambda \|C\|_F^2`
+    with :math:`\lambda = \alpha\, \sigma_1(\Psi)^2`: ``alpha`` is relative, free
+    of the scales of the data. The solution comes from the thin SVD of
+    :math:`\Psi`, never from the normal equations (see the theory page *Learned
+    closures*). A quadratic model is exact for the quadratic nonlinearity of
     Burgers-type equations projected on a basis, which makes it a good default
     closure.
+
+    Real data only: for complex data wrap it in :class:`ArrayRegressor`, which hands
+    it the real and imaginary parts (a quadratic in them also holds the
+    non-holomorphic terms such as :math:`|z|^2`).
 
     Parameters
     ----------
@@ -49,6 +44,8 @@ class QuadraticRidge:
     singular_values_ : ndarray
         Singular values of the feature matrix.
     n_features_in_, n_outputs_ : int
+    target_ndim_ : int
+        1 when fitted on a 1-D ``Y`` (then :meth:`predict` returns 1-D arrays), else 2.
 
     Examples
     --------
@@ -61,11 +58,10 @@ class QuadraticRidge:
     [[-1.0, 4.0]]
     """
 
+    _fitted_marker = "coef_"
+
     def __init__(self, alpha: float = 1e-3) -> None:
         self.alpha = alpha
-
-    def __repr__(self) -> str:
-        return f"QuadraticRidge(alpha={self.alpha!r})"
 
     @staticmethod
     def n_terms(n_features: int) -> int:
@@ -74,21 +70,25 @@ class QuadraticRidge:
 
     def features(self, X: Any) -> np.ndarray:
         """The feature matrix :math:`\\Psi` of the rows of ``X`` (after fitting)."""
-        check_fitted(self, "coef_")
+        self._check_fitted()
         X = check_array(X, "X", shape=(None, self.n_features_in_), dtype_kind="f")
         return self._features(X)
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         Z = (X - self.mean_) / self.scale_
-        i, j = self._pairs
+        i, j = np.triu_indices(Z.shape[1])
         return np.hstack([np.ones((Z.shape[0], 1)), Z, Z[:, i] * Z[:, j]])
 
     def fit(self, X: Any, Y: Any) -> QuadraticRidge:
-        """Fit on ``X`` (n_samples, p) and ``Y`` (n_samples, k) or (n_samples,)."""
+        """Fit on ``X`` (n_samples, p) and ``Y`` (n_samples, k) or (n_samples,).
+
+        Returns
+        -------
+        self
+        """
         alpha = check_tolerance(self.alpha, "alpha", allow_none=False)
         X = check_array(X, "X", ndim=2, dtype_kind="f")
         Y = check_array(Y, "Y", ndim=(1, 2), dtype_kind="f")
-        self._one_output = Y.ndim == 1
         Y2 = Y[:, None] if Y.ndim == 1 else Y
         if Y2.shape[0] != X.shape[0]:
             raise ValueError(
@@ -100,7 +100,7 @@ class QuadraticRidge:
         self.mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
-        self._pairs = np.triu_indices(p)
+        self.target_ndim_ = int(Y.ndim)
         Psi = self._features(X)
         U, s, Vt = np.linalg.svd(Psi, full_matrices=False)
         lam = alpha * s[0] ** 2
@@ -112,43 +112,17 @@ class QuadraticRidge:
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions for the rows of ``X``: (n_samples, k), or (n_samples,) if ``Y`` was 1-D."""
-        check_fitted(self, "coef_")
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            X = check_array(X, "X", shape=(None, self.n_features_in_), dtype_kind="f")
+        self._check_fitted()
+        X = check_array(X, "X", shape=(None, self.n_features_in_), dtype_kind="f")
         Y = self._features(X) @ self.coef_
-        return Y[:, 0] if self._one_output else Y
+        return Y[:, 0] if self.target_ndim_ == 1 else Y
 
-    # ------------------------------------------------------------------ persistence
-    def _to_arrays(self) -> tuple[dict, dict]:
-        check_fitted(self, "coef_")
-        settings = {"alpha": self.alpha, "one_output": bool(self._one_output)}
-        arrays = {
-            "mean": self.mean_,
-            "scale": self.scale_,
-            "coef": self.coef_,
-            "singular_values": self.singular_values_,
-        }
-        return settings, arrays
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> QuadraticRidge:
-        obj = cls(alpha=settings["alpha"])
-        obj.mean_ = np.asarray(arrays["mean"], dtype=float)
-        obj.scale_ = np.asarray(arrays["scale"], dtype=float)
-        obj.coef_ = np.asarray(arrays["coef"], dtype=float)
-        obj.singular_values_ = np.asarray(arrays["singular_values"], dtype=float)
-        obj._one_output = bool(settings["one_output"])
-        p = obj.mean_.size
-        obj.n_features_in_ = int(p)
-        obj.n_outputs_ = int(obj.coef_.shape[1])
-        obj._pairs = np.triu_indices(p)
-        if obj.coef_.shape[0] != cls.n_terms(p):
+    def _restore(self) -> None:
+        p = self.mean_.shape[0] if self.mean_.ndim == 1 else -1
+        if (
+            p != self.n_features_in_
+            or self.scale_.shape != (p,)
+            or self.coef_.shape != (self.n_terms(p), self.n_outputs_)
+            or self.target_ndim_ not in (1, 2)
+        ):
             raise ValueError("QuadraticRidge: inconsistent arrays in the file")
-        return obj
-
-    def save(self, path: Any) -> None:
-        """Save the fitted model (``.npz`` plus a JSON header; :func:`rom.io.load` reads it)."""
-        from rom.io import save
-
-        save(self, path)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from rom._checks import check_array, check_fitted
+from rom._base import Estimator
 from rom.backend import array_namespace
 from rom.eim._greedy import unit_lower_solve
+from rom.validation import check_array
 
 
 def check_values(values: Any, m: int, name: str, xp: Any) -> tuple[Any, bool]:
@@ -22,20 +23,28 @@ def check_values(values: Any, m: int, name: str, xp: Any) -> tuple[Any, bool]:
     return values, values.ndim == 1
 
 
-class Interpolator:
+def check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected a bool, got {value!r}")
+    return value
+
+
+class Interpolator(Estimator):
     """``basis_`` and a way to turn values at the selected points into coefficients.
 
     Subclasses set ``basis_`` and ``interpolation_matrix_`` (unit lower triangular by
     default; DEIM overrides :meth:`_solve`).
     """
 
+    _fitted_marker: ClassVar[str | None] = "basis_"
+
     basis_: Any
     interpolation_matrix_: Any
 
     @property
     def n_terms_(self) -> int:
-        """Number of terms ``M``."""
-        check_fitted(self, "basis_")
+        """Number of terms ``M`` (basis functions, and points or functionals)."""
+        self._check_fitted()
         return int(self.basis_.shape[1])
 
     def _n_values(self) -> int:
@@ -50,7 +59,7 @@ class Interpolator:
 
         ``values`` are taken at the selected points (or functionals).
         """
-        check_fitted(self, "basis_")
+        self._check_fitted()
         xp = array_namespace(self.basis_)
         values, _ = check_values(values, self._n_values(), "values", xp)
         return self._solve(values, xp)
@@ -62,7 +71,7 @@ class Interpolator:
 
     def approximate(self, S: Any) -> Any:
         """Interpolant of every column of ``S`` (n, k), or of ``S`` (n,), from ``S[points_]``."""
-        check_fitted(self, "basis_")
+        self._check_fitted()
         S = check_array(S, "S", ndim=(1, 2))
         n = self.basis_.shape[0]
         if S.shape[0] != n:

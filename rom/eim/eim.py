@@ -9,15 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import (
-    check_array,
-    check_fitted,
-    check_inner,
-    check_positive_int,
-    check_tolerance,
-)
-from rom.backend import array_namespace, resolve_backend, to_numpy
-from rom.eim._base import Interpolator, check_values
+from rom._progress import progress_bar
+from rom.backend import array_namespace, resolve_backend
+from rom.eim._base import Interpolator, check_bool, check_values
 from rom.eim._greedy import (
     Residual,
     first_argmax,
@@ -25,6 +19,14 @@ from rom.eim._greedy import (
     max_abs,
     norm_code,
     unit_lower_solve,
+)
+from rom.validation import (
+    check_array,
+    check_inner,
+    check_parameter,
+    check_parameters,
+    check_positive_int,
+    check_tolerance,
 )
 
 __all__ = ["EIM"]
@@ -41,13 +43,19 @@ class EIM(Interpolator):
     the residual divided by its value there. The residual of every column is updated
     by one rank-one elimination per step (one pass over memory with the numba
     kernel), so the interpolation matrix ``basis_[points_]`` is unit lower triangular
-    and interpolation is a forward substitution.
+    and interpolation is a forward substitution (see the theory page, "Empirical
+    interpolation"). Real and complex snapshots.
+
+    ``EIM(...).fit(S)`` takes the snapshot matrix;
+    :meth:`EIM.from_function(g, points, training_set, ...) <from_function>` samples a
+    function first and keeps it for :meth:`interpolate_function`.
 
     Parameters
     ----------
     tol : float, optional
-        Stop when the largest residual norm is at most ``tol`` (times the first
-        residual norm when ``relative``).
+        Stop when the largest residual norm over the training columns, in ``norm``
+        (``errors_[m]``), is at most ``tol`` (times the first one, ``errors_[0]``,
+        when ``relative``).
     max_terms : int, optional
         Maximum number of terms ``M``.
     norm : {"linf", "l2", "l1"} or callable
@@ -79,10 +87,13 @@ class EIM(Interpolator):
         with ``param_basis_[params_]`` unit lower triangular (see :meth:`swap`).
     errors_ : ndarray, shape (M + 1,)
         Largest residual norm with 0, 1, ..., M terms.
+    n_terms_ : int
+        ``M``.
     error_points_, error_basis_ : extra points and basis functions (error estimate).
     stop_reason_ : str
         "tol", "max_terms", "exhausted" (the residual vanished, or every row or column
-        is selected) or "small_pivot".
+        is selected) or "degenerate" (the next pivot is at round-off while the
+        residual is not: a warning says so).
 
     Examples
     --------
@@ -117,8 +128,15 @@ class EIM(Interpolator):
         self.backend = backend
 
     # ------------------------------------------------------------------ fit
-    def fit(self, S: Any) -> EIM:
-        """Run the greedy on ``S`` of shape (n_points, n_params).
+    def fit(self, S: Any, *, progress: bool | None = None) -> EIM:
+        """Run the greedy on the snapshots ``S`` of shape (n_points, n_params).
+
+        Parameters
+        ----------
+        S : array, shape (n_points, n_params)
+            ``S[i, j] = g(x_i, mu_j)``: snapshots are columns.
+        progress : bool, optional
+            Show a progress bar (by default on a terminal only).
 
         Returns
         -------
@@ -127,8 +145,7 @@ class EIM(Interpolator):
         tol = check_tolerance(self.tol, "tol")
         max_terms = check_positive_int(self.max_terms, "max_terms")
         n_extra = check_positive_int(self.n_error_points, "n_error_points", minimum=0)
-        if not isinstance(self.relative, bool):
-            raise TypeError(f"relative: expected a bool, got {self.relative!r}")
+        check_bool(self.relative, "relative")
         backend = resolve_backend(self.backend, S if hasattr(S, "shape") else None)
         S = check_array(S, "S", ndim=2)
         if backend == "cupy":
@@ -145,10 +162,17 @@ class EIM(Interpolator):
         floor = 10 * float(np.finfo(S.dtype).eps) * scale
 
         res = Residual(S, kind, inner, backend, xp)
+        eps = float(np.finfo(S.dtype).eps)
+        total = None if max_terms is None else min(max_terms + n_extra, n, p)
+        with progress_bar(progress, total, "EIM", unit="term") as bar:
+            self._greedy(res, S, xp, tol, max_terms, n_extra, kind, scale, floor, eps, bar)
+        return self
+
+    def _greedy(self, res, S, xp, tol, max_terms, n_extra, kind, scale, floor, eps, bar):
+        n, p = S.shape
         points, params, columns, rows, pivots, errors = [], [], [], [], [], []
         reason, n_main = None, 0
         target = None
-        eps = float(np.finfo(S.dtype).eps)
         while True:
             m = len(points)
             tie = 8 * (m + 1) * eps * scale  # round-off of m eliminations
@@ -175,7 +199,7 @@ class EIM(Interpolator):
             if abs(complex(pivot)) <= floor:
                 if reason is None:
                     n_main = m
-                    reason = "exhausted" if err <= floor else "small_pivot"
+                    reason = "exhausted" if err <= floor else "degenerate"
                     if tol is not None or max_terms is not None:
                         warnings.warn(
                             f"EIM: stopped after {m} terms: "
@@ -186,7 +210,7 @@ class EIM(Interpolator):
                                 else f"the next pivot {abs(complex(pivot)):.2e} is at round-off"
                             ),
                             RuntimeWarning,
-                            stacklevel=2,
+                            stacklevel=3,
                         )
                 break
             q = res.column(j) / pivot
@@ -197,6 +221,7 @@ class EIM(Interpolator):
             params.append(j)
             pivots.append(pivot)
             res.eliminate(q, w, j)
+            bar.update(1)
             logger.debug("EIM step %d: param %d, point %d, error %.3e", m + 1, j, i, err)
 
         self._set_state(
@@ -213,7 +238,6 @@ class EIM(Interpolator):
             reason=reason,
         )
         logger.info("EIM: %d terms (%s), error %.3e", n_main, reason, errors[n_main])
-        return self
 
     def _set_state(self, xp, n, p, points, params, columns, rows, pivots, n_main, errors, reason):
         dtype = columns[0].dtype if columns else xp.float64
@@ -233,28 +257,54 @@ class EIM(Interpolator):
         self.n_points_ = n
         self.n_params_ = p
 
-    # --------------------------------------------------------------- convenience
-    def fit_function(self, g: Callable, points: Any, training_set: Any) -> EIM:
-        """Fit on ``S[:, j] = g(points, training_set[j])``.
+    # --------------------------------------------------------------- a function
+    @classmethod
+    def from_function(
+        cls,
+        g: Callable,
+        points: Any,
+        training_set: Any,
+        *,
+        progress: bool | None = None,
+        **params: Any,
+    ) -> EIM:
+        """The EIM of a function, fitted on ``S[:, j] = g(points, training_set[j])``.
 
         Parameters
         ----------
         g : callable
-            ``g(points, mu)`` returns the values at every point, shape (n_points,).
+            ``g(points, mu)`` returns the values at every point, shape (n_points,);
+            ``mu`` is one row of ``training_set`` (later of :meth:`interpolate_function`).
         points : array, shape (n_points, d) or (n_points,)
-        training_set : array, shape (n_params, n_mu) or (n_params,)
-            Parameter sets are rows.
+        training_set : array, shape (n_train, n_params)
+            Parameter sets are rows (a 1-D array is one parameter set).
+        progress : bool, optional
+            Show a progress bar of the greedy (by default on a terminal only).
+        **params
+            The constructor's parameters (``tol``, ``max_terms``, ...).
 
         Returns
         -------
-        self
-            With ``function_``, ``point_coordinates_`` (the selected points),
+        EIM
+            Fitted, with ``function_`` (``g``: a part that :func:`rom.load` takes back
+            by that name), ``point_coordinates_`` (the selected points),
             ``training_set_`` and ``selected_parameters_`` set as well.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rom.eim import EIM
+        >>> g = lambda x, mu: np.exp(-mu[0] * x)
+        >>> x = np.linspace(0, 1, 100)
+        >>> eim = EIM.from_function(g, x, np.linspace(1, 2, 30)[:, None], tol=1e-10)
+        >>> bool(np.abs(eim.interpolate_function([1.5]) - g(x, [1.5])).max() < 1e-9)
+        True
         """
+        eim = cls(**params)
         if not callable(g):
             raise TypeError(f"g: expected a callable g(points, mu), got {type(g).__name__}")
         points = check_array(points, "points", ndim=(1, 2), dtype_kind="f")
-        training_set = check_array(training_set, "training_set", ndim=(1, 2), dtype_kind="f")
+        training_set = check_parameters(training_set, "training_set")
         columns = []
         for k, mu in enumerate(training_set):
             col = np.asarray(g(points, mu))
@@ -264,16 +314,25 @@ class EIM(Interpolator):
                     f"parameter {k}, got shape {col.shape}"
                 )
             columns.append(col)
-        self.fit(np.stack(columns, axis=1))
-        self.function_ = g
-        self.point_coordinates_ = points[self.points_]
-        self.training_set_ = training_set
-        self.selected_parameters_ = training_set[self.params_]
-        return self
+        eim.fit(np.stack(columns, axis=1), progress=progress)
+        eim.function_ = g
+        eim.point_coordinates_ = points[eim.points_]
+        eim.training_set_ = training_set
+        eim.selected_parameters_ = training_set[eim.params_]
+        return eim
 
     def interpolate_function(self, mu: Any) -> Any:
-        """``I_M g(., mu)`` from the ``M`` values ``g(point_coordinates_, mu)``."""
-        check_fitted(self, "function_")
+        """``I_M g(., mu)`` from the ``M`` values ``g(point_coordinates_, mu)``.
+
+        Only for an EIM made by :meth:`from_function`; ``mu`` is one parameter set.
+        """
+        self._check_fitted()
+        if "function_" not in vars(self):
+            raise RuntimeError(
+                "interpolate_function: this EIM was fitted on snapshots, not on a function "
+                "(make it with EIM.from_function(g, points, training_set))"
+            )
+        mu = check_parameter(mu, "mu", n_params=self.training_set_.shape[1])
         return self.interpolate(np.asarray(self.function_(self.point_coordinates_, mu)))
 
     # ---------------------------------------------------------------- online
@@ -282,7 +341,7 @@ class EIM(Interpolator):
 
         ``||g - I_M g||_inf <= (1 + Lambda_M) inf_{v in span(basis)} ||g - v||_inf``.
         """
-        check_fitted(self, "basis_")
+        self._check_fitted()
         if self.n_terms_ == 0:
             return 0.0
         xp = array_namespace(self.basis_)
@@ -314,7 +373,7 @@ class EIM(Interpolator):
         -------
         array, shape (k_x, k_mu)
         """
-        check_fitted(self, "basis_")
+        self._check_fitted()
         xp = array_namespace(self.basis_)
         rows = check_array(values_at_params, "values_at_params", ndim=(1, 2))
         rows = xp.asarray(rows[None, :] if rows.ndim == 1 else rows)
@@ -338,7 +397,7 @@ class EIM(Interpolator):
         ``errors_`` and the error points are not defined for the swapped greedy and
         are left empty.
         """
-        check_fitted(self, "basis_")
+        self._check_fitted()
         xp = array_namespace(self.basis_)
         other = EIM(
             tol=self.tol,
@@ -360,25 +419,30 @@ class EIM(Interpolator):
         other.n_points_, other.n_params_ = self.n_params_, self.n_points_
         return other
 
-    def without_points(self, indices: Any):
+    def without_points(self, drop: Any) -> Any:
         """Interpolator that keeps every basis function but only some of the points.
 
-        For a broken sensor: see :class:`rom.eim.RectangularEIM`.
+        For a broken sensor: ``RectangularEIM(drop=drop).fit(self)`` (see
+        :class:`rom.eim.RectangularEIM`).
 
         Parameters
         ----------
-        indices : int or sequence of int
+        drop : int or sequence of int
             Positions in ``points_`` (0 .. M-1) of the points to drop.
+
+        Returns
+        -------
+        rom.eim.RectangularEIM
         """
         from rom.eim.rectangular import RectangularEIM
 
-        return RectangularEIM.from_eim(self, indices)
+        return RectangularEIM(drop=drop).fit(self)
 
     # ------------------------------------------------------- error estimate
     @property
     def estimation_points_(self) -> np.ndarray:
         """``points_`` followed by ``error_points_``: where :meth:`estimate_error` needs values."""
-        check_fitted(self, "basis_")
+        self._check_fitted()
         return np.concatenate([self.points_, self.error_points_])
 
     def estimate_error(self, values: Any) -> Any:
@@ -395,7 +459,7 @@ class EIM(Interpolator):
         -------
         float or array, shape (k,)
         """
-        check_fitted(self, "basis_")
+        self._check_fitted()
         K = len(self.error_points_)
         if K == 0:
             raise RuntimeError(
@@ -412,56 +476,3 @@ class EIM(Interpolator):
         tail = xp.abs(c[M:]) * (sup[:, None] if c.ndim == 2 else sup)
         est = xp.sum(tail, axis=0)
         return float(est) if one else est
-
-    # ---------------------------------------------------------- persistence
-    _ARRAYS = (
-        "points_",
-        "params_",
-        "basis_",
-        "param_basis_",
-        "pivots_",
-        "errors_",
-        "error_points_",
-        "error_params_",
-        "error_basis_",
-    )
-
-    def _to_arrays(self) -> tuple[dict, dict]:
-        check_fitted(self, "basis_")
-        settings = {
-            "tol": self.tol,
-            "max_terms": self.max_terms,
-            "norm": self.norm if isinstance(self.norm, str) else None,
-            "relative": self.relative,
-            "n_error_points": self.n_error_points,
-            "stop_reason_": self.stop_reason_,
-            "n_points_": self.n_points_,
-            "n_params_": self.n_params_,
-        }
-        arrays = {name: to_numpy(getattr(self, name)) for name in self._ARRAYS}
-        arrays["inner"] = None if self.inner is None else to_numpy(self.inner)
-        return settings, arrays
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> EIM:
-        eim = cls(
-            tol=settings["tol"],
-            max_terms=settings["max_terms"],
-            norm=settings["norm"] or "linf",
-            inner=arrays.get("inner"),
-            relative=settings["relative"],
-            n_error_points=settings["n_error_points"],
-        )
-        for name in cls._ARRAYS:
-            setattr(eim, name, arrays[name])
-        eim.interpolation_matrix_ = eim.basis_[eim.points_]
-        eim.stop_reason_ = settings["stop_reason_"]
-        eim.n_points_ = settings["n_points_"]
-        eim.n_params_ = settings["n_params_"]
-        return eim
-
-    def save(self, path: Any) -> None:
-        """Save to ``path`` (see :func:`rom.save`)."""
-        from rom.io.persist import save
-
-        save(self, path)

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted, check_positive_int, check_tolerance
+from rom._progress import progress_bar
 from rom.backend import array_namespace, resolve_backend
-from rom.eim._base import Interpolator
+from rom.eim._base import Interpolator, check_bool
 from rom.eim._greedy import Residual, first_argmax, norm_code
+from rom.validation import check_array, check_inner, check_positive_int, check_tolerance
 
 __all__ = ["GEIM"]
 
@@ -27,13 +28,26 @@ class GEIM(Interpolator):
     greedy takes the parameter whose residual is largest in ``norm``, then the
     functional of largest absolute value on that residual; the new basis function is
     the residual divided by that value. The matrix :math:`\sigma_k(q_m)` is unit lower
-    triangular. With ``functionals`` the identity, this is the EIM.
+    triangular. With ``functionals`` the identity, this is the EIM. Real and complex
+    snapshots and functionals.
 
     Parameters
     ----------
     functionals : array or sparse matrix, shape (n_functionals, n)
-    tol, max_terms, norm, relative, backend
-        As in :class:`rom.eim.EIM` (the norm is taken on the fields).
+    tol : float, optional
+        Stop when the largest residual norm of the fields over the training columns, in
+        ``norm`` (``errors_[m]``), is at most ``tol`` (times the first one, ``errors_[0]``,
+        when ``relative``).
+    max_terms : int, optional
+        Maximum number of terms ``M``.
+    norm : {"linf", "l2", "l1"} or callable
+        Norm of the fields in which the parameter is selected, as in
+        :class:`rom.eim.EIM`.
+    inner : None or (n, n) Hermitian positive definite matrix
+        Weighted inner product for ``norm="l2"``.
+    relative : bool
+        Whether ``tol`` is relative to the first residual norm.
+    backend : {"auto", "numpy", "numba", "cupy"}
 
     Attributes
     ----------
@@ -44,7 +58,15 @@ class GEIM(Interpolator):
     interpolation_matrix_ : array, shape (M, M)
         ``(functionals @ basis_)[functionals_]``, unit lower triangular.
     errors_ : ndarray, shape (M + 1,)
+        Largest residual norm with 0, 1, ..., M terms.
+    n_terms_ : int
+        ``M``.
     stop_reason_ : str
+        "tol", "max_terms", "exhausted" (the residual vanished, or every functional or
+        parameter is selected) or "degenerate" (the functionals no longer see a
+        residual that is not at round-off: a warning says so).
+    functionals_matrix_ : array or sparse matrix
+        ``functionals`` as used (sparse in CSR format).
 
     Examples
     --------
@@ -64,6 +86,7 @@ class GEIM(Interpolator):
         tol: float | None = None,
         max_terms: int | None = None,
         norm: str | Callable = "linf",
+        inner: Any = None,
         relative: bool = True,
         backend: str = "auto",
     ) -> None:
@@ -71,6 +94,7 @@ class GEIM(Interpolator):
         self.tol = tol
         self.max_terms = max_terms
         self.norm = norm
+        self.inner = inner
         self.relative = relative
         self.backend = backend
 
@@ -89,22 +113,43 @@ class GEIM(Interpolator):
             )
         return L
 
-    def fit(self, S: Any) -> GEIM:
-        """Run the greedy on the snapshot matrix ``S`` (n, n_params)."""
+    def fit(self, S: Any, *, progress: bool | None = None) -> GEIM:
+        """Run the greedy on the snapshot matrix ``S`` (n, n_params).
+
+        Parameters
+        ----------
+        S : array, shape (n, n_params)
+            Snapshots are columns.
+        progress : bool, optional
+            Show a progress bar (by default on a terminal only).
+
+        Returns
+        -------
+        self
+        """
         tol = check_tolerance(self.tol, "tol")
         max_terms = check_positive_int(self.max_terms, "max_terms")
+        check_bool(self.relative, "relative")
         backend = resolve_backend(self.backend, S if hasattr(S, "shape") else None)
         S = check_array(S, "S", ndim=2)
         xp = array_namespace(S)
         n, p = S.shape
         L = self._check_functionals(n)
-        kind = norm_code(self.norm, None)
+        inner = check_inner(self.inner, n)
+        kind = norm_code(self.norm, inner)
         V = xp.asarray(L @ S)  # functional values of the residual, (n_f, p)
         scale = float(xp.max(xp.abs(V)))
         if scale == 0.0 or float(xp.max(xp.abs(S))) == 0.0:
             raise ValueError("S: the snapshots (or all their functional values) are zero")
         floor = 10 * float(np.finfo(S.dtype).eps) * scale  # as in EIM
-        res = Residual(S, kind, None, backend, xp)
+        res = Residual(S, kind, inner, backend, xp)
+        total = None if max_terms is None else min(max_terms, L.shape[0], p)
+        with progress_bar(progress, total, "GEIM", unit="term") as bar:
+            self._greedy(res, S, V, L, xp, tol, max_terms, kind, scale, floor, bar)
+        return self
+
+    def _greedy(self, res, S, V, L, xp, tol, max_terms, kind, scale, floor, bar):
+        n, p = S.shape
         chosen, params, columns, images, errors = [], [], [], [], []
         reason = None
         target = None
@@ -128,13 +173,13 @@ class GEIM(Interpolator):
             i = first_argmax(xp.abs(V[:, j]), tie)
             pivot = V[i, j]
             if abs(complex(pivot)) <= floor:
-                reason = "exhausted" if err <= 100 * np.finfo(float).eps * scale else "small_pivot"
+                reason = "exhausted" if err <= 100 * np.finfo(float).eps * scale else "degenerate"
                 if tol is not None or max_terms is not None:
                     warnings.warn(
                         f"GEIM: stopped after {m} terms ({reason}: the functionals no longer "
                         "see the residual)",
                         RuntimeWarning,
-                        stacklevel=2,
+                        stacklevel=3,
                     )
                 break
             q = res.column(j) / pivot
@@ -147,6 +192,7 @@ class GEIM(Interpolator):
             res.eliminate(q, w, j)
             V -= Lq[:, None] * w[None, :]
             V[:, j] = 0  # exactly zero in exact arithmetic, like the field residual
+            bar.update(1)
             logger.debug("GEIM step %d: param %d, functional %d, error %.3e", m + 1, j, i, err)
         self.functionals_ = np.asarray(chosen, dtype=np.int64)
         self.params_ = np.asarray(params, dtype=np.int64)
@@ -157,11 +203,10 @@ class GEIM(Interpolator):
         self.errors_ = np.asarray(errors)
         self.stop_reason_ = reason
         self.functionals_matrix_ = L
-        return self
 
     def measure(self, S: Any) -> Any:
         """Values of the selected functionals on the columns of ``S``: shape (M,) or (M, k)."""
-        check_fitted(self, "basis_")
+        self._check_fitted()
         S = check_array(S, "S", ndim=(1, 2))
         if S.shape[0] != self.basis_.shape[0]:
             raise ValueError(f"S: expected {self.basis_.shape[0]} rows, got {S.shape[0]}")

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import Executor
+from functools import partial
+from typing import Any, ClassVar
 
 import numpy as np
 
-from rom._checks import (
-    check_array,
-    check_fitted,
+from rom._base import Estimator
+from rom.eim._base import check_bool
+from rom.eim._greedy import unit_lower_solve
+from rom.eim.eim import EIM
+from rom.parallel import map_parameters
+from rom.validation import (
+    check_parameter,
+    check_parameters,
     check_positive_int,
     check_tolerance,
     is_sparse,
 )
-from rom.eim._greedy import unit_lower_solve
-from rom.eim.eim import EIM
 
 __all__ = ["MatrixEIM", "VectorEIM"]
 
@@ -25,7 +31,90 @@ logger = logging.getLogger("rom.eim")
 _MAX_SATURATION = 0.9  # caps the factor 1 / (1 - theta) of the error estimate at 10
 
 
-class MatrixEIM:
+# ---------------------------------------------------------------- the assembly workers
+# Module-level functions (not methods), so that a process pool pickles only the user's
+# callables, the candidate entries and a short signature of the reference storage.
+def _signature(A: Any) -> tuple:
+    """Shape, storage and (for sparse matrices) a digest of the sparsity pattern."""
+    if not is_sparse(A):
+        return (tuple(A.shape), False, None)
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.ascontiguousarray(A.indptr, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(A.indices, dtype=np.int64).tobytes())
+    return (tuple(A.shape), True, (int(A.nnz), digest.hexdigest()))
+
+
+def _check_value(A: Any, mu: Any, vector: bool, reference: tuple | None = None) -> Any:
+    """``assemble(mu)`` validated: dimensions, finite values, the reference's storage."""
+    expected = 1 if vector else 2
+    if is_sparse(A):
+        if vector:
+            raise TypeError("assemble: expected a vector (1-D array), got a sparse matrix")
+        A = A.tocsr()
+        data = A.data
+    else:
+        A = np.asarray(A)
+        data = A
+    if A.ndim != expected:
+        what = "a 1-D vector" if vector else "a 2-D matrix"
+        raise ValueError(f"assemble: expected {what}, got shape {A.shape} at mu={mu!r}")
+    if data.dtype.kind not in "biufc":
+        raise TypeError(f"assemble: expected numeric values, got dtype {data.dtype}")
+    if data.size and not np.isfinite(data).all():
+        raise ValueError(f"assemble: the value at mu={mu!r} contains NaN or inf")
+    if reference is not None:
+        shape, sparse, pattern = _signature(A)
+        if shape != reference[0]:
+            raise ValueError(
+                f"assemble: the shape changed from {reference[0]} to {shape} at mu={mu!r}"
+            )
+        if sparse != reference[1]:
+            raise ValueError(f"assemble: dense/sparse storage changed at mu={mu!r}")
+        if pattern != reference[2]:
+            raise ValueError(f"assemble: the sparsity pattern changed at mu={mu!r}")
+    return A
+
+
+def _values(A: Any, rows: np.ndarray, cols: np.ndarray, vector: bool) -> np.ndarray:
+    if vector:
+        return np.asarray(A)[rows]
+    if is_sparse(A):
+        return np.asarray(A[rows, cols]).ravel()
+    return np.asarray(A)[rows, cols]
+
+
+def _assembled(assemble: Callable, vector: bool, reference: tuple, mu: np.ndarray) -> Any:
+    """``assemble(mu)``, checked against the reference storage."""
+    return _check_value(assemble(mu), mu, vector, reference)
+
+
+def _entries_at(
+    assemble: Callable,
+    entries: Callable | None,
+    vector: bool,
+    reference: tuple,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    mu: np.ndarray,
+) -> np.ndarray:
+    """``A(mu)[rows, cols]``: from ``entries`` when given, else from the assembled matrix."""
+    # own copies: arrays unpickled in a worker sit on read-only bytes, which scipy's
+    # fancy indexing refuses (it sets the writeable flag of its broadcast views)
+    rows, cols = np.array(rows), np.array(cols)
+    if entries is not None:
+        values = np.asarray(entries(mu, rows) if vector else entries(mu, rows, cols))
+        if values.shape != rows.shape:
+            raise ValueError(
+                f"entries: expected {rows.size} values for the requested entries, got shape "
+                f"{values.shape}"
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(f"entries: values at mu={mu!r} contain NaN or inf")
+        return values
+    return _values(_assembled(assemble, vector, reference, mu), rows, cols, vector)
+
+
+class MatrixEIM(Estimator):
     r"""Separated approximation of a parametrised matrix from its assembled values only.
 
     :math:`A(\mu) \approx \sum_{m=1}^M \beta_m(\mu) A(\mu_m)`: the matrices at ``M``
@@ -42,16 +131,34 @@ class MatrixEIM:
     Full matrices are assembled again only at the selected parameters. With
     :math:`F = A(\mu_{sel})[\text{entries}] = B D L^T` (the EIM's triangular factors),
     :math:`\beta(\mu) = L^{-T} D^{-1} B^{-1} A(\mu)[\text{entries}]`: two triangular solves
-    and a diagonal scaling, never a solve with the raw (ill-conditioned) ``F``.
+    and a diagonal scaling, never a solve with the raw (ill-conditioned) ``F``. Real and
+    complex matrices.
+
+    The greedy continues ``n_error_terms`` steps past its stop; the tail of the
+    (M+p)-term approximation estimates the error :math:`A(\mu) - A_M(\mu)` online
+    (:meth:`error_approximation`, :meth:`estimate_error`, :meth:`error_operator`),
+    under a saturation assumption measured on the training set (:attr:`saturation_`).
+    It is an estimate, not a bound; the derivation is on the theory page
+    "Nonintrusive reduction".
+
+    Saving keeps everything but the callables: ``rom.load(path,
+    assemble_function_=assemble)`` (and ``entries_function_=entries`` when ``fit`` had
+    ``entries``) gives them back.
 
     Parameters
     ----------
-    tol, max_terms :
-        As in :class:`rom.eim.EIM` (sup norm over the candidate entries; ``tol``
-        relative to the largest candidate value).
+    tol : float, optional
+        Stop when the largest error over the candidate entries and the training set
+        (maximum norm) is at most ``tol`` (times the largest candidate value, when
+        ``relative``).
+    max_terms : int, optional
+        Maximum number of terms ``M``.
+    relative : bool
+        Whether ``tol`` is relative to the largest candidate value.
     n_candidates : int
         Size of the candidate set.
     random_state : int, optional
+        Seed of the candidate sample (None: fresh entropy).
     n_error_terms : int
         ``p``: how many greedy steps to take beyond the ``M`` selected terms, for the
         online error estimate (0: none). Costs ``p`` more assemblies offline and ``p``
@@ -72,6 +179,12 @@ class MatrixEIM:
         The greedy on the candidate values.
     errors_ : ndarray
         The greedy's largest candidate error with 0, 1, ..., M terms.
+    n_terms_ : int
+        ``M``.
+    stop_reason_ : str
+        The greedy's: "tol", "max_terms", "exhausted" or "degenerate".
+    assemble_function_, entries_function_ : callable
+        ``assemble`` and ``entries`` (or None) given to :meth:`fit`.
     error_parameters_ : ndarray, shape (p, n_params)
         The parameters of the ``p`` greedy steps beyond the selected ones.
     error_entries_ : ndarray of int, shape (p, 2)
@@ -84,36 +197,6 @@ class MatrixEIM:
         :math:`\theta`, the assumed ratio :math:`\|A - A_{M+p}\| / \|A - A_M\|`,
         extrapolated geometrically from the greedy's errors at steps ``M+1 .. M+p``
         (capped at 0.9).
-
-    Notes
-    -----
-    **Online error estimate.** The greedy is continued for ``p = n_error_terms`` steps
-    past the stopping criterion; the EIM basis is nested, so the (M+p)-term
-    approximation is the M-term one plus a tail,
-
-    .. math::
-
-        A_{M+p}(\mu) - A_M(\mu) = \sum_{k=M+1}^{M+p} c_k(\mu)\, Q_k,
-
-    where :math:`Q_k = R_k / R_k[i_k, j_k]` is the residual matrix
-    :math:`R_k = A(\mu_k) - A_{k-1}(\mu_k)` of step ``k`` scaled to 1 at its entry (so
-    :math:`Q_k` vanishes at the earlier entries), and the tail coefficients
-    :math:`c_{M+1:M+p}(\mu)` come from the ``M + p`` entries
-    :math:`A(\mu)[\text{entries\_}, \text{error\_entries\_}]` by one unit lower
-    triangular solve. :meth:`error_operator` returns this tail as an
-    :class:`rom.affine.AffineOperator`, :math:`E(\mu) \approx A(\mu) - A_M(\mu)`; it is
-    attached to the operator that :meth:`to_affine` returns (``eim_error``), and
-    :class:`rom.rb.ReducedBasis` adds :math:`\|E(\mu) u_N\|_{X'}` to its error
-    indicator. It is an **estimate, not a bound**: it equals the true
-    :math:`(A - A_M)(\mu)` only when :math:`A(\mu)` is reproduced by the (M+p)-term
-    interpolant, and otherwise misses :math:`A - A_{M+p}`. Under the *saturation
-    assumption* :math:`\|A - A_{M+p}\| \le \theta \|A - A_M\|`, the triangle
-    inequality gives :math:`\|A - A_M\| \le \|A_{M+p} - A_M\| / (1 - \theta)`;
-    :attr:`saturation_` measures :math:`\theta` on the training set (the greedy's error
-    decay over the ``p`` extra steps) and :meth:`error_operator` carries the factor
-    :math:`1/(1-\theta)`. The assumption holds on average, not at every parameter:
-    ``p`` must be large enough for the extra terms to see every mode of the
-    variation (Eftang, Grepl, Patera 2010 for ``p = 1``).
 
     Examples
     --------
@@ -128,55 +211,26 @@ class MatrixEIM:
     True
     """
 
-    _vector = False
+    _vector: ClassVar[bool] = False
+    _fitted_marker: ClassVar[str | None] = "eim_"
 
     def __init__(
         self,
         tol: float | None = None,
         max_terms: int | None = None,
+        relative: bool = True,
         n_candidates: int = 4000,
         random_state: int | None = 0,
         n_error_terms: int = 4,
     ) -> None:
         self.tol = tol
         self.max_terms = max_terms
+        self.relative = relative
         self.n_candidates = n_candidates
         self.random_state = random_state
         self.n_error_terms = n_error_terms
 
-    # ------------------------------------------------------------ validation
-    def _check_value(self, A: Any, mu: Any, reference: Any = None) -> Any:
-        expected = 1 if self._vector else 2
-        if is_sparse(A):
-            if self._vector:
-                raise TypeError("assemble: expected a vector (1-D array), got a sparse matrix")
-            A = A.tocsr()
-            data = A.data
-        else:
-            A = np.asarray(A)
-            data = A
-        if A.ndim != expected:
-            what = "a 1-D vector" if self._vector else "a 2-D matrix"
-            raise ValueError(f"assemble: expected {what}, got shape {A.shape} at mu={mu!r}")
-        if data.dtype.kind not in "biufc":
-            raise TypeError(f"assemble: expected numeric values, got dtype {data.dtype}")
-        if data.size and not np.isfinite(data).all():
-            raise ValueError(f"assemble: the value at mu={mu!r} contains NaN or inf")
-        if reference is not None:
-            if A.shape != reference.shape:
-                raise ValueError(
-                    f"assemble: the shape changed from {reference.shape} to {A.shape} at mu={mu!r}"
-                )
-            if is_sparse(reference) != is_sparse(A):
-                raise ValueError(f"assemble: dense/sparse storage changed at mu={mu!r}")
-            if is_sparse(A) and (
-                A.nnz != reference.nnz
-                or not np.array_equal(A.indptr, reference.indptr)
-                or not np.array_equal(A.indices, reference.indices)
-            ):
-                raise ValueError(f"assemble: the sparsity pattern changed at mu={mu!r}")
-        return A
-
+    # ------------------------------------------------------------ candidates
     def _candidates(self, A0: Any, n_cand: int, rng: np.random.Generator) -> np.ndarray:
         if self._vector:
             n = A0.shape[0]
@@ -202,29 +256,23 @@ class MatrixEIM:
         return np.unique(both, axis=0)
 
     def _values(self, A: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        if self._vector:
-            return np.asarray(A)[rows]
-        if is_sparse(A):
-            return np.asarray(A[rows, cols]).ravel()
-        return np.asarray(A)[rows, cols]
+        return _values(A, rows, cols, self._vector)
 
     def _entries_at(self, mu: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        if self.entries_function_ is not None:
-            values = np.asarray(
-                self.entries_function_(mu, rows)
-                if self._vector
-                else self.entries_function_(mu, rows, cols)
-            )
-            if values.shape != rows.shape:
-                raise ValueError(
-                    f"entries: expected {rows.size} values for the requested entries, got shape "
-                    f"{values.shape}"
-                )
-            if not np.isfinite(values).all():
-                raise ValueError(f"entries: values at mu={mu!r} contain NaN or inf")
-            return values
-        A = self._check_value(self.assemble_function_(mu), mu, self._reference)
-        return self._values(A, rows, cols)
+        return _entries_at(
+            self.assemble_function_,
+            self.entries_function_,
+            self._vector,
+            self._reference,
+            rows,
+            cols,
+            mu,
+        )
+
+    def _restore(self) -> None:
+        e = self.eim_
+        self._L = e.param_basis_[e.params_]
+        self._reference = _signature(self.matrices_[0]) if self.matrices_ else None
 
     # ------------------------------------------------------------------- fit
     def fit(
@@ -232,6 +280,9 @@ class MatrixEIM:
         assemble: Callable[[Any], Any],
         training_set: Any,
         entries: Callable[..., Any] | None = None,
+        *,
+        executor: Executor | None = None,
+        progress: bool | None = None,
     ) -> MatrixEIM:
         """Run the greedy over ``training_set`` (rows of parameters).
 
@@ -239,74 +290,102 @@ class MatrixEIM:
         ----------
         assemble : callable
             ``assemble(mu)`` returns the full matrix (dense or sparse; the shape and
-            the sparsity pattern must not depend on ``mu``).
-        training_set : array (n_train, n_params)
+            the sparsity pattern must not depend on ``mu``); ``mu`` is one row of
+            ``training_set``, a 1-D array.
+        training_set : array, shape (n_train, n_params)
+            Parameter sets are rows (a 1-D array is one parameter set: give ``k``
+            values of one parameter as shape ``(k, 1)``).
         entries : callable, optional
             ``entries(mu, rows, cols)`` returns ``A(mu)[rows, cols]`` without assembling
             (for vectors: ``entries(mu, rows)``). Checked against ``assemble`` at two
             training parameters.
+        executor : concurrent.futures.Executor, optional
+            Evaluates the training parameters (the candidate entries, then the
+            matrices at the selected parameters) in parallel; ``assemble`` and
+            ``entries`` must then be picklable for a process pool. None: serially.
+        progress : bool, optional
+            Show a progress bar over the training parameters (by default on a
+            terminal only).
+
+        Returns
+        -------
+        self
         """
+        vector = self._vector
         if not callable(assemble):
             raise TypeError("assemble: expected a callable mu -> matrix")
         if entries is not None and not callable(entries):
             raise TypeError("entries: expected a callable or None")
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise TypeError(
+                "executor: expected None or a concurrent.futures.Executor, got "
+                f"{type(executor).__name__}"
+            )
         tol = check_tolerance(self.tol, "tol")
         max_terms = check_positive_int(self.max_terms, "max_terms")
+        relative = check_bool(self.relative, "relative")
         n_cand = check_positive_int(self.n_candidates, "n_candidates", allow_none=False)
         n_err = check_positive_int(
             self.n_error_terms, "n_error_terms", allow_none=False, minimum=0
         )
-        mus = check_array(training_set, "training_set", ndim=(1, 2), dtype_kind="f")
-        mus = mus[:, None] if mus.ndim == 1 else mus
+        mus = check_parameters(training_set, "training_set")
         rng = np.random.default_rng(self.random_state)
-        self.assemble_function_ = assemble
-        self.entries_function_ = None
-        A0 = self._check_value(assemble(mus[0]), mus[0])
-        self._reference = A0
+        A0 = _check_value(assemble(mus[0]), mus[0], vector)
+        reference = _signature(A0)
         cand = self._candidates(A0, n_cand, rng)
         rows, cols = cand[:, 0], cand[:, 1]
-        columns = [self._values(A0, rows, cols)]
         if entries is not None:
             for k in sorted({0, len(mus) - 1}):
-                direct = self._values(
-                    A0 if k == 0 else self._check_value(assemble(mus[k]), mus[k], A0), rows, cols
-                )
-                got = np.asarray(
-                    entries(mus[k], rows) if self._vector else entries(mus[k], rows, cols)
-                )
+                A = A0 if k == 0 else _assembled(assemble, vector, reference, mus[k])
+                direct = _values(A, rows, cols, vector)
+                got = np.asarray(entries(mus[k], rows) if vector else entries(mus[k], rows, cols))
                 scale = max(float(np.abs(direct).max()), 1e-300)
                 if got.shape != direct.shape or np.abs(got - direct).max() > 1e-10 * scale:
                     raise ValueError(
                         f"entries: disagrees with assemble at mu={mus[k]!r} (checked on the "
                         "candidate entries)"
                     )
-            self.entries_function_ = entries
-        for mu in mus[1:]:
-            columns.append(self._entries_at(mu, rows, cols))
+        values = partial(_entries_at, assemble, entries, vector, reference, rows, cols)
+        rest = map_parameters(values, mus[1:], executor, progress=progress, desc="entries")
+        columns = [_values(A0, rows, cols, vector), *rest]
         S = np.stack(columns, axis=1)
-        self.eim_ = EIM(tol=tol, max_terms=max_terms, n_error_points=n_err).fit(S)
+        self.eim_ = EIM(tol=tol, max_terms=max_terms, relative=relative, n_error_points=n_err)
+        self.eim_.fit(S)
         e = self.eim_
+        self.assemble_function_ = assemble
+        self.entries_function_ = entries
         self.params_ = e.params_
         self.parameters_ = mus[e.params_]
         self.entries_ = cand[e.points_]
         self.candidates_ = cand
         self.errors_ = e.errors_
-        self.matrices_ = [
-            A0 if j == 0 else self._check_value(assemble(mus[j]), mus[j], A0) for j in e.params_
-        ]
-        self._L = e.param_basis_[e.params_]
+        self.stop_reason_ = e.stop_reason_
         self.error_parameters_ = mus[e.error_params_]
         self.error_entries_ = cand[e.error_points_]
-        self.error_terms_ = self._tail_terms(assemble, A0)
-        logger.info("MatrixEIM: %d terms, candidate error %.3e", len(e.params_), e.errors_[-1])
+        # the full matrices, at the selected parameters and at the error parameters
+        todo = [j for j in (*e.params_, *e.error_params_) if j != 0]
+        full = map_parameters(
+            partial(_assembled, assemble, vector, reference),
+            mus[todo],
+            executor,
+            progress=progress,
+            desc="matrices",
+        )
+        at = dict(zip(todo, full, strict=True))
+        at[0] = A0
+        self.matrices_ = [at[j] for j in e.params_]
+        self._restore()
+        self.error_terms_ = self._tail_terms([at[j] for j in e.error_params_])
+        logger.info(
+            "%s: %d terms, candidate error %.3e", type(self).__name__, e.n_terms_, e.errors_[-1]
+        )
         return self
 
-    def _tail_terms(self, assemble: Callable[[Any], Any], A0: Any) -> list:
+    def _tail_terms(self, assembled: list) -> list:
         """``Q_k = R_k / R_k[i_k, j_k]``, ``R_k = A(mu_k) - A_{k-1}(mu_k)``, k = M+1..M+p."""
         terms: list = []
         pivots: list = []
-        for mu, (i, j) in zip(self.error_parameters_, self.error_entries_, strict=True):
-            A = self._check_value(assemble(mu), mu, A0)
+        for A, (i, j) in zip(assembled, self.error_entries_, strict=True):
             R = A - self._combine(self._beta(self._values(A, *self.entries_.T)))
             for Q, (i2, j2) in zip(terms, self.error_entries_, strict=False):
                 R = R - self._values(R, np.array([i2]), np.array([j2]))[0] * Q
@@ -339,19 +418,28 @@ class MatrixEIM:
 
     @property
     def n_terms_(self) -> int:
-        check_fitted(self, "eim_")
+        """``M``, the number of selected parameters (and entries)."""
+        self._check_fitted()
         return len(self.params_)
 
+    def _mu(self, mu: Any) -> np.ndarray:
+        """One parameter set, checked (the rule of :func:`rom.validation.check_parameter`)."""
+        return check_parameter(mu, "mu", n_params=self.parameters_.shape[1])
+
     def coefficients(self, mu: Any) -> np.ndarray:
-        r""":math:`\beta(\mu)` from the ``M`` selected entries of :math:`A(\mu)`."""
-        check_fitted(self, "eim_")
+        r""":math:`\beta(\mu)` from the ``M`` selected entries of :math:`A(\mu)`.
+
+        ``mu`` is one parameter set (a 1-D array, a number for one parameter).
+        """
+        self._check_fitted()
+        mu = self._mu(mu)
         rows, cols = self.entries_[:, 0], self.entries_[:, 1]
         return self._beta(self._entries_at(mu, rows, cols))
 
     @property
     def n_error_terms_(self) -> int:
         """``p``: the number of tail terms of the error estimate (0: no estimate)."""
-        check_fitted(self, "eim_")
+        self._check_fitted()
         return len(self.error_terms_)
 
     def _tail_basis(self) -> tuple[np.ndarray, np.ndarray]:
@@ -374,11 +462,12 @@ class MatrixEIM:
         >>> import numpy as np
         >>> from rom.eim import MatrixEIM
         >>> f = lambda mu: np.diag(1.0 / (1.0 + mu[0] * np.arange(1.0, 31.0)))
-        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30))
+        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30)[:, None])
         >>> meim.error_coefficients([0.5]).shape  # n_error_terms=4 by default
         (4,)
         """
-        check_fitted(self, "eim_")
+        self._check_fitted()
+        mu = self._mu(mu)
         p = self.n_error_terms_
         if p == 0:
             return np.zeros(0)
@@ -395,13 +484,13 @@ class MatrixEIM:
         >>> import numpy as np
         >>> from rom.eim import MatrixEIM
         >>> f = lambda mu: np.diag(1.0 / (1.0 + mu[0] * np.arange(1.0, 31.0)))
-        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30))
+        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30)[:, None])
         >>> true = np.abs(f([0.5]) - meim.approximate([0.5])).max()
         >>> est = np.abs(meim.error_approximation([0.5])).max()
         >>> bool(0.5 < est / true < 2)
         True
         """
-        check_fitted(self, "eim_")
+        self._check_fitted()
         if self.n_error_terms_ == 0:
             raise RuntimeError(
                 "error_approximation: no error terms (fit with n_error_terms >= 1; the greedy "
@@ -422,11 +511,11 @@ class MatrixEIM:
         >>> import numpy as np
         >>> from rom.eim import MatrixEIM
         >>> f = lambda mu: np.diag(1.0 / (1.0 + mu[0] * np.arange(1.0, 31.0)))
-        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30))
+        >>> meim = MatrixEIM(max_terms=3).fit(f, np.linspace(0, 1, 30)[:, None])
         >>> meim.estimate_error([0.5]) > 0
         True
         """
-        check_fitted(self, "eim_")
+        self._check_fitted()
         p = self.n_error_terms_
         if p == 0:
             raise RuntimeError(
@@ -446,7 +535,7 @@ class MatrixEIM:
         Reduced with a basis ``V``, :math:`\|E(\mu) V a\|_{X'}` costs a number of
         operations independent of the size of ``A`` (see :class:`rom.rb.ReducedBasis`).
         """
-        check_fitted(self, "eim_")
+        self._check_fitted()
         if self.n_error_terms_ == 0:
             return None
         from rom.affine import AffineOperator, AffineVector
@@ -466,7 +555,7 @@ class MatrixEIM:
         :class:`rom.rb.ReducedBasis` uses it to add the estimated EIM contribution to
         its error indicator.
         """
-        check_fitted(self, "eim_")
+        self._check_fitted()
         from rom.affine import AffineOperator, AffineVector
 
         if self._vector:
@@ -487,13 +576,15 @@ class VectorEIM(MatrixEIM):
     ``assemble(mu)`` returns a 1-D array and ``entries(mu, rows)`` its values at
     ``rows``; every entry is a candidate up to ``n_candidates``; ``entries_[:, 0]``
     are the selected rows. :meth:`to_affine` gives a :class:`rom.affine.AffineVector`.
+    Same parameters and attributes as :class:`MatrixEIM`; real and complex vectors.
 
     Examples
     --------
     >>> import numpy as np
     >>> from rom.eim import VectorEIM
     >>> x = np.linspace(0, 1, 50)
-    >>> veim = VectorEIM(tol=1e-10).fit(lambda mu: np.exp(-mu[0] * x), np.linspace(1, 2, 30))
+    >>> training_set = np.linspace(1, 2, 30)[:, None]  # 30 values of one parameter
+    >>> veim = VectorEIM(tol=1e-10).fit(lambda mu: np.exp(-mu[0] * x), training_set)
     >>> bool(np.abs(veim.approximate([1.5]) - np.exp(-1.5 * x)).max() < 1e-9)
     True
     """

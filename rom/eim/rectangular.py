@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_fitted
 from rom.backend import array_namespace
 from rom.eim._base import Interpolator
 from rom.eim._greedy import unit_lower_solve
+from rom.eim.eim import EIM
 
 __all__ = ["RectangularEIM"]
 
@@ -17,52 +17,75 @@ __all__ = ["RectangularEIM"]
 class RectangularEIM(Interpolator):
     r"""Separated approximation with ``M`` selected fields and ``M' < M`` points.
 
-    Built from a fitted :class:`rom.eim.EIM` by :meth:`rom.eim.EIM.without_points`.
-    The symmetric form of the EIM, :math:`I g(x, \mu) = g(x, Y) F^{-1} g(X, \mu)` with
-    ``F = g(X, Y)`` (``X`` selected points, ``Y`` selected parameters), extends to a
-    rectangular ``F' = g(X', Y)`` of size ``M' x M`` through the Moore-Penrose inverse:
+    Fitted on a fitted :class:`rom.eim.EIM` (``RectangularEIM(drop=[k]).fit(eim)``,
+    or :meth:`rom.eim.EIM.without_points`). The symmetric form of the EIM,
+    :math:`I g(x, \mu) = g(x, Y) F^{-1} g(X, \mu)` with ``F = g(X, Y)`` (``X``
+    selected points, ``Y`` selected parameters), extends to a rectangular
+    ``F' = g(X', Y)`` of size ``M' x M`` through the Moore-Penrose inverse:
 
     .. math:: I' g(x, \mu) = g(x, Y)\, F'^{+}\, g(X', \mu).
 
-    :math:`F'^{+} v` is the combination of the selected fields of least Euclidean norm
-    whose values at the remaining points are ``v``: the approximation still
-    interpolates at the remaining points (``F' F'^+ = I`` when ``F'`` has full row
-    rank), and it uses every field, weighting each by how much the remaining points
-    can see of it. With the EIM factors ``F' = B' D L^T`` (``B'`` the rows of the
-    interpolation matrix at the remaining points, ``D`` the pivots, ``L`` the
-    parameter-side unit triangular factor), the coefficients in ``basis_`` are
-    ``c = D L^T F'^{+} v``. They are computed from the triangular factors, never from
-    raw values (``F'`` has singular values down to the last pivot): the kept rows of
-    ``B c = v`` fix ``c`` once its entries at the dropped positions, ``t``, are chosen,
-    ``c = c_0 + H t`` (one forward substitution), and ``t`` minimises
-    :math:`\|L^{-T} D^{-1} (c_0 + H t)\|_2`, a least-squares problem with as many
-    unknowns as dropped points. With no point removed it is the EIM itself.
+    The approximation still interpolates at the remaining points and uses every
+    field. Its coefficients come from the EIM's triangular factors, never from the
+    raw (ill-conditioned) ``F'``: a forward substitution and a least-squares problem
+    with as many unknowns as dropped points (derivation on the theory page,
+    "Empirical interpolation", section "The rectangular EIM"). With no point dropped
+    it is the EIM itself. Real and complex, as the EIM.
+
+    Parameters
+    ----------
+    drop : int or sequence of int
+        Positions in the EIM's ``points_`` (0 .. M-1) of the points to drop.
 
     Attributes
     ----------
     points_ : ndarray of int, shape (M',)
         Remaining interpolation points (rows).
     dropped_ : ndarray of int
-        Positions (in the EIM's ``points_``) of the removed points.
+        Positions (in the EIM's ``points_``) of the removed points, sorted.
     basis_ : array, shape (n, M)
         The EIM's basis functions, all of them.
     coefficient_map_ : array, shape (M, M')
         Maps values at ``points_`` to coefficients in ``basis_``.
+    n_terms_ : int
+        ``M``, the number of basis functions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.eim import EIM, RectangularEIM
+    >>> x = np.linspace(0, 1, 200)[:, None]
+    >>> S = np.exp(-np.linspace(1, 2, 50)[None, :] * x)
+    >>> eim = EIM(max_terms=8).fit(S)
+    >>> rect = RectangularEIM(drop=[2]).fit(eim)
+    >>> rect.points_.shape, rect.n_terms_
+    ((7,), 8)
     """
 
-    @classmethod
-    def from_eim(cls, eim: Any, indices: Any) -> RectangularEIM:
-        check_fitted(eim, "basis_")
+    def __init__(self, drop: Any = ()) -> None:
+        self.drop = drop
+
+    def fit(self, eim: EIM) -> RectangularEIM:
+        """Drop the points ``drop`` of the fitted ``eim``.
+
+        Returns
+        -------
+        self
+        """
+        if not isinstance(eim, EIM):
+            raise TypeError(f"eim: expected a fitted rom.eim.EIM, got {type(eim).__name__}")
+        if not eim._is_fitted():
+            raise ValueError("eim: expected a fitted EIM, got one that is not fitted yet")
         M = eim.basis_.shape[1]
-        drop = np.unique(np.atleast_1d(np.asarray(indices)))
+        drop = np.unique(np.atleast_1d(np.asarray(self.drop)))
         if drop.size == 0:
             drop = drop.astype(np.int64)
         if drop.size and (drop.dtype.kind not in "iu" or drop.min() < 0 or drop.max() >= M):
             raise ValueError(
-                f"indices: expected positions in points_ (integers in 0..{M - 1}), got {indices!r}"
+                f"drop: expected positions in points_ (integers in 0..{M - 1}), got {self.drop!r}"
             )
         if drop.size >= M:
-            raise ValueError("indices: at least one interpolation point must remain")
+            raise ValueError("drop: at least one interpolation point must remain")
         keep = np.setdiff1d(np.arange(M), drop)
         xp = array_namespace(eim.basis_)
         # The kept rows of B c = v fix c at the kept positions by forward substitution
@@ -81,7 +104,6 @@ class RectangularEIM(Interpolator):
         G0 = unit_lower_solve(L, C0 / eim.pivots_[:, None], xp, transpose=True)
         GH = unit_lower_solve(L, H / eim.pivots_[:, None], xp, transpose=True)
         T = xp.linalg.lstsq(GH, -G0, rcond=None)[0]
-        self = cls()
         self.points_ = eim.points_[keep].copy()
         self.dropped_ = drop.astype(np.int64)
         self.basis_ = eim.basis_

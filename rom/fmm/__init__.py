@@ -5,15 +5,26 @@
 kernel, with far fields compressed by empirical interpolation (or tensor Chebyshev
 interpolation, the black-box FMM, as a baseline); :class:`KernelOperator` wraps it as a
 scipy LinearOperator for iterative solvers. Kernels live in :mod:`rom.fmm.kernels`.
-Numba kernels compile on first use; nothing is compiled at import.
+Numba kernels compile on first use; nothing is compiled at import. The far-field
+trainings are kept between fits in a bounded store (:func:`clear_cache`,
+:func:`cache_info`).
 """
 
 from rom.fmm import kernels
+from rom.fmm._farfield import cache_info, clear_cache
 from rom.fmm.direct import direct_sum
 from rom.fmm.eifmm import EIFMM
 from rom.fmm.kernels import Kernel
 
-__all__ = ["EIFMM", "Kernel", "KernelOperator", "direct_sum", "kernels"]
+__all__ = [
+    "EIFMM",
+    "Kernel",
+    "KernelOperator",
+    "cache_info",
+    "clear_cache",
+    "direct_sum",
+    "kernels",
+]
 
 
 def __getattr__(name: str):

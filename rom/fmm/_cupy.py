@@ -1,6 +1,6 @@
 """Direct kernel sums on the GPU: one CUDA thread per target, as the numba loop.
 
-The raw kernel has the layout of :func:`rom.fmm._numba.grouped_sum_real` with one
+The raw kernel has the layout of :func:`rom.fmm._numba.grouped_sum` with one
 target group per thread: the thread keeps one accumulator per charge vector and runs
 over all sources. Built-in kernels only (user kernels are numba functions).
 """
@@ -92,7 +92,7 @@ __device__ void direct(int kid, const double* p, const double* tp, int nt, const
     }
 }
 
-// grouped sums (the layout of rom.fmm._numba.grouped_sum_real): one block per target
+// grouped sums (the layout of rom.fmm._numba.grouped_sum): one block per target
 // group, its threads over the group's targets; every thread runs over the sources of
 // the group's list, the block's threads reading the same source at the same time
 template <typename T>
@@ -258,7 +258,7 @@ def grouped_sum(
     Q: Any,
     out: Any,
 ) -> None:
-    """GPU twin of :func:`rom.fmm._numba.grouped_sum_real` (and of the complex one).
+    """GPU twin of :func:`rom.fmm._numba.grouped_sum` (real and complex kernels).
 
     ``out[c, i] += sum_j K(t_i - s_j) Q[c, j]`` over the listed source groups, on cupy
     arrays: points (n, 3) float64, groups and lists int64, ``Q`` (k, n_sources) and

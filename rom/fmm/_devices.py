@@ -37,7 +37,7 @@ class CPUDevice:
         self._m2l_apply = m2l_apply
 
     def plan(self, name: str) -> Any:
-        """The arguments of a grouped sum (or an index array) named in the setup."""
+        """The arguments of a grouped sum (or an index array) named by the fit."""
         return self.fmm._plans[name]
 
     def m2m(self, lev: int) -> list:
@@ -83,7 +83,7 @@ class ArrayDevice:
     """Every step in array operations of ``xp``; ``grouped`` runs the kernel sums.
 
     ``grouped(kid, params, *plan, Q, out)`` has the signature of the numba grouped
-    sums, on arrays of ``xp``. The setup's arrays are copied to ``xp`` once, on first
+    sums, on arrays of ``xp``. The fitted arrays are copied to ``xp`` once, on first
     use, and kept.
     """
 

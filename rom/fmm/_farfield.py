@@ -11,7 +11,9 @@ Chebyshev interpolation gives tensor points and Lagrange polynomials.
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +30,111 @@ NEAR_SHELLS = (1.5, 2.0, 2.5, 3.5)
 # kernels whose interpolation error can peak between shells train on dense ones
 DENSE_NEAR_SHELLS = tuple(np.arange(1.5, 3.51, 0.25))
 FAR_SHELLS = (5.5, 9.5, 17.5, 33.5)
-_CACHE: dict = {}
+
+
+class TrainingCache:
+    """Least recently used store of far-field trainings, bounded in bytes and entries.
+
+    A training (one greedy per kernel, box side and training tier) holds a few to a
+    few tens of megabytes; the box sides repeat between point sets (the root box is
+    rounded to a power of two), so later fits with the same kernel reuse them. The
+    least recently used entries go first when the arrays held exceed ``max_bytes`` or
+    the entries ``max_entries``; an entry larger than ``max_bytes`` is not kept.
+    """
+
+    def __init__(self, max_bytes: int, max_entries: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._data: OrderedDict = OrderedDict()
+        self._sizes: dict = {}
+        self.nbytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            if key not in self._data:
+                return None
+            self._data.move_to_end(key)
+            return self._data[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        size = _nbytes(value)
+        with self._lock:
+            if key in self._data:
+                self.nbytes -= self._sizes.pop(key)
+                del self._data[key]
+            if size > self.max_bytes:
+                return
+            self._data[key] = value
+            self._sizes[key] = size
+            self.nbytes += size
+            while self._data and (
+                self.nbytes > self.max_bytes or len(self._data) > self.max_entries
+            ):
+                old, _ = self._data.popitem(last=False)
+                self.nbytes -= self._sizes.pop(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._sizes.clear()
+            self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _nbytes(value: Any) -> int:
+    """The bytes of the arrays a cached value holds (its own, and its greedy's)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, Training):
+        inner = list(vars(value).values()) + list(vars(value.eim).values() if value.eim else [])
+        return sum(int(v.nbytes) for v in inner if isinstance(v, np.ndarray))
+    return 0
+
+
+#: trainings, validation errors and kernel maxima of far fields: 1 GiB of arrays at
+#: most, 4096 entries (the small ones are numbers)
+CACHE = TrainingCache(max_bytes=2**30, max_entries=4096)
+
+
+def clear_cache() -> None:
+    """Forget the far-field trainings that :class:`rom.fmm.EIFMM` keeps between fits.
+
+    ``EIFMM.fit`` trains the empirical interpolation of each tree level once per
+    kernel, box side and tolerance tier and keeps the result, so that later fits with
+    the same kernel skip it. The store is bounded: the least recently used trainings
+    go first when their arrays exceed ``CACHE.max_bytes`` (1 GiB) or the entries
+    ``CACHE.max_entries`` (4096). Clearing it frees that memory, or makes the next fit
+    time its training (benchmarks). A fitted EIFMM does not depend on it.
+
+    Examples
+    --------
+    >>> import rom.fmm
+    >>> rom.fmm.clear_cache()
+    >>> rom.fmm.cache_info()["entries"]
+    0
+    """
+    CACHE.clear()
+
+
+def cache_info() -> dict:
+    """The far-field training store: ``entries``, ``nbytes`` held, and its bounds
+    ``max_bytes`` and ``max_entries`` (see :func:`clear_cache`).
+
+    Examples
+    --------
+    >>> import rom.fmm
+    >>> sorted(rom.fmm.cache_info())
+    ['entries', 'max_bytes', 'max_entries', 'nbytes']
+    """
+    return {
+        "entries": len(CACHE),
+        "nbytes": CACHE.nbytes,
+        "max_bytes": CACHE.max_bytes,
+        "max_entries": CACHE.max_entries,
+    }
 
 
 def tier(tol: float) -> int:
@@ -253,7 +359,7 @@ def train(
     key = (K.key, method, href, level_tier, max_order if method == "chebyshev" else 0, reach)
     # a run on a finer training tier serves a coarser one when it went deep enough
     for t in range(len(_TIERS[K.dim]) - 1, level_tier - 1, -1):
-        hit = _CACHE.get((*key[:3], t, *key[4:]))
+        hit = CACHE.get((*key[:3], t, *key[4:]))
         if hit is not None and (hit.target <= ref_target or (hit.exhausted and t == level_tier)):
             return hit
     dim = K.dim
@@ -290,7 +396,7 @@ def train(
         else:
             tr.exhausted = True
         tr.errors, tr.cheb_orders = np.asarray(errs), np.asarray(orders)
-    _CACHE[key] = tr
+    CACHE.put(key, tr)
     return tr
 
 
@@ -299,9 +405,11 @@ def validate(K: Kernel, op: LevelOperator, reach: float) -> float:
     if K.homogeneity is not None:
         reach = np.inf
     key = ("validate", K.key, op.method, op.h, reach, op.Y.tobytes())
-    if key not in _CACHE:
-        _CACHE[key] = _validate(K, op, reach)
-    return _CACHE[key]
+    error = CACHE.get(key)
+    if error is None:
+        error = _validate(K, op, reach)
+        CACHE.put(key, error)
+    return error
 
 
 def _validate(K: Kernel, op: LevelOperator, reach: float) -> float:
@@ -316,10 +424,11 @@ def own_max(K: Kernel, h: float, level_tier: int, reach: float) -> float:
     if K.homogeneity is not None:
         reach = np.inf
     key = ("own_max", K.key, h, level_tier, reach)
-    if key in _CACHE:
-        return _CACHE[key]
-    Y, X = training_set(K.dim, level_tier, reach, dense_shells(K))
-    # the largest values are at the extreme sources (corners, faces) and nearest shell
-    corner = np.abs(Y).max(axis=1) >= 0.5 - 1e-12
-    _CACHE[key] = float(np.abs(K.matrix(h * Y[corner], h * X)).max())
-    return _CACHE[key]
+    value = CACHE.get(key)
+    if value is None:
+        Y, X = training_set(K.dim, level_tier, reach, dense_shells(K))
+        # the largest values are at the extreme sources (corners, faces) and nearest shell
+        corner = np.abs(Y).max(axis=1) >= 0.5 - 1e-12
+        value = float(np.abs(K.matrix(h * Y[corner], h * X)).max())
+        CACHE.put(key, value)
+    return value

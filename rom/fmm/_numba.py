@@ -8,18 +8,21 @@ output row is written by one thread only, and keeps one accumulator per charge v
 Charges are stored charge-major, shape ``(k, n)``.
 
 Built-in kernels are selected by an integer id inside one compiled scalar function,
-so that the loops compile once (cached on disk) for all of them; user kernels get the
-same loops compiled around their own function.
+so that the loops compile once (cached on disk) for all of them, one specialisation
+for the real kernels and one for the complex ones (chosen by the dtype of the output,
+:func:`kernel_value`); user kernels get the same loops compiled around their own
+function.
 """
 
 from __future__ import annotations
 
 import numba
+import numba.extending
 import numpy as np
 
-from rom._jit_cache import register
+from rom.backend import register_kernel_cache
 
-register()  # compiled kernels are cached outside the package
+register_kernel_cache()  # compiled kernels are cached outside the package
 
 # built-in real kernel ids
 LAPLACE, YUKAWA, GAUSSIAN, MULTIQUADRIC, INVERSE_MULTIQUADRIC = 0, 1, 2, 3, 4
@@ -72,14 +75,32 @@ def complex_kernel(kid, p, d0, d1, d2):  # pragma: no cover - compiled
     return np.nan + 0j
 
 
+def kernel_value(kid, p, d0, d1, d2, out):  # pragma: no cover - typed by the overload
+    """The built-in kernel ``kid`` at a displacement, real or complex as ``out`` is.
+
+    Inside compiled code only: the overload below picks :func:`real_kernel` or
+    :func:`complex_kernel` from the dtype of the output array, so that one loop
+    compiles to one specialisation per kernel type.
+    """
+    raise NotImplementedError("kernel_value runs inside compiled loops only")
+
+
+@numba.extending.overload(kernel_value)
+def _kernel_value(kid, p, d0, d1, d2, out):
+    if isinstance(out.dtype, numba.types.Complex):
+        return lambda kid, p, d0, d1, d2, out: complex_kernel(kid, p, d0, d1, d2)
+    return lambda kid, p, d0, d1, d2, out: real_kernel(kid, p, d0, d1, d2)
+
+
 @numba.njit(cache=True, parallel=True)
-def grouped_sum_real(
+def grouped_sum(
     kid, p, tpts, tstart, tend, lptr, lsrc, spts, sstart, send, exclude, Q, out
 ):  # pragma: no cover - compiled
     """``out[c, i] += sum_j K(t_i - s_j) Q[c, j]`` over the listed source groups.
 
-    One charge vector (the common case) runs a scalar accumulator: 1.3 to 1.5 times
-    faster than the loop over the charge vectors for the kernels of square roots.
+    The built-in real kernels for a real ``out``, the complex ones for a complex
+    ``out`` (one specialisation each). One charge vector (the common case) runs a
+    scalar accumulator.
     """
     k = Q.shape[0]
     for g in numba.prange(tstart.shape[0]):
@@ -93,7 +114,9 @@ def grouped_sum_real(
                     for j in range(sstart[s], send[s]):
                         if exclude and i == j:
                             continue
-                        v = real_kernel(kid, p, t0 - spts[j, 0], t1 - spts[j, 1], t2 - spts[j, 2])
+                        v = kernel_value(
+                            kid, p, t0 - spts[j, 0], t1 - spts[j, 1], t2 - spts[j, 2], out
+                        )
                         a0 += v * q[j]
                 out[0, i] += a0
             continue
@@ -106,7 +129,9 @@ def grouped_sum_real(
                 for j in range(sstart[s], send[s]):
                     if exclude and i == j:
                         continue
-                    v = real_kernel(kid, p, t0 - spts[j, 0], t1 - spts[j, 1], t2 - spts[j, 2])
+                    v = kernel_value(
+                        kid, p, t0 - spts[j, 0], t1 - spts[j, 1], t2 - spts[j, 2], out
+                    )
                     for c in range(k):
                         acc[c] += v * Q[c, j]
             for c in range(k):
@@ -114,45 +139,12 @@ def grouped_sum_real(
 
 
 @numba.njit(cache=True, parallel=True)
-def grouped_sum_complex(
-    kid, p, tpts, tstart, tend, lptr, lsrc, spts, sstart, send, exclude, Q, out
-):  # pragma: no cover - compiled
-    """Complex-kernel twin of :func:`grouped_sum_real`."""
-    k = Q.shape[0]
-    for g in numba.prange(tstart.shape[0]):
-        acc = np.zeros(k, dtype=out.dtype)
-        for i in range(tstart[g], tend[g]):
-            t0, t1, t2 = tpts[i, 0], tpts[i, 1], tpts[i, 2]
-            acc[:] = 0.0
-            for li in range(lptr[g], lptr[g + 1]):
-                s = lsrc[li]
-                for j in range(sstart[s], send[s]):
-                    if exclude and i == j:
-                        continue
-                    v = complex_kernel(kid, p, t0 - spts[j, 0], t1 - spts[j, 1], t2 - spts[j, 2])
-                    for c in range(k):
-                        acc[c] += v * Q[c, j]
-            for c in range(k):
-                out[c, i] += acc[c]
-
-
-@numba.njit(cache=True, parallel=True)
-def matrix_real(kid, p, X, Y, out):  # pragma: no cover - compiled
-    """``out[i, j] = K(X_i - Y_j)``."""
+def matrix(kid, p, X, Y, out):  # pragma: no cover - compiled
+    """``out[i, j] = K(X_i - Y_j)``, real or complex as ``out`` is."""
     for i in numba.prange(X.shape[0]):
         for j in range(Y.shape[0]):
-            out[i, j] = real_kernel(
-                kid, p, X[i, 0] - Y[j, 0], X[i, 1] - Y[j, 1], X[i, 2] - Y[j, 2]
-            )
-
-
-@numba.njit(cache=True, parallel=True)
-def matrix_complex(kid, p, X, Y, out):  # pragma: no cover - compiled
-    """Complex-kernel twin of :func:`matrix_real`."""
-    for i in numba.prange(X.shape[0]):
-        for j in range(Y.shape[0]):
-            out[i, j] = complex_kernel(
-                kid, p, X[i, 0] - Y[j, 0], X[i, 1] - Y[j, 1], X[i, 2] - Y[j, 2]
+            out[i, j] = kernel_value(
+                kid, p, X[i, 0] - Y[j, 0], X[i, 1] - Y[j, 1], X[i, 2] - Y[j, 2], out
             )
 
 
@@ -195,7 +187,9 @@ def m2l_apply(Mw, Lw, src, tgt, seg, A, store, trans, scale):  # pragma: no cove
 def make_user_loops(fn):
     """The grouped sum and the kernel matrix compiled around a user scalar function.
 
-    ``fn(kid, p, d0, d1, d2)`` has the signature of :func:`real_kernel`.
+    ``fn(kid, p, d0, d1, d2)`` has the signature of :func:`real_kernel`; the loops
+    are those of :func:`grouped_sum` and :func:`matrix` (closures cannot share the
+    cached compiled code of the built-in ones).
     """
 
     @numba.njit(parallel=True)
@@ -204,7 +198,7 @@ def make_user_loops(fn):
     ):  # pragma: no cover - compiled
         k = Q.shape[0]
         for g in numba.prange(tstart.shape[0]):
-            if k == 1:  # as in grouped_sum_real
+            if k == 1:  # as in grouped_sum
                 q = Q[0]
                 for i in range(tstart[g], tend[g]):
                     t0, t1, t2 = tpts[i, 0], tpts[i, 1], tpts[i, 2]

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_choice
 from rom.backend import BACKENDS, array_namespace, is_cupy_array, resolve_backend
 from rom.fmm.kernels import Kernel, _pad3, as_kernel
+from rom.validation import check_array, check_choice
 
 __all__ = ["direct_sum"]
 

@@ -10,13 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_choice, check_fitted, check_positive_int
+from rom._base import Estimator
+from rom._progress import progress_bar
 from rom.backend import blas_threads, is_cupy_array, resolve_backend, to_numpy
 from rom.fmm import _farfield
 from rom.fmm._devices import CPUDevice, cupy_device
 from rom.fmm.direct import check_charges, check_points, mutual_plan
 from rom.fmm.kernels import _pad3, as_kernel
 from rom.fmm.tree import build_tree, interaction_lists
+from rom.validation import check_choice, check_positive_int
 
 __all__ = ["EIFMM"]
 
@@ -41,7 +43,7 @@ SVD_TOL = 0.2
 # the QR of the stacked matrices costs about 2 p r^3 flops (p offsets), one M2L pass
 # 2 n_pairs r^2 of which compression saves about half, so it pays back within one
 # evaluation from n_pairs ~ 2 p r; measured on two cores (N = 1e5, tol 1e-6), 4 p r
-# gives the fastest setup + evaluate for the multiquadric (1.37 s against 2.19 s at
+# gives the fastest fit + evaluate for the multiquadric (1.37 s against 2.19 s at
 # 1 p r) and the Gaussian (2.36 s against 2.68 s) and leaves the evaluation as fast
 COMPRESS_MIN = 4.0
 
@@ -77,7 +79,7 @@ def _compress_m2l(A: np.ndarray, tol: float) -> np.ndarray | None:
     """
     import scipy.linalg
 
-    from rom.linalg._tallqr import r_factor
+    from rom.linalg import r_factor
 
     r = A.shape[1]
     amax = float(np.abs(A).max()) if A.size else 0.0
@@ -129,7 +131,7 @@ def _m2l_pairs(tgt: np.ndarray, src: np.ndarray, slot: np.ndarray, nbl: int, par
     )
 
 
-class EIFMM:
+class EIFMM(Estimator):
     r"""Fast kernel sums ``phi(x_i) = sum_j K(x_i - y_j) q_j`` by empirical interpolation.
 
     The far field of a box is compressed by the empirical interpolation of
@@ -138,24 +140,42 @@ class EIFMM:
     combinations of kernel values. Both sides use the same interpolation (the kernel is
     even), which gives the black-box FMM structure of Fong & Darve (2009) with EIM points
     in place of tensor Chebyshev points: P2M, M2M, M2L (SVD-compressed, one dense
-    product per box offset),
-    L2L, L2P, with M2P and P2L between boxes of different sizes in an adaptive
-    Morton-ordered tree. ``setup`` builds the tree, the interaction lists and the
-    operators; ``evaluate`` only sums, and can be called again with new charges.
+    product per box offset), L2L, L2P, with M2P and P2L between boxes of different
+    sizes in an adaptive Morton-ordered tree. :meth:`fit` builds the tree, the
+    interaction lists and the operators (as scikit-learn's ``NearestNeighbors.fit``
+    builds its tree); :meth:`evaluate` only sums, and can be called again with new
+    charges. The method and its error criterion are derived on the theory page
+    (``docs/theory/fmm.rst``).
 
     Parameters
     ----------
     kernel : Kernel or numba-jitted f(r)
-        An even, translation-invariant kernel (:mod:`rom.fmm.kernels`).
+        An even, translation-invariant kernel (:mod:`rom.fmm.kernels`). A built-in
+        kernel is saved by name; a user kernel (compiled Python code) is a named part
+        of a saved file, given back as ``rom.load(path, kernel=...)``.
     tol : float in (0, 1)
-        Target relative error of the potentials (l2 over the targets). The rank of each
-        level is the smallest whose one-sided interpolation error on the training set is
-        at most ``tol / 4`` times the kernel's scale there.
+        Target relative error of the potentials, ``||phi - phi_exact||_2 /
+        ||phi_exact||_2`` over the targets (for charges whose potentials do not cancel:
+        what the levels control is the far-field error relative to ``sum_j |q_j K|``).
+        There is no ``relative=False``: the operators are built before any charges are
+        known, so the error can only be set relative to the kernel's size. What the code
+        does: with ``L`` the number of tree levels that may carry far-field operators
+        (``len(ranks_)``, at least 1), every level gets the one-sided tolerance
+        ``level_tol_ = tol / (SAFETY * sqrt(L))`` (``SAFETY = 1``; the levels' errors
+        add up as independent terms). The rank of a level is the smallest whose
+        one-sided interpolation error, the largest over the level's training set (the
+        box and its far field), is at most ``level_tol_ * ref``, where ``ref`` is the
+        largest ``|K|`` over that training set, raised to ``FLOOR * K_ref``
+        (``FLOOR = 1e-3``, ``K_ref`` the largest ``|K|`` at the distances of the tree,
+        from a quarter of the smallest box side to the root diagonal) on the coarse
+        levels down to the first level with a far field, so that a fast-decaying
+        kernel gets no far field where it is negligible. ``level_errors_`` and
+        ``error_estimate_`` report what was reached.
     leaf_size : int
         Largest number of points (of sources, and of targets) in a leaf box.
     backend : {"auto", "numba", "cupy"}
         "numba": the loops run on the CPU. "cupy" (what "auto" gives for cupy
-        sources): the setup still runs on the CPU (tree, training, operators); the
+        sources): :meth:`fit` still runs on the CPU (tree, training, operators); the
         first evaluation copies its arrays to the GPU, and every evaluation runs there
         (CUDA kernels for the grouped sums, cuBLAS for the dense products, the same
         triangular solves), taking and returning cupy arrays. Built-in kernels and
@@ -170,26 +190,31 @@ class EIFMM:
 
     Attributes
     ----------
+    kernel_ : Kernel
+        The kernel as the loops use it (``kernel`` itself, or a bare ``f(r)`` wrapped).
     tree_ : rom.fmm.tree.Tree
     lists_ : dict
         Interaction pairs ``(target box, source box)``: "p2p", "m2l", "m2p", "p2l".
     ranks_ : dict[int, int]
-        Number of interpolation points per tree level (levels with a far field).
+        Number of interpolation points per tree level (levels that may have a far
+        field; 0 where it is negligible).
     m2l_ranks_ : dict[int, int]
         Size ``k`` of the compressed M2L per level with M2L pairs: the M2L matrices
         of a level are ``U C_o U^T`` with ``C_o`` of size ``k x k`` (Fong & Darve's
         SVD compression; ``k = r`` where a level is not compressed).
+    level_tol_ : float
+        The one-sided relative tolerance of every level, ``tol / (SAFETY sqrt(L))``.
     level_errors_ : dict[int, float]
         Relative one-sided interpolation error per level (the larger of the training
-        and an off-grid validation error).
+        and an off-grid validation error, over the level's ``ref``).
     error_estimate_ : float
         Estimated relative error of the far-field sums: the largest
-        ``level_errors_`` times the square root of the number of levels (each level
-        adds the errors of its own interpolants); 0 when every interaction is direct.
+        ``level_errors_`` times ``sqrt(L)``; 0 when every interaction is direct.
+    fit_timings_ : dict[str, float]
+        Seconds per phase of :meth:`fit` ("tree", "lists", "operators", "precompute").
     timings_ : dict[str, float]
-        Seconds per phase of ``setup`` ("tree", "lists", "operators", "precompute")
-        and of the last ``evaluate`` ("p2m", "m2m", "p2l", "m2l", "l2l", "l2p", "m2p",
-        "p2p").
+        ``fit_timings_`` and the seconds per phase of the last :meth:`evaluate`
+        ("p2m", "m2m", "p2l", "m2l", "l2l", "l2p", "m2p", "p2p").
 
     Examples
     --------
@@ -197,12 +222,23 @@ class EIFMM:
     >>> from rom.fmm import EIFMM, direct_sum, kernels
     >>> rng = np.random.default_rng(0)
     >>> y, q = rng.random((3000, 3)), rng.standard_normal(3000)
-    >>> fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=40).setup(y)
+    >>> fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=40).fit(y)
     >>> phi = fmm.evaluate(q)
     >>> ref = direct_sum(kernels.laplace(), None, y, q)
     >>> bool(np.linalg.norm(phi - ref) <= 2e-6 * np.linalg.norm(ref))
     True
+
+    A fitted EIFMM saves and loads without any training (:func:`rom.save`):
+
+    >>> import os, tempfile
+    >>> import rom
+    >>> path = os.path.join(tempfile.mkdtemp(), "fmm.npz")
+    >>> fmm.save(path)
+    >>> bool(np.array_equal(rom.load(path).evaluate(q), phi))
+    True
     """
+
+    _fitted_marker = "ops_"
 
     def __init__(
         self,
@@ -222,8 +258,8 @@ class EIFMM:
         self.max_depth = max_depth
         self.max_order = max_order
 
-    # ------------------------------------------------------------------ setup
-    def setup(self, sources: Any, targets: Any = None) -> EIFMM:
+    # ------------------------------------------------------------------ fit
+    def fit(self, sources: Any, targets: Any = None, *, progress: bool | None = None) -> EIFMM:
         """Build the tree, the interaction lists and the far-field operators.
 
         Parameters
@@ -232,6 +268,10 @@ class EIFMM:
         targets : array of shape (m, d) or None
             None (or ``sources`` itself): potentials at the sources, without
             self-interaction.
+        progress : bool or None
+            A bar over the tree levels whose far-field operators are trained (the
+            part that can take minutes at tight tolerances); None shows it on a
+            terminal.
 
         Returns
         -------
@@ -248,7 +288,7 @@ class EIFMM:
         if backend == "cupy":
             if self.interpolation != "eim":
                 raise ValueError("interpolation: the cupy backend runs 'eim' only")
-            sources = to_numpy(sources)  # the setup runs on the CPU
+            sources = to_numpy(sources)  # the fit runs on the CPU
             targets = None if same else to_numpy(targets)
         sources = check_points(sources, "sources")
         dim = sources.shape[1]
@@ -270,6 +310,8 @@ class EIFMM:
                 "kernel: the cupy backend runs the built-in kernels only; use "
                 "backend='numba' for a user kernel"
             )
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)  # a failed refit leaves no stale half
         self.kernel_, self.dim_, self.same_ = K, dim, same
         self.backend_ = backend
         self._device = None
@@ -286,15 +328,15 @@ class EIFMM:
         timings["lists"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         with blas_threads(1):
-            self._build_operators(tol)
+            self._build_operators(tol, progress)
             timings["operators"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             self._precompute()
         timings["precompute"] = time.perf_counter() - t0
-        self.setup_timings_ = timings
+        self.fit_timings_ = timings
         self.timings_ = dict(timings)
         logger.info(
-            "EIFMM setup: %d boxes, depth %d, ranks %s, estimate %.2e",
+            "EIFMM fit: %d boxes, depth %d, ranks %s, estimate %.2e",
             tree.n_boxes,
             tree.depth,
             self.ranks_,
@@ -332,59 +374,63 @@ class EIFMM:
         D = (r[:, None, None] * u[None]).reshape(-1, self.dim_)
         return float(np.abs(K(D)).max())
 
-    def _build_operators(self, tol: float) -> None:
+    def _build_operators(self, tol: float, progress: bool | None = None) -> None:
         K, tree = self.kernel_, self.tree_
         method = self.interpolation
         levels = self._far_levels()
         kref = self._kernel_reference() if levels else 0.0
         # the one-sided tolerance of each level (see SAFETY)
-        self._level_tol = tol / (SAFETY * np.sqrt(max(len(levels), 1)))
-        level_tier = _farfield.tier(self._level_tol)
-        self.ops_: dict[int, _farfield.LevelOperator] = {}
-        self.ranks_: dict[int, int] = {}
-        self.level_errors_: dict[int, float] = {}
+        self.level_tol_ = tol / (SAFETY * np.sqrt(max(len(levels), 1)))
+        level_tier = _farfield.tier(self.level_tol_)
+        ops: dict[int, _farfield.LevelOperator] = {}
+        ranks: dict[int, int] = {}
+        errors: dict[int, float] = {}
         seen_far = False
-        for lev in levels:  # coarse to fine
-            h = tree.root_side / 2.0**lev
-            reach = tree.root_side / h
-            own = _farfield.own_max(K, h, level_tier, reach)
-            # a level below one with a far field feeds it through M2M: it keeps a far
-            # field of its own (no floor), so that no multipole is lost on the way up
-            ref = own if seen_far else max(own, FLOOR * kref)
-            target = self._level_tol * ref
-            tr = _farfield.train(K, method, h, level_tier, self.max_order, reach, target)
-            ratio = h / tr.h
-            scale = 1.0 if K.homogeneity is None else ratio**K.homogeneity
-            errs = tr.errors * scale
-            ok = np.flatnonzero(errs <= target)
-            if ok.size:
-                idx = int(ok[0])
-            else:
-                idx = errs.size - 1
-                warnings.warn(
-                    f"EIFMM: level {lev} reaches a relative interpolation error of "
-                    f"{errs[-1] / ref:.1e} only (tol={tol:g}): the training set is "
-                    "exhausted; the result will be less accurate than asked",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-            if method == "eim":
-                rank = idx
-            else:
-                rank = int(tr.cheb_orders[idx])
-            seen_far = seen_far or rank > 0
-            if rank == 0:
-                self.ranks_[lev] = 0
-                self.level_errors_[lev] = float(own / ref) if ref else 0.0
-                continue
-            op = _farfield.LevelOperator(K, tr, rank, h, self.dim_)
-            err = max(float(errs[idx]), _farfield.validate(K, op, reach))
-            self.ops_[lev] = op
-            self.ranks_[lev] = op.rank
-            self.level_errors_[lev] = err / ref
+        bar = progress_bar(progress, len(levels), "EIFMM far-field operators", "level")
+        with bar:
+            for lev in levels:  # coarse to fine
+                h = tree.root_side / 2.0**lev
+                reach = tree.root_side / h
+                own = _farfield.own_max(K, h, level_tier, reach)
+                # a level below one with a far field feeds it through M2M: it keeps a far
+                # field of its own (no floor), so that no multipole is lost on the way up
+                ref = own if seen_far else max(own, FLOOR * kref)
+                target = self.level_tol_ * ref
+                tr = _farfield.train(K, method, h, level_tier, self.max_order, reach, target)
+                ratio = h / tr.h
+                scale = 1.0 if K.homogeneity is None else ratio**K.homogeneity
+                errs = tr.errors * scale
+                ok = np.flatnonzero(errs <= target)
+                if ok.size:
+                    idx = int(ok[0])
+                else:
+                    idx = errs.size - 1
+                    warnings.warn(
+                        f"EIFMM: level {lev} reaches a relative interpolation error of "
+                        f"{errs[-1] / ref:.1e} only (tol={tol:g}): the training set is "
+                        "exhausted; the result will be less accurate than asked",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
+                if method == "eim":
+                    rank = idx
+                else:
+                    rank = int(tr.cheb_orders[idx])
+                seen_far = seen_far or rank > 0
+                if rank == 0:
+                    ranks[lev] = 0
+                    errors[lev] = float(own / ref) if ref else 0.0
+                else:
+                    op = _farfield.LevelOperator(K, tr, rank, h, self.dim_)
+                    err = max(float(errs[idx]), _farfield.validate(K, op, reach))
+                    ops[lev] = op
+                    ranks[lev] = op.rank
+                    errors[lev] = err / ref
+                bar.update(1)
+        self.ops_, self.ranks_, self.level_errors_ = ops, ranks, errors
         # the levels' errors add up as independent terms (see SAFETY)
-        n_levels = max(len(self.level_errors_), 1)
-        worst = max(self.level_errors_.values(), default=0.0)
+        n_levels = max(len(errors), 1)
+        worst = max(errors.values(), default=0.0)
         self.error_estimate_ = float(np.sqrt(n_levels) * worst)
 
     # ------------------------------------------------------------- precompute
@@ -542,7 +588,7 @@ class EIFMM:
             # saving of one evaluation pays for it (see COMPRESS_MIN)
             U = None
             if tab["pairs"] >= COMPRESS_MIN * len(tab["store"]) * tab["rank"]:
-                U = _compress_m2l(A, self._level_tol)
+                U = _compress_m2l(A, self.level_tol_)
                 if U is not None:  # C_o = U^H A_o conj(U) (and C_{-o} = C_o^T)
                     A = np.matmul(U.conj().T, np.matmul(A, U.conj()))
             tab["A"], tab["U"], tab["lut"] = A.astype(dtype, copy=False), U, lut
@@ -610,35 +656,13 @@ class EIFMM:
         return plans
 
     # ------------------------------------------------------------ persistence
-    def save(self, path: Any) -> None:
-        """Save the set-up object to ``path`` (see :func:`rom.save`); :func:`rom.load`
-        gives an object that evaluates exactly as this one, without any setup.
-
-        Built-in kernels only (a user kernel is compiled Python code). The file holds
-        the tree, the operators and the sorted points: about ``r^2`` numbers per M2L
-        offset and level, plus the points.
-
-        Examples
-        --------
-        >>> import numpy as np, os, tempfile
-        >>> import rom
-        >>> from rom.fmm import EIFMM, kernels
-        >>> rng = np.random.default_rng(0)
-        >>> y, q = rng.random((2000, 3)), rng.standard_normal(2000)
-        >>> fmm = EIFMM(kernels.gaussian(0.3), tol=1e-6, leaf_size=40).setup(y)
-        >>> path = os.path.join(tempfile.mkdtemp(), "fmm.npz")
-        >>> fmm.save(path)
-        >>> bool(np.array_equal(rom.load(path).evaluate(q), fmm.evaluate(q)))
-        True
-        """
-        from rom.io.persist import save
-
-        save(self, path)
-
+    # the tree, the interpolation operators and the evaluation's arrays are not
+    # public attributes of the generic encoding: rom.fmm._persist stores them (and
+    # the parameters through the generic encoding, so that a user kernel is a part)
     def _to_arrays(self) -> tuple[dict, dict]:
         from rom.fmm import _persist
 
-        check_fitted(self, "ops_", "setup")
+        self._check_fitted()
         return _persist.to_arrays(self)
 
     @classmethod
@@ -673,7 +697,7 @@ class EIFMM:
         Parameters
         ----------
         charges : array of shape (n,) or (n, k)
-            In the order of the sources given to :meth:`setup`; several columns are
+            In the order of the sources given to :meth:`fit`; several columns are
             summed at once. With the cupy backend, a cupy (or NumPy) array.
 
         Returns
@@ -682,14 +706,14 @@ class EIFMM:
             Potentials at the targets (the sources when ``targets`` was None): a NumPy
             array, or a cupy array with the cupy backend.
         """
-        check_fitted(self, "ops_", "setup")
+        self._check_fitted()
         if self.backend_ == "cupy":
             import cupy
 
             charges = cupy.asarray(charges)
         elif is_cupy_array(charges):
             raise ValueError(
-                "charges: a cupy array, but this EIFMM was set up for the CPU "
+                "charges: a cupy array, but this EIFMM was fitted for the CPU "
                 "(use backend='cupy' or cupy sources)"
             )
         Q, one = check_charges(charges, self.n_sources_)

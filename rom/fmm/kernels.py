@@ -134,10 +134,8 @@ class Kernel:
 
             if self.kid < 0:
                 self._loops = _numba.make_user_loops(self.scalar)
-            elif self.is_complex:
-                self._loops = (_numba.grouped_sum_complex, _numba.matrix_complex)
-            else:
-                self._loops = (_numba.grouped_sum_real, _numba.matrix_real)
+            else:  # real or complex as the output array is
+                self._loops = (_numba.grouped_sum, _numba.matrix)
         return self._loops
 
     def matrix(self, X: Any, Y: Any) -> np.ndarray:
@@ -495,7 +493,9 @@ def radial(
         singular=singular,
         homogeneity=homogeneity,
         radial=True,
-        key=("user", id(f), dim, homogeneity),
+        # the function itself, not its id: the far-field cache keys on it, and an id
+        # can be reused once a function is collected
+        key=("user", "radial", f, dim, homogeneity),
     )
 
 
@@ -582,7 +582,7 @@ def displacement(
         singular=singular,
         homogeneity=homogeneity,
         radial=False,
-        key=("user", id(f), dim, homogeneity),
+        key=("user", "displacement", f, dim, homogeneity),
     )
 
 

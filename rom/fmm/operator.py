@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse.linalg
 
-from rom._checks import check_tolerance
 from rom.fmm.eifmm import EIFMM
+from rom.validation import check_tolerance
 
 __all__ = ["KernelOperator"]
 
@@ -16,7 +16,7 @@ __all__ = ["KernelOperator"]
 class KernelOperator(scipy.sparse.linalg.LinearOperator):
     r"""The kernel matrix ``A = K(x_i - x_j) + nugget I`` as a LinearOperator.
 
-    Products go through a set-up :class:`~rom.fmm.EIFMM` (one ``evaluate`` per
+    Products go through a fitted :class:`~rom.fmm.EIFMM` (one ``evaluate`` per
     ``matvec``, one for all columns of a ``matmat``), so that a kernel system (radial
     basis function interpolation, Gaussian-process regression) is solved by CG or
     GMRES in ``O(n)`` per iteration. The diagonal is ``K(0) + nugget`` (``K(0)`` is
@@ -37,7 +37,7 @@ class KernelOperator(scipy.sparse.linalg.LinearOperator):
     Attributes
     ----------
     fmm : EIFMM
-        The set-up method.
+        The fitted method.
 
     Examples
     --------
@@ -56,7 +56,7 @@ class KernelOperator(scipy.sparse.linalg.LinearOperator):
         self, kernel: Any, points: Any, tol: float = 1e-6, nugget: float = 0.0, **fmm_options
     ) -> None:
         nugget = check_tolerance(nugget, "nugget", allow_none=False)
-        fmm = EIFMM(kernel, tol=tol, **fmm_options).setup(points)
+        fmm = EIFMM(kernel, tol=tol, **fmm_options).fit(points)
         self.fmm = fmm
         self.nugget = nugget
         self.diagonal_ = fmm.kernel_.value_at_zero + nugget

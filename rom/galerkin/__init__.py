@@ -4,6 +4,7 @@ hyper-reduction, linearly implicit and explicit time integrators, and a closure 
 from rom.galerkin.closure import check_closure, evaluate_closure
 from rom.galerkin.integrate import IntegrationError, integrate
 from rom.galerkin.model import FullOrderModel, as_full_order_model
+from rom.galerkin.quadratic import identify_quadratic, quadratic_coefficients
 from rom.galerkin.rom import GalerkinROM
 
 __all__ = [
@@ -13,5 +14,7 @@ __all__ = [
     "as_full_order_model",
     "check_closure",
     "evaluate_closure",
+    "identify_quadratic",
     "integrate",
+    "quadratic_coefficients",
 ]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from rom._jit_cache import register
+from rom.backend import register_kernel_cache
 
-register()  # compiled kernels are cached outside the package
+register_kernel_cache()  # compiled kernels are cached outside the package
 
 #: status codes of :func:`ros34pw2_quadratic`
 OK, TOO_MANY_STEPS, STEP_TOO_SMALL, SINGULAR = 0, 1, 2, 3

@@ -35,7 +35,7 @@ def check_closure(closure: Any) -> Callable[..., Any] | None:
 
 
 def evaluate_closure(closure: Callable[..., Any], a: np.ndarray, mu: Any, t: float) -> np.ndarray:
-    """``closure(a, mu, t)`` checked: a finite real array of the shape of ``a``.
+    """``closure(a, mu, t)`` checked: a finite array of the shape of ``a`` (real for real ``a``).
 
     Raises
     ------
@@ -54,13 +54,20 @@ def evaluate_closure(closure: Callable[..., Any], a: np.ndarray, mu: Any, t: flo
 
 
 def check_closure_value(value: Any, a: np.ndarray, name: str, t: Any) -> np.ndarray:
-    """Check one value returned by the closure called ``name``: a finite real array
-    of the shape of the coordinates ``a``; the error names the closure and the time."""
+    """Check one value returned by the closure called ``name``: a finite array of the
+    shape of the coordinates ``a``, real when ``a`` is real (complex coordinates take
+    real or complex values); the error names the closure and the time."""
+    kind = "complex" if np.iscomplexobj(a) else "real"
+    if kind == "real" and np.iscomplexobj(value):
+        raise TypeError(
+            f"closure {name!r}: expected a real array of shape {a.shape} (the coordinates "
+            "are real), got a complex one"
+        )
     try:
-        value = np.asarray(value, dtype=float)
+        value = np.asarray(value, dtype=complex if kind == "complex" else float)
     except (TypeError, ValueError) as err:
         raise TypeError(
-            f"closure {name!r}: expected a real array of shape {a.shape}, "
+            f"closure {name!r}: expected a {kind} array of shape {a.shape}, "
             f"got {type(value).__name__}"
         ) from err
     if value.shape != a.shape:

@@ -17,7 +17,7 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
-from rom._checks import check_array, check_positive_int, check_tolerance, is_sparse
+from rom.validation import check_array, check_positive_int, check_tolerance, is_sparse
 
 __all__ = ["IntegrationError", "integrate"]
 
@@ -33,14 +33,18 @@ class IntegrationError(RuntimeError):
 
 def _componentwise_norm(err, y_old, y_new, rtol, atol):
     scale = atol + rtol * np.maximum(np.abs(y_old), np.abs(y_new))
-    q = err / scale
+    q = np.abs(err) / scale
     return math.sqrt(float(q @ q) / q.size)
 
 
+def _squared(v):
+    """``||v||_2^2`` of a real or complex vector (a dot product: cheaper than a norm)."""
+    return float(np.vdot(v, v).real)
+
+
 def _global_norm(err, y_old, y_new, rtol, atol):
-    # 2-norms as square roots of dot products: np.linalg.norm costs more on small arrays
-    size = max(float(y_old @ y_old), float(y_new @ y_new))
-    return math.sqrt(float(err @ err)) / (atol + rtol * math.sqrt(size))
+    size = max(_squared(y_old), _squared(y_new))
+    return math.sqrt(_squared(err)) / (atol + rtol * math.sqrt(size))
 
 
 NORMS = {"componentwise": _componentwise_norm, "global": _global_norm}
@@ -49,12 +53,12 @@ NORMS = {"componentwise": _componentwise_norm, "global": _global_norm}
 def _first_step(fun, t0, y0, f0, rtol, atol, order, span):
     """Hairer-Norsett-Wanner's starting step (Solving ODEs I, II.4)."""
     scale = atol + rtol * np.abs(y0)
-    d0 = np.sqrt(np.mean((y0 / scale) ** 2))
-    d1 = np.sqrt(np.mean((f0 / scale) ** 2))
+    d0 = np.sqrt(np.mean(np.abs(y0 / scale) ** 2))
+    d1 = np.sqrt(np.mean(np.abs(f0 / scale) ** 2))
     h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
     h0 = min(h0, span)
     f1 = fun(t0 + h0, y0 + h0 * f0)
-    d2 = np.sqrt(np.mean(((f1 - f0) / scale) ** 2)) / h0
+    d2 = np.sqrt(np.mean(np.abs((f1 - f0) / scale) ** 2)) / h0
     if max(d1, d2) <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
     else:
@@ -102,7 +106,7 @@ class _Factor:
 def _finite_difference_jacobian(fun, t, y, f0):
     """Forward differences, column by column (for small systems)."""
     n = y.size
-    J = np.empty((n, n))
+    J = np.empty((n, n), dtype=np.result_type(y, f0))
     eps = np.sqrt(np.finfo(float).eps)
     for j in range(n):
         d = eps * max(1.0, abs(y[j]))
@@ -115,7 +119,7 @@ def _finite_difference_jacobian(fun, t, y, f0):
 def _control(
     err: float, order: int, step: float, h: float, last: bool, stats: dict
 ) -> tuple[bool, float]:
-    """Step-size control shared by the adaptive loops.
+    """Step-size control of :func:`_march`.
 
     ``err`` is the scaled error of a step of size ``step`` (accepted when at most 1;
     NaN counts as infinite), ``order`` the order of the error estimate plus one. The
@@ -133,9 +137,42 @@ def _control(
     return accepted, h
 
 
-def _check_step(h: float, t: float) -> None:
-    if h < 1e-14 * max(1.0, abs(t)):
-        raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+def _march(attempt, derivative, y0, times, rtol, atol, h, max_steps, stats, order):
+    """The adaptive loop of every integrator of this module, landing on each output time.
+
+    ``attempt(t, y, f, step) -> (y_new, err, f_new)`` takes one step from ``y`` at
+    ``t`` (``f = derivative(t, y)``) and returns the new state, its scaled local error
+    (accepted when at most 1) and ``derivative(t + step, y_new)`` when the step has it
+    for free (first same as last), else None. ``order`` is the order of the error
+    estimate plus one. A real ``y0`` whose derivative is complex is promoted to complex.
+    """
+    t = float(times[0])
+    f = derivative(t, y0)
+    y = y0.astype(np.result_type(y0, f), copy=True)
+    if h is None:
+        h = _first_step(derivative, t, y, f, rtol, atol, order, float(times[-1] - times[0]))
+    out = np.empty((y.size, times.size), dtype=y.dtype)
+    out[:, 0] = y
+    steps = 0
+    for k in range(1, times.size):
+        t_end = float(times[k])
+        while t < t_end:
+            if steps >= max_steps:
+                raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
+            last = h >= t_end - t
+            step = t_end - t if last else h
+            y_new, err, f_new = attempt(t, y, f, step)
+            steps += 1
+            accepted, h = _control(err, order, step, h, last, stats)
+            if accepted:
+                t = t_end if last else t + step
+                y = y_new
+                f = derivative(t, y) if f_new is None else f_new
+            if h < 1e-14 * max(1.0, abs(t)):
+                raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+        out[:, k] = y
+    stats["steps"] = steps
+    return out
 
 
 def _rosenbrock(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm):
@@ -146,42 +183,17 @@ def _rosenbrock(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm
     Order 2 holds for any ``J`` (a W-method), so an approximate Jacobian only costs
     steps, never accuracy.
     """
-    out = np.empty((y0.size, times.size))
-    out[:, 0] = y0
-    t, y = float(times[0]), y0.copy()
-    f = fun(t, y)
-    span = float(times[-1] - times[0])
-    if h is None:
-        h = _first_step(fun, t, y, f, rtol, atol, 2, span)
 
-    def apply_mass(v):
-        return v if mass is None else mass @ v
+    def attempt(t, y, f, step):
+        J = jac(t, y) if jac is not None else _finite_difference_jacobian(fun, t, y, f)
+        stats["jacobians"] += 1
+        lu = _Factor(mass, J, GAMMA * step)
+        k1 = lu.solve(f)
+        k2 = lu.solve(fun(t + step, y + step * k1) - 2.0 * (k1 if mass is None else mass @ k1))
+        y_new = y + step * (1.5 * k1 + 0.5 * k2)
+        return y_new, norm(0.5 * step * (k1 + k2), y, y_new, rtol, atol), None
 
-    steps = 0
-    for k in range(1, times.size):
-        t_end = float(times[k])
-        while t < t_end:
-            if steps >= max_steps:
-                raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
-            last = h >= t_end - t
-            step = t_end - t if last else h
-            J = jac(t, y) if jac is not None else _finite_difference_jacobian(fun, t, y, f)
-            stats["jacobians"] += 1
-            lu = _Factor(mass, J, GAMMA * step)
-            k1 = lu.solve(f)
-            k2 = lu.solve(fun(t + step, y + step * k1) - 2.0 * apply_mass(k1))
-            y_new = y + step * (1.5 * k1 + 0.5 * k2)
-            err = norm(0.5 * step * (k1 + k2), y, y_new, rtol, atol)
-            steps += 1
-            accepted, h = _control(err, 2, step, h, last, stats)
-            if accepted:
-                t = t_end if last else t + step
-                y = y_new
-                f = fun(t, y)
-            _check_step(h, t)
-        out[:, k] = y
-    stats["steps"] = steps
-    return out
+    return _march(attempt, fun, y0, times, rtol, atol, h, max_steps, stats, 2)
 
 
 def _transformed_tableau(gamma, alpha, gammas, b, b_hat):
@@ -234,7 +246,7 @@ def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, no
     ``(M / (h g) - J) U_i = F(t + c_i h, y + sum_j A_ij U_j) + M sum_j C_ij U_j / h
     + g_i h F_t``, then ``y+ = y + sum_i m_i U_i`` and the error ``sum_i e_i U_i``.
 
-    The loop is written for small dense systems, where each NumPy call costs more
+    The step is written for small dense systems, where each NumPy call costs more
     than its arithmetic: the stages are rows of one array, so that the stage sums,
     the new state and the error are one product each, and a dense iteration matrix
     goes straight to LAPACK (no validation inside the loop: the caller did it).
@@ -245,13 +257,6 @@ def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, no
     g = [float(v) for v in tab["g"]]
     s = m.size
     n = y0.size
-    out = np.empty((n, times.size))
-    out[:, 0] = y0
-    t, y = float(times[0]), y0.copy()
-    f = fun(t, y)
-    span = float(times[-1] - times[0])
-    if h is None:
-        h = _first_step(fun, t, y, f, rtol, atol, 3, span)
     dense = mass is None or not is_sparse(mass)
     mass_dense = None if mass is None else (np.asarray(mass) if dense else mass)
     # rows of A and C as (columns, weights) with the zero weights dropped
@@ -261,74 +266,62 @@ def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, no
     c_used = [bool(np.any(row)) for row in C_rows]
     m_row = np.ascontiguousarray(m)
     e_row = np.ascontiguousarray(e_w)
-    U = np.empty((s, n))
     eps_sqrt = float(np.sqrt(np.finfo(float).eps))
 
-    steps = 0
-    for k in range(1, times.size):
-        t_end = float(times[k])
-        while t < t_end:
-            if steps >= max_steps:
-                raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
-            last = h >= t_end - t
-            step = t_end - t if last else h
-            J = jac(t, y) if jac is not None else _finite_difference_jacobian(fun, t, y, f)
-            stats["jacobians"] += 1
-            scale = gamma * step  # (M/(h gamma) - J) = (M - h gamma J) / (h gamma)
-            if dense and not is_sparse(J):
-                J = np.asarray(J)
-                if mass_dense is None:
-                    W = np.multiply(J, -scale)
-                    W.flat[:: n + 1] += 1.0
-                else:
-                    W = mass_dense - scale * J
-                if W.dtype == np.float64:
-                    lu, piv, info = _DGETRF(W, overwrite_a=True)
-                    getrs = _DGETRS
-                else:
-                    getrf, getrs = scipy.linalg.get_lapack_funcs(("getrf", "getrs"), (W,))
-                    lu, piv, info = getrf(W, overwrite_a=True)
-                if info > 0:
-                    raise IntegrationError("integrate: singular iteration matrix M - gamma h J")
+    def factor(J, scale):
+        """``solve(b) = (M - scale J)^{-1} b``."""
+        if not (dense and not is_sparse(J)):
+            return _Factor(mass, J, scale).solve
+        J = np.asarray(J)
+        if mass_dense is None:
+            W = np.multiply(J, -scale)
+            W.flat[:: n + 1] += 1.0
+        else:
+            W = mass_dense - scale * J
+        if W.dtype == np.float64:
+            lu, piv, info = _DGETRF(W, overwrite_a=True)
+            getrs = _DGETRS
+        else:
+            getrf, getrs = scipy.linalg.get_lapack_funcs(("getrf", "getrs"), (W,))
+            lu, piv, info = getrf(W, overwrite_a=True)
+        if info > 0:
+            raise IntegrationError("integrate: singular iteration matrix M - gamma h J")
 
-                def solve(b, lu=lu, piv=piv, getrs=getrs):
-                    return getrs(lu, piv, b)[0]
+        def solve(b, lu=lu, piv=piv, getrs=getrs):
+            return getrs(lu, piv, b)[0]
 
+        return solve
+
+    def attempt(t, y, f, step):
+        J = jac(t, y) if jac is not None else _finite_difference_jacobian(fun, t, y, f)
+        stats["jacobians"] += 1
+        scale = gamma * step  # (M/(h gamma) - J) = (M - h gamma J) / (h gamma)
+        solve = factor(J, scale)
+        if autonomous:
+            f_t = None
+        else:
+            dt = eps_sqrt * max(abs(t), step)
+            f_t = (fun(t + dt, y) - f) / dt
+        U = np.empty((s, n), dtype=y.dtype)
+        for i in range(s):
+            if i == 0:
+                rhs = f
             else:
-                solve = _Factor(mass, J, scale).solve
-            if autonomous:
-                f_t = None
-            else:
-                dt = eps_sqrt * max(abs(t), step)
-                f_t = (fun(t + dt, y) - f) / dt
-            for i in range(s):
-                if i == 0:
-                    rhs = f
-                else:
-                    yi = y + A_rows[i] @ U[:i] if a_used[i] else y
-                    rhs = fun(t + c[i] * step, yi)
-                    if c_used[i]:
-                        coupling = (C_rows[i] / step) @ U[:i]
-                        rhs = rhs + (coupling if mass is None else mass @ coupling)
-                if f_t is not None:
-                    rhs = rhs + (g[i] * step) * f_t
-                np.multiply(solve(rhs), scale, out=U[i])
-            y_new = y + m_row @ U
-            err = norm(e_row @ U, y, y_new, rtol, atol)
-            steps += 1
-            accepted, h = _control(err, 3, step, h, last, stats)
-            if accepted:
-                t = t_end if last else t + step
-                y = y_new
-                f = fun(t, y)
-            _check_step(h, t)
-        out[:, k] = y
-    stats["steps"] = steps
-    return out
+                yi = y + A_rows[i] @ U[:i] if a_used[i] else y
+                rhs = fun(t + c[i] * step, yi)
+                if c_used[i]:
+                    coupling = (C_rows[i] / step) @ U[:i]
+                    rhs = rhs + (coupling if mass is None else mass @ coupling)
+            if f_t is not None:
+                rhs = rhs + (g[i] * step) * f_t
+            np.multiply(solve(rhs), scale, out=U[i])
+        y_new = y + m_row @ U
+        return y_new, norm(e_row @ U, y, y_new, rtol, atol), None
+
+    return _march(attempt, fun, y0, times, rtol, atol, h, max_steps, stats, 3)
 
 
 # Bogacki-Shampine 3(2), first same as last
-_BS_A = ((0.5,), (0.0, 0.75))
 _BS_B = np.array([2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0])
 _BS_E = np.array([2.0 / 9.0 - 7.0 / 24.0, 1.0 / 3.0 - 0.25, 4.0 / 9.0 - 1.0 / 3.0, -0.125])
 
@@ -338,36 +331,15 @@ def _bogacki_shampine(fun, mass_solve, y0, times, rtol, atol, h, max_steps, stat
         f = fun(t, y)
         return f if mass_solve is None else mass_solve(f)
 
-    out = np.empty((y0.size, times.size))
-    out[:, 0] = y0
-    t, y = float(times[0]), y0.copy()
-    k1 = rhs(t, y)
-    span = float(times[-1] - times[0])
-    if h is None:
-        h = _first_step(rhs, t, y, k1, rtol, atol, 3, span)
-    steps = 0
-    for k in range(1, times.size):
-        t_end = float(times[k])
-        while t < t_end:
-            if steps >= max_steps:
-                raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
-            last = h >= t_end - t
-            step = t_end - t if last else h
-            k2 = rhs(t + 0.5 * step, y + 0.5 * step * k1)
-            k3 = rhs(t + 0.75 * step, y + 0.75 * step * k2)
-            y_new = y + step * (_BS_B[0] * k1 + _BS_B[1] * k2 + _BS_B[2] * k3)
-            k4 = rhs(t + step, y_new)
-            e = step * (_BS_E[0] * k1 + _BS_E[1] * k2 + _BS_E[2] * k3 + _BS_E[3] * k4)
-            err = norm(e, y, y_new, rtol, atol)
-            steps += 1
-            accepted, h = _control(err, 3, step, h, last, stats)
-            if accepted:
-                t = t_end if last else t + step
-                y, k1 = y_new, k4
-            _check_step(h, t)
-        out[:, k] = y
-    stats["steps"] = steps
-    return out
+    def attempt(t, y, k1, step):
+        k2 = rhs(t + 0.5 * step, y + 0.5 * step * k1)
+        k3 = rhs(t + 0.75 * step, y + 0.75 * step * k2)
+        y_new = y + step * (_BS_B[0] * k1 + _BS_B[1] * k2 + _BS_B[2] * k3)
+        k4 = rhs(t + step, y_new)
+        e = step * (_BS_E[0] * k1 + _BS_E[1] * k2 + _BS_E[2] * k3 + _BS_E[3] * k4)
+        return y_new, norm(e, y, y_new, rtol, atol), k4
+
+    return _march(attempt, rhs, y0, times, rtol, atol, h, max_steps, stats, 3)
 
 
 def integrate(
@@ -416,10 +388,15 @@ def integrate(
     state). A step is accepted when that number is at most 1. Steps are shortened to
     land on every output time (no interpolation).
 
+    Real and complex: a complex ``y0``, or a real ``y0`` whose ``fun`` is complex,
+    gives complex states (the norms above take moduli; a Jacobian by forward
+    differences is then the complex-linear part along real directions, which a
+    W-method tolerates).
+
     Parameters
     ----------
     fun : callable ``(t, y) -> (n,)``
-    y0 : array, shape (n,)
+    y0 : array, shape (n,), real or complex
     times : array, shape (n_t,)
         Strictly increasing output times; ``times[0]`` is the initial time.
     method : str
@@ -528,7 +505,8 @@ def integrate(
 
 def _check_common(y0, times, rtol, atol, max_steps, first_step):
     """The checks of :func:`integrate` shared with the compiled quadratic path."""
-    y0 = check_array(y0, "y0", ndim=1, dtype_kind="f").astype(float)
+    y0 = check_array(y0, "y0", ndim=1)
+    y0 = y0.astype(np.complex128 if np.iscomplexobj(y0) else np.float64)
     times = check_array(times, "times", ndim=1, dtype_kind="f")
     if times.size < 1 or np.any(np.diff(times) <= 0):
         raise ValueError("times: expected strictly increasing times")
@@ -559,8 +537,9 @@ def integrate_quadratic(
     except ImportError:
         _numba = None
     c, B, W = coefficients
-    if _numba is None or times.size == 1:
-        from rom.galerkin._quadratic import quadratic_system
+    real = not (np.iscomplexobj(y0) or any(np.iscomplexobj(x) for x in coefficients))
+    if _numba is None or times.size == 1 or not real:
+        from rom.galerkin.quadratic import quadratic_system
 
         _, jacobian = quadratic_system(coefficients)
         return integrate(

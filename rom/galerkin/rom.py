@@ -10,17 +10,12 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from rom._checks import (
-    check_array,
-    check_fitted,
-    check_positive_int,
-    check_tolerance,
-    is_sparse,
-)
-from rom.galerkin._quadratic import identify_quadratic, quadratic_system
+from rom._base import Estimator
 from rom.galerkin.closure import check_closure, evaluate_closure
 from rom.galerkin.integrate import integrate, integrate_quadratic
-from rom.galerkin.model import _column_blocks, as_full_order_model
+from rom.galerkin.model import FullOrderModel, _column_blocks, as_full_order_model
+from rom.galerkin.quadratic import identify_quadratic, quadratic_system
+from rom.validation import check_array, check_positive_int, check_tolerance, is_sparse
 
 __all__ = ["GalerkinROM"]
 
@@ -48,7 +43,7 @@ def _apply(M: Any, V: np.ndarray) -> np.ndarray:
     return V if M is None else M @ V
 
 
-class GalerkinROM:
+class GalerkinROM(Estimator):
     r"""POD-Galerkin reduced model of :math:`M\,du/dt = f(u, \mu, t)`.
 
     The state is approximated as :math:`u \approx \bar u + \Phi a` (``shift``
@@ -57,76 +52,80 @@ class GalerkinROM:
 
     .. math::
 
-       \Phi^T M \Phi\, \dot a = \Phi^T f(\bar u + \Phi a, \mu, t) + c(a, \mu, t),
+       \Phi^H M \Phi\, \dot a = \Phi^H f(\bar u + \Phi a, \mu, t) + c(a, \mu, t),
 
     with :math:`c` the optional ``closure``. The reduced mass
-    :math:`M_r = \Phi^T M \Phi` is the identity for a POD basis (orthonormal in
-    ``M``) and is inverted once otherwise.
+    :math:`M_r = \Phi^H M \Phi` is the identity for a POD basis (orthonormal in
+    ``M``) and is factorised once otherwise. With hyper-reduction (``"deim"`` or
+    ``"qdeim"``) the linear part of ``f`` that the model exposes is projected once,
+    exactly, and the rest is interpolated at ``deim_rank`` rows from the few unknowns
+    those rows depend on, so that the online cost does not depend on ``n``; the
+    derivation is on :doc:`/theory/galerkin`.
 
-    Hyper-reduction (``"deim"`` or ``"qdeim"``). When the model exposes a linear
-    part, :math:`f = \sum_q \theta_q(\mu)(A_q u + b_q) + g(u, \mu, t)`, the linear
-    part is projected once and exactly, and only :math:`g` is interpolated; otherwise
-    all of :math:`f` is. With the basis :math:`U` of ``m`` POD modes of snapshots of
-    :math:`g` and the DEIM points :math:`P`,
-    :math:`g \approx U (P^T U)^{-1} P^T g`. Row :math:`i` of :math:`f` depends only
-    on the unknowns ``stencil([i])``; with :math:`S` = ``stencil(P)`` (``s`` indices)
-    the online right-hand side is
-
-    .. math::
-
-       F(a) = K(\mu)\, a + k(\mu) + E\, f_P(\bar u_S + \Phi_S a),
-       \qquad E = M_r^{-1} \Phi^T U (P^T U)^{-1},
-
-    where :math:`f_P` are the rows ``P`` of ``f`` from ``model.rhs_entries``, and
-    :math:`K(\mu) = \sum_q\theta_q (M_r^{-1}\Phi^T A_q \Phi - E A_q[P, S]\Phi_S)`,
-    :math:`k(\mu)` likewise (the linear part's rows are taken out of :math:`f_P`,
-    exactly). Its Jacobian is :math:`K(\mu) + E\, J[P, S]\, \Phi_S`. Only the
-    ``s`` rows :math:`\Phi_S` of the basis, the ``r x m`` matrix :math:`E` and
-    ``r x r`` matrices are used online: the cost per evaluation is
-    :math:`O(s r + r m + r^2)` plus ``m`` rows of ``f``, independent of ``n``.
+    Real and complex: a complex basis, complex states or a complex model give a
+    complex reduced system (the projection uses :math:`\Phi^H`, the integrators work
+    in complex arithmetic). The compiled path of a quadratic model (``autonomous``
+    in :meth:`solve`) is real only; complex models take the general path.
 
     Parameters
     ----------
     basis : array (n, r), optional
         A reduced basis; None: the POD of the states given to :meth:`fit`.
     model : FullOrderModel or an object with the same attributes
-        The full-order model (:class:`~rom.galerkin.FullOrderModel`).
+        The full-order model (:class:`~rom.galerkin.FullOrderModel`). Not stored in a
+        saved file: :func:`rom.load` takes it back as the part ``model``.
     hyperreduction : {None, "deim", "qdeim"}
         Point selection for the nonlinear term (Chaturantabut and Sorensen 2010;
         Drmac and Gugercin 2016).
-    n_deim : int, optional
+    deim_rank : int, optional
         Number of DEIM modes and points (at most; see ``deim_tol``).
     closure : callable ``(a, mu, t) -> (r,)``, optional
         Added to the reduced right-hand side (after the reduced mass is inverted:
         it is a correction of :math:`\dot a`). Its result is checked at every call.
-    rank, tol : optional
-        Truncation of the POD of the states (:class:`rom.linalg.POD`).
+        Not stored in a saved file: :func:`rom.load` takes it back as the part
+        ``closure``.
+    rank : int, optional
+        Largest number of POD modes of the states (:class:`rom.linalg.POD`).
+    tol : float, optional
+        Truncation of the POD of the states: the projection error of the centred
+        state snapshots in the Frobenius norm of ``inner`` (relative to their norm
+        unless ``relative=False``).
     deim_tol : float, optional
-        Truncation of the POD of the nonlinear snapshots.
+        Truncation of the POD of the nonlinear snapshots: their projection error in
+        the Euclidean Frobenius norm (relative unless ``relative=False``).
+    relative : bool
+        Whether ``tol`` and ``deim_tol`` are relative to the norm of the snapshots.
     shift : array (n,), optional
         The reference state :math:`\bar u` (None: zero).
     inner : "mass", None or (n, n) matrix
         Inner product of the POD of the states; ``"mass"``: the model's mass.
     random_state : int, optional
-        Seed of the randomised POD.
+        Seed of the randomised PODs.
 
     Attributes
     ----------
     basis_ : ndarray (n, r)
     shift_ : ndarray (n,)
     reduced_mass_ : ndarray (r, r)
-        :math:`\Phi^T M \Phi`.
+        :math:`\Phi^H M \Phi`.
     pod_ : rom.linalg.POD or None
         The POD of the states (when ``basis`` was None).
     deim_ : rom.eim.DEIM or rom.eim.QDEIM or None
     points_ : ndarray of int (m,)
-        The DEIM rows :math:`P`.
+        The DEIM rows :math:`P` (hyper-reduced models only, as the next four).
     stencil_ : ndarray of int (s,)
         ``model.stencil(points_)``: the only rows of the basis used online.
     basis_stencil_ : ndarray (s, r)
         :math:`\Phi_S`.
     interpolation_ : ndarray (r, m)
-        :math:`E`.
+        :math:`E = M_r^{-1} \Phi^H U (P^T U)^{-1}`.
+    reduced_linear_, reduced_offsets_ : ndarray (Q, r, r) and (Q, r)
+        The reduced linear part, :math:`K_q` and :math:`k_q` with
+        :math:`K(\mu) = \sum_q \theta_q(\mu) K_q` (``Q = 0`` without one).
+    rank_ : int
+        ``r``.
+    n_points_ : int
+        ``m`` (0 without hyper-reduction).
 
     Examples
     --------
@@ -136,12 +135,14 @@ class GalerkinROM:
     >>> fom = Burgers1D(200, domain=(-0.5, 1.5), scheme="upwind")
     >>> u0, times = fom.initial_condition(center=0.0, width=0.1), np.linspace(0, 0.5, 26)
     >>> S = fom.solve(u0, times, 0.02)
-    >>> rom = GalerkinROM(None, fom, "deim", n_deim=20, rank=12).fit(S, 0.02)
+    >>> rom = GalerkinROM(None, fom, "deim", deim_rank=20, rank=12).fit(S, 0.02)
     >>> A = rom.solve(u0, times, 0.02)
     >>> err = np.linalg.norm(rom.reconstruct(A) - S) / np.linalg.norm(S)
     >>> bool(err < 1e-2)
     True
     """
+
+    _fitted_marker = "basis_"
 
     #: whether :meth:`solve` may take the compiled path of a quadratic model (off: the
     #: rows of ``f`` at every stage, the reference the compiled path is tested against)
@@ -152,12 +153,13 @@ class GalerkinROM:
         basis: Any = None,
         model: Any = None,
         hyperreduction: str | None = None,
-        n_deim: int | None = None,
+        deim_rank: int | None = None,
         closure: Callable[..., Any] | None = None,
         *,
         rank: int | None = None,
         tol: float | None = None,
         deim_tol: float | None = None,
+        relative: bool = True,
         shift: Any = None,
         inner: Any = "mass",
         random_state: int | None = 0,
@@ -165,11 +167,12 @@ class GalerkinROM:
         self.basis = basis
         self.model = model
         self.hyperreduction = hyperreduction
-        self.n_deim = n_deim
+        self.deim_rank = deim_rank
         self.closure = closure
         self.rank = rank
         self.tol = tol
         self.deim_tol = deim_tol
+        self.relative = relative
         self.shift = shift
         self.inner = inner
         self.random_state = random_state
@@ -207,33 +210,36 @@ class GalerkinROM:
         """
         from rom.linalg import POD
 
+        for name in self._fitted_names():  # a refit starts afresh
+            delattr(self, name)
         if self.model is None:
             raise ValueError("model: a full-order model is required")
         model = as_full_order_model(self.model)
-        self.model_ = model
         hyper = self.hyperreduction
         if hyper not in HYPERREDUCTIONS:
             raise ValueError(f"hyperreduction: expected one of {HYPERREDUCTIONS}, got {hyper!r}")
-        n_deim = check_positive_int(self.n_deim, "n_deim")
+        deim_rank = check_positive_int(self.deim_rank, "deim_rank")
         check_positive_int(self.rank, "rank")
         check_tolerance(self.tol, "tol", upper=1.0)
         check_tolerance(self.deim_tol, "deim_tol", upper=1.0)
-        self.closure_ = check_closure(self.closure)
+        if not isinstance(self.relative, bool | np.bool_):
+            raise TypeError(f"relative: expected True or False, got {self.relative!r}")
+        check_closure(self.closure)
         if hyper is not None and (model.rhs_entries is None or model.stencil is None):
             raise ValueError(
                 f"model: hyperreduction={hyper!r} needs model.rhs_entries and model.stencil"
             )
-        if hyper is not None and n_deim is None and self.deim_tol is None:
-            raise ValueError("n_deim: give the number of DEIM points (or deim_tol)")
+        if hyper is not None and deim_rank is None and self.deim_tol is None:
+            raise ValueError("deim_rank: give the number of DEIM points (or deim_tol)")
         if states is not None:
-            states = check_array(states, "states", ndim=2, dtype_kind="f")
+            states = check_array(states, "states", ndim=2)
         mass = model.mass
         if self.basis is None:
             if states is None:
                 raise ValueError("states: required to compute a POD basis (basis is None)")
             n = states.shape[0]
         else:
-            basis = check_array(self.basis, "basis", ndim=2, dtype_kind="f")
+            basis = check_array(self.basis, "basis", ndim=2)
             n = basis.shape[0]
         if mass is not None and mass.shape != (n, n):
             raise ValueError(f"model.mass: expected shape ({n}, {n}), got {mass.shape}")
@@ -244,29 +250,70 @@ class GalerkinROM:
         if self.shift is None:
             shift = np.zeros(n)
         else:
-            shift = check_array(self.shift, "shift", shape=(n,), dtype_kind="f")
-        self.shift_ = shift
-        self._mass = None if _is_identity(mass) else mass
+            shift = check_array(self.shift, "shift", shape=(n,))
+        mass = None if _is_identity(mass) else mass
 
         # --- the basis
         if self.basis is None:
-            inner = mass if isinstance(self.inner, str) and self.inner == "mass" else self.inner
+            inner = (
+                model.mass if isinstance(self.inner, str) and self.inner == "mass" else self.inner
+            )
             if isinstance(inner, str):
                 raise ValueError(f"inner: expected 'mass', None or a matrix, got {inner!r}")
             if _is_identity(inner):
                 inner = None
             self.pod_ = POD(
-                rank=self.rank, tol=self.tol, inner=inner, random_state=self.random_state
+                rank=self.rank,
+                tol=self.tol,
+                relative=self.relative,
+                inner=inner,
+                random_state=self.random_state,
             ).fit(states - shift[:, None])
             basis = np.asarray(self.pod_.basis_)
         else:
             self.pod_ = None
         if basis.shape[1] > n:
             raise ValueError(f"basis: expected at most {n} columns, got {basis.shape[1]}")
+        Mr = basis.conj().T @ _apply(mass, basis)
+        self.shift_ = shift
         self.basis_ = basis
-        r = basis.shape[1]
-        Mr = basis.T @ _apply(self._mass, basis)
-        self.reduced_mass_ = 0.5 * (Mr + Mr.T)
+        self.reduced_mass_ = 0.5 * (Mr + Mr.conj().T)
+        self.deim_ = None
+        self._restore()  # the factorised reduced mass and M_r^{-1} Phi^H
+
+        # --- hyper-reduction, with the linear part projected exactly
+        if hyper is not None:
+            linear = []
+            if model.linear_operators is not None:
+                offsets = model.linear_offsets or [None] * len(model.linear_operators)
+                for q, A in enumerate(model.linear_operators):
+                    if A.shape != (n, n):
+                        raise ValueError(
+                            f"model.linear_operators[{q}]: expected shape ({n}, {n}), "
+                            f"got {A.shape}"
+                        )
+                linear = [
+                    (A, np.zeros(n) if b is None else np.asarray(b))
+                    for A, b in zip(model.linear_operators, offsets, strict=True)
+                ]
+            self._fit_deim(model, linear, states, mu, mus, times, nonlinear_snapshots, n)
+            self._restore()
+        logger.info(
+            "Galerkin ROM: n = %d, r = %d, hyper-reduction %s", n, basis.shape[1], hyper or "none"
+        )
+        return self
+
+    def _restore(self) -> None:
+        """The private state, from the public one (after fit and after loading)."""
+        model = as_full_order_model(self.model)
+        basis, n = self.basis_, self.basis_.shape[0]
+        r = basis.shape[1] if basis.ndim == 2 else -1
+        if basis.ndim != 2 or self.shift_.shape != (n,) or self.reduced_mass_.shape != (r, r):
+            raise ValueError("basis_, shift_, reduced_mass_: inconsistent shapes")
+        if model.mass is not None and model.mass.shape != (n, n):
+            raise ValueError(f"model.mass: expected shape ({n}, {n}), got {model.mass.shape}")
+        self._model = model
+        self._mass = None if _is_identity(model.mass) else model.mass
         try:
             self._mr_chol = scipy.linalg.cho_factor(self.reduced_mass_)
         except np.linalg.LinAlgError as err:
@@ -274,38 +321,19 @@ class GalerkinROM:
                 "basis: the reduced mass matrix is singular (dependent columns?)"
             ) from err
         self._mr_identity = np.allclose(self.reduced_mass_, np.eye(r), rtol=0, atol=1e-12)
-        self._left = self._mr_solve(basis.T)  # M_r^{-1} Phi^T, (r, n)
-
-        # --- the linear part
-        linear = model.linear_operators
-        if linear is not None and hyper is not None:
-            offsets = model.linear_offsets or [None] * len(linear)
-            for q, A in enumerate(linear):
-                if A.shape != (n, n):
-                    raise ValueError(
-                        f"model.linear_operators[{q}]: expected shape ({n}, {n}), got {A.shape}"
-                    )
-            self._linear = [
-                (A, np.zeros(n) if b is None else np.asarray(b, float))
-                for A, b in zip(linear, offsets, strict=True)
-            ]
-        else:
-            self._linear = []
-
-        # --- hyper-reduction
-        self.deim_ = None
-        if hyper is not None:
-            self._fit_deim(model, states, mu, mus, times, nonlinear_snapshots, n, n_deim)
-        logger.info("Galerkin ROM: n = %d, r = %d, hyper-reduction %s", n, r, hyper or "none")
-        return self
+        self._left = self._mr_solve(basis.conj().T)  # M_r^{-1} Phi^H, (r, n)
+        if "points_" in vars(self):
+            _check_hyperreduction(self, n, r)
+            self._shift_stencil = self.shift_[self.stencil_]
 
     def _mr_solve(self, B: np.ndarray) -> np.ndarray:
-        if getattr(self, "_mr_identity", False):
-            return np.array(B, dtype=float)
+        if self._mr_identity:
+            return np.array(B, dtype=np.result_type(B, float))
         return scipy.linalg.cho_solve(self._mr_chol, B)
 
-    def _fit_deim(self, model, states, mu, mus, times, G, n, n_deim):
+    def _fit_deim(self, model, linear, states, mu, mus, times, G, n):
         from rom.eim import DEIM, QDEIM
+        from rom.linalg import POD
 
         if G is None:
             if states is None:
@@ -324,17 +352,22 @@ class GalerkinROM:
             else:
                 column_times = check_array(times, "times", shape=(m_s,), dtype_kind="f")
             G = _column_blocks(model.rhs, states, column_mus, column_times, model.vectorized)
-            for j in range(m_s) if self._linear else ():
-                theta = self._theta(column_mus[j])
-                for q, (A, b) in enumerate(self._linear):
+            for j in range(m_s) if linear else ():
+                theta = self._theta(column_mus[j], len(linear))
+                G = G.astype(np.result_type(G, theta, *(b for _, b in linear)), copy=False)
+                for q, (A, b) in enumerate(linear):
                     G[:, j] -= theta[q] * (A @ states[:, j] + b)
         else:
-            G = check_array(G, "nonlinear_snapshots", ndim=2, dtype_kind="f")
+            G = check_array(G, "nonlinear_snapshots", ndim=2)
             if G.shape[0] != n:
                 raise ValueError(f"nonlinear_snapshots: expected {n} rows, got {G.shape[0]}")
-        cls = DEIM if self.hyperreduction == "deim" else QDEIM
-        deim = cls(rank=n_deim, tol=self.deim_tol, random_state=self.random_state).fit(G)
-        self.deim_ = deim
+        pod = POD(
+            rank=self.deim_rank,
+            tol=self.deim_tol,
+            relative=self.relative,
+            random_state=self.random_state,
+        ).fit(G)
+        deim = (DEIM if self.hyperreduction == "deim" else QDEIM).from_basis(pod.basis_)
         P = np.asarray(deim.points_, dtype=np.int64)
         stencil = np.asarray(model.stencil(P))
         if stencil.ndim != 1 or stencil.dtype.kind not in "iu" or stencil.size == 0:
@@ -342,41 +375,46 @@ class GalerkinROM:
         if stencil.min() < 0 or stencil.max() >= n or np.any(np.diff(stencil) <= 0):
             raise ValueError("model.stencil: expected sorted unique indices in [0, n)")
         U = np.asarray(deim.basis_)
-        self.points_ = P
-        self.stencil_ = stencil
-        self.basis_stencil_ = np.ascontiguousarray(self.basis_[stencil])
-        self._shift_stencil = self.shift_[stencil]
-        # E = M_r^{-1} Phi^T U (P^T U)^{-1}: solve with (P^T U)^T from the right
-        PhiU = self.basis_.T @ U
-        E = scipy.linalg.solve(U[P].T, PhiU.T).T
-        self.interpolation_ = self._mr_solve(E)
+        basis_stencil = np.ascontiguousarray(self.basis_[stencil])
+        shift_stencil = self.shift_[stencil]
+        # E = M_r^{-1} Phi^H U (P^T U)^{-1}: solve with (P^T U)^T from the right
+        PhiU = self.basis_.conj().T @ U
+        E = self._mr_solve(scipy.linalg.solve(U[P].T, PhiU.T).T)
         # linear part: exactly projected, and taken out of the interpolated rows
-        self._K, self._k = [], []
-        for q, (A, b) in enumerate(self._linear):
+        r = self.basis_.shape[1]
+        dtype = np.result_type(E, self.basis_, self.shift_, *(b for _, b in linear))
+        K = np.zeros((len(linear), r, r), dtype=dtype)
+        k = np.zeros((len(linear), r), dtype=dtype)
+        outside = np.ones(n, dtype=bool)
+        outside[stencil] = False
+        for q, (A, b) in enumerate(linear):
             A_rows = A[P] if is_sparse(A) else np.asarray(A)[P]
             dense_rows = A_rows.toarray() if is_sparse(A_rows) else np.asarray(A_rows)
-            outside = np.ones(n, dtype=bool)
-            outside[stencil] = False
             if np.any(dense_rows[:, outside] != 0):
                 raise ValueError(
                     f"model.stencil: rows {P.tolist()} of linear_operators[{q}] reach "
                     "unknowns outside stencil(rows)"
                 )
             A_PS = dense_rows[:, stencil]
-            A_Phi = A @ self.basis_
-            K = self._left @ A_Phi - self.interpolation_ @ (A_PS @ self.basis_stencil_)
-            k = self._left @ (A @ self.shift_ + b) - self.interpolation_ @ (
-                A_PS @ self._shift_stencil + b[P]
-            )
-            self._K.append(K)
-            self._k.append(k)
+            K[q] = self._left @ (A @ self.basis_) - E @ (A_PS @ basis_stencil)
+            k[q] = self._left @ (A @ self.shift_ + b) - E @ (A_PS @ shift_stencil + b[P])
+        self.deim_ = deim
+        self.points_ = P
+        self.stencil_ = stencil
+        self.basis_stencil_ = basis_stencil
+        self.interpolation_ = E
+        self.reduced_linear_ = K
+        self.reduced_offsets_ = k
 
-    def _theta(self, mu: Any) -> np.ndarray:
-        theta = np.atleast_1d(np.asarray(self.model_.linear_coefficients(mu), dtype=float))
-        if theta.shape != (len(self._linear),) or not np.isfinite(theta).all():
+    def _theta(self, mu: Any, count: int) -> np.ndarray:
+        theta = np.atleast_1d(np.asarray(self._model.linear_coefficients(mu)))
+        if (
+            theta.shape != (count,)
+            or theta.dtype.kind not in "biufc"
+            or not np.isfinite(theta).all()
+        ):
             raise ValueError(
-                f"model.linear_coefficients: expected {len(self._linear)} finite values, "
-                f"got {theta!r}"
+                f"model.linear_coefficients: expected {count} finite values, got {theta!r}"
             )
         return theta
 
@@ -384,23 +422,35 @@ class GalerkinROM:
     @property
     def rank_(self) -> int:
         """The number of reduced coordinates ``r``."""
-        check_fitted(self, "basis_")
+        self._check_fitted()
         return int(self.basis_.shape[1])
 
     @property
     def n_points_(self) -> int:
         """The number of DEIM points ``m`` (0 without hyper-reduction)."""
-        check_fitted(self, "basis_")
-        return 0 if self.deim_ is None else int(self.points_.size)
+        self._check_fitted()
+        return int(self.points_.size) if "points_" in vars(self) else 0
+
+    @property
+    def model_(self) -> FullOrderModel:
+        """``model`` as a :class:`~rom.galerkin.FullOrderModel`."""
+        self._check_fitted()
+        return self._model
+
+    @property
+    def closure_(self) -> Callable[..., Any] | None:
+        """The closure added to the reduced right-hand side (``closure``), or None."""
+        self._check_fitted()
+        return self.closure
 
     def project(self, u: Any) -> np.ndarray:
-        r"""Coordinates of the Galerkin projection: :math:`M_r^{-1}\Phi^T M (u - \bar u)`.
+        r"""Coordinates of the Galerkin projection: :math:`M_r^{-1}\Phi^H M (u - \bar u)`.
 
         ``u`` has shape (n,) or (n, k).
         """
-        check_fitted(self, "basis_")
+        self._check_fitted()
         n = self.basis_.shape[0]
-        u = check_array(u, "u", ndim=(1, 2), dtype_kind="f")
+        u = check_array(u, "u", ndim=(1, 2))
         if u.shape[0] != n:
             raise ValueError(f"u: expected {n} rows (one per unknown), got {u.shape[0]}")
         d = u - (self.shift_ if u.ndim == 1 else self.shift_[:, None])
@@ -408,8 +458,8 @@ class GalerkinROM:
 
     def reconstruct(self, a: Any) -> np.ndarray:
         r"""The state :math:`\bar u + \Phi a` for ``a`` of shape (r,) or (r, k)."""
-        check_fitted(self, "basis_")
-        a = check_array(a, "a", ndim=(1, 2), dtype_kind="f")
+        self._check_fitted()
+        a = check_array(a, "a", ndim=(1, 2))
         if a.shape[0] != self.rank_:
             raise ValueError(f"a: expected {self.rank_} rows (one per mode), got {a.shape[0]}")
         u = self.basis_ @ a
@@ -418,23 +468,19 @@ class GalerkinROM:
     # ------------------------------------------------------------------ online
     def _operators(self, mu: Any):
         """``K(mu), k(mu)`` summed once per parameter."""
-        r = self.rank_
-        if not self._linear or self.deim_ is None:
+        if "points_" not in vars(self) or not len(self.reduced_linear_):
             return None, None
-        theta = self._theta(mu)
-        K = np.zeros((r, r))
-        k = np.zeros(r)
-        for q in range(len(self._linear)):
-            K += theta[q] * self._K[q]
-            k += theta[q] * self._k[q]
+        theta = self._theta(mu, len(self.reduced_linear_))
+        K = np.tensordot(theta, self.reduced_linear_, axes=1)
+        k = np.tensordot(theta, self.reduced_offsets_, axes=1)
         return K, k
 
     def _online(self, mu: Any):
         """``(rhs(t, a), jacobian(t, a))`` of the reduced system for one parameter."""
-        check_fitted(self, "basis_")
-        model = self.model_
-        closure = self.closure_
-        if self.deim_ is None:
+        self._check_fitted()
+        model = self._model
+        closure = self.closure
+        if "points_" not in vars(self):
             W, M = self._left, None
             shift, Phi = self.shift_, self.basis_
 
@@ -486,11 +532,13 @@ class GalerkinROM:
         ``f``, not ``O(r^2)`` full evaluations) of an autonomous system whose
         ``rhs_entries`` take several states at once; None when the reduced right-hand
         side is not a quadratic polynomial of the coordinates (verified, see
-        :mod:`rom.galerkin._quadratic`).
+        :mod:`rom.galerkin.quadratic`).
         """
-        model = self.model_
-        if self.deim_ is None or not model.vectorized:
+        model = self._model
+        if "points_" not in vars(self) or not model.vectorized:
             return None
+        if any(np.iscomplexobj(x) for x in (a0, self.interpolation_, self.basis_stencil_)):
+            return None  # the compiled path is real
         K, k = self._operators(mu)
         E, P = self.interpolation_, self.points_
         Phi_S, shift_S = self.basis_stencil_, self._shift_stencil
@@ -513,7 +561,7 @@ class GalerkinROM:
         )
         if coefficients is None:
             return None
-        closure = self.closure_
+        closure = self.closure
         extra = None
         if closure is not None:
 
@@ -523,8 +571,8 @@ class GalerkinROM:
         return quadratic_system(coefficients, extra)
 
     def _reduced_state(self, a: Any, name: str = "a") -> np.ndarray:
-        check_fitted(self, "basis_")
-        a = check_array(a, name, shape=(self.rank_,), dtype_kind="f")
+        self._check_fitted()
+        a = check_array(a, name, shape=(self.rank_,))
         return a
 
     def rhs(self, a: Any, mu: Any, t: float = 0.0) -> np.ndarray:
@@ -589,9 +637,9 @@ class GalerkinROM:
         ndarray, shape (r, n_t)
             Use :meth:`reconstruct` for the states.
         """
-        check_fitted(self, "basis_")
+        self._check_fitted()
         n, r = self.basis_.shape
-        initial = check_array(initial, "initial", ndim=1, dtype_kind="f")
+        initial = check_array(initial, "initial", ndim=1)
         if state is None:
             if n == r:
                 raise ValueError("state: the basis is square; say whether initial is a state")
@@ -608,7 +656,7 @@ class GalerkinROM:
             fast = self._quadratic_online(mu, a0, float(times[0]) if times.size else 0.0)
             if fast is not None:
                 rhs, jacobian = fast
-                if method in ("implicit", "ros34pw2") and self.closure_ is None:
+                if method in ("implicit", "ros34pw2") and self.closure is None:
                     return integrate_quadratic(
                         rhs.coefficients, rhs, a0, times, rtol, atol, stats, error_norm
                     )
@@ -640,18 +688,37 @@ class GalerkinROM:
         >>> damped.rhs(np.ones(2), None).tolist()
         [-2.0, -2.0]
         """
-        check_fitted(self, "basis_")
+        self._check_fitted()
         new = copy.copy(self)
-        new.closure = closure
-        new.closure_ = check_closure(closure)
+        new.closure = check_closure(closure)
         return new
 
-    def __repr__(self) -> str:
-        if not hasattr(self, "basis_"):
-            return f"GalerkinROM(hyperreduction={self.hyperreduction!r}, not fitted)"
-        n, r = self.basis_.shape
-        extra = "" if self.deim_ is None else f", m={self.n_points_}, s={self.stencil_.size}"
-        return f"GalerkinROM(n={n}, r={r}, hyperreduction={self.hyperreduction!r}{extra})"
+
+def _check_hyperreduction(rom: GalerkinROM, n: int, r: int) -> None:
+    """The arrays of a hyper-reduced model agree with each other (a loaded file is input)."""
+    P, S = rom.points_, rom.stencil_
+    m, s, Q = P.size, S.size, len(rom.reduced_linear_)
+    if (
+        P.ndim != 1
+        or S.ndim != 1
+        or P.dtype.kind not in "iu"
+        or S.dtype.kind not in "iu"
+        or m == 0
+        or s == 0
+        or P.min() < 0
+        or P.max() >= n
+        or S.min() < 0
+        or S.max() >= n
+        or np.any(np.diff(S) <= 0)
+        or rom.basis_stencil_.shape != (s, r)
+        or rom.interpolation_.shape != (r, m)
+        or rom.reduced_linear_.shape != (Q, r, r)
+        or rom.reduced_offsets_.shape != (Q, r)
+    ):
+        raise ValueError(
+            "points_, stencil_, basis_stencil_, interpolation_, reduced_linear_, "
+            "reduced_offsets_: inconsistent shapes or indices"
+        )
 
 
 def _blocked(M: np.ndarray, A: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Formats: Matrix Market (``.mtx``, ``.mm``), scipy sparse / numpy ``.npz`` and ``.npy``,
 and FreeFEM's text output (``ofstream f("A.txt"); f << A;`` for matrices, the same
-for arrays).
+for arrays). :func:`read_array` tells them apart by suffix and content.
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["read_freefem_matrix", "read_freefem_vector", "read_matrix", "read_vector"]
+from rom.validation import is_sparse
+
+__all__ = [
+    "read_array",
+    "read_freefem_matrix",
+    "read_freefem_vector",
+    "read_matrix",
+    "read_vector",
+]
 
 _COMPLEX = re.compile(r"\(\s*([^,()\s]+)\s*,\s*([^,()\s]+)\s*\)")
 
@@ -218,3 +226,53 @@ def read_vector(path: str | os.PathLike) -> np.ndarray:
             )
         return A
     return read_freefem_vector(path)
+
+
+def read_array(path: str | os.PathLike) -> Any:
+    """Read a matrix or a vector written by an external code, whatever its format.
+
+    Matrix Market, ``.npz`` and ``.npy`` go through :func:`read_matrix`; any other
+    suffix is FreeFEM text, a vector (``f << b``: the size, then the values) or a sparse
+    matrix (``f << A``), told apart by its first line that is not a ``#`` comment.
+    Dense ``(n, 1)`` results (Matrix Market ``array`` vectors) come back as 1-D vectors.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix or numpy.ndarray
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        The file cannot be read in the format its suffix or content announces.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from rom.io import read_array
+    >>> path = os.path.join(tempfile.mkdtemp(), "b.txt")
+    >>> _ = open(path, "w").write("3\\t\\n\\t1\\t2\\t3\\n")
+    >>> read_array(path)
+    array([1., 2., 3.])
+    >>> _ = open(path, "w").write("# Sparse Matrix (Morse)\\n2 2 0 1\\n1 1 5.0\\n")
+    >>> read_array(path).toarray()
+    array([[5., 0.],
+           [0., 0.]])
+    """
+    path = _check_path(path)
+    if path.suffix.lower() in (".mtx", ".mm", ".npz", ".npy"):
+        A = read_matrix(path)
+    else:
+        with open(path, errors="replace") as fh:
+            first = next((ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#")), "")
+        A = read_freefem_vector(path) if len(first.split()) == 1 else read_freefem_matrix(path)
+    if not is_sparse(A):
+        A = np.asarray(A)
+        if A.ndim == 2 and A.shape[1] == 1:
+            A = A[:, 0]
+    return A

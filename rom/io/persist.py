@@ -14,6 +14,10 @@ method ``_from_arrays(settings, arrays)``; :class:`rom._base.Estimator` derives 
 from the constructor's parameters and the fitted attributes through
 :func:`encode_state` / :func:`decode_state`. Loading instantiates only the classes of
 the registry and never unpickles, imports code named by the file or writes a path.
+
+Underneath, :func:`write_arrays` / :func:`read_arrays` are the one writer and reader
+of "named arrays + JSON header" files: :func:`save` and :func:`load` use them, and so
+do files that are not estimators (the snapshots of a snapshot store).
 """
 
 from __future__ import annotations
@@ -37,8 +41,10 @@ __all__ = [
     "decode_state",
     "encode_state",
     "load",
+    "read_arrays",
     "read_header",
     "save",
+    "write_arrays",
 ]
 
 #: version 2: class aliases, generic parameter and fitted state, named parts
@@ -88,10 +94,6 @@ class atomic_write:
                 os.replace(self.tmp, self.path)
         finally:  # a no-op after a successful rename
             self.tmp.unlink(missing_ok=True)
-
-
-_HEADER = "__romba_header__"
-_SPARSE_PARTS = ("data", "indices", "indptr")
 
 
 # ---------------------------------------------------------------------------
@@ -171,7 +173,11 @@ class _Encoder:
 
         alias = alias_of(type(value))
         if alias is not None and hasattr(value, "_to_arrays"):
-            settings, arrays = value._to_arrays()
+            if callable(getattr(value, "_is_fitted", None)) and not value._is_fitted():
+                # an estimator given as a parameter (say a POD to fit): its parameters
+                settings, arrays = encode_state(value, value.get_params(deep=False), {})
+            else:
+                settings, arrays = value._to_arrays()
             self.arrays.update({f"{path}.{k}": v for k, v in arrays.items()})
             return {"$object": alias, "settings": settings, "prefix": path}
         return {"$part": self.parts.name_for(value, leaf, path, self.owner)}
@@ -305,11 +311,57 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         "class": alias,
         "settings": settings,
         "parts": parts.described,
-        "none": [],
-        "sparse": {},
     }
+    for name, value in arrays.items():
+        if value is not None and not _is_sparse(value) and np.asarray(value).dtype.hasobject:
+            raise TypeError(f"obj: attribute {name!r} is not a numeric array")
+    try:
+        json.dumps(settings, allow_nan=True)
+    except TypeError as err:
+        raise TypeError(
+            f"obj: settings of {type(obj).__name__} are not JSON-serialisable ({err})"
+        ) from err
+    write_arrays(path, arrays, header)
+
+
+def write_arrays(path: str | os.PathLike, arrays: dict[str, Any], header: dict) -> None:
+    """Write named arrays and a JSON header to one ``.npz`` file, atomically, without pickle.
+
+    The one writer of romba's files (:func:`save` writes models through it, the
+    :class:`~rom.nonintrusive.SnapshotStore` its snapshots). Dense arrays are stored
+    as they are, scipy sparse matrices as their CSR parts (``name.data``,
+    ``name.indices``, ``name.indptr``, the shape in the header under ``"sparse"``),
+    None as a name in the header's ``"none"`` list; :func:`read_arrays` gives them
+    back. The file is a plain ``.npz`` that ``numpy.load(path, allow_pickle=False)``
+    reads, written through :class:`atomic_write`: a reader never sees half a file.
+
+    Parameters
+    ----------
+    path : str or path-like
+    arrays : dict of str to array, sparse matrix or None
+        Numeric (or string) arrays; object arrays are refused.
+    header : dict
+        JSON-serialisable; the keys ``"none"`` and ``"sparse"`` are set here.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from rom.io import read_arrays, write_arrays
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.npz")
+    >>> write_arrays(path, {"u": np.arange(3.0)}, {"note": "three values"})
+    >>> header, arrays = read_arrays(path)
+    >>> header["note"], arrays["u"]
+    ('three values', array([0., 1., 2.]))
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    if not isinstance(header, dict):
+        raise TypeError(f"header: expected a dict, got {type(header).__name__}")
+    header = {**header, "none": [], "sparse": {}}
     payload: dict[str, np.ndarray] = {}
     for name, value in arrays.items():
+        if not isinstance(name, str) or not name or name == _HEADER:
+            raise ValueError(f"arrays: invalid array name {name!r}")
         if value is None:
             header["none"].append(name)
         elif _is_sparse(value):
@@ -321,18 +373,96 @@ def save(obj: Any, path: str | os.PathLike) -> None:
                 payload[f"{name}.{part}"] = getattr(csr, part)
         else:
             arr = np.asarray(value)
-            if arr.dtype.kind == "O":
-                raise TypeError(f"obj: attribute {name!r} is not a numeric array")
+            if arr.dtype.hasobject:
+                raise TypeError(f"arrays[{name!r}]: expected a numeric array, got {arr.dtype}")
             payload[name] = arr
     try:
         text = json.dumps(header, allow_nan=True)
     except TypeError as err:
-        raise TypeError(
-            f"obj: settings of {type(obj).__name__} are not JSON-serialisable ({err})"
-        ) from err
+        raise TypeError(f"header: not JSON-serialisable ({err})") from err
     payload[_HEADER] = np.array(text)
     with atomic_write(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **payload)
+
+
+def read_arrays(path: str | os.PathLike) -> tuple[dict, dict[str, Any]]:
+    """The JSON header and the arrays of a file written by :func:`write_arrays`.
+
+    Arrays are read with ``allow_pickle=False``; sparse matrices come back as
+    ``scipy.sparse.csr_matrix``. The header is only parsed: what it means is the
+    caller's to check.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    header : dict
+    arrays : dict of str to array, sparse matrix or None
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        The file is truncated, corrupt, not an ``.npz`` archive, or has no header or
+        a corrupt one (the message names ``path``).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, scipy.sparse
+    >>> from rom.io import read_arrays, write_arrays
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.npz")
+    >>> write_arrays(path, {"A": scipy.sparse.eye(2, format="csr"), "b": None}, {})
+    >>> _, arrays = read_arrays(path)
+    >>> arrays["A"].toarray(), arrays["b"]
+    (array([[1., 0.],
+           [0., 1.]]), None)
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no such file {str(path)!r}")
+    try:
+        # the file is opened here so that it is closed even when numpy fails to parse it
+        with open(path, "rb") as fh:
+            data = np.load(fh, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # an .npy file
+                raise ValueError("not an .npz archive")
+            with data:
+                if _HEADER not in data.files:
+                    raise ValueError(f"path: {str(path)!r} is an .npz file but not a romba file")
+                raw = {name: data[name] for name in data.files}
+    except ValueError as err:
+        if str(err).startswith("path:"):
+            raise
+        raise ValueError(f"path: {str(path)!r} is not a readable romba file ({err})") from err
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as err:
+        raise ValueError(
+            f"path: {str(path)!r} is corrupt or not a romba file ({err.__class__.__name__}: {err})"
+        ) from err
+    try:
+        header = json.loads(str(raw.pop(_HEADER)))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"path: {str(path)!r} has a corrupt header") from err
+    if not isinstance(header, dict):
+        raise ValueError(f"path: {str(path)!r} has a corrupt header (not a mapping)")
+    none, sparse = header.get("none", []), header.get("sparse", {})
+    if not isinstance(none, list) or not isinstance(sparse, dict):
+        raise ValueError(f"path: {str(path)!r} has a corrupt header (none, sparse)")
+    arrays: dict[str, Any] = {str(name): None for name in none}
+    if sparse:
+        import scipy.sparse
+    try:
+        for name, shape in sparse.items():
+            csr = [raw.pop(f"{name}.{part}") for part in _SPARSE_PARTS]
+            arrays[name] = scipy.sparse.csr_matrix(tuple(csr), shape=tuple(shape))
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ValueError(f"path: {str(path)!r} has a corrupt sparse matrix ({err})") from err
+    arrays.update(raw)
+    return header, arrays
 
 
 def read_header(path: str | os.PathLike) -> dict:
@@ -350,35 +480,9 @@ def read_header(path: str | os.PathLike) -> dict:
     return _read(path)[0]
 
 
-def _read(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"path: expected a file path, got {type(path).__name__}")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"path: no such file {str(path)!r}")
-    try:
-        # the file is opened here so that it is closed even when numpy fails to parse it
-        with open(path, "rb") as fh:
-            data = np.load(fh, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):  # an .npy file
-                raise ValueError("not an .npz archive")
-            with data:
-                if _HEADER not in data.files:
-                    raise ValueError(f"path: {str(path)!r} is an .npz file but not a romba file")
-                arrays = {name: data[name] for name in data.files}
-    except ValueError as err:
-        if str(err).startswith("path:"):
-            raise
-        raise ValueError(f"path: {str(path)!r} is not a readable romba file ({err})") from err
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as err:
-        raise ValueError(
-            f"path: {str(path)!r} is corrupt or not a romba file ({err.__class__.__name__}: {err})"
-        ) from err
-    try:
-        header = json.loads(str(arrays.pop(_HEADER)))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"path: {str(path)!r} has a corrupt header") from err
-    if not isinstance(header, dict) or header.get("format") != "romba":
+def _read(path: str | os.PathLike) -> tuple[dict, dict[str, Any]]:
+    header, arrays = read_arrays(path)
+    if header.get("format") != "romba":
         raise ValueError(f"path: {str(path)!r} is not a romba file")
     version = header.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version > FORMAT_VERSION:
@@ -429,7 +533,7 @@ def load(path: str | os.PathLike, **parts: Any) -> Any:
     >>> rom.load(path).rank_
     1
     """
-    header, raw = _read(path)
+    header, arrays = _read(path)
     try:
         cls = _registered(header.get("class"))
     except (ImportError, AttributeError, ValueError) as err:
@@ -452,17 +556,6 @@ def load(path: str | os.PathLike, **parts: Any) -> Any:
         raise ValueError(
             f"{unknown[0]}: not a part of {str(path)!r} (its parts: {list(needed) or 'none'})"
         )
-    arrays: dict[str, Any] = {name: None for name in header.get("none", [])}
-    sparse = header.get("sparse", {})
-    if sparse:
-        import scipy.sparse
-    try:
-        for name, shape in sparse.items():
-            csr = [raw.pop(f"{name}.{part}") for part in _SPARSE_PARTS]
-            arrays[name] = scipy.sparse.csr_matrix(tuple(csr), shape=tuple(shape))
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise ValueError(f"path: {str(path)!r} has a corrupt sparse matrix ({err})") from err
-    arrays.update(raw)
     token = _LOADING.set(parts)
     try:
         return cls._from_arrays(header.get("settings", {}), arrays)

@@ -24,22 +24,42 @@ CLASSES: dict[str, str] = {
     "ConstantCoefficients": "rom.affine:ConstantCoefficients",
     # empirical interpolation
     "EIM": "rom.eim.eim:EIM",
+    "RectangularEIM": "rom.eim.rectangular:RectangularEIM",
+    "DEIM": "rom.eim.deim:DEIM",
+    "QDEIM": "rom.eim.deim:QDEIM",
+    "GEIM": "rom.eim.geim:GEIM",
+    "MatrixEIM": "rom.eim.matrix:MatrixEIM",
+    "VectorEIM": "rom.eim.matrix:VectorEIM",
     # reduced basis
+    "ReducedBasis": "rom.rb.reduced_basis:ReducedBasis",
     "ReducedModel": "rom.rb.reduced_model:ReducedModel",
+    "GreedyResult": "rom.rb.greedy:GreedyResult",
     "MinTheta": "rom.rb.coercivity:MinTheta",
+    "SCM": "rom.rb.coercivity:SCM",
+    "InfSupEstimate": "rom.rb.stability:InfSupEstimate",
     # matrix functions
-    "LogDet": "rom.rb.matrix_functions:LogDet",
-    "InverseApproximation": "rom.rb.matrix_functions:InverseApproximation",
+    "LogDet": "rom.matfun.logdet:LogDet",
+    "InverseApproximation": "rom.matfun.inverse:InverseApproximation",
+    "InterpolationVariables": "rom.matfun._interpolation:InterpolationVariables",
+    # nonlinear Galerkin models
+    "GalerkinROM": "rom.galerkin.rom:GalerkinROM",
+    "LocalGalerkinROM": "rom.local.galerkin:LocalGalerkinROM",
     # Lagrangian bases
     "LagrangianPOD": "rom.lagrangian.pod:LagrangianPOD",
     "LagrangianROM": "rom.lagrangian.model:LagrangianROM",
+    "EulerianGalerkin": "rom.lagrangian.eulerian:EulerianGalerkin",
     # fast multipole
     "EIFMM": "rom.fmm.eifmm:EIFMM",
     # local bases
     "LocalPOD": "rom.local.local_pod:LocalPOD",
+    "KMedoids": "rom.local.kmedoids:KMedoids",
+    "EfficiencyCriterion": "rom.local.criterion:EfficiencyCriterion",
     # closures
     "LearnedClosure": "rom.closures.closure:LearnedClosure",
     "QuadraticRidge": "rom.closures.ridge:QuadraticRidge",
+    "ArrayRegressor": "rom.closures.adapters:ArrayRegressor",
+    "ArrayClassifier": "rom.closures.adapters:ArrayClassifier",
+    "TorchRegressor": "rom.closures.neural:TorchRegressor",
     # nonintrusive
     "Surrogate": "rom.nonintrusive.surrogate:Surrogate",
     "RBFRegressor": "rom.nonintrusive.surrogate:RBFRegressor",

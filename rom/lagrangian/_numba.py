@@ -12,47 +12,11 @@ import math
 import numba
 import numpy as np
 
-from rom._jit_cache import register
+from rom.backend import register_kernel_cache
+from rom.lagrangian.kernels import RK4_STABLE
+from rom.lagrangian.kernels import second_derivative_weights as d2_row
 
-register()  # compiled kernels are cached outside the package
-
-#: fraction of the RK4 stability interval on the negative real axis (2.785) used
-RK4_STABLE = 2.5
-
-
-@numba.njit(cache=True)
-def d2_row(z, center, c, tab):  # pragma: no cover - compiled
-    """Fornberg weights of the second derivative at ``z[center]`` into ``c`` (k,).
-
-    ``tab`` is a (k, 3) scratch array.
-    """
-    k = z.shape[0]
-    x0 = z[center]
-    for i in range(k):
-        tab[i, 0] = 0.0
-        tab[i, 1] = 0.0
-        tab[i, 2] = 0.0
-    tab[0, 0] = 1.0
-    c1 = 1.0
-    c4 = z[0] - x0
-    for i in range(1, k):
-        mn = min(i, 2)
-        c2 = 1.0
-        c5 = c4
-        c4 = z[i] - x0
-        for j in range(i):
-            c3 = z[i] - z[j]
-            c2 *= c3
-            if j == i - 1:
-                for m in range(mn, 0, -1):
-                    tab[i, m] = c1 * (m * tab[i - 1, m - 1] - c5 * tab[i - 1, m]) / c2
-                tab[i, 0] = -c1 * c5 * tab[i - 1, 0] / c2
-            for m in range(mn, 0, -1):
-                tab[j, m] = (c4 * tab[j, m] - m * tab[j, m - 1]) / c3
-            tab[j, 0] = c4 * tab[j, 0] / c3
-        c1 = c2
-    for i in range(k):
-        c[i] = tab[i, 2]
+register_kernel_cache()  # compiled kernels are cached outside the package
 
 
 @numba.njit(cache=True)

@@ -8,39 +8,40 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted, check_positive_int, check_tolerance
+from rom._base import Estimator
+from rom.validation import check_array, check_positive_int, check_tolerance
 
 __all__ = ["EulerianGalerkin"]
 
-#: relative mismatch above which the right-hand side is declared not quadratic
+#: relative size of the quadratic part below which the model is taken as linear
 QUADRATIC_CHECK = 1e-8
 
 
-class EulerianGalerkin:
+class EulerianGalerkin(Estimator):
     r"""POD-Galerkin ROM of ``u' = f(u)`` on a fixed grid, ``f`` a polynomial of degree <= 2.
 
     Linear convection-diffusion and Burgers on a fixed grid have
-    :math:`f(u) = c + L u + H(u, u)` (constant, linear and symmetric bilinear
-    parts). With the POD basis :math:`\Phi` of the snapshots, the Galerkin ROM
-    :math:`a' = \hat c + \hat L a + \hat H(a, a)` is built exactly from ``2 r + 1``
-    block evaluations of ``f`` by polarisation,
+    :math:`f(u) = c + L u + H(u, u)`. With the POD basis :math:`\Phi` of the
+    snapshots, the Galerkin ROM :math:`a' = \hat c + \hat L a + \hat H(a, a)` is
+    read off :math:`\Phi^T f(\Phi a)` by :func:`rom.galerkin.identify_quadratic`
+    (one vectorised call of ``f`` on :math:`(r + 1)(r + 2)/2` states, then verified
+    at random states: a right-hand side that is not quadratic is refused). The online
+    cost is :math:`O(r^3)` per right-hand side, independent of the grid. The bases
+    are nested, so :meth:`solve` takes any leading ``rank`` without refit. See
+    :doc:`/theory/lagrangian` for the comparison with the Lagrangian model.
 
-    .. math::
-
-       f(0) = c,\quad \tfrac12 (f(y) - f(-y)) = L y,\quad
-       \tfrac14\big(f(x + y) - f(x - y) - f(y) + f(-y)\big) = H(x, y),
-
-    projected on :math:`\Phi` (:math:`\hat H_{ijk} = \phi_i^T H(\phi_j, \phi_k)`);
-    the model is checked to be quadratic on a random combination of the modes.
-    The online cost is :math:`O(r^3)` per right-hand side, independent of the grid.
-    The bases are nested, so :meth:`solve` takes any leading ``rank`` without refit.
+    Real only: the compiled RK4 integrator is real (for a complex model use
+    :class:`rom.galerkin.GalerkinROM`).
 
     Parameters
     ----------
     rank : int, optional
         Maximum number of POD modes.
     tol : float, optional
-        POD truncation (relative Frobenius projection error).
+        POD truncation: the projection error of the snapshots in the Frobenius norm,
+        relative to their norm unless ``relative=False``.
+    relative : bool
+        Whether ``tol`` is relative.
     courant : float
         The RK4 step is ``courant / ||J||_inf`` (``J`` the reduced Jacobian at each
         output time). Convected modes are undamped, so the step is limited by
@@ -49,6 +50,7 @@ class EulerianGalerkin:
 
     Attributes
     ----------
+    pod_ : rom.linalg.POD
     basis_ : numpy.ndarray, shape (n, r)
     singular_values_ : numpy.ndarray, shape (r,)
     constant_, linear_, quadratic_ : numpy.ndarray
@@ -66,76 +68,83 @@ class EulerianGalerkin:
     (50, 2)
     """
 
+    _fitted_marker = "basis_"
+
     def __init__(
-        self, rank: int | None = None, tol: float | None = None, courant: float = 0.5
+        self,
+        rank: int | None = None,
+        tol: float | None = None,
+        relative: bool = True,
+        courant: float = 0.5,
     ) -> None:
         self.rank = rank
         self.tol = tol
+        self.relative = relative
         self.courant = courant
 
     def fit(self, S: Any, rhs: Callable[[np.ndarray], np.ndarray]) -> EulerianGalerkin:
         """POD of the snapshots ``S`` (n, k) and Galerkin projection of ``rhs``.
 
-        ``rhs`` maps states as columns, (n, k) -> (n, k).
+        ``rhs`` maps states as columns, (n, k) -> (n, k). It is not kept.
 
         Returns
         -------
         self
         """
+        from rom.galerkin import identify_quadratic
         from rom.linalg import POD
 
         check_positive_int(self.rank, "rank")
-        check_tolerance(self.tol, "tol", upper=1.0)
+        check_tolerance(self.tol, "tol", upper=1.0 if self.relative else None)
+        check_tolerance(self.courant, "courant", allow_none=False, upper=2.78)
         S = check_array(S, "S", ndim=2, dtype_kind="f")
         if not callable(rhs):
             raise TypeError(f"rhs: expected a callable f(U) -> (n, k), got {type(rhs).__name__}")
         with warnings.catch_warnings():  # a rank above the numerical rank is a cap
             warnings.filterwarnings("ignore", "POD: only", RuntimeWarning)
-            pod = POD(rank=self.rank, tol=self.tol, method="svd").fit(S)
+            pod = POD(rank=self.rank, tol=self.tol, relative=self.relative, method="svd").fit(S)
         Phi = pod.basis_
-        n, r = Phi.shape
+        r = Phi.shape[1]
 
-        def f(U):
+        def reduced(U):
             out = np.asarray(rhs(U), dtype=float)
             if out.shape != U.shape:
                 raise ValueError(f"rhs: expected an output of shape {U.shape}, got {out.shape}")
-            return out
+            return Phi.T @ out
 
-        c_full = f(np.zeros((n, 1)))[:, 0]
-        fp, fm = f(Phi), f(-Phi)
-        linear = Phi.T @ ((fp - fm) / 2)
-        constant = Phi.T @ c_full
-        even = Phi.T @ ((fp + fm) / 2) - constant[:, None]  # phi_i^T H(phi_k, phi_k)
-        scale = max(np.abs(linear).max(), np.abs(constant).max(), 1e-300)
-        if np.abs(even).max() <= QUADRATIC_CHECK * scale:
-            quadratic = np.zeros((0, 0, 0))  # a linear model: no quadratic part
-        else:
-            quadratic = np.empty((r, r, r))
-            for j in range(r):
-                plus = f(Phi[:, j : j + 1] + Phi)
-                minus = f(Phi[:, j : j + 1] - Phi)
-                quadratic[:, j, :] = Phi.T @ ((plus - minus - (fp - fm)) / 4)
-            quadratic = (quadratic + quadratic.transpose(0, 2, 1)) / 2
-        z = (
-            np.random.default_rng(0).standard_normal(r)
-            * pod.singular_values_
-            / np.sqrt(S.shape[1])
-        )
-        exact = Phi.T @ f((Phi @ z)[:, None])[:, 0]
-        approx = constant + linear @ z
-        if quadratic.size:
-            approx = approx + np.einsum("ijk,j,k->i", quadratic, z, z)
-        scale = max(np.abs(exact).max(), 1e-300)
-        if np.abs(exact - approx).max() > QUADRATIC_CHECK * 1e3 * scale:
+        # identified around a state of the size of the snapshots' coordinates
+        a0 = np.random.default_rng(0).standard_normal(r) * pod.singular_values_
+        a0 /= np.sqrt(S.shape[1])
+        coefficients = identify_quadratic(reduced, a0, basis=Phi)
+        if coefficients is None:
             raise ValueError(
-                "rhs: the right-hand side is not a polynomial of degree <= 2 in the state "
-                f"(mismatch {np.abs(exact - approx).max() / scale:.1e} relative)"
+                "rhs: the right-hand side is not a polynomial of degree <= 2 in the state"
             )
+        constant, linear, W = coefficients
+        quadratic = W.reshape(r, r, r)
+        scale = max(np.abs(linear).max(), np.abs(constant).max(), 1e-300)
+        if np.abs(quadratic).max() <= QUADRATIC_CHECK * scale:
+            quadratic = np.zeros((0, 0, 0))  # a linear model: no quadratic part
         self.pod_ = pod
         self.basis_ = Phi
         self.singular_values_ = pod.singular_values_
-        self.constant_, self.linear_, self.quadratic_ = constant, linear, quadratic
+        self.constant_ = constant
+        self.linear_ = linear
+        self.quadratic_ = np.ascontiguousarray(quadratic)
+        self._restore()
         return self
+
+    def _restore(self) -> None:
+        """Check the reduced operators (a loaded file is input to a compiled kernel)."""
+        r = self.basis_.shape[1] if self.basis_.ndim == 2 else -1
+        H = self.quadratic_
+        if (
+            self.constant_.shape != (r,)
+            or self.linear_.shape != (r, r)
+            or H.shape not in ((r, r, r), (0, 0, 0))
+            or any(np.iscomplexobj(x) for x in (self.basis_, self.constant_, self.linear_, H))
+        ):
+            raise ValueError("basis_, constant_, linear_, quadratic_: inconsistent shapes")
 
     def solve(
         self, u0: Any, times: Any, rank: int | None = None, dt: float | None = None
@@ -147,7 +156,7 @@ class EulerianGalerkin:
         """
         from rom.lagrangian._numba import quadratic_integrate
 
-        check_fitted(self, "basis_")
+        self._check_fitted()
         r_max = self.basis_.shape[1]
         r = r_max if rank is None else check_positive_int(rank, "rank", allow_none=False)
         if r > r_max:
@@ -177,6 +186,6 @@ class EulerianGalerkin:
 
     def reconstruct(self, a: Any) -> np.ndarray:
         """``Phi a`` for coordinates (r, nt) or (r,)."""
-        check_fitted(self, "basis_")
+        self._check_fitted()
         a = check_array(a, "a", ndim=(1, 2), dtype_kind="f")
         return self.basis_[:, : a.shape[0]] @ a

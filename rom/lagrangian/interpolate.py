@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_choice
 from rom.lagrangian.stencil import check_grid
+from rom.validation import check_array, check_choice
 
 __all__ = ["to_fixed_grid"]
 

@@ -6,15 +6,18 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted, check_positive_int, check_tolerance
+from rom._base import Estimator
 from rom.lagrangian.interpolate import to_fixed_grid
 from rom.lagrangian.pod import LagrangianPOD, check_snapshots
 from rom.lagrangian.stencil import GridCrossingError, check_grid, second_derivative, stencils
+from rom.validation import check_array, check_positive_int, check_tolerance
 
 __all__ = ["LagrangianROM"]
 
+HYPERREDUCTIONS = (None, "deim", "qdeim")
 
-class LagrangianROM:
+
+class LagrangianROM(Estimator):
     r"""Galerkin ROM of ``x' = f1(w)``, ``w' = f2 D_xx(x) w`` in Lagrangian bases.
 
     With :math:`w \approx \Phi_w a` and :math:`x \approx \bar x + \Phi_x b`
@@ -26,40 +29,39 @@ class LagrangianROM:
        b' = \Phi_x^T f_1(\Phi_w a) = c\, \Phi_x^T \mathbf 1 + k\, (\Phi_x^T \Phi_w)\, a
 
     for the affine flux speed :math:`f_1(w) = c + k w` (``velocity`` :math:`c`,
-    ``burgers`` :math:`k`): the grid equation costs :math:`O(r_x r_w)`. The
-    diffusion term depends on the grid nonlinearly (the Fornberg weights are
-    rational functions of the node positions). With ``hyper_reduction`` it is
-    replaced by its DEIM interpolant: with :math:`U` the POD basis of the snapshots
-    :math:`g = D_{xx}(x) w` and :math:`P` the DEIM rows,
-
-    .. math::
-
-       a' \approx f_2\, \underbrace{\Phi_w^T U (P^T U)^{-1}}_{E}\;
-       P^T D_{xx}(\bar x + \Phi_x b)\, \Phi_w a ,
-
-    and only the ``m`` selected rows of :math:`D_{xx}(x) w` are computed, each from
-    the ``width`` positions and states of its stencil (the rows of :math:`\Phi_x`
-    and :math:`\Phi_w` at the stencil nodes are stored): the online cost is
-    :math:`O(m \cdot \mathrm{width} \cdot (r_w + r_x))`, independent of the grid
-    size. Without hyper-reduction every row is computed (cost :math:`O(n)`).
+    ``burgers`` :math:`k`). The diffusion term depends on the grid nonlinearly;
+    with ``hyperreduction`` it is replaced by its DEIM interpolant at ``deim_rank``
+    rows, each computed from the ``width`` positions and states of its stencil, so
+    that the online cost does not depend on the grid size; without it every row is
+    computed. The derivation and the limits of the method are on
+    :doc:`/theory/lagrangian`.
 
     Time integration: classical RK4 (compiled), the step bounded by the RK4
     stability limit of the reduced diffusion matrix at every output time. The
     reconstructed stencils are checked at every stage: a reduced grid that crosses
     itself raises :class:`GridCrossingError`.
 
+    Real only: the nodes move with the flux speed :math:`f_1(w)`, so their positions
+    and, with ``burgers``, the states are real (the compiled integrator is real).
+
     Parameters
     ----------
     rank_state, rank_grid : int, optional
         Maximum numbers of state and grid modes (see :class:`LagrangianPOD`).
     tol : float, optional
-        POD truncation of both snapshot sets.
+        Truncation of both PODs: the projection error of each snapshot set in the
+        Frobenius norm, relative to its norm unless ``relative=False``.
     deim_rank : int, optional
         Number of DEIM points (default: chosen by ``deim_tol``).
     deim_tol : float, optional
-        POD truncation of the ``D_xx(x) w`` snapshots (default ``1e-8``).
-    hyper_reduction : bool
-        DEIM (default) or the exact projection (every row computed).
+        Truncation of the POD of the ``D_xx(x) w`` snapshots: their projection error
+        in the Frobenius norm, relative unless ``relative=False`` (default ``1e-8``
+        when neither ``deim_rank`` nor ``deim_tol`` is given).
+    relative : bool
+        Whether ``tol`` and ``deim_tol`` are relative.
+    hyperreduction : {"deim", "qdeim", None}
+        Point selection for the diffusion term, or None for the exact projection
+        (every row computed).
     width : int
         Stencil width of ``D_xx`` (must match the full model's).
     period : float, optional
@@ -68,9 +70,13 @@ class LagrangianROM:
     Attributes
     ----------
     pod_ : LagrangianPOD
-    deim_ : rom.eim.DEIM or None
-    points_ : numpy.ndarray of int
-        The rows of ``D_xx(x) w`` computed online.
+    deim_ : rom.eim.DEIM or rom.eim.QDEIM or None
+    points_ : numpy.ndarray of int, shape (m,)
+        The rows of ``D_xx(x) w`` computed online, sorted.
+    interpolation_ : numpy.ndarray, shape (r_w, m)
+        :math:`E = \Phi_w^T U (P^T U)^{-1}` (columns in the order of ``points_``).
+    ranks_ : (int, int)
+        ``(r_w, r_x)``.
 
     Examples
     --------
@@ -87,6 +93,8 @@ class LagrangianROM:
     True
     """
 
+    _fitted_marker = "pod_"
+
     def __init__(
         self,
         rank_state: int | None = None,
@@ -94,7 +102,8 @@ class LagrangianROM:
         tol: float | None = None,
         deim_rank: int | None = None,
         deim_tol: float | None = None,
-        hyper_reduction: bool = True,
+        relative: bool = True,
+        hyperreduction: str | None = "deim",
         width: int = 3,
         period: float | None = None,
     ) -> None:
@@ -103,7 +112,8 @@ class LagrangianROM:
         self.tol = tol
         self.deim_rank = deim_rank
         self.deim_tol = deim_tol
-        self.hyper_reduction = hyper_reduction
+        self.relative = relative
+        self.hyperreduction = hyperreduction
         self.width = width
         self.period = period
 
@@ -120,28 +130,39 @@ class LagrangianROM:
         -------
         self
         """
-        from rom.eim import DEIM
+        from rom.eim import DEIM, QDEIM
+        from rom.linalg import POD
 
         deim_rank = check_positive_int(self.deim_rank, "deim_rank")
         deim_tol = check_tolerance(self.deim_tol, "deim_tol", upper=1.0)
         width = check_positive_int(self.width, "width", allow_none=False, minimum=3)
+        if self.hyperreduction not in HYPERREDUCTIONS:
+            raise ValueError(
+                f"hyperreduction: expected one of {HYPERREDUCTIONS}, got {self.hyperreduction!r}"
+            )
+        W = check_array(W, "W", ndim=2, dtype_kind="f")
         W, X = check_snapshots(W, X, self.period)
-        self.pod_ = LagrangianPOD(
-            self.rank_state, self.rank_grid, self.tol, period=self.period
+        pod = LagrangianPOD(
+            rank_state=self.rank_state,
+            rank_grid=self.rank_grid,
+            tol=self.tol,
+            relative=self.relative,
+            period=self.period,
         ).fit(W, X, reference)
         n = X.shape[0]
-        Pw, Px = self.pod_.state_basis_, self.pod_.grid_basis_
+        Pw = pod.state_basis_
         G = second_derivative(X, W, width, self.period)
-        self.deim_ = None
+        deim = None
         h_min = float(np.diff(X, axis=0).min())
         noise = 1e3 * np.finfo(float).eps * float(np.abs(W).max()) / h_min**2
         if float(np.abs(G).max()) <= noise:  # D_xx w is round-off: nothing to interpolate
             rows = np.zeros(0, dtype=np.int64)
             E = np.zeros((Pw.shape[1], 0))
-        elif self.hyper_reduction:
+        elif self.hyperreduction is not None:
             tol = deim_tol if (deim_tol is not None or deim_rank is not None) else 1e-8
-            self.deim_ = DEIM(rank=deim_rank, tol=tol).fit(G)
-            p, U = self.deim_.points_, self.deim_.basis_
+            U = POD(rank=deim_rank, tol=tol, relative=self.relative, random_state=0).fit(G)
+            deim = (DEIM if self.hyperreduction == "deim" else QDEIM).from_basis(U.basis_)
+            p, U = deim.points_, deim.basis_
             # E = Phi_w^T U (P^T U)^{-1}, then the points (and E's columns) sorted
             E = np.linalg.solve(U[p].T, (Pw.T @ U).T).T
             order = np.argsort(p)
@@ -149,23 +170,45 @@ class LagrangianROM:
         else:
             rows = np.arange(n)
             E = Pw.T[:, rows]
-        index, shifts, center = stencils(n, width, self.period, rows)
+        self.pod_ = pod
+        self.deim_ = deim
+        self.points_ = np.asarray(rows, dtype=np.int64)
+        self.interpolation_ = np.ascontiguousarray(E)
+        self._restore()
+        return self
+
+    def _restore(self) -> None:
+        """The arrays of the compiled integrator, from the public state (a loaded file
+        is input: everything the kernel indexes is checked or rebuilt here)."""
+        pod, rows, E = self.pod_, self.points_, self.interpolation_
+        if not isinstance(pod, LagrangianPOD):
+            raise ValueError("pod_: expected a LagrangianPOD")
+        Pw, Px = pod.state_basis_, pod.grid_basis_
+        n = Pw.shape[0]
+        if (
+            rows.ndim != 1
+            or rows.dtype.kind not in "iu"
+            or (rows.size and (rows.min() < 0 or rows.max() >= n or np.any(np.diff(rows) <= 0)))
+            or E.shape != (Pw.shape[1], rows.size)
+            or np.iscomplexobj(E)
+            or np.iscomplexobj(Pw)
+        ):
+            raise ValueError("points_, interpolation_: inconsistent with the bases of pod_")
+        index, shifts, center = stencils(n, self.width, self.period, rows)
         offset = shifts * (self.period if self.period is not None else 0.0)
-        self.points_ = rows
-        self._xref = np.ascontiguousarray(self.pod_.reference_[index] + offset)
+        self._xref = np.ascontiguousarray(pod.reference_[index] + offset)
         self._Px = np.ascontiguousarray(Px[index])  # (m, width, r_x)
         self._Pw = np.ascontiguousarray(Pw[index])  # (m, width, r_w)
         self._center = np.ascontiguousarray(center)
-        self._E = np.ascontiguousarray(E)
+        self._E = np.ascontiguousarray(E, dtype=float)
         self._grid_ones = Px.sum(axis=0)  # Phi_x^T 1
         self._coupling = Px.T @ Pw  # Phi_x^T Phi_w
-        self.n_ = n
-        return self
+        self._n = n
 
     @property
     def ranks_(self) -> tuple[int, int]:
         """``(r_w, r_x)``: the numbers of state and grid modes."""
-        check_fitted(self, "pod_")
+        self._check_fitted()
         return self.pod_.state_basis_.shape[1], self.pod_.grid_basis_.shape[1]
 
     def _ranks(self, ranks: Any) -> tuple[int, int]:
@@ -183,13 +226,13 @@ class LagrangianROM:
     # ------------------------------------------------------------------ online
     def initial_coordinates(self, w0: Any, x0: Any = None, ranks: Any = None):
         """``a0 = Phi_w^T w0`` and ``b0 = Phi_x^T (x0 - reference)`` (x0 default: reference)."""
-        check_fitted(self, "pod_")
+        self._check_fitted()
         rw, rx = self._ranks(ranks)
-        w0 = check_array(w0, "w0", shape=(self.n_,), dtype_kind="f")
+        w0 = check_array(w0, "w0", shape=(self._n,), dtype_kind="f")
         a0 = self.pod_.state_basis_[:, :rw].T @ w0
         if x0 is None:
             return a0, np.zeros(rx)
-        x0 = check_grid(check_array(x0, "x0", shape=(self.n_,), dtype_kind="f"), "x0", self.period)
+        x0 = check_grid(check_array(x0, "x0", shape=(self._n,), dtype_kind="f"), "x0", self.period)
         return a0, self.pod_.grid_basis_[:, :rx].T @ (x0 - self.pod_.reference_)
 
     def solve(
@@ -227,7 +270,7 @@ class LagrangianROM:
         """
         from rom.lagrangian._numba import rom_integrate
 
-        check_fitted(self, "pod_")
+        self._check_fitted()
         rw, rx = self._ranks(ranks)
         times = check_array(times, "times", ndim=1, dtype_kind="f")
         if times.size < 2 or not (np.diff(times) > 0).all():
@@ -278,7 +321,7 @@ class LagrangianROM:
 
     def reconstruct(self, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
         """States and grids ``(Phi_w a, reference + Phi_x b)`` on the moving grid."""
-        check_fitted(self, "pod_")
+        self._check_fitted()
         a = check_array(a, "a", ndim=(1, 2), dtype_kind="f")
         b = check_array(b, "b", ndim=(1, 2), dtype_kind="f")
         Pw = self.pod_.state_basis_[:, : a.shape[0]]
@@ -290,65 +333,3 @@ class LagrangianROM:
         """The reduced fields interpolated onto fixed points ``y``: shape (len(y), nt)."""
         W, X = self.reconstruct(a, b)
         return to_fixed_grid(X, W, y, self.period, kind)
-
-    # ---------------------------------------------------------- persistence
-    _ONLINE = ("points_", "_xref", "_Px", "_Pw", "_center", "_E", "_grid_ones", "_coupling")
-
-    def _to_arrays(self) -> tuple[dict, dict]:
-        check_fitted(self, "pod_")
-        settings = {
-            "rank_state": self.rank_state,
-            "rank_grid": self.rank_grid,
-            "tol": self.tol,
-            "deim_rank": self.deim_rank,
-            "deim_tol": self.deim_tol,
-            "hyper_reduction": self.hyper_reduction,
-            "width": self.width,
-            "period": self.period,
-            "n_": self.n_,
-        }
-        from rom.io.persist import nest
-
-        settings["pod"], arrays = nest("pod", self.pod_)
-        arrays.update({name: getattr(self, name) for name in self._ONLINE})
-        arrays["deim.basis_"] = None if self.deim_ is None else self.deim_.basis_
-        settings["deim"] = (
-            None if self.deim_ is None else {"rank": self.deim_.rank, "tol": self.deim_.tol}
-        )
-        return settings, arrays
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> LagrangianROM:
-        from rom.eim import DEIM
-        from rom.io.persist import unnest
-
-        keys = (
-            "rank_state",
-            "rank_grid",
-            "tol",
-            "deim_rank",
-            "deim_tol",
-            "hyper_reduction",
-            "width",
-            "period",
-        )
-        obj = cls(**{k: settings[k] for k in keys})
-        obj.pod_ = LagrangianPOD._from_arrays(settings["pod"], unnest("pod", arrays))
-        for name in cls._ONLINE:
-            setattr(obj, name, np.ascontiguousarray(arrays[name]))
-        obj.n_ = int(settings["n_"])
-        obj.deim_ = None
-        if settings["deim"] is not None:  # the DEIM points follow from its basis
-            obj.deim_ = DEIM(**settings["deim"]).fit_basis(arrays["deim.basis_"])
-        return obj
-
-    def save(self, path: Any) -> None:
-        """Save to ``path`` (``.npz`` arrays and a JSON header; see :func:`rom.save`).
-
-        Everything the online phase needs is saved; ``deim_`` is rebuilt from its
-        basis (its points follow deterministically), without the POD of the
-        ``D_xx(x) w`` snapshots it was fitted from.
-        """
-        from rom.io.persist import save
-
-        save(self, path)

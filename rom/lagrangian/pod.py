@@ -7,14 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import (
-    check_array,
-    check_choice,
-    check_fitted,
-    check_positive_int,
-    check_tolerance,
-)
+from rom._base import Estimator
 from rom.lagrangian.stencil import check_grid
+from rom.validation import check_array, check_choice, check_positive_int, check_tolerance
 
 __all__ = ["LagrangianPOD", "check_snapshots"]
 
@@ -22,8 +17,9 @@ CENTERINGS = ("reference", "mean", "none")
 
 
 def check_snapshots(W: Any, X: Any, period: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Validate state snapshots ``W`` and grid snapshots ``X``: same shape, untangled grids."""
-    W = check_array(W, "W", ndim=2, dtype_kind="f")
+    """Validate state snapshots ``W`` (real or complex) and grid snapshots ``X`` (real):
+    same shape, untangled grids."""
+    W = check_array(W, "W", ndim=2)
     X = check_array(X, "X", ndim=2, dtype_kind="f")
     if W.shape != X.shape:
         raise ValueError(
@@ -34,13 +30,12 @@ def check_snapshots(W: Any, X: Any, period: float | None = None) -> tuple[np.nda
     return W, X
 
 
-class LagrangianPOD:
+class LagrangianPOD(Estimator):
     r"""Proper orthogonal decomposition of a Lagrangian model: state and grid apart.
 
     The state snapshots :math:`W = [w(t_1), \dots]` and the grid snapshots
     :math:`X = [x(t_1), \dots]` (node positions; one grid per state snapshot, columns)
-    are compressed separately with :class:`rom.linalg.POD` (Euclidean inner product,
-    the node values being the Lagrangian unknowns):
+    are compressed separately with :class:`rom.linalg.POD`:
 
     .. math::
 
@@ -55,28 +50,37 @@ class LagrangianPOD:
     translation is rank one; ``"mean"`` subtracts the mean grid; ``"none"`` keeps
     the positions (then :math:`\bar x = 0` and a translation is rank two).
 
+    Real and complex states: the grid positions are real, the states may be complex
+    (the state basis is then complex and :meth:`transform` uses :math:`\Phi_w^H`).
+
     Parameters
     ----------
     rank_state, rank_grid : int, optional
         Maximum numbers of state and grid modes.
     tol : float, optional
-        Relative Frobenius projection error of each snapshot set (as in
-        :class:`rom.linalg.POD`), applied to both.
+        Truncation of both PODs: the projection error of each snapshot set (the
+        states; the grids minus the reference) in the Frobenius norm of ``inner``,
+        relative to the norm of that set unless ``relative=False``.
+    relative : bool
+        Whether ``tol`` is relative.
     center : {"reference", "mean", "none"}
         What is subtracted from the grid snapshots.
     period : float, optional
         Length of a periodic domain (grids are unwrapped positions); used to check
         that the grid snapshots are untangled.
+    inner : None or (n, n) Hermitian positive definite matrix, dense or sparse
+        Inner product of the node values, for both PODs (None: Euclidean, every node
+        weighs the same). The bases are orthonormal in it.
 
     Attributes
     ----------
+    state_pod_, grid_pod_ : rom.linalg.POD
     state_basis_ : numpy.ndarray, shape (n, r_w)
     grid_basis_ : numpy.ndarray, shape (n, r_x)
     state_singular_values_, grid_singular_values_ : numpy.ndarray
         Singular values of the kept modes.
     reference_ : numpy.ndarray, shape (n,)
         :math:`\bar x`.
-    state_pod_, grid_pod_ : rom.linalg.POD
 
     Examples
     --------
@@ -91,19 +95,25 @@ class LagrangianPOD:
     (1, 1)
     """
 
+    _fitted_marker = "state_pod_"
+
     def __init__(
         self,
         rank_state: int | None = None,
         rank_grid: int | None = None,
         tol: float | None = None,
+        relative: bool = True,
         center: str = "reference",
         period: float | None = None,
+        inner: Any = None,
     ) -> None:
         self.rank_state = rank_state
         self.rank_grid = rank_grid
         self.tol = tol
+        self.relative = relative
         self.center = center
         self.period = period
+        self.inner = inner
 
     def fit(self, W: Any, X: Any, reference: Any = None) -> LagrangianPOD:
         """Compress the state snapshots ``W`` and grid snapshots ``X``, both (n, k).
@@ -119,7 +129,7 @@ class LagrangianPOD:
 
         rank_state = check_positive_int(self.rank_state, "rank_state")
         rank_grid = check_positive_int(self.rank_grid, "rank_grid")
-        tol = check_tolerance(self.tol, "tol", upper=1.0)
+        tol = check_tolerance(self.tol, "tol", upper=1.0 if self.relative else None)
         center = check_choice(self.center, "center", CENTERINGS)
         W, X = check_snapshots(W, X, self.period)
         n = X.shape[0]
@@ -134,35 +144,71 @@ class LagrangianPOD:
             )
         else:
             ref = X.mean(axis=1) if center == "mean" else np.zeros(n)
-        with warnings.catch_warnings():  # a rank above the numerical rank is a cap
-            warnings.filterwarnings("ignore", "POD: only", RuntimeWarning)
-            self.state_pod_ = POD(rank=rank_state, tol=tol, method="svd").fit(W)
-        self.reference_ = np.array(ref, dtype=float)
-        D = X - self.reference_[:, None]
+        D = X - ref[:, None]
         if not np.any(D):
             raise ValueError(
                 "X: every grid snapshot equals the reference grid; there is no grid motion "
                 "to compress (use an Eulerian basis)"
             )
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "POD: only", RuntimeWarning)
-            self.grid_pod_ = POD(rank=rank_grid, tol=tol, method="svd").fit(D)
-        self.state_basis_ = self.state_pod_.basis_
-        self.grid_basis_ = self.grid_pod_.basis_
-        self.state_singular_values_ = self.state_pod_.singular_values_
-        self.grid_singular_values_ = self.grid_pod_.singular_values_
+
+        def pod(rank, S):
+            with warnings.catch_warnings():  # a rank above the numerical rank is a cap
+                warnings.filterwarnings("ignore", "POD: only", RuntimeWarning)
+                return POD(
+                    rank=rank, tol=tol, relative=self.relative, inner=self.inner, method="svd"
+                ).fit(S)
+
+        self.state_pod_ = pod(rank_state, W)
+        self.grid_pod_ = pod(rank_grid, D)
+        self.reference_ = np.array(ref, dtype=float)
         return self
 
+    @property
+    def state_basis_(self) -> np.ndarray:
+        """:math:`\\Phi_w`, shape (n, r_w)."""
+        self._check_fitted()
+        return self.state_pod_.basis_
+
+    @property
+    def grid_basis_(self) -> np.ndarray:
+        """:math:`\\Phi_x`, shape (n, r_x)."""
+        self._check_fitted()
+        return self.grid_pod_.basis_
+
+    @property
+    def state_singular_values_(self) -> np.ndarray:
+        """Singular values of the kept state modes."""
+        self._check_fitted()
+        return self.state_pod_.singular_values_
+
+    @property
+    def grid_singular_values_(self) -> np.ndarray:
+        """Singular values of the kept grid modes."""
+        self._check_fitted()
+        return self.grid_pod_.singular_values_
+
+    def _restore(self) -> None:
+        n = self.state_pod_.basis_.shape[0]
+        if self.grid_pod_.basis_.shape[0] != n or self.reference_.shape != (n,):
+            raise ValueError("state_pod_, grid_pod_, reference_: inconsistent sizes")
+
     def transform(self, W: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Coordinates ``a = Phi_w^T W`` and ``b = Phi_x^T (X - reference)``."""
-        check_fitted(self, "state_basis_")
+        """Coordinates ``a = Phi_w^H M W`` and ``b = Phi_x^H M (X - reference)``
+        (``M`` = ``inner``, the identity by default)."""
+        self._check_fitted()
         W, X = check_snapshots(W, X, self.period)
-        return self.state_basis_.T @ W, self.grid_basis_.T @ (X - self.reference_[:, None])
+        n = self.reference_.size
+        if W.shape[0] != n:
+            raise ValueError(f"W: expected {n} rows (one per node), got {W.shape[0]}")
+        return (
+            self.state_pod_.transform(W),
+            self.grid_pod_.transform(X - self.reference_[:, None]),
+        )
 
     def inverse_transform(self, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(Phi_w a, reference + Phi_x b)`` for coordinates (r, k) or (r,)."""
-        check_fitted(self, "state_basis_")
-        a = check_array(a, "a", ndim=(1, 2), dtype_kind="f")
+        self._check_fitted()
+        a = check_array(a, "a", ndim=(1, 2))
         b = check_array(b, "b", ndim=(1, 2), dtype_kind="f")
         if a.shape[0] != self.state_basis_.shape[1]:
             raise ValueError(f"a: expected {self.state_basis_.shape[1]} rows, got {a.shape[0]}")
@@ -170,44 +216,3 @@ class LagrangianPOD:
             raise ValueError(f"b: expected {self.grid_basis_.shape[1]} rows, got {b.shape[0]}")
         ref = self.reference_ if b.ndim == 1 else self.reference_[:, None]
         return self.state_basis_ @ a, ref + self.grid_basis_ @ b
-
-    # ---------------------------------------------------------- persistence
-    def _to_arrays(self) -> tuple[dict, dict]:
-        from rom.io.persist import nest
-
-        check_fitted(self, "state_basis_")
-        settings = {
-            "rank_state": self.rank_state,
-            "rank_grid": self.rank_grid,
-            "tol": self.tol,
-            "center": self.center,
-            "period": self.period,
-        }
-        arrays: dict[str, Any] = {"reference_": self.reference_}
-        for prefix, pod in (("state_pod", self.state_pod_), ("grid_pod", self.grid_pod_)):
-            settings[prefix], pod_arrays = nest(prefix, pod)
-            arrays.update(pod_arrays)
-        return settings, arrays
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> LagrangianPOD:
-        from rom.io.persist import unnest
-        from rom.linalg import POD
-
-        keys = ("rank_state", "rank_grid", "tol", "center", "period")
-        obj = cls(**{k: settings[k] for k in keys})
-        obj.reference_ = arrays["reference_"]
-        for prefix in ("state_pod", "grid_pod"):
-            part = unnest(prefix, arrays)
-            setattr(obj, f"{prefix}_", POD._from_arrays(settings[prefix], part))
-        obj.state_basis_ = obj.state_pod_.basis_
-        obj.grid_basis_ = obj.grid_pod_.basis_
-        obj.state_singular_values_ = obj.state_pod_.singular_values_
-        obj.grid_singular_values_ = obj.grid_pod_.singular_values_
-        return obj
-
-    def save(self, path: Any) -> None:
-        """Save to ``path`` (``.npz`` arrays and a JSON header; see :func:`rom.save`)."""
-        from rom.io.persist import save
-
-        save(self, path)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_positive_int
+from rom.validation import check_array, check_positive_int
 
 __all__ = [
     "GridCrossingError",

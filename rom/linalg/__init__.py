@@ -1,5 +1,6 @@
 """Linear algebra: Gram-Schmidt, orthonormalisation in an inner product, POD."""
 
+from rom.linalg._tallqr import r_factor
 from rom.linalg.gram_schmidt import gram_schmidt
 from rom.linalg.inner import block_inner, column_norms, orthonormalize
 from rom.linalg.pod import POD
@@ -14,4 +15,5 @@ __all__ = [
     "factorize",
     "gram_schmidt",
     "orthonormalize",
+    "r_factor",
 ]

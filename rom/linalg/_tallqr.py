@@ -75,23 +75,61 @@ def _block_r(S: np.ndarray, rows: slice, nb: int) -> np.ndarray:
 
 
 def r_factor(S: np.ndarray, parts: int | None = None) -> np.ndarray:
-    """Upper triangular ``R`` (m x m) with ``S = Q R``, ``S`` tall (n >= m), any order.
+    """The triangular factor ``R`` of the QR factorisation of a tall matrix.
 
-    ``parts`` row blocks (default: one per core, fewer when a block would have less than
-    ``4 m`` rows), factorised concurrently; call it under one BLAS thread. A single
-    block goes to NumPy's QR (LAPACK ``geqrf``).
+    ``S = Q R`` with ``R`` upper triangular of shape (m, m), for ``S`` of shape (n, m)
+    with ``n >= m``, in any memory order; ``Q`` is not formed. The rows are split into
+    ``parts`` blocks factorised concurrently (LAPACK ``geqrt``, which releases the
+    GIL) whose stacked ``R`` factors are factorised once more (a tall-skinny QR); a
+    single block goes to NumPy's QR (LAPACK ``geqrf``). Call it under one BLAS thread
+    (:func:`rom.backend.blas_threads`) so that the blocks share the cores. ``R`` is
+    unique up to the signs (phases) of its rows, so ``R^H R = S^H S``: the singular
+    values and right singular vectors of ``S`` are those of ``R``.
+
+    Parameters
+    ----------
+    S : ndarray of shape (n, m), n >= m
+        float32, float64, complex64 or complex128, finite.
+    parts : int or None
+        Number of row blocks; None: one per core, fewer when a block would have less
+        than ``4 m`` rows.
+
+    Returns
+    -------
+    ndarray of shape (m, m)
+
+    Raises
+    ------
+    TypeError
+        ``S`` is not a NumPy array of a floating or complex dtype.
+    ValueError
+        ``S`` is not 2-D, has fewer rows than columns or is not finite; ``parts`` is
+        not a positive integer.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from rom.linalg._tallqr import r_factor
+    >>> from rom.linalg import r_factor
     >>> S = np.random.default_rng(0).standard_normal((1000, 5))
     >>> R = r_factor(S, parts=2)
     >>> bool(np.allclose(R.T @ R, S.T @ S))
     True
     """
-    if S.dtype not in _PREFIX:
-        raise TypeError(f"S: expected a float or complex array, got dtype {S.dtype}")
+    if not isinstance(S, np.ndarray) or S.dtype not in _PREFIX:
+        raise TypeError(
+            f"S: expected a NumPy array of dtype float32, float64, complex64 or complex128, "
+            f"got {getattr(S, 'dtype', type(S).__name__)}"
+        )
+    if S.ndim != 2 or S.shape[0] < S.shape[1]:
+        raise ValueError(
+            f"S: expected a 2-D array with at least as many rows as columns, got shape {S.shape}"
+        )
+    if parts is not None and (
+        isinstance(parts, bool) or not isinstance(parts, int | np.integer) or parts < 1
+    ):
+        raise ValueError(f"parts: expected a positive integer or None, got {parts!r}")
+    if not np.isfinite(S).all():
+        raise ValueError("S: contains NaN or infinity")
     n, m = S.shape
     nb = max(1, min(32, m))
     blocks = row_blocks(n, m, parts)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rom._checks import check_array, check_inner, check_tolerance
 from rom.backend import array_namespace
 from rom.linalg.inner import apply_inner, column_norms
+from rom.validation import check_array, check_inner, check_tolerance
 
 __all__ = ["gram_schmidt", "project_out"]
 

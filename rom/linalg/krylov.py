@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_positive_int, check_tolerance
 from rom.linalg.solvers import constrained_rows
+from rom.validation import check_positive_int, check_tolerance
 
 __all__ = ["ConvergenceError", "PreconditionedKrylov", "inner_preconditioned"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_positive_int, is_sparse
 from rom.linalg.solvers import SingularMatrixError
+from rom.validation import check_positive_int, is_sparse
 
 __all__ = ["PETScSolver", "petsc_factory"]
 

@@ -9,14 +9,6 @@ from typing import Any
 import numpy as np
 
 from rom._base import Estimator
-from rom._checks import (
-    check_array,
-    check_choice,
-    check_fitted,
-    check_inner,
-    check_positive_int,
-    check_tolerance,
-)
 from rom.backend import array_namespace, blas_threads, resolve_backend
 from rom.linalg.inner import (
     apply_inner,
@@ -25,6 +17,14 @@ from rom.linalg.inner import (
     column_squared_norms,
     orthonormalize,
     residual_squared_norm,
+)
+from rom.validation import (
+    check_array,
+    check_choice,
+    check_fitted,
+    check_inner,
+    check_positive_int,
+    check_tolerance,
 )
 
 __all__ = ["POD"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from rom._jit_cache import register
+from rom.backend import register_kernel_cache
 
-register()  # compiled kernels are cached outside the package
+register_kernel_cache()  # compiled kernels are cached outside the package
 
 
 @numba.njit(parallel=True, cache=True)

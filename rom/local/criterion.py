@@ -14,12 +14,13 @@ square, ``statistic="rms"``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from rom._checks import check_choice, check_positive_int, check_tolerance
+from rom._base import Estimator
+from rom.validation import check_array, check_choice, check_positive_int, check_tolerance
 
 __all__ = ["EfficiencyCriterion", "cluster_widths"]
 
@@ -121,91 +122,95 @@ def cluster_widths(
     return np.minimum.accumulate(out)
 
 
-@dataclass
-class EfficiencyCriterion:
+class EfficiencyCriterion(Estimator):
     r"""The a priori efficiency criterion of a clustering (see the theory page).
 
-    For every rank ``r`` (``0..max_rank``), from the clustered snapshots alone:
+    :meth:`fit` takes the Gram matrix of the unit snapshots and the clusters, and
+    estimates for every rank ``r`` (``0..max_rank``), from the clustered snapshots
+    alone:
 
-    - ``global_width[r]``: :math:`\hat d_r` of all the snapshots, the same estimate
+    - ``global_width_[r]``: :math:`\hat d_r` of all the snapshots, the same estimate
       as the local ones;
-    - ``cluster_widths[k, r]``: :math:`\hat d_r` of cluster ``k`` (cross-validated when
-      ``folds`` is set, see :func:`cluster_widths`);
-    - ``gain[r]`` :math:`= \hat d_r(\text{all}) / \max_k \hat d_r(C_k)`: the predicted
+    - ``cluster_widths_[k, r]``: :math:`\hat d_r` of cluster ``k`` (cross-validated
+      when ``folds`` is set, see :func:`cluster_widths`);
+    - ``gain_[r]`` :math:`= \hat d_r(\text{all}) / \max_k \hat d_r(C_k)`: the predicted
       factor by which local bases of rank ``r`` lower the worst relative projection
       error; local bases pay off at rank ``r`` when it is above 1;
-    - ``admissible[r]``: every cluster holds at least ``budget_factor * (r + 1)``
+    - ``admissible_[r]``: every cluster holds at least ``budget_factor * (r + 1)``
       snapshots;
-    - ``gain_in_sample[r]``: the same ratio with the in-sample POD tails
-      ``global_width_in_sample`` and ``cluster_widths_in_sample`` (optimistic when the
-      clusters are small).
+    - ``gain_in_sample_[r]``: the same ratio with the in-sample POD tails
+      ``global_width_in_sample_`` and ``cluster_widths_in_sample_`` (optimistic when
+      the clusters are small).
+
+    :class:`LocalPOD` fits one (``criterion_``).
+
+    Parameters
+    ----------
+    budget_factor : float
+        Snapshots per mode a cluster needs to be admissible.
+    folds : int, optional
+        Folds of the cross-validated width estimates (None: in-sample POD tails).
+    statistic : {"max", "rms"}
+        See :func:`cluster_widths`.
+
+    Attributes
+    ----------
+    ranks_ : numpy.ndarray of int, shape (max_rank + 1,)
+    global_width_, global_width_in_sample_ : numpy.ndarray, shape (max_rank + 1,)
+    cluster_widths_, cluster_widths_in_sample_ : numpy.ndarray, shape (K, max_rank + 1)
+    cluster_sizes_ : numpy.ndarray of int, shape (K,)
+    gain_, gain_in_sample_ : numpy.ndarray, shape (max_rank + 1,)
+    admissible_ : numpy.ndarray of bool, shape (max_rank + 1,)
 
     Examples
     --------
     >>> import numpy as np
-    >>> from rom.local import LocalPOD
+    >>> from rom.local import EfficiencyCriterion, LocalPOD
     >>> x = np.linspace(0, 1, 300)[:, None]
     >>> S = np.tanh((x - np.linspace(0.2, 0.8, 60)[None, :]) / 0.02)
-    >>> c = LocalPOD(4, rank=5, seed=0).fit(S).criterion_
-    >>> bool(c.gain_at(5) > 1), bool(c.admissible[5])
+    >>> c = LocalPOD(4, rank=5, random_state=0).fit(S).criterion_
+    >>> bool(c.gain_at(5) > 1), bool(c.admissible_[5])
     (True, True)
+    >>> c = EfficiencyCriterion(folds=None).fit(np.eye(6), [np.arange(3), np.arange(3, 6)], 2)
+    >>> c.gain_in_sample_.round(6).tolist()
+    [1.0, 1.0, 1.0]
     """
 
-    ranks: np.ndarray
-    global_width: np.ndarray
-    cluster_widths: np.ndarray
-    global_width_in_sample: np.ndarray
-    cluster_widths_in_sample: np.ndarray
-    cluster_sizes: np.ndarray
-    budget_factor: float
-    folds: int | None = None
-    statistic: str = "max"
-    gain: np.ndarray = field(init=False)
-    gain_in_sample: np.ndarray = field(init=False)
-    admissible: np.ndarray = field(init=False)
+    _fitted_marker = "admissible_"
 
-    def __post_init__(self) -> None:
-        floor = np.finfo(float).eps * 10
-        self.gain = self.global_width / np.maximum(self.cluster_widths.max(axis=0), floor)
-        self.gain_in_sample = self.global_width_in_sample / np.maximum(
-            self.cluster_widths_in_sample.max(axis=0), floor
-        )
-        need = self.budget_factor * (self.ranks + 1)
-        self.admissible = self.cluster_sizes.min() >= need
+    def __init__(
+        self, budget_factor: float = 2.0, folds: int | None = 5, statistic: str = "max"
+    ) -> None:
+        self.budget_factor = budget_factor
+        self.folds = folds
+        self.statistic = statistic
 
-    @classmethod
-    def from_gram(
-        cls,
-        G_unit: Any,
-        members: list,
-        max_rank: int,
-        *,
-        budget_factor: float = 2.0,
-        folds: int | None = 5,
-        statistic: str = "max",
-    ) -> EfficiencyCriterion:
-        """Evaluate the criterion from the Gram matrix of the unit snapshots.
+    def fit(self, G_unit: Any, members: Any, max_rank: int) -> EfficiencyCriterion:
+        r"""Evaluate the criterion from the Gram matrix of the unit snapshots.
 
         Parameters
         ----------
         G_unit : array, shape (m, m)
-            Gram matrix of the unit snapshots.
-        members : list of arrays of int
-            The snapshots of each cluster.
+            Gram matrix of the unit snapshots :math:`\hat s_j = s_j / \|s_j\|_M`
+            (ones on the diagonal), real or complex Hermitian.
+        members : sequence of arrays of int
+            The snapshots of each cluster (indices into ``0..m-1``).
         max_rank : int
-        budget_factor, folds, statistic
-            See the class docstring and :func:`cluster_widths`.
+            The largest rank evaluated.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from rom.local import EfficiencyCriterion
-        >>> E = np.eye(6)
-        >>> c = EfficiencyCriterion.from_gram(E, [np.arange(3), np.arange(3, 6)], 2, folds=None)
-        >>> c.gain_in_sample.round(6).tolist()
-        [1.0, 1.0, 1.0]
+        Returns
+        -------
+        self
         """
+        budget = check_tolerance(self.budget_factor, "budget_factor", allow_none=False)
+        folds = check_positive_int(self.folds, "folds", minimum=2)
+        statistic = check_choice(self.statistic, "statistic", STATISTICS)
+        max_rank = check_positive_int(max_rank, "max_rank", allow_none=False, minimum=0)
+        G_unit = check_array(G_unit, "G_unit", ndim=2)
         m = G_unit.shape[0]
+        if G_unit.shape != (m, m):
+            raise ValueError(f"G_unit: expected a square Gram matrix, got shape {G_unit.shape}")
+        members = _check_members(members, m)
 
         def widths(f):
             g = cluster_widths(G_unit, np.arange(m), max_rank, statistic, f)
@@ -216,43 +221,86 @@ class EfficiencyCriterion:
 
         g_in, loc_in = widths(None)
         g_cv, loc_cv = (g_in, loc_in) if folds is None else widths(folds)
-        return cls(
-            ranks=np.arange(max_rank + 1),
-            global_width=g_cv,
-            cluster_widths=loc_cv,
-            global_width_in_sample=g_in,
-            cluster_widths_in_sample=loc_in,
-            cluster_sizes=np.array([len(idx) for idx in members]),
-            budget_factor=float(budget_factor),
-            folds=folds,
-            statistic=statistic,
+        self.ranks_ = np.arange(max_rank + 1)
+        self.global_width_ = g_cv
+        self.cluster_widths_ = loc_cv
+        self.global_width_in_sample_ = g_in
+        self.cluster_widths_in_sample_ = loc_in
+        self.cluster_sizes_ = np.array([idx.size for idx in members])
+        self._derive(budget)
+        return self
+
+    def _derive(self, budget: float) -> None:
+        floor = np.finfo(float).eps * 10
+        self.gain_ = self.global_width_ / np.maximum(self.cluster_widths_.max(axis=0), floor)
+        self.gain_in_sample_ = self.global_width_in_sample_ / np.maximum(
+            self.cluster_widths_in_sample_.max(axis=0), floor
         )
+        self.admissible_ = self.cluster_sizes_.min() >= budget * (self.ranks_ + 1)
+
+    def _restore(self) -> None:
+        R, K = self.ranks_.shape[0], self.cluster_sizes_.shape[0]
+        shapes = {
+            "global_width_": (R,),
+            "global_width_in_sample_": (R,),
+            "cluster_widths_": (K, R),
+            "cluster_widths_in_sample_": (K, R),
+            "gain_": (R,),
+            "gain_in_sample_": (R,),
+            "admissible_": (R,),
+        }
+        for name, shape in shapes.items():
+            if getattr(self, name).shape != shape:
+                raise ValueError(f"EfficiencyCriterion: {name} has the wrong shape in the file")
 
     def gain_at(self, rank: int) -> float:
         """Predicted gain of local bases of ``rank`` modes (see the class docstring)."""
+        self._check_fitted()
         rank = check_positive_int(rank, "rank", allow_none=False, minimum=0)
-        if rank > self.ranks[-1]:
-            raise ValueError(f"rank: expected at most {int(self.ranks[-1])}, got {rank}")
-        return float(self.gain[rank])
+        if rank > self.ranks_[-1]:
+            raise ValueError(f"rank: expected at most {int(self.ranks_[-1])}, got {rank}")
+        return float(self.gain_[rank])
 
     def ranks_for(self, tol: float) -> tuple[int, int]:
-        """Smallest global and local ranks with width estimate at most ``tol``.
+        r"""Smallest global and local ranks with width estimate at most ``tol``.
+
+        ``tol`` bounds the width estimates :math:`\hat d_r`: the largest relative
+        projection error of the snapshots in the norm of ``inner`` (the root mean
+        square with ``statistic="rms"``); it is relative by construction.
 
         Returns ``(global_rank, local_rank)`` (``local_rank`` is the largest over the
         clusters); a rank beyond ``max_rank`` is reported as ``max_rank + 1``.
         """
+        self._check_fitted()
         tol = check_tolerance(tol, "tol", allow_none=False)
-        cap = int(self.ranks[-1]) + 1
+        cap = int(self.ranks_[-1]) + 1
 
         def first(w):
             ok = np.flatnonzero(w <= tol)
             return int(ok[0]) if ok.size else cap
 
-        local = max(first(w) for w in self.cluster_widths)
-        return first(self.global_width), local
+        local = max(first(w) for w in self.cluster_widths_)
+        return first(self.global_width_), local
 
     @property
-    def max_rank(self) -> int:
+    def max_admissible_rank_(self) -> int:
         """Largest rank at which every cluster has enough snapshots (-1 if none)."""
-        ok = np.flatnonzero(self.admissible)
+        self._check_fitted()
+        ok = np.flatnonzero(self.admissible_)
         return int(ok[-1]) if ok.size else -1
+
+
+def _check_members(members: Any, m: int) -> list[np.ndarray]:
+    if isinstance(members, np.ndarray) or not isinstance(members, Sequence) or not members:
+        raise TypeError(
+            "members: expected a non-empty list of integer index arrays (one per cluster)"
+        )
+    out = []
+    for k, idx in enumerate(members):
+        idx = np.asarray(idx)
+        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
+            raise ValueError(f"members: cluster {k} is not a non-empty 1-D array of indices")
+        if idx.min() < 0 or idx.max() >= m:
+            raise ValueError(f"members: cluster {k} has indices outside [0, {m})")
+        out.append(idx.astype(np.int64))
+    return out

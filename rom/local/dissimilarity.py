@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_choice, check_inner, check_tolerance
 from rom.linalg.inner import block_inner, column_norms, orthonormalize
+from rom.validation import check_array, check_choice, check_inner, check_tolerance
 
 __all__ = [
     "METRICS",

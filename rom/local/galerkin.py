@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_choice, check_fitted, check_positive_int
+from rom._base import Estimator
 from rom.local.local_pod import LocalPOD
+from rom.validation import check_array, check_choice, check_positive_int, check_tolerance
 
 __all__ = ["LocalGalerkinROM", "LocalTrajectory", "Switch"]
 
@@ -80,7 +81,7 @@ class LocalTrajectory:
         return self.coordinates[: self.ranks[index], index].copy()
 
 
-class LocalGalerkinROM:
+class LocalGalerkinROM(Estimator):
     r"""POD-Galerkin reduced model on clustered local bases, switched online.
 
     One :class:`rom.galerkin.GalerkinROM` is built on each basis :math:`\Phi_k` of a
@@ -106,6 +107,14 @@ class LocalGalerkinROM:
     ``LocalPOD`` fitted on the snapshots minus :math:`\bar u`) the affine parts cancel
     in the transfer. Online, nothing but the small reduced arrays is touched: with
     hyper-reduction the whole solve is independent of the number of dofs ``n``.
+    Details on :doc:`/theory/local_bases`.
+
+    Real and complex, as :class:`rom.galerkin.GalerkinROM`: complex snapshots give
+    complex local bases and complex reduced systems.
+
+    A saved model holds every cluster's arrays and the fitted ``local_pod``; the
+    full-order model (and ``features``, when given) are parts that :func:`rom.load`
+    takes back by name: ``rom.load(path, model=fom)``.
 
     Parameters
     ----------
@@ -116,7 +125,7 @@ class LocalGalerkinROM:
         The full-order model :math:`M\,du/dt = f(u, \mu, t)`.
     hyperreduction : {None, "deim", "qdeim"}
         Hyper-reduction of every cluster's model (see :class:`rom.galerkin.GalerkinROM`).
-    n_deim : int, optional
+    deim_rank : int, optional
         DEIM points per cluster (at most; a cluster with fewer nonlinear snapshots
         gets fewer).
     switching : {"state", "parameter", "both"}
@@ -131,7 +140,10 @@ class LocalGalerkinROM:
         The reference state :math:`\bar u` subtracted from the snapshots before
         ``local_pod.fit`` (None: zero).
     deim_tol : float, optional
-        Truncation of the POD of each cluster's nonlinear snapshots.
+        Truncation of the POD of each cluster's nonlinear snapshots: their projection
+        error in the Frobenius norm (relative to their norm unless ``relative=False``).
+    relative : bool
+        Whether ``deim_tol`` is relative.
     random_state : int, optional
         Seed of the randomised PODs of the hyper-reduction.
 
@@ -143,6 +155,8 @@ class LocalGalerkinROM:
     ranks_ : numpy.ndarray of int, shape (K,)
         The rank of each cluster's basis.
     shift_ : numpy.ndarray, shape (n,)
+    model_ : rom.galerkin.FullOrderModel
+        ``model`` as a full-order model.
 
     Examples
     --------
@@ -152,37 +166,41 @@ class LocalGalerkinROM:
     >>> fom = Burgers1D(120, domain=(-0.5, 1.5), scheme="upwind")
     >>> u0, times = fom.initial_condition(center=0.0, width=0.1), np.linspace(0, 1, 21)
     >>> S = fom.solve(u0, times, 0.02)
-    >>> local = LocalPOD(3, rank=5, overlap=0.2, seed=0).fit(S)
-    >>> rom = LocalGalerkinROM(local, fom, "deim", n_deim=8).fit(S, 0.02)
+    >>> local = LocalPOD(3, rank=5, overlap=0.2, random_state=0).fit(S)
+    >>> rom = LocalGalerkinROM(local, fom, "deim", deim_rank=8).fit(S, 0.02)
     >>> result = rom.solve(u0, times, 0.02)
     >>> err = np.linalg.norm(rom.reconstruct(result) - S) / np.linalg.norm(S)
     >>> bool(err < 2e-2), len(result.switches) >= 1
     (True, True)
     """
 
+    _fitted_marker = "roms_"
+
     def __init__(
         self,
-        local_pod: LocalPOD,
-        model: Any,
+        local_pod: LocalPOD | None = None,
+        model: Any = None,
         hyperreduction: str | None = None,
-        n_deim: int | None = None,
+        deim_rank: int | None = None,
         switching: str = "state",
         *,
         check_every: int = 1,
         features: Callable[[Any, float], Any] | None = None,
         shift: Any = None,
         deim_tol: float | None = None,
+        relative: bool = True,
         random_state: int | None = 0,
     ) -> None:
         self.local_pod = local_pod
         self.model = model
         self.hyperreduction = hyperreduction
-        self.n_deim = n_deim
+        self.deim_rank = deim_rank
         self.switching = switching
         self.check_every = check_every
         self.features = features
         self.shift = shift
         self.deim_tol = deim_tol
+        self.relative = relative
         self.random_state = random_state
 
     # ------------------------------------------------------------------ offline
@@ -230,6 +248,8 @@ class LocalGalerkinROM:
                 "local_pod.fit_selector(parameters, classifier) first"
             )
         check_positive_int(self.check_every, "check_every", allow_none=False)
+        check_positive_int(self.deim_rank, "deim_rank")
+        check_tolerance(self.deim_tol, "deim_tol", upper=1.0)
         if self.features is not None and not callable(self.features):
             raise TypeError("features: expected a callable (mu, t) -> 1-D array, or None")
         if self.model is None:
@@ -237,29 +257,21 @@ class LocalGalerkinROM:
         model = as_full_order_model(self.model)
         bases = [np.asarray(b.basis_) for b in lp.bases_]
         n, m = bases[0].shape[0], lp.n_snapshots_
-        if any(np.iscomplexobj(B) for B in bases):
-            raise TypeError("local_pod: expected real bases (complex snapshots were given)")
         if model.mass is not None and tuple(model.mass.shape) != (n, n):
             raise ValueError(
                 f"model: its mass matrix has shape {tuple(model.mass.shape)}, but the bases "
                 f"of local_pod have {n} rows"
             )
-        shift = (
-            np.zeros(n)
-            if self.shift is None
-            else check_array(self.shift, "shift", shape=(n,), dtype_kind="f")
-        )
+        shift = np.zeros(n) if self.shift is None else check_array(self.shift, "shift", shape=(n,))
         if states is not None:
-            states = check_array(states, "states", ndim=2, dtype_kind="f")
+            states = check_array(states, "states", ndim=2)
             if states.shape != (n, m):
                 raise ValueError(
                     f"states: expected shape ({n}, {m}) (the snapshots local_pod was fitted "
                     f"on), got {states.shape}"
                 )
         if nonlinear_snapshots is not None:
-            nonlinear_snapshots = check_array(
-                nonlinear_snapshots, "nonlinear_snapshots", ndim=2, dtype_kind="f"
-            )
+            nonlinear_snapshots = check_array(nonlinear_snapshots, "nonlinear_snapshots", ndim=2)
             if nonlinear_snapshots.shape != (n, m):
                 raise ValueError(
                     f"nonlinear_snapshots: expected shape ({n}, {m}) (one column per "
@@ -285,10 +297,11 @@ class LocalGalerkinROM:
         for k, (basis, idx) in enumerate(zip(bases, lp.members_, strict=True)):
             rom = GalerkinROM(
                 basis,
-                model,
+                self.model,  # as given: a saved file names it once, as the part "model"
                 self.hyperreduction,
-                self.n_deim,
+                self.deim_rank,
                 deim_tol=self.deim_tol,
+                relative=self.relative,
                 shift=shift,
                 random_state=self.random_state,
             )
@@ -305,10 +318,10 @@ class LocalGalerkinROM:
             except ValueError as err:
                 raise ValueError(f"cluster {k}: {err}") from err
             roms.append(rom)
-        self.model_ = model
         self.roms_ = roms
         self.shift_ = shift
         self.ranks_ = np.array([rom.rank_ for rom in roms], dtype=np.int64)
+        self._restore()
         logger.info(
             "local Galerkin ROM: %d clusters, ranks %s, DEIM points %s",
             len(roms),
@@ -317,11 +330,34 @@ class LocalGalerkinROM:
         )
         return self
 
+    def _restore(self) -> None:
+        """The private state, from the public one (after fit and after loading)."""
+        from rom.galerkin import GalerkinROM, as_full_order_model
+
+        roms, n = self.roms_, self.shift_.shape[0]
+        if (
+            not isinstance(roms, list)
+            or not roms
+            or not all(isinstance(rom, GalerkinROM) for rom in roms)
+            or self.shift_.ndim != 1
+            or any(rom.basis_.shape[0] != n for rom in roms)
+            or len(self.local_pod.bases_) != len(roms)
+            or self.ranks_.tolist() != [rom.rank_ for rom in roms]
+        ):
+            raise ValueError("roms_, ranks_, shift_: inconsistent with each other or local_pod")
+        self._model = as_full_order_model(self.model)
+
     @property
     def n_clusters_(self) -> int:
         """The number of clusters (and of Galerkin models)."""
-        check_fitted(self, "roms_")
+        self._check_fitted()
         return len(self.roms_)
+
+    @property
+    def model_(self) -> Any:
+        """``model`` as a :class:`rom.galerkin.FullOrderModel`."""
+        self._check_fitted()
+        return self._model
 
     # ------------------------------------------------------------------ online
     def _select(self, mu: Any, t: float) -> int:
@@ -340,14 +376,14 @@ class LocalGalerkinROM:
         >>> from rom.local import LocalGalerkinROM, LocalPOD
         >>> x = np.linspace(0, 1, 50)[:, None]
         >>> mu = np.linspace(1.0, 3.0, 20)
-        >>> lp = LocalPOD(2, rank=3, seed=0).fit(np.exp(-mu * x))
-        >>> lp = lp.fit_selector(mu, KNeighborsClassifier(1))
+        >>> lp = LocalPOD(2, rank=3, random_state=0).fit(np.exp(-mu * x))
+        >>> lp = lp.fit_selector(mu[:, None], KNeighborsClassifier(1))
         >>> model = FullOrderModel(lambda u, mu, t: -mu * u)
         >>> rom = LocalGalerkinROM(lp, model, switching="parameter").fit()
         >>> rom.select(mu[0]) == int(lp.labels_[0])
         True
         """
-        check_fitted(self, "roms_")
+        self._check_fitted()
         if not hasattr(self.local_pod, "selector_"):
             raise ValueError("local_pod: no classifier; call local_pod.fit_selector first")
         return self._select(mu, t)
@@ -387,14 +423,14 @@ class LocalGalerkinROM:
         LocalTrajectory
             Use :meth:`reconstruct` for the states.
         """
-        check_fitted(self, "roms_")
+        self._check_fitted()
         lp, roms = self.local_pod, self.roms_
         K = len(roms)
         n = self.shift_.size
         times = check_array(times, "times", ndim=1, dtype_kind="f")
         if times.size < 1 or np.any(np.diff(times) <= 0):
             raise ValueError("times: expected strictly increasing output times")
-        initial = check_array(initial, "initial", ndim=1, dtype_kind="f")
+        initial = check_array(initial, "initial", ndim=1)
         if cluster is not None:
             if isinstance(cluster, bool) or not isinstance(cluster, int | np.integer):
                 raise TypeError(f"cluster: expected a cluster index (int), got {cluster!r}")
@@ -419,10 +455,11 @@ class LocalGalerkinROM:
                     f"initial: expected {self.ranks_[cluster]} coordinates (basis {cluster}) "
                     f"or a state of {n} entries, got {initial.size}"
                 )
-            a = initial.astype(float, copy=True)
+            a = initial.astype(np.result_type(initial, float), copy=True)
 
         n_t = times.size
-        coordinates = np.zeros((int(self.ranks_.max()), n_t))
+        dtype = np.result_type(a, *(rom.basis_ for rom in roms))
+        coordinates = np.zeros((int(self.ranks_.max()), n_t), dtype=dtype)
         clusters = np.empty(n_t, dtype=np.int64)
         clusters[0] = cluster
         coordinates[: a.size, 0] = a
@@ -449,6 +486,8 @@ class LocalGalerkinROM:
                 if isinstance(value, int | float):
                     totals[key] = totals.get(key, 0) + value
             r = A.shape[0]
+            if np.iscomplexobj(A) and not np.iscomplexobj(coordinates):  # a complex model
+                coordinates = coordinates.astype(complex)
             coordinates[:r, start + 1 : stop + 1] = A[:, 1:]
             clusters[start + 1 : stop + 1] = cluster
             a = A[:, -1]
@@ -478,7 +517,7 @@ class LocalGalerkinROM:
 
     def reconstruct(self, result: LocalTrajectory) -> np.ndarray:
         r"""The states :math:`\bar u + \Phi_{k_t} a_t` of a trajectory, shape (n, n_t)."""
-        check_fitted(self, "roms_")
+        self._check_fitted()
         if not isinstance(result, LocalTrajectory):
             raise TypeError(
                 f"result: expected a LocalTrajectory (from solve), got {type(result).__name__}"
@@ -486,16 +525,11 @@ class LocalGalerkinROM:
         clusters = np.asarray(result.clusters)
         if clusters.size and (clusters.min() < 0 or clusters.max() >= self.n_clusters_):
             raise ValueError(f"result: cluster indices outside [0, {self.n_clusters_})")
-        out = np.empty((self.shift_.size, clusters.size))
+        dtype = np.result_type(
+            result.coordinates, self.shift_, *(rom.basis_ for rom in self.roms_)
+        )
+        out = np.empty((self.shift_.size, clusters.size), dtype=dtype)
         for k in np.unique(clusters):
             cols = np.flatnonzero(clusters == k)
             out[:, cols] = self.roms_[k].reconstruct(result.coordinates[: self.ranks_[k], cols])
         return out
-
-    def __repr__(self) -> str:
-        if not hasattr(self, "roms_"):
-            return f"LocalGalerkinROM(switching={self.switching!r}, not fitted)"
-        return (
-            f"LocalGalerkinROM(K={self.n_clusters_}, ranks={self.ranks_.tolist()}, "
-            f"hyperreduction={self.hyperreduction!r}, switching={self.switching!r})"
-        )

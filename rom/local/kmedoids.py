@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted, check_positive_int
+from rom._base import Estimator
+from rom.validation import check_array, check_positive_int
 
 __all__ = ["KMedoids", "total_cost"]
 
@@ -67,31 +68,21 @@ def total_cost(D: Any, medoids: Any) -> float:
     return float(D[idx].min(axis=0).sum())
 
 
-class KMedoids:
+class KMedoids(Estimator):
     r"""k-medoids clustering on a precomputed dissimilarity matrix.
 
     Minimises the total cost :math:`\sum_o \min_{i} D(o, m_i)` over sets of
     ``n_clusters`` medoids :math:`m_i` taken among the points. Each of ``n_init`` runs
+    seeds with k-medoids++, alternates assignment and medoid update (Park and Jun),
+    then runs the swap phase of PAM with the O(m) best-swap search of FastPAM1:
+    ``swap="eager"`` (FasterPAM) applies an improving swap at once, ``swap="best"``
+    (classical PAM) the best swap of a full sweep (the derivations are on the theory
+    page *Local reduced bases*). Either way the result is a local optimum for single
+    swaps; the best of the runs is kept.
 
-    1. seeds with k-medoids++ (each new medoid drawn with probability proportional to
-       the current cost of the points, the best of :math:`2 + \lfloor\ln k\rfloor`
-       draws kept, as in scikit-learn's k-means++);
-    2. alternates assignment to the nearest medoid and the update of each medoid to the
-       member that minimises the cost of its cluster (Park and Jun), until the medoids
-       stop changing;
-    3. runs the swap phase of PAM (Kaufman and Rousseeuw) until no swap of a medoid
-       with a non-medoid lowers the total cost. The best swap of a candidate is found
-       in O(m) with the nearest and second nearest medoid of each point (FastPAM1,
-       Schubert and Rousseeuw 2019). ``swap="eager"`` (FasterPAM, Schubert and
-       Rousseeuw 2021) visits the candidates in turn and applies an improving swap at
-       once, which needs a few sweeps of O(m^2) in all; ``swap="best"`` (classical
-       PAM) applies the best swap of a full parallel sweep each time.
-
-    Either way the result is a local optimum for single swaps (a PAM optimum); the
-    best of the runs is kept. A medoid always belongs to its own cluster, so no cluster is ever
-    empty; when the points hold fewer distinct values than ``n_clusters``, some
-    medoids coincide (dissimilarity 0) and a warning says so
-    (``n_duplicate_medoids_``).
+    A medoid always belongs to its own cluster, so no cluster is ever empty; when
+    the points hold fewer distinct values than ``n_clusters``, some medoids coincide
+    (dissimilarity 0) and a warning says so (``n_duplicate_medoids_``).
 
     Parameters
     ----------
@@ -104,8 +95,8 @@ class KMedoids:
         swaps).
     swap : {"eager", "best"} or None
         The swap phase after the alternating steps (None: none).
-    seed : int, optional
-        Seed of the random seeding.
+    random_state : int, optional
+        Seed of the k-medoids++ seeding (None: fresh entropy).
 
     Attributes
     ----------
@@ -130,12 +121,14 @@ class KMedoids:
     >>> import numpy as np
     >>> from rom.local import KMedoids
     >>> x = np.array([0.0, 0.1, 0.2, 5.0, 5.1, 5.2, 9.0])
-    >>> km = KMedoids(3, seed=0).fit(np.abs(x[:, None] - x[None, :]))
+    >>> km = KMedoids(3, random_state=0).fit(np.abs(x[:, None] - x[None, :]))
     >>> sorted(x[km.medoid_indices_].tolist())
     [0.1, 5.1, 9.0]
     >>> round(km.inertia_, 10)
     0.4
     """
+
+    _fitted_marker = "medoid_indices_"
 
     def __init__(
         self,
@@ -143,13 +136,13 @@ class KMedoids:
         n_init: int = 4,
         max_iter: int = 300,
         swap: str | None = "eager",
-        seed: int | None = None,
+        random_state: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.n_init = n_init
         self.max_iter = max_iter
         self.swap = swap
-        self.seed = seed
+        self.random_state = random_state
 
     def fit(self, D: Any) -> KMedoids:
         """Cluster the points of the symmetric dissimilarity matrix ``D`` of shape (m, m).
@@ -167,7 +160,7 @@ class KMedoids:
         m = D.shape[0]
         if k > m:
             raise ValueError(f"n_clusters: expected at most {m} (the number of points), got {k}")
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         best = None
         for _ in range(n_init):
             run = _run(D, k, max_iter, self.swap, rng)
@@ -177,7 +170,6 @@ class KMedoids:
 
         medoids = best["medoids"]
         labels, d1, _ = nearest_two(D, medoids)
-        self.medoid_indices_ = medoids
         self.labels_ = labels
         self.inertia_ = float(d1.sum())
         self.n_iter_ = best["n_iter"]
@@ -185,6 +177,7 @@ class KMedoids:
         self.history_ = best["history"]
         sub = D[np.ix_(medoids, medoids)]
         self.n_duplicate_medoids_ = int(np.sum(np.triu(sub == 0, k=1).any(axis=0)))
+        self.medoid_indices_ = medoids
         if self.n_duplicate_medoids_:
             warnings.warn(
                 f"KMedoids: {self.n_duplicate_medoids_} medoids coincide with another one "
@@ -213,12 +206,24 @@ class KMedoids:
         -------
         numpy.ndarray of int, shape (p,)
         """
-        check_fitted(self, "medoid_indices_")
+        self._check_fitted()
         D = check_array(D_to_medoids, "D_to_medoids", ndim=2, dtype_kind="f")
         k = self.medoid_indices_.size
         if D.shape[1] != k:
             raise ValueError(f"D_to_medoids: expected {k} columns (one per medoid), got {D.shape}")
         return np.argmin(D, axis=1)
+
+    def _restore(self) -> None:
+        medoids, labels = self.medoid_indices_, self.labels_
+        if (
+            medoids.ndim != 1
+            or medoids.dtype.kind not in "iu"
+            or labels.ndim != 1
+            or labels.dtype.kind not in "iu"
+            or (labels.size and (labels.min() < 0 or labels.max() >= medoids.size))
+            or (medoids.size and (medoids.min() < 0 or medoids.max() >= labels.size))
+        ):
+            raise ValueError("KMedoids: inconsistent medoid_indices_ and labels_ in the file")
 
 
 def _seed(D: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

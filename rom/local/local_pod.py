@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from typing import Any
 
 import numpy as np
 
-from rom._checks import (
-    check_array,
-    check_choice,
-    check_fitted,
-    check_inner,
-    check_positive_int,
-    check_tolerance,
-)
+from rom._base import Estimator, NotFittedError
 from rom.backend import blas_threads
+from rom.closures.adapters import as_classifier
 from rom.linalg import POD
 from rom.linalg.inner import block_inner, column_norms
 from rom.local._kmeans import kmeans_gram
 from rom.local.criterion import EfficiencyCriterion
 from rom.local.dissimilarity import REFINE, _euclidean, _nonzero_norms, _sine_and_cosine, gram
 from rom.local.kmedoids import KMedoids
+from rom.validation import (
+    check_array,
+    check_choice,
+    check_inner,
+    check_parameters,
+    check_positive_int,
+    check_tolerance,
+)
 
 __all__ = ["LocalPOD"]
 
@@ -43,7 +46,7 @@ def blas_threads_for(S: Any, limit: int = SMALL) -> Any:
     return blas_threads(1 if len(shape) == 2 and shape[0] * shape[1] <= limit else None)
 
 
-class LocalPOD:
+class LocalPOD(Estimator):
     r"""Clustered local reduced bases: cluster the snapshots, one POD basis per cluster.
 
     ``fit`` clusters the snapshots (columns of ``S``) with the chosen dissimilarity,
@@ -59,7 +62,7 @@ class LocalPOD:
     best line of each cluster: k-lines). Each cluster is then enlarged by the
     ``overlap`` fraction of its size taken among the other snapshots nearest to its
     centre (Amsallem et al.), and gets its own :class:`rom.linalg.POD` basis
-    (``rank``, ``tol``, ``inner``).
+    (``rank``, ``tol``, ``relative``, ``inner``).
 
     Online, :meth:`assign` picks the basis of the nearest centre. For a state given
     in the reduced coordinates ``a`` of basis ``i`` (:math:`u = \Phi_i a`) it needs
@@ -75,16 +78,23 @@ class LocalPOD:
         Number of clusters ``K`` (at most the number of snapshots).
     dissimilarity : {"sine", "euclidean"}
     clustering : {"kmedoids", "kmeans"}
-    rank, tol : optional
-        Truncation of each local POD (see :class:`rom.linalg.POD`).
+    rank : int, optional
+        Largest number of modes of each local basis.
+    tol : float, optional
+        Truncation of each local POD: the smallest rank whose projection error of
+        the cluster's snapshots, in the Frobenius norm of ``inner``, is at most
+        ``tol`` (see :class:`rom.linalg.POD`).
+    relative : bool
+        Whether ``tol`` is relative to the Frobenius norm of the cluster's snapshots
+        (the default) or absolute.
     overlap : float
         Fraction in ``[0, 1]``: cluster ``k`` also takes the ``ceil(overlap * |C_k|)``
         other snapshots nearest to its centre.
     inner : None or (n, n) Hermitian positive definite matrix, dense or sparse
     n_init, max_iter : int
         Seeded runs and iteration cap of the clustering.
-    seed : int, optional
-        Seed of the clustering.
+    random_state : int, optional
+        Seed of the clustering (None: fresh entropy).
     budget_factor : float
         Snapshots per mode a cluster needs for the criterion to call it admissible
         (see :class:`EfficiencyCriterion`).
@@ -117,6 +127,16 @@ class LocalPOD:
     n_reseeded_ : int
         Empty clusters re-seeded during k-means (always 0 for k-medoids, whose clusters
         hold their medoid).
+    n_snapshots_ : int
+        The number of training snapshots.
+    inner_ : None or sparse or dense matrix
+        The checked inner product.
+    selector_ : ArrayClassifier
+        The parameter -> cluster classifier, after :meth:`fit_selector` only.
+
+    Saving keeps everything; a classifier of :meth:`fit_selector` that is not a
+    romba object is a *part* of the file, named ``"estimator"``:
+    ``rom.load(path, estimator=classifier)``.
 
     Examples
     --------
@@ -125,13 +145,15 @@ class LocalPOD:
     >>> from rom.local import LocalPOD
     >>> x = np.linspace(0, 1, 400)[:, None]
     >>> S = np.tanh((x - np.linspace(0.2, 0.8, 80)[None, :]) / 0.02)
-    >>> local = LocalPOD(4, rank=6, seed=0).fit(S)
+    >>> local = LocalPOD(4, rank=6, random_state=0).fit(S)
     >>> T = np.tanh((x - np.array([[0.33, 0.61]])) / 0.02)
     >>> err_local = local.projection_error(T).max()
     >>> err_global = POD(rank=6).fit(S).projection_error(T).max()
     >>> bool(err_local < err_global / 2)
     True
     """
+
+    _fitted_marker = "bases_"
 
     def __init__(
         self,
@@ -140,11 +162,12 @@ class LocalPOD:
         clustering: str = "kmedoids",
         rank: int | None = None,
         tol: float | None = None,
+        relative: bool = True,
         overlap: float = 0.0,
         inner: Any = None,
         n_init: int = 4,
         max_iter: int = 300,
-        seed: int | None = None,
+        random_state: int | None = None,
         budget_factor: float = 2.0,
         folds: int | None = 5,
         refine: float = REFINE,
@@ -154,11 +177,12 @@ class LocalPOD:
         self.clustering = clustering
         self.rank = rank
         self.tol = tol
+        self.relative = relative
         self.overlap = overlap
         self.inner = inner
         self.n_init = n_init
         self.max_iter = max_iter
-        self.seed = seed
+        self.random_state = random_state
         self.budget_factor = budget_factor
         self.folds = folds
         self.refine = refine
@@ -183,7 +207,9 @@ class LocalPOD:
         metric = check_choice(self.dissimilarity, "dissimilarity", DISSIMILARITIES)
         method = check_choice(self.clustering, "clustering", CLUSTERINGS)
         check_positive_int(self.rank, "rank")
-        check_tolerance(self.tol, "tol", upper=1.0)
+        if not isinstance(self.relative, bool | np.bool_):
+            raise TypeError(f"relative: expected True or False, got {self.relative!r}")
+        check_tolerance(self.tol, "tol", upper=1.0 if self.relative else None)
         overlap = check_tolerance(self.overlap, "overlap", allow_none=False, upper=1.0)
         n_init = check_positive_int(self.n_init, "n_init", allow_none=False)
         max_iter = check_positive_int(self.max_iter, "max_iter", allow_none=False)
@@ -212,14 +238,15 @@ class LocalPOD:
                 D = _sine_and_cosine(S, None, M, refine, G=G)[0]
             else:
                 D = _euclidean(S, None, M, refine, G=G)
-            km = KMedoids(K, n_init=n_init, max_iter=max_iter, seed=self.seed).fit(D**2)
+            km = KMedoids(K, n_init=n_init, max_iter=max_iter, random_state=self.random_state)
+            km.fit(D**2)
             labels = km.labels_
             self.medoid_indices_ = km.medoid_indices_
             self.inertia_ = km.inertia_
             centres = S[:, km.medoid_indices_]
             to_centre = D[:, km.medoid_indices_]
         else:
-            rng = np.random.default_rng(self.seed)
+            rng = np.random.default_rng(self.random_state)
             lines = metric == "sine"
             labels, W, self.inertia_, self.n_reseeded_ = kmeans_gram(
                 G_unit if lines else G,
@@ -243,21 +270,26 @@ class LocalPOD:
         self.labels_ = np.asarray(labels, dtype=np.int64)
         self.members_ = _with_overlap(self.labels_, to_centre, K, overlap)
         self.medoids_ = centres
-        self._centre_norms = np.asarray(column_norms(centres, M), dtype=float)
         self.inner_ = M
         self.n_snapshots_ = m
+        vars(self).pop("selector_", None)  # a selector of an earlier fit no longer applies
 
         # one small dense problem per cluster: one BLAS thread unless they are large
         largest = max(idx.size for idx in self.members_)
         with blas_threads_for((n, largest), limit=CLUSTER_SMALL):
-            self.bases_ = [
-                POD(rank=self.rank, tol=self.tol, inner=M).fit(S[:, idx]) for idx in self.members_
+            bases = [
+                POD(rank=self.rank, tol=self.tol, relative=self.relative, inner=M).fit(S[:, idx])
+                for idx in self.members_
             ]
-            self._precompute()
-            r_max = max(max(b.rank_ for b in self.bases_), 1)
-            self.criterion_ = EfficiencyCriterion.from_gram(
-                G_unit, self.members_, r_max, budget_factor=budget, folds=folds
+            self.transfer_ = [
+                [block_inner(bj.basis_, bi.basis_, M) for bi in bases] for bj in bases
+            ]
+            r_max = max(max(b.rank_ for b in bases), 1)
+            self.criterion_ = EfficiencyCriterion(budget_factor=budget, folds=folds).fit(
+                G_unit, self.members_, r_max
             )
+            self.bases_ = bases
+            self._restore()
         logger.info(
             "LocalPOD: %d clusters (%s, %s), sizes %s, ranks %s",
             K,
@@ -268,19 +300,56 @@ class LocalPOD:
         )
         return self
 
-    def _precompute(self) -> None:
+    def _restore(self) -> None:
+        """Check the fitted state (a file is untrusted) and rebuild the online caches."""
+        K = len(self.bases_)
+        n = self.medoids_.shape[0]
+        for pod in self.bases_:
+            if pod.inner_ is None and self.inner_ is not None:  # saved without its copy
+                pod.inner = pod.inner_ = self.inner_
+        ok = (
+            isinstance(self.bases_, list)
+            and all(isinstance(b, POD) and b.basis_.shape[0] == n for b in self.bases_)
+            and self.medoids_.shape == (n, K)
+            and len(self.members_) == K
+            and all(
+                idx.ndim == 1
+                and idx.dtype.kind in "iu"
+                and idx.size
+                and idx.min() >= 0
+                and idx.max() < self.n_snapshots_
+                for idx in self.members_
+            )
+            and self.labels_.shape == (self.n_snapshots_,)
+            and self.labels_.dtype.kind in "iu"
+            and (self.labels_.size == 0 or 0 <= self.labels_.min() <= self.labels_.max() < K)
+            and len(self.transfer_) == K
+            and all(
+                self.transfer_[j][i].shape == (bj.rank_, bi.rank_)
+                for j, bj in enumerate(self.bases_)
+                for i, bi in enumerate(self.bases_)
+            )
+        )
+        if not ok:
+            raise ValueError("LocalPOD: inconsistent fitted state (labels, members, bases)")
         M = self.inner_
-        C = self.medoids_
-        self._coupling = [block_inner(b.basis_, C, M) for b in self.bases_]
-        self.transfer_ = [
-            [block_inner(bj.basis_, bi.basis_, M) for bi in self.bases_] for bj in self.bases_
-        ]
+        self._centre_norms = np.asarray(column_norms(self.medoids_, M), dtype=float)
+        self._coupling = [block_inner(b.basis_, self.medoids_, M) for b in self.bases_]
+
+    def _fitted_state(self) -> dict[str, Any]:
+        """The fitted attributes; the local PODs without their copy of ``inner``."""
+        state = super()._fitted_state()
+        if self.inner_ is not None:
+            state["bases_"] = [copy.copy(pod) for pod in self.bases_]
+            for pod in state["bases_"]:
+                pod.inner = pod.inner_ = None
+        return state
 
     # ------------------------------------------------------------- online
     @property
     def n_clusters_(self) -> int:
         """Number of clusters (and of local bases)."""
-        check_fitted(self, "bases_")
+        self._check_fitted()
         return len(self.bases_)
 
     def _scores(self, inner_products: Any, norms: Any) -> Any:
@@ -308,7 +377,7 @@ class LocalPOD:
         -------
         int, or numpy.ndarray of int, shape (p,)
         """
-        check_fitted(self, "bases_")
+        self._check_fitted()
         if basis is None:
             n = self.medoids_.shape[0]
             u = check_array(u, "u", ndim=(1, 2))
@@ -354,13 +423,13 @@ class LocalPOD:
         >>> from rom.local import LocalPOD
         >>> x = np.linspace(0, 1, 200)[:, None]
         >>> S = np.tanh((x - np.linspace(0.2, 0.8, 40)[None, :]) / 0.05)
-        >>> lp = LocalPOD(2, rank=4, seed=0).fit(S)
+        >>> lp = LocalPOD(2, rank=4, random_state=0).fit(S)
         >>> a = lp.bases_[0].transform(S[:, 20])
         >>> b = lp.transfer(a, 0, 1)
         >>> bool(np.allclose(b, lp.bases_[1].transform(lp.bases_[0].inverse_transform(a))))
         True
         """
-        check_fitted(self, "bases_")
+        self._check_fitted()
         i = self._check_basis(source, "source")
         j = self._check_basis(target, "target")
         r = self.bases_[i].rank_
@@ -384,7 +453,7 @@ class LocalPOD:
         -------
         numpy.ndarray, shape (p,), or a float for a 1-D ``S``
         """
-        check_fitted(self, "bases_")
+        self._check_fitted()
         S = check_array(S, "S", ndim=(1, 2))
         one = S.ndim == 1
         S2 = S[:, None] if one else S
@@ -406,13 +475,19 @@ class LocalPOD:
     def fit_selector(self, parameters: Any, classifier: Any) -> LocalPOD:
         """Learn the map parameter -> cluster with ``classifier`` (ROM-net selection).
 
+        A second fitting step on top of a fitted LocalPOD: the clusters come from the
+        snapshots (:meth:`fit`), the classifier learns them from the parameters of
+        those snapshots, so that :meth:`select` picks a basis from a parameter alone,
+        before any state is known. Fitting the LocalPOD again drops the selector.
+
         Parameters
         ----------
-        parameters : array, shape (m, d) or (m,)
-            Parameters of the training snapshots, in the order of the columns of ``S``.
+        parameters : array, shape (m, d)
+            Parameter sets of the training snapshots, one row per column of ``S`` in
+            the same order (one parameter: shape (m, 1)).
         classifier : object with ``fit(X, labels)`` and ``predict(X)``
-            For example ``sklearn.neural_network.MLPClassifier``; fitted on
-            ``(parameters, labels_)``.
+            For example ``sklearn.neural_network.MLPClassifier``; checked and wrapped by
+            :func:`rom.closures.as_classifier`, fitted on ``(parameters, labels_)``.
 
         Returns
         -------
@@ -424,176 +499,41 @@ class LocalPOD:
         >>> from sklearn.neighbors import KNeighborsClassifier
         >>> from rom.local import LocalPOD
         >>> x = np.linspace(0, 1, 200)[:, None]
-        >>> mu = np.linspace(0.2, 0.8, 40)
-        >>> lp = LocalPOD(3, rank=4, seed=0).fit(np.tanh((x - mu) / 0.05))
+        >>> mu = np.linspace(0.2, 0.8, 40)[:, None]
+        >>> lp = LocalPOD(3, rank=4, random_state=0).fit(np.tanh((x - mu.T) / 0.05))
         >>> lp = lp.fit_selector(mu, KNeighborsClassifier(1))
-        >>> int(lp.select([mu[5]])[0]) == int(lp.labels_[5])
+        >>> int(lp.select([mu[5, 0]])[0]) == int(lp.labels_[5])
         True
         """
-        check_fitted(self, "bases_")
-        if not (
-            callable(getattr(classifier, "fit", None))
-            and callable(getattr(classifier, "predict", None))
-        ):
-            raise TypeError(
-                f"classifier: expected an object with fit(X, labels) and predict(X), "
-                f"got {type(classifier).__name__}"
-            )
-        X = self._check_parameters(parameters)
+        self._check_fitted()
+        selector = as_classifier(classifier, "classifier")
+        X = check_parameters(parameters, "parameters")
         if X.shape[0] != self.n_snapshots_:
             raise ValueError(
-                f"parameters: expected {self.n_snapshots_} rows (one per training snapshot), "
-                f"got {X.shape[0]}"
+                f"parameters: expected {self.n_snapshots_} rows (one parameter set per "
+                f"training snapshot), got shape {tuple(np.shape(parameters))}"
             )
-        classifier.fit(X, self.labels_.copy())
-        self.selector_ = classifier
-        self.n_parameters_ = X.shape[1]
+        self.selector_ = selector.fit(X, self.labels_.copy())
         return self
 
-    def _check_parameters(self, parameters: Any) -> np.ndarray:
-        X = check_array(parameters, "parameters", ndim=(1, 2), dtype_kind="f")
-        X = X[:, None] if X.ndim == 1 else X
-        if hasattr(self, "n_parameters_") and X.shape[1] != self.n_parameters_:
-            raise ValueError(
-                f"parameters: expected {self.n_parameters_} columns (as in fit_selector), "
-                f"got {X.shape[1]}"
-            )
-        return X
-
     def select(self, parameters: Any) -> np.ndarray:
-        """Cluster of each parameter row, predicted by the classifier of :meth:`fit_selector`.
+        """Cluster of each parameter set (row), predicted by the :meth:`fit_selector` classifier.
+
+        Parameters
+        ----------
+        parameters : array, shape (p, d), or (d,) for one parameter set
 
         Returns
         -------
         numpy.ndarray of int, shape (p,)
         """
-        check_fitted(self, "selector_")
-        X = self._check_parameters(parameters)
-        raw = np.asarray(self.selector_.predict(X))
-        K = self.n_clusters_
-        if raw.shape != (X.shape[0],):
-            raise ValueError(
-                f"classifier: predict returned shape {raw.shape}, expected ({X.shape[0]},)"
+        self._check_fitted()
+        if "selector_" not in vars(self):
+            raise NotFittedError(
+                "this LocalPOD has no selector yet: call fit_selector(...) before select"
             )
-        if raw.dtype.kind not in "iuf" or not np.all(np.isfinite(raw.astype(float))):
-            raise ValueError(f"classifier: predicted non-numeric labels {raw[:5].tolist()}")
-        labels = raw.astype(np.int64)
-        bad = (labels != raw) | (labels < 0) | (labels >= K)
-        if bool(bad.any()):
-            raise ValueError(
-                f"classifier: predicted labels {np.unique(raw[bad])[:5].tolist()} that are not "
-                f"cluster indices 0..{K - 1}"
-            )
-        return labels
-
-    # ---------------------------------------------------------- persistence
-    def _to_arrays(self) -> tuple[dict, dict]:
-        check_fitted(self, "bases_")
-        from rom.backend import to_numpy
-
-        settings = {
-            key: getattr(self, key)
-            for key in (
-                "n_clusters",
-                "dissimilarity",
-                "clustering",
-                "rank",
-                "tol",
-                "overlap",
-                "n_init",
-                "max_iter",
-                "seed",
-                "budget_factor",
-                "folds",
-                "refine",
-            )
-        }
-        settings.update(
-            inertia_=self.inertia_,
-            n_reseeded_=self.n_reseeded_,
-            n_snapshots_=self.n_snapshots_,
-            pods=[],
-        )
-        arrays: dict[str, Any] = {
-            "labels_": self.labels_,
-            "medoids_": to_numpy(self.medoids_),
-            "medoid_indices_": self.medoid_indices_,
-            "inner": self.inner_ if self.inner_ is None else to_numpy(self.inner_),
-            "criterion.global_width": self.criterion_.global_width,
-            "criterion.cluster_widths": self.criterion_.cluster_widths,
-            "criterion.global_width_in_sample": self.criterion_.global_width_in_sample,
-            "criterion.cluster_widths_in_sample": self.criterion_.cluster_widths_in_sample,
-        }
-        for k, (idx, pod) in enumerate(zip(self.members_, self.bases_, strict=True)):
-            pod_settings, pod_arrays = pod._to_arrays()
-            settings["pods"].append(pod_settings)
-            arrays[f"members{k}"] = idx
-            for name, value in pod_arrays.items():
-                if name != "inner":
-                    arrays[f"pod{k}.{name}"] = value
-        return settings, arrays
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> LocalPOD:
-        keys = (
-            "n_clusters",
-            "dissimilarity",
-            "clustering",
-            "rank",
-            "tol",
-            "overlap",
-            "n_init",
-            "max_iter",
-            "seed",
-            "budget_factor",
-            "folds",
-            "refine",
-        )
-        inner = arrays.get("inner")
-        obj = cls(inner=inner, **{k: settings[k] for k in keys})
-        obj.inner_ = inner
-        obj.inertia_ = settings["inertia_"]
-        obj.n_reseeded_ = settings["n_reseeded_"]
-        obj.n_snapshots_ = settings["n_snapshots_"]
-        obj.labels_ = arrays["labels_"]
-        obj.medoids_ = arrays["medoids_"]
-        obj.medoid_indices_ = arrays["medoid_indices_"]
-        obj._centre_norms = np.asarray(column_norms(obj.medoids_, inner), dtype=float)
-        obj.members_ = []
-        obj.bases_ = []
-        for k, pod_settings in enumerate(settings["pods"]):
-            obj.members_.append(arrays[f"members{k}"])
-            prefix = f"pod{k}."
-            pod_arrays = {
-                name[len(prefix) :]: value
-                for name, value in arrays.items()
-                if name.startswith(prefix)
-            }
-            pod_arrays["inner"] = inner
-            obj.bases_.append(POD._from_arrays(pod_settings, pod_arrays))
-        obj._precompute()
-        widths = arrays["criterion.cluster_widths"]
-        obj.criterion_ = EfficiencyCriterion(
-            ranks=np.arange(widths.shape[1]),
-            global_width=arrays["criterion.global_width"],
-            cluster_widths=widths,
-            global_width_in_sample=arrays["criterion.global_width_in_sample"],
-            cluster_widths_in_sample=arrays["criterion.cluster_widths_in_sample"],
-            cluster_sizes=np.array([idx.size for idx in obj.members_]),
-            budget_factor=settings["budget_factor"],
-            folds=settings["folds"],
-        )
-        return obj
-
-    def save(self, path: Any) -> None:
-        """Save to ``path`` (``.npz`` arrays and a JSON header; see :func:`rom.save`).
-
-        The classifier of :meth:`fit_selector` is not saved (it would need pickle):
-        fit it again after loading.
-        """
-        from rom.io.persist import save
-
-        save(self, path)
+        X = check_parameters(parameters, "parameters", n_params=self.selector_.n_features_in_)
+        return self.selector_.predict(X).astype(np.int64)
 
 
 def _with_overlap(labels: np.ndarray, to_centre: np.ndarray, K: int, overlap: float) -> list:

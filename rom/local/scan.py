@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_positive_int, check_tolerance
 from rom.linalg import POD
 from rom.local.local_pod import LocalPOD, blas_threads_for
+from rom.validation import check_array, check_positive_int, check_tolerance
 
 __all__ = ["ClusterScan", "scan_clusters"]
 
@@ -17,6 +17,8 @@ __all__ = ["ClusterScan", "scan_clusters"]
 @dataclass
 class ClusterScan:
     """Result of :func:`scan_clusters`, one entry per number of clusters in ``ks``.
+
+    A plain record of results (nothing to fit, not saved by romba).
 
     Attributes
     ----------
@@ -63,7 +65,7 @@ def scan_clusters(
     validation: Any = None,
     holdout: float = 0.2,
     statistic: str = "max",
-    seed: int | None = 0,
+    random_state: int | None = 0,
     **options: Any,
 ) -> ClusterScan:
     """Fit :class:`LocalPOD` for every ``K`` in ``ks``; report the criterion and the errors.
@@ -83,7 +85,7 @@ def scan_clusters(
         Fraction of ``S`` held out when ``validation`` is None.
     statistic : {"max", "rms"}
         How the relative errors of the validation snapshots are summarised.
-    seed : int, optional
+    random_state : int, optional
         Seed of the hold-out split and of the clustering.
     **options
         Passed to :class:`LocalPOD` (``dissimilarity``, ``clustering``, ``overlap``,
@@ -112,7 +114,7 @@ def scan_clusters(
     if not ks:
         raise ValueError("ks: expected at least one number of clusters")
     if validation is None:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(random_state)
         perm = rng.permutation(S.shape[1])
         n_val = max(1, round(holdout * S.shape[1]))
         train, V = S[:, np.sort(perm[n_val:])], S[:, np.sort(perm[:n_val])]
@@ -123,16 +125,16 @@ def scan_clusters(
     with blas_threads_for(train):
         pod = POD(rank=rank, inner=inner).fit(train)
         global_error = _error(pod.projection_error(V), statistic)
-    options.setdefault("seed", seed)
+    options.setdefault("random_state", random_state)
     predicted, admissible, local_err, sizes = [], [], [], []
     for k in ks:
         lp = LocalPOD(k, rank=rank, **options).fit(train)
         c = lp.criterion_
-        r = min(rank, int(c.ranks[-1]))
+        r = min(rank, int(c.ranks_[-1]))
         predicted.append(c.gain_at(r))
-        admissible.append(bool(c.admissible[r]))
+        admissible.append(bool(c.admissible_[r]))
         local_err.append(_error(lp.projection_error(V), statistic))
-        sizes.append(c.cluster_sizes)
+        sizes.append(c.cluster_sizes_)
     predicted = np.array(predicted)
     admissible = np.array(admissible)
     local_err = np.array(local_err)

@@ -13,8 +13,10 @@ import numpy as np
 from rom._progress import progress_bar
 from rom.nonintrusive.solvers import SolverError
 from rom.nonintrusive.store import SnapshotStore
+from rom.parallel import as_executor
+from rom.validation import check_parameters
 
-__all__ = ["GenerationResult", "as_executor", "generate_snapshots"]
+__all__ = ["GenerationResult", "generate_snapshots"]
 
 logger = logging.getLogger("rom.nonintrusive")
 
@@ -32,7 +34,7 @@ class GenerationResult:
 def _solve_and_store(solver: Any, store: SnapshotStore, mu: np.ndarray) -> tuple[bool, str, float]:
     """Run one parameter and store it; runs in a worker (process, thread or dask)."""
     start = time.perf_counter()
-    names = store.space.names
+    names = store.parameter_space.names
     try:
         fields = solver(dict(zip(names, map(float, mu), strict=True)))
         store.put(mu, fields, metadata=getattr(solver, "metadata", {}))
@@ -42,38 +44,6 @@ def _solve_and_store(solver: Any, store: SnapshotStore, mu: np.ndarray) -> tuple
     except (SolverError, ValueError, TypeError) as err:
         store.record_failure(mu, str(err))
         return False, str(err), time.perf_counter() - start
-
-
-def as_executor(executor: Any) -> Any:
-    """The ``concurrent.futures``-style executor behind ``executor``.
-
-    ``None`` stays ``None`` (serial); a ``dask.distributed.Client`` becomes its
-    ``get_executor()`` (whose submissions are never merged by dask's task hashing);
-    anything else with a ``submit(fn, *args)`` method returning futures is used as it
-    is (``ProcessPoolExecutor``, ``ThreadPoolExecutor``, ``MPIPoolExecutor``, a dask
-    ``ClientExecutor``).
-
-    Examples
-    --------
-    >>> from concurrent.futures import ThreadPoolExecutor
-    >>> from rom.nonintrusive.generate import as_executor
-    >>> with ThreadPoolExecutor(1) as pool:
-    ...     as_executor(pool) is pool
-    True
-    """
-    if executor is None:
-        return None
-    if callable(getattr(executor, "get_executor", None)) and callable(
-        getattr(executor, "gather", None)
-    ):  # a dask.distributed Client
-        return executor.get_executor()
-    if not callable(getattr(executor, "submit", None)):
-        raise TypeError(
-            "executor: expected None, a concurrent.futures.Executor (process or thread pool, "
-            "MPIPoolExecutor) or a dask.distributed Client, got "
-            f"{type(executor).__name__}"
-        )
-    return executor
 
 
 def generate_snapshots(
@@ -96,10 +66,10 @@ def generate_snapshots(
         ``solver(mu: dict) -> {field: array}``: :class:`CallableSolver`,
         :class:`CommandSolver`, :class:`MatrixSolver`.
     parameters : array (k, n_params)
-        Rows of parameters, inside the store's parameter space.
+        Parameter sets (rows), inside the store's parameter space.
     store : SnapshotStore
     executor : optional
-        Where the runs go (see :func:`as_executor`): None (here, one after the other),
+        Where the runs go (see :func:`rom.parallel.as_executor`): None (here, one after the other),
         a ``concurrent.futures`` process or thread pool,
         ``mpi4py.futures.MPIPoolExecutor()``, a ``dask.distributed.Client`` or its
         ``get_executor()``. With processes, dask or MPI the solver and the store are
@@ -131,7 +101,7 @@ def generate_snapshots(
     if not isinstance(store, SnapshotStore):
         raise TypeError(f"store: expected a SnapshotStore, got {type(store).__name__}")
     executor = as_executor(executor)
-    mus = np.atleast_2d(store.space.check(parameters))
+    mus = check_parameters(parameters, "parameters", parameter_space=store.parameter_space)
     result = GenerationResult()
     todo = []
     for mu in mus:

@@ -19,91 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from rom._checks import is_sparse
+from rom.io import read_array
 from rom.nonintrusive.solvers import CommandSolver, SolverError
 from rom.nonintrusive.store import SnapshotStore
 from rom.parameters import ParameterSpace
+from rom.validation import check_parameter, is_sparse
 
-__all__ = ["MatrixAssembler", "MatrixSolver", "read_array"]
-
-_PARTS = ("data", "indices", "indptr", "shape")
-
-
-def read_array(path: str | os.PathLike, field: str | None = None) -> Any:
-    """Read a matrix or a vector written by an external code, whatever its format.
-
-    Matrix Market, ``.npz`` and ``.npy`` go through :func:`rom.io.read_matrix`; any other
-    suffix is FreeFEM text, a vector (``f << b``: the size, then the values) or a sparse
-    matrix (``f << A``), told apart by its first line. Dense ``(n, 1)`` results (Matrix
-    Market ``array`` vectors) come back as 1-D vectors.
-
-    Parameters
-    ----------
-    path : path
-    field : str, optional
-        Unused; present so that the function can be a :class:`CommandSolver` reader.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix or numpy.ndarray
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from rom.nonintrusive import read_array
-    >>> path = os.path.join(tempfile.mkdtemp(), "b.txt")
-    >>> _ = open(path, "w").write("3\\t\\n\\t1\\t2\\t3\\n")
-    >>> read_array(path)
-    array([1., 2., 3.])
-    """
-    from rom.io import read_freefem_matrix, read_freefem_vector, read_matrix
-
-    path = Path(path)
-    if path.suffix.lower() in (".mtx", ".mm", ".npz", ".npy"):
-        A = read_matrix(path)
-    else:
-        if not path.is_file():
-            raise FileNotFoundError(f"path: no such file {str(path)!r}")
-        with open(path) as fh:
-            first = next((ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#")), "")
-        A = read_freefem_vector(path) if len(first.split()) == 1 else read_freefem_matrix(path)
-    if not is_sparse(A):
-        A = np.asarray(A)
-        if A.ndim == 2 and A.shape[1] == 1:
-            A = A[:, 0]
-    return A
+__all__ = ["MatrixAssembler", "MatrixSolver"]
 
 
-def _encode(name: str, value: Any) -> dict[str, np.ndarray]:
-    """A matrix or vector as plain arrays (CSR parts; dense values have empty indices)."""
-    if is_sparse(value):
-        A = value.tocsr()
-        A.sort_indices()
-        return {
-            f"{name}.data": np.asarray(A.data),
-            f"{name}.indices": A.indices.astype(np.int64),
-            f"{name}.indptr": A.indptr.astype(np.int64),
-            f"{name}.shape": np.asarray(A.shape, dtype=np.int64),
-        }
-    arr = np.asarray(value)
-    return {
-        f"{name}.data": arr.reshape(-1),
-        f"{name}.indices": np.zeros(0, dtype=np.int64),
-        f"{name}.indptr": np.zeros(0, dtype=np.int64),
-        f"{name}.shape": np.asarray(arr.shape, dtype=np.int64),
-    }
-
-
-def _decode(name: str, parts: Mapping[str, np.ndarray]) -> Any:
-    shape = tuple(int(s) for s in parts[f"{name}.shape"])
-    indptr = parts[f"{name}.indptr"]
-    if indptr.size == 0:
-        return np.asarray(parts[f"{name}.data"]).reshape(shape)
-    import scipy.sparse
-
-    return scipy.sparse.csr_matrix(
-        (parts[f"{name}.data"], parts[f"{name}.indices"], indptr), shape=shape
-    )
+def _read_output(path: Path, field: str) -> Any:
+    """A :class:`CommandSolver` reader: every output file through :func:`rom.io.read_array`."""
+    return read_array(path)
 
 
 def _check_value(name: str, value: Any) -> Any:
@@ -127,24 +54,24 @@ class MatrixSolver:
 
     One run of the code gives every output (say the operator ``A`` and the right-hand
     side ``f``) at one parameter; they are kept in ``store`` (a
-    :class:`SnapshotStore` whose fields are the CSR parts ``A.data``, ``A.indices``,
-    ``A.indptr``, ``A.shape`` of each output), so that a matrix already computed, in
-    this process or an earlier one, is read back instead of recomputed. The last
-    parameters' outputs are also kept in memory, up to ``memory`` megabytes.
+    :class:`SnapshotStore` whose fields are the outputs, sparse matrices as they are),
+    so that a matrix already computed, in this process or an earlier one, is read
+    back instead of recomputed. The last parameters' outputs are also kept in memory,
+    up to ``memory`` megabytes.
 
     Parameters
     ----------
     solver : CommandSolver or callable
         A :class:`CommandSolver` whose outputs are matrix or vector files (Matrix
-        Market, ``.npz``/``.npy``, FreeFEM text; see :func:`read_array`), or a Python
-        function ``fn(mu: dict) -> matrix`` or ``-> {name: matrix}``.
-    space : rom.ParameterSpace
+        Market, ``.npz``/``.npy``, FreeFEM text; see :func:`rom.io.read_array`), or a
+        Python function ``fn(mu: dict) -> matrix`` or ``-> {name: matrix}``.
+    parameter_space : rom.ParameterSpace
     outputs : sequence of str, optional
         Names of the outputs; by default those of the :class:`CommandSolver`. Needed
         for a Python function.
     store : SnapshotStore, path or None
-        Where computed outputs are kept. A path opens (or creates) a store with the
-        right fields; None keeps nothing on disk.
+        Where computed outputs are kept. A path opens (or creates) a store whose
+        fields are the outputs; None keeps nothing on disk.
     memory : float
         Megabytes of outputs also kept in memory (the most recently used first), so
         that the repeated evaluations of an EIM greedy or a reduced basis greedy over a
@@ -161,7 +88,7 @@ class MatrixSolver:
     >>> from rom import ParameterSpace
     >>> from rom.nonintrusive import MatrixSolver
     >>> space = ParameterSpace({"k": (1.0, 2.0)})
-    >>> fn = lambda mu: {"A": mu["k"] * scipy.sparse.eye(3), "f": np.ones(3)}
+    >>> fn = lambda mu: {"A": mu["k"] * scipy.sparse.eye(3, format="csr"), "f": np.ones(3)}
     >>> matrices = MatrixSolver(fn, space, outputs=["A", "f"], store=tempfile.mkdtemp())
     >>> assemble = matrices.assembler("A")
     >>> float(assemble([1.5])[0, 0]), float(assemble([1.5])[1, 1]), matrices.n_runs_
@@ -171,7 +98,7 @@ class MatrixSolver:
     def __init__(
         self,
         solver: Any,
-        space: ParameterSpace,
+        parameter_space: ParameterSpace,
         outputs: Sequence[str] | None = None,
         store: SnapshotStore | str | os.PathLike | None = None,
         memory: float = 256.0,
@@ -181,8 +108,11 @@ class MatrixSolver:
                 f"solver: expected a CommandSolver or a callable mu -> matrix, got "
                 f"{type(solver).__name__}"
             )
-        if not isinstance(space, ParameterSpace):
-            raise TypeError(f"space: expected a rom.ParameterSpace, got {type(space).__name__}")
+        if not isinstance(parameter_space, ParameterSpace):
+            raise TypeError(
+                "parameter_space: expected a rom.ParameterSpace, got "
+                f"{type(parameter_space).__name__}"
+            )
         if outputs is None:
             if not isinstance(solver, CommandSolver):
                 raise TypeError("outputs: expected the output names (needed for a Python solver)")
@@ -197,23 +127,26 @@ class MatrixSolver:
                     f"{sorted(solver.outputs)})"
                 )
         self.solver = solver
-        self.space = space
+        self.parameter_space = parameter_space
         self.outputs = list(outputs)
-        fields = self.store_fields(self.outputs)
         if store is None or isinstance(store, SnapshotStore):
-            if store is not None and sorted(store.fields) != sorted(fields):
+            if store is not None and sorted(store.fields) != sorted(self.outputs):
                 raise ValueError(
-                    f"store: holds the fields {store.fields}, expected {fields} "
-                    "(use MatrixSolver.store_fields to create it, or pass a path)"
+                    f"store: holds the fields {store.fields}, expected the outputs {self.outputs}"
                 )
-            if store is not None and store.space.to_dict() != space.to_dict():
+            if store is not None and store.parameter_space != parameter_space:
                 raise ValueError("store: holds snapshots of another parameter space")
             self.store = store
         elif isinstance(store, str | os.PathLike):
-            self.store = SnapshotStore(store, space, fields)
+            self.store = SnapshotStore(store, parameter_space, self.outputs)
         else:
             raise TypeError(f"store: expected a SnapshotStore, a path or None, got {store!r}")
-        if not (isinstance(memory, int | float) and np.isfinite(memory) and memory >= 0):
+        if not (
+            isinstance(memory, int | float)
+            and not isinstance(memory, bool)
+            and np.isfinite(memory)
+            and memory >= 0
+        ):
             raise ValueError(
                 f"memory: expected a non-negative number of megabytes, got {memory!r}"
             )
@@ -222,26 +155,14 @@ class MatrixSolver:
         self.n_runs_ = 0
         self._cache: OrderedDict[bytes, tuple[int, dict[str, Any]]] = OrderedDict()
 
-    @staticmethod
-    def store_fields(outputs: Sequence[str]) -> list[str]:
-        """The store fields that keep ``outputs`` (their CSR parts)."""
-        return [f"{name}.{part}" for name in outputs for part in _PARTS]
-
     # ----------------------------------------------------------------- runs
     def _mu(self, mu: Any) -> tuple[np.ndarray, dict[str, float]]:
-        if isinstance(mu, Mapping):
-            missing = [n for n in self.space.names if n not in mu]
-            if missing:
-                raise ValueError(f"mu: missing the parameters {missing}")
-            mu = [mu[n] for n in self.space.names]
-        row = np.asarray(self.space.check(mu), dtype=float)
-        if row.ndim != 1:
-            raise ValueError(f"mu: expected one parameter set, got shape {row.shape}")
-        return row, dict(zip(self.space.names, map(float, row), strict=True))
+        row = check_parameter(mu, "mu", parameter_space=self.parameter_space)
+        return row, dict(zip(self.parameter_space.names, map(float, row), strict=True))
 
     def _run(self, values: dict[str, float]) -> dict[str, Any]:
         if isinstance(self.solver, CommandSolver):
-            raw = self.solver.run(values, read=read_array)
+            raw = self.solver.run(values, read=_read_output)
         else:
             try:
                 raw = self.solver(dict(values))
@@ -261,17 +182,14 @@ class MatrixSolver:
         self.n_runs_ += 1
         return {name: _check_value(name, raw[name]) for name in self.outputs}
 
-    def __call__(self, mu: Mapping[str, float]) -> dict[str, np.ndarray]:
-        """Run the code at ``mu`` and return its outputs encoded as store fields.
+    def __call__(self, mu: Mapping[str, float]) -> dict[str, Any]:
+        """Run the code at ``mu`` and return its outputs (the fields of the store).
 
         This makes a :class:`MatrixSolver` a solver for
         :func:`~rom.nonintrusive.generate_snapshots` (see :meth:`precompute`).
         """
         _, values = self._mu(mu)
-        encoded: dict[str, np.ndarray] = {}
-        for name, value in self._run(values).items():
-            encoded.update(_encode(name, value))
-        return encoded
+        return self._run(values)
 
     def matrices(self, mu: Any) -> dict[str, Any]:
         """Every output at ``mu``: from memory, from the store, or from a new run.
@@ -293,17 +211,14 @@ class MatrixSolver:
         result = None
         if self.store is not None and self.store.has(row):
             try:
-                parts = self.store.get(row)
-                result = {name: _decode(name, parts) for name in self.outputs}
+                stored = self.store.get(row)
+                result = {name: stored[name] for name in self.outputs}
             except (KeyError, ValueError):
                 result = None  # removed or corrupted since: compute again
         if result is None:
             result = self._run(values)
             if self.store is not None:
-                encoded: dict[str, np.ndarray] = {}
-                for name, value in result.items():
-                    encoded.update(_encode(name, value))
-                self.store.put(row, encoded, metadata=self.metadata)
+                self.store.put(row, result, metadata=self.metadata)
         self._remember(key, result)
         return result
 

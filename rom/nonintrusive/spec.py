@@ -11,7 +11,7 @@ executor and the output model; paths are relative to the specification file::
     [sampling]
     method = "lhs"                      # random | lhs | sobol | grid
     n = 32
-    seed = 0
+    random_state = 0
 
     [solver]
     python = "model:solve"              # module:function, the module next to the spec
@@ -44,13 +44,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rom.parameters import ParameterSpace
+from rom.parameters import SAMPLERS, ParameterSpace
 
 __all__ = ["Spec", "read_spec"]
 
 _SECTIONS = {
     "parameters": None,
-    "sampling": {"method", "n", "seed"},
+    "sampling": {"method", "n", "random_state"},
     "solver": {"python", "command", "outputs", "templates", "timeout", "retries", "field"},
     "store": {"path"},
     "reduction": {"tol", "rank", "rtol"},
@@ -89,7 +89,7 @@ class Spec:
                 )
         self.root = root
         self.data = data
-        self.space = self._space(data.get("parameters"))
+        self.parameter_space = self._parameter_space(data.get("parameters"))
         solver = data.get("solver")
         if not solver or ("python" in solver) == ("command" in solver):
             raise ValueError("spec: [solver] needs exactly one of 'python' or 'command'")
@@ -99,11 +99,19 @@ class Spec:
             next(iter(solver["outputs"])) if "outputs" in solver else "u"
         )
         sampling = data.get("sampling", {})
-        self.n = int(sampling.get("n", 16))
-        if self.n < 1:
-            raise ValueError(f"spec: [sampling] n must be positive, got {self.n}")
+        self.n = sampling.get("n", 16)
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 1:
+            raise ValueError(f"spec: [sampling] n must be a positive integer, got {self.n!r}")
         self.method = sampling.get("method", "lhs")
-        self.seed = sampling.get("seed", 0)
+        if self.method not in SAMPLERS:
+            raise ValueError(
+                f"spec: [sampling] method must be one of {SAMPLERS}, got {self.method!r}"
+            )
+        self.random_state = sampling.get("random_state", 0)
+        if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
+            raise ValueError(
+                f"spec: [sampling] random_state must be an integer, got {self.random_state!r}"
+            )
         self.store_path = root / data.get("store", {}).get("path", "snapshots")
         self.model_path = root / data.get("output", {}).get("model", "surrogate.npz")
         kind = data.get("executor", {}).get("kind", "serial")
@@ -121,7 +129,7 @@ class Spec:
         self.executor_kind = kind
 
     @staticmethod
-    def _space(table: Any) -> ParameterSpace:
+    def _parameter_space(table: Any) -> ParameterSpace:
         if not isinstance(table, dict) or not table:
             raise ValueError("spec: [parameters] must name at least one parameter")
         bounds, log = {}, []
@@ -140,10 +148,12 @@ class Spec:
                 log.append(name)
         return ParameterSpace(bounds, log=log)
 
-    def samples(self):
-        return self.space.sample(self.n, method=self.method, seed=self.seed)
+    def training_set(self) -> Any:
+        """The parameter sets of ``[sampling]`` (rows)."""
+        return self.parameter_space.sample(self.n, self.method, self.random_state)
 
-    def solver(self):
+    def solver(self) -> Any:
+        """The solver of ``[solver]`` (imports the ``python`` module: a trusted spec only)."""
         from rom.nonintrusive.solvers import CallableSolver, CommandSolver
 
         table = self.data["solver"]
@@ -185,13 +195,16 @@ class Spec:
         workers = int(count) if count else None
         return (ThreadPoolExecutor if kind == "threads" else ProcessPoolExecutor)(workers)
 
-    def surrogate(self):
+    def surrogate(self) -> Any:
+        """The (unfitted) surrogate of ``[reduction]`` and ``[regressor]``."""
         from rom.linalg import POD
         from rom.nonintrusive.surrogate import RBFRegressor, Surrogate
 
         reduction = self.data.get("reduction", {"tol": 1e-6})
         return Surrogate(
-            POD(**reduction), RBFRegressor(**self.data.get("regressor", {})), self.space
+            reduction=POD(**reduction),
+            regressor=RBFRegressor(**self.data.get("regressor", {})),
+            parameter_space=self.parameter_space,
         )
 
 

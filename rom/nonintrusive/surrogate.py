@@ -3,23 +3,63 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from rom._checks import check_array, check_fitted, check_positive_int
-from rom.io.persist import nest, unnest
+from rom._base import Estimator
+from rom.io.persist import encode_state
+from rom.io.registry import alias_of
 from rom.linalg import POD
 from rom.parameters import ParameterSpace
+from rom.validation import (
+    check_array,
+    check_choice,
+    check_parameters,
+    check_positive_int,
+    check_tolerance,
+)
 
 __all__ = ["RBFRegressor", "Surrogate"]
 
+#: the kernels of scipy.interpolate.RBFInterpolator
+KERNELS = (
+    "linear",
+    "thin_plate_spline",
+    "cubic",
+    "quintic",
+    "multiquadric",
+    "inverse_multiquadric",
+    "inverse_quadratic",
+    "gaussian",
+)
 
-class RBFRegressor:
+
+class RBFRegressor(Estimator):
     """Radial basis function interpolation (scipy's ``RBFInterpolator``) as a regressor.
 
     ``fit(X, Y)`` / ``predict(X)`` on 2-D arrays, the NumPy-array protocol of romba's
-    learned parts; refitted from its training data when loaded.
+    learned parts. Saved as its training data, and rebuilt from it when loaded.
+
+    Parameters
+    ----------
+    kernel : str
+        One of scipy's kernels: ``"thin_plate_spline"``, ``"cubic"``, ``"quintic"``,
+        ``"linear"`` (scale-free), or ``"gaussian"``, ``"multiquadric"``,
+        ``"inverse_multiquadric"``, ``"inverse_quadratic"`` (these need a shape
+        parameter, which this class leaves at scipy's default of 1).
+    smoothing : float
+        Non-negative; 0 interpolates the training data.
+    degree : int
+        Degree of the added polynomial (-1 for none); at least the kernel's minimum
+        (1 for ``"thin_plate_spline"`` and ``"cubic"``).
+
+    Attributes
+    ----------
+    X_ : ndarray of shape (n_samples, n_features)
+        The training inputs.
+    Y_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        The training targets.
 
     Examples
     --------
@@ -30,43 +70,117 @@ class RBFRegressor:
     True
     """
 
-    def __init__(self, kernel: str = "thin_plate_spline", smoothing: float = 0.0, degree: int = 1):
+    _fitted_marker: ClassVar[str] = "X_"
+
+    def __init__(
+        self, kernel: str = "thin_plate_spline", smoothing: float = 0.0, degree: int = 1
+    ) -> None:
         self.kernel = kernel
         self.smoothing = smoothing
         self.degree = degree
 
     def fit(self, X: Any, Y: Any) -> RBFRegressor:
-        from scipy.interpolate import RBFInterpolator
+        """Fit on inputs ``X`` (n_samples, n_features) and targets ``Y`` (n_samples, k).
 
-        self.X_ = np.asarray(X, dtype=float)
-        self.Y_ = np.asarray(Y)
-        self._rbf = RBFInterpolator(
-            self.X_, self.Y_, kernel=self.kernel, smoothing=self.smoothing, degree=self.degree
-        )
+        Returns
+        -------
+        self
+        """
+        X = check_array(X, "X", ndim=2, dtype_kind="f", copy=True)
+        Y = check_array(Y, "Y", ndim=(1, 2), copy=True)
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"Y: expected {X.shape[0]} rows (one per row of X), got {Y.shape}")
+        rbf = self._interpolator(X, Y)
+        self.Y_ = Y
+        self.X_ = X
+        self._rbf = rbf
         return self
 
+    def _interpolator(self, X: np.ndarray, Y: np.ndarray) -> Any:
+        from scipy.interpolate import RBFInterpolator
+
+        check_choice(self.kernel, "kernel", KERNELS)
+        smoothing = check_tolerance(self.smoothing, "smoothing", allow_none=False)
+        degree = check_positive_int(self.degree, "degree", allow_none=False, minimum=-1)
+        try:
+            return RBFInterpolator(X, Y, kernel=self.kernel, smoothing=smoothing, degree=degree)
+        except ValueError as err:  # too few points for the degree, a singular system
+            raise ValueError(f"X: cannot interpolate with {self!r} ({err})") from err
+
     def predict(self, X: Any) -> np.ndarray:
-        check_fitted(self, "X_")
-        return self._rbf(np.asarray(X, dtype=float))
+        """The interpolated targets at the rows of ``X``: shape (m,) or (m, k), as ``Y``."""
+        self._check_fitted()
+        X = check_array(X, "X", ndim=2, dtype_kind="f")
+        if X.shape[1] != self.X_.shape[1]:
+            raise ValueError(
+                f"X: expected {self.X_.shape[1]} columns (features), got shape {X.shape}"
+            )
+        return self._rbf(X)
+
+    def _restore(self) -> None:
+        if self._is_fitted():  # a file is untrusted: its arrays are checked as fit checks
+            X = check_array(self.X_, "X_", ndim=2, dtype_kind="f")
+            Y = check_array(self.Y_, "Y_", ndim=(1, 2))
+            if Y.shape[0] != X.shape[0]:
+                raise ValueError(f"Y_: expected {X.shape[0]} rows, got shape {Y.shape}")
+            self._rbf = self._interpolator(X, Y)
 
 
-class Surrogate:
-    r"""Fields as a function of the parameters: POD of the snapshots, regression of the
-    POD coordinates.
+def _check_reduction(reduction: Any) -> None:
+    missing = [
+        m
+        for m in ("fit", "transform", "inverse_transform")
+        if not callable(getattr(reduction, m, None))
+    ]
+    if missing:
+        raise TypeError(
+            "reduction: expected an object with fit, transform and inverse_transform (such "
+            f"as rom.POD), got {type(reduction).__name__} without {', '.join(missing)}"
+        )
 
-    ``predict(mu) = U g(mu)`` where ``U`` is the reduction's basis and ``g`` the
-    regressor fitted on (scaled parameters, reduced coordinates ``U^H M s``).
+
+class Surrogate(Estimator):
+    r"""Fields as a function of the parameters: a reduction of the snapshots (POD),
+    a regression of the reduced coordinates.
+
+    ``predict(mu) = inverse_transform(g(mu))``, where ``g`` is the regressor fitted
+    on (scaled parameter sets, reduced coordinates ``transform(S)``); for a POD, this
+    is :math:`U\,g(\mu)` with the POD basis :math:`U`. Real and complex snapshots.
 
     Parameters
     ----------
     reduction : object with fit / transform / inverse_transform, optional
-        Default :class:`rom.POD` with ``tol=1e-6``.
+        Fitted on the snapshot columns (a copy is fitted); default :class:`rom.POD`
+        with ``tol=1e-6``.
     regressor : object with fit(X, Y) / predict(X), optional
-        Default :class:`RBFRegressor`; scikit-learn regressors (Gaussian processes,
-        MLP) work as they are.
-    space : rom.ParameterSpace, optional
-        Scales the inputs to the unit cube (log dimensions in log scale); without it,
-        the training parameters' range is used.
+        A regressor of the NumPy-array protocol (a copy is fitted, inside a
+        :class:`rom.closures.ArrayRegressor` that checks it and regresses complex
+        coordinates as their real and imaginary parts); default
+        :class:`RBFRegressor`. scikit-learn regressors (Gaussian processes, MLP)
+        work as they are.
+    parameter_space : rom.ParameterSpace, optional
+        Checks the parameter sets and scales them to the unit cube (log dimensions in
+        log scale); without it, the training parameter sets' range is used.
+
+    Attributes
+    ----------
+    reduction_ : object
+        The fitted reduction.
+    regressor_ : rom.closures.ArrayRegressor
+        The fitted regressor (``regressor_.estimator``), checked.
+    low_, high_ : ndarray of shape (n_params,)
+        The range of the training parameter sets.
+    n_dofs_, n_params_, n_coords_ : int
+        Rows of the snapshots, parameters per set, reduced coordinates.
+
+    Notes
+    -----
+    :meth:`save` stores everything romba can store (a romba reduction or regressor
+    with its state). A regressor or a reduction that romba cannot store (a
+    scikit-learn regressor) is named in the file instead: give the fitted one back
+    by name, ``rom.load(path, regressor=model.regressor_.estimator)``
+    (``reduction=model.reduction_`` for a reduction); the loaded surrogate takes it
+    as both its parameter and its fitted part.
 
     Examples
     --------
@@ -77,116 +191,147 @@ class Surrogate:
     >>> x = np.linspace(0, 1, 100)
     >>> mus = space.sample(12, "grid")
     >>> S = np.exp(-mus[:, 0][None, :] * x[:, None])
-    >>> model = Surrogate(space=space).fit(mus, S)
+    >>> model = Surrogate(parameter_space=space).fit(mus, S)
     >>> bool(np.abs(model.predict([[1.37]])[:, 0] - np.exp(-1.37 * x)).max() < 1e-4)
     True
     """
 
-    def __init__(self, reduction: Any = None, regressor: Any = None, space: Any = None) -> None:
+    _fitted_marker: ClassVar[str] = "regressor_"
+
+    def __init__(
+        self,
+        reduction: Any = None,
+        regressor: Any = None,
+        parameter_space: ParameterSpace | None = None,
+    ) -> None:
         self.reduction = reduction
         self.regressor = regressor
-        self.space = space
+        self.parameter_space = parameter_space
+
+    # ------------------------------------------------------------------ checks
+    def _space(self) -> ParameterSpace | None:
+        space = self.parameter_space
+        if space is not None and not isinstance(space, ParameterSpace):
+            raise TypeError(
+                "parameter_space: expected a rom.ParameterSpace or None, got "
+                f"{type(space).__name__}"
+            )
+        return space
 
     def _scale(self, mus: np.ndarray) -> np.ndarray:
-        if self.space is not None:
-            return self.space.to_unit(mus)
+        space = self._space()
+        if space is not None:
+            return space.to_unit(mus)
         width = np.where(self.high_ > self.low_, self.high_ - self.low_, 1.0)
         return (mus - self.low_) / width
 
-    def _parameters(self, mus: Any, name: str) -> np.ndarray:
-        if self.space is not None:
-            if not isinstance(self.space, ParameterSpace):
-                raise TypeError("space: expected a rom.ParameterSpace")
-            return np.atleast_2d(self.space.check(mus))
-        mus = check_array(mus, name, ndim=(1, 2), dtype_kind="f")
-        return mus[:, None] if mus.ndim == 1 else mus
-
-    def fit(self, parameters: Any, snapshots: Any) -> Surrogate:
-        """Fit on parameter rows (k, d) and snapshot columns (n, k)."""
-        mus = self._parameters(parameters, "parameters")
+    def _check_data(self, parameters: Any, snapshots: Any) -> tuple[np.ndarray, np.ndarray]:
+        mus = check_parameters(parameters, "parameters", parameter_space=self._space())
         S = check_array(snapshots, "snapshots", ndim=2)
         if S.shape[1] != len(mus):
             raise ValueError(
-                f"snapshots: expected {len(mus)} columns (one per parameter row), got {S.shape[1]}"
+                f"snapshots: expected {len(mus)} columns (one per parameter set), got {S.shape[1]}"
             )
-        self.low_, self.high_ = mus.min(axis=0), mus.max(axis=0)
-        self.reduction_ = (
-            copy.deepcopy(self.reduction) if self.reduction is not None else POD(tol=1e-6)
-        )
-        if hasattr(self.reduction_, "fit_transform"):  # one pass fewer over the snapshots
-            coords = np.asarray(self.reduction_.fit_transform(S)).T
+        return mus, S
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, parameters: Any, snapshots: Any) -> Surrogate:
+        """Fit on parameter sets (rows, (k, n_params)) and snapshots (columns, (n, k)).
+
+        Returns
+        -------
+        self
+        """
+        from rom.closures import as_regressor  # on use: rom.closures imports more
+
+        mus, S = self._check_data(parameters, snapshots)
+        reduction = POD(tol=1e-6) if self.reduction is None else copy.deepcopy(self.reduction)
+        _check_reduction(reduction)
+        regressor = RBFRegressor() if self.regressor is None else copy.deepcopy(self.regressor)
+        checked = as_regressor(regressor, "regressor")
+        if hasattr(reduction, "fit_transform"):  # one pass fewer over the snapshots
+            coords = np.asarray(reduction.fit_transform(S)).T
         else:
-            self.reduction_.fit(S)
-            coords = np.asarray(self.reduction_.transform(S)).T
-        self.regressor_ = (
-            copy.deepcopy(self.regressor) if self.regressor is not None else RBFRegressor()
-        )
-        self.regressor_.fit(self._scale(mus), coords)
-        self.n_dofs_ = S.shape[0]
+            coords = np.asarray(reduction.fit(S).transform(S)).T
+        self.low_, self.high_ = mus.min(axis=0), mus.max(axis=0)
+        checked.fit(self._scale(mus), coords)
+        self.reduction_ = reduction
+        self.n_dofs_, self.n_params_, self.n_coords_ = S.shape[0], mus.shape[1], coords.shape[1]
+        self.regressor_ = checked
         return self
 
     def predict(self, parameters: Any) -> np.ndarray:
-        """Predicted fields as columns, shape (n, k)."""
-        check_fitted(self, "regressor_")
-        mus = self._parameters(parameters, "parameters")
-        coords = np.asarray(self.regressor_.predict(self._scale(mus)))
-        coords = coords.reshape(len(mus), -1)
+        """Predicted fields at the parameter sets (rows): columns, shape (n, k)."""
+        self._check_fitted()
+        mus = check_parameters(
+            parameters, "parameters", n_params=self.n_params_, parameter_space=self._space()
+        )
+        coords = self.regressor_.predict(self._scale(mus))
         return np.asarray(self.reduction_.inverse_transform(coords.T))
 
-    def cross_validate(self, parameters: Any, snapshots: Any, k: int = 5, seed: int = 0):
-        """Relative Frobenius error of each of ``k`` folds (refitting on the others)."""
+    def cross_validate(
+        self, parameters: Any, snapshots: Any, k: int = 5, random_state: Any = 0
+    ) -> np.ndarray:
+        r"""Relative Frobenius error of each of ``k`` folds, refitting on the others.
+
+        A surrogate of the same parameters is fitted on ``k - 1`` folds of the
+        parameter sets (rows) and snapshots (columns), and its predictions on the
+        remaining fold :math:`f` are compared with those snapshots:
+        :math:`\|\hat S_f - S_f\|_F / \|S_f\|_F`. This surrogate is left as it is.
+
+        Parameters
+        ----------
+        parameters : array (m, n_params)
+        snapshots : array (n, m)
+        k : int
+            Number of folds, 2 to m.
+        random_state : int, numpy.random.Generator or None
+            The shuffle of the parameter sets into folds.
+
+        Returns
+        -------
+        numpy.ndarray of shape (k,)
+        """
         k = check_positive_int(k, "k", allow_none=False, minimum=2)
-        mus = self._parameters(parameters, "parameters")
-        S = check_array(snapshots, "snapshots", ndim=2)
-        if S.shape[1] != len(mus) or len(mus) < k:
-            raise ValueError(f"snapshots: need {len(mus)} columns and at least k={k} of them")
-        folds = np.array_split(np.random.default_rng(seed).permutation(len(mus)), k)
+        mus, S = self._check_data(parameters, snapshots)
+        if len(mus) < k:
+            raise ValueError(f"k: expected at most {len(mus)} folds (one per parameter set)")
+        order = np.random.default_rng(random_state).permutation(len(mus))
         errors = []
-        for test in folds:
-            train = np.setdiff1d(np.arange(len(mus)), test)
-            model = Surrogate(self.reduction, self.regressor, self.space).fit(
-                mus[train], S[:, train]
-            )
+        for test in np.array_split(order, k):
+            train = np.setdiff1d(order, test)
+            model = Surrogate(**self.get_params(deep=False)).fit(mus[train], S[:, train])
             diff = model.predict(mus[test]) - S[:, test]
             errors.append(float(np.linalg.norm(diff) / np.linalg.norm(S[:, test])))
         return np.asarray(errors)
 
-    # ---------------------------------------------------------- persistence
+    # ------------------------------------------------------------------ saving
     def _to_arrays(self) -> tuple[dict, dict]:
-        check_fitted(self, "regressor_")
-        if not isinstance(self.reduction_, POD) or not isinstance(self.regressor_, RBFRegressor):
-            raise TypeError(
-                "obj: only surrogates with a POD reduction and the built-in RBFRegressor can "
-                "be saved (other regressors would need pickle, which romba never uses)"
+        # a fitted part that romba cannot store is one part named as its parameter
+        # (rom.load(path, regressor=...)), not two (the parameter and its fitted copy)
+        self._check_fitted()
+        params = self.get_params(deep=False)
+        fitted = self._fitted_state()
+        for name, learned in (
+            ("reduction", self.reduction_),
+            ("regressor", self.regressor_.estimator),
+        ):
+            if alias_of(type(learned)) is None or not hasattr(learned, "_to_arrays"):
+                params[name] = learned
+        return encode_state(self, params, fitted)
+
+    def _restore(self) -> None:
+        from rom.closures import ArrayRegressor
+
+        if not self._is_fitted():
+            return
+        self._space()
+        _check_reduction(self.reduction_)
+        if not isinstance(self.regressor_, ArrayRegressor):
+            raise ValueError(
+                f"regressor_: expected an ArrayRegressor, got {type(self.regressor_).__name__}"
             )
-        pod_settings, pod_arrays = nest("pod", self.reduction_)
-        rbf = self.regressor_
-        settings = {
-            "pod": pod_settings,
-            "rbf": {"kernel": rbf.kernel, "smoothing": rbf.smoothing, "degree": rbf.degree},
-            "space": None if self.space is None else self.space.to_dict(),
-            "n_dofs_": self.n_dofs_,
-            "spec_path": getattr(self, "spec_path_", None),
-        }
-        arrays = dict(pod_arrays)
-        arrays.update({"rbf.X": rbf.X_, "rbf.Y": rbf.Y_, "low_": self.low_, "high_": self.high_})
-        return settings, arrays
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> Surrogate:
-        pod_arrays = unnest("pod", arrays)
-        space = settings.get("space")
-        model = cls(space=None if space is None else ParameterSpace.from_dict(space))
-        model.reduction_ = POD._from_arrays(settings["pod"], pod_arrays)
-        model.regressor_ = RBFRegressor(**settings["rbf"]).fit(arrays["rbf.X"], arrays["rbf.Y"])
-        model.low_, model.high_ = arrays["low_"], arrays["high_"]
-        model.n_dofs_ = settings["n_dofs_"]
-        if settings.get("spec_path"):
-            model.spec_path_ = settings["spec_path"]
-        return model
-
-    def save(self, path: Any) -> None:
-        """Save to ``path`` (see :func:`rom.save`): POD arrays and the RBF training data."""
-        from rom.io.persist import save
-
-        save(self, path)
+        for name in ("n_dofs_", "n_params_", "n_coords_"):
+            check_positive_int(getattr(self, name), name, allow_none=False)
+        for name in ("low_", "high_"):
+            setattr(self, name, check_array(getattr(self, name), name, shape=(self.n_params_,)))

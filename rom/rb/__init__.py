@@ -1,9 +1,8 @@
-"""Certified reduced basis: affine models, weak greedy, accurate error bounds, coercivity,
-and nonintrusive approximations of matrix functions (log-determinant, inverse)."""
+"""Certified reduced basis: linear models, the weak greedy, accurate error bounds,
+coercivity and stability estimates, and reduced models that save and load."""
 
 from rom.rb.coercivity import SCM, MinTheta, coercivity_constant
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
-from rom.rb.matrix_functions import InverseApproximation, LogDet, exact_logdet
 from rom.rb.model import LinearModel
 from rom.rb.reduced_basis import ReducedBasis
 from rom.rb.reduced_model import ReducedModel
@@ -14,14 +13,11 @@ __all__ = [
     "ExtensionError",
     "GreedyResult",
     "InfSupEstimate",
-    "InverseApproximation",
     "LinearModel",
-    "LogDet",
     "MinTheta",
     "ReducedBasis",
     "ReducedModel",
     "coercivity_constant",
-    "exact_logdet",
     "inf_sup_constant",
     "weak_greedy",
 ]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from rom._jit_cache import register
+from rom.backend import register_kernel_cache
 
-register()  # compiled kernels are cached outside the package
+register_kernel_cache()  # compiled kernels are cached outside the package
 
 # reassociation lets the inner products vectorise; it changes no accuracy guarantee
 # (each sum keeps an error of eps times the sum of absolute values)

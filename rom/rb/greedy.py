@@ -11,8 +11,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from rom._progress import progress_bar
+from rom.validation import check_parameters, check_positive_int, check_tolerance
 
-__all__ = ["ExtensionError", "GreedyResult", "weak_greedy"]
+__all__ = ["STOP_REASONS", "ExtensionError", "GreedyResult", "weak_greedy"]
 
 logger = logging.getLogger("rom.rb.greedy")
 
@@ -25,6 +26,10 @@ class Surrogate(Protocol):
     def evaluate(self, mus: np.ndarray) -> np.ndarray: ...
 
     def extend(self, mu: np.ndarray) -> None: ...
+
+
+#: why a greedy stopped (the vocabulary of every greedy-built object)
+STOP_REASONS = ("tol", "max_terms", "exhausted", "degenerate")
 
 
 @dataclass
@@ -42,9 +47,11 @@ class GreedyResult:
         Their rows in the training set.
     times : dict
         Seconds spent in ``evaluate``, in ``extend`` and in total.
-    stop_reason : str
-        "tol", "max_extensions", "exhausted" (zero error everywhere), or
-        "extension_failed: ..." (the surrogate could not grow).
+    stop_reason : {"tol", "max_terms", "exhausted", "degenerate"}
+        ``"tol"``: the largest estimate reached the tolerance; ``"max_terms"``: the
+        number of extensions reached its cap; ``"exhausted"``: every estimate is zero;
+        ``"degenerate"``: the surrogate could not grow (:class:`ExtensionError`, with
+        a warning that says why).
     """
 
     errors: np.ndarray
@@ -55,32 +62,76 @@ class GreedyResult:
 
     @property
     def n_extensions(self) -> int:
+        """The number of extensions made."""
         return len(self.selected_indices)
+
+    def _to_arrays(self) -> tuple[dict, dict]:
+        """The record as ``(settings, arrays)`` (see :mod:`rom.io.persist`)."""
+        times = {str(k): float(v) for k, v in self.times.items()}
+        settings = {"times": times, "stop_reason": self.stop_reason}
+        arrays = {
+            "errors": np.asarray(self.errors, dtype=float),
+            "selected": np.asarray(self.selected, dtype=float),
+            "selected_indices": np.asarray(self.selected_indices, dtype=np.int64),
+        }
+        return settings, arrays
+
+    @classmethod
+    def _from_arrays(cls, settings: dict, arrays: dict) -> GreedyResult:
+        errors = np.asarray(arrays["errors"], dtype=float)
+        selected = np.asarray(arrays["selected"], dtype=float)
+        indices = np.asarray(arrays["selected_indices"])
+        reason = settings.get("stop_reason")
+        times = settings.get("times", {})
+        if (
+            errors.ndim != 1
+            or selected.ndim != 2
+            or indices.ndim != 1
+            or indices.dtype.kind not in "iu"
+            or len(errors) != len(indices) + 1
+            or len(selected) != len(indices)
+        ):
+            raise ValueError("GreedyResult: inconsistent greedy record")
+        if reason not in STOP_REASONS or not isinstance(times, dict):
+            raise ValueError(f"GreedyResult: unexpected stop reason {reason!r}")
+        return cls(
+            errors=errors,
+            selected=selected,
+            selected_indices=indices.astype(np.int64),
+            times={str(k): float(v) for k, v in times.items()},
+            stop_reason=reason,
+        )
 
 
 def weak_greedy(
     surrogate: Surrogate,
     training_set: Any,
     tol: float | None = None,
-    max_extensions: int | None = None,
-    relative: bool = False,
+    max_terms: int | None = None,
+    relative: bool = True,
     progress: bool | None = None,
 ) -> GreedyResult:
     """Weak greedy: extend the surrogate where its estimated error is largest.
 
     The loop only calls ``surrogate.evaluate(mus)`` (estimated errors, one per row of
     ``mus``) and ``surrogate.extend(mu)``. It stops when the largest estimate is at
-    most ``tol`` (times the first largest estimate when ``relative``), after
-    ``max_extensions`` extensions, when every estimate is zero, or when ``extend``
-    raises :class:`ExtensionError` (with a warning).
+    most the tolerance (``"tol"``), after ``max_terms`` extensions (``"max_terms"``),
+    when every estimate is zero (``"exhausted"``), or when ``extend`` raises
+    :class:`ExtensionError` (``"degenerate"``, with a warning).
 
     Parameters
     ----------
     surrogate : object with ``evaluate`` and ``extend``
     training_set : array, shape (n_train, n_params)
+        Parameter sets, one per row (a 1-D array is one parameter set).
     tol : float, optional
-    max_extensions : int, optional
+        The tolerance on the largest estimate over the training set, in whatever
+        quantity ``evaluate`` returns; with ``relative`` (the default) it is relative
+        to the largest estimate before the first extension.
+    max_terms : int, optional
+        The largest number of extensions.
     relative : bool
+        Whether ``tol`` is relative to the first largest estimate.
     progress : bool, optional
         A tqdm bar (default: when stderr is a terminal).
 
@@ -104,27 +155,17 @@ def weak_greedy(
     """
     if not (hasattr(surrogate, "evaluate") and hasattr(surrogate, "extend")):
         raise TypeError("surrogate: expected an object with evaluate(mus) and extend(mu)")
-    mus = np.asarray(training_set, dtype=float)
-    mus = mus.reshape(-1, 1) if mus.ndim == 1 else mus
-    if mus.ndim != 2 or len(mus) == 0 or not np.isfinite(mus).all():
-        raise ValueError(
-            f"training_set: expected finite parameter rows (n_train, n_params), got shape "
-            f"{mus.shape}"
-        )
-    if tol is not None and (not np.isfinite(tol) or tol < 0):
-        raise ValueError(f"tol: expected a non-negative number, got {tol!r}")
-    if max_extensions is not None and (
-        int(max_extensions) != max_extensions or max_extensions < 0
-    ):
-        raise ValueError(
-            f"max_extensions: expected a non-negative integer, got {max_extensions!r}"
-        )
+    mus = check_parameters(training_set, "training_set")
+    tol = check_tolerance(tol, "tol")
+    max_terms = check_positive_int(max_terms, "max_terms", minimum=0)
+    if not isinstance(relative, bool | np.bool_):
+        raise TypeError(f"relative: expected a bool, got {relative!r}")
     errors, chosen = [], []
     t_eval = t_ext = 0.0
     start = time.perf_counter()
     target = None
     reason = ""
-    bar = progress_bar(progress, max_extensions, "greedy", unit="ext")
+    bar = progress_bar(progress, max_terms, "greedy", unit="ext")
     try:
         while True:
             t0 = time.perf_counter()
@@ -144,8 +185,8 @@ def weak_greedy(
             if target is not None and err <= target:
                 reason = "tol"
                 break
-            if max_extensions is not None and len(chosen) >= max_extensions:
-                reason = "max_extensions"
+            if max_terms is not None and len(chosen) >= max_terms:
+                reason = "max_terms"
                 break
             if err == 0.0:
                 reason = "exhausted"
@@ -154,7 +195,7 @@ def weak_greedy(
             try:
                 surrogate.extend(mus[i])
             except ExtensionError as exc:
-                reason = f"extension_failed: {exc}"
+                reason = "degenerate"
                 warnings.warn(
                     f"greedy: stopped after {len(chosen)} extensions ({exc}); error {err:.3e}",
                     RuntimeWarning,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
 
-from rom._checks import check_inner
 from rom.affine import AffineOperator, AffineVector
 from rom.linalg.solvers import factorize
+from rom.parallel import map_parameters
+from rom.validation import check_inner, check_parameter, check_parameters
 
 __all__ = ["LinearModel"]
 
@@ -141,27 +141,28 @@ class LinearModel:
     def dtype(self) -> np.dtype:
         return np.result_type(self.operator.dtype, self.rhs.dtype)
 
-    def check_parameter(self, mu: Any) -> np.ndarray:
-        """Validate one parameter (against ``parameter_space`` when given)."""
-        if self.parameter_space is not None:
-            mu = self.parameter_space.check(mu)
-            if mu.ndim != 1:
-                raise ValueError(f"mu: expected one parameter set, got shape {mu.shape}")
-            return mu
-        mu = np.atleast_1d(np.asarray(mu, dtype=float))
-        if mu.ndim != 1 or not np.isfinite(mu).all():
-            raise ValueError(f"mu: expected a finite 1-D parameter vector, got {mu!r}")
-        return mu
+    def check_parameter(self, mu: Any, name: str = "mu") -> np.ndarray:
+        """One parameter set, shape (n_params,) (against ``parameter_space`` when given).
 
-    def check_parameters(self, mus: Any) -> np.ndarray:
-        """Validate rows of parameters: shape (k, n_params)."""
-        if self.parameter_space is not None:
-            return np.atleast_2d(self.parameter_space.check(mus))
-        mus = np.asarray(mus, dtype=float)
-        mus = mus.reshape(-1, 1) if mus.ndim == 1 else mus
-        if mus.ndim != 2 or not np.isfinite(mus).all():
-            raise ValueError(f"mus: expected finite parameter rows, got shape {mus.shape}")
-        return mus
+        The rule of :func:`rom.validation.check_parameters`: a 1-D array is one set.
+        """
+        return check_parameter(mu, name, parameter_space=self.parameter_space)
+
+    def check_parameters(self, mus: Any, name: str = "mus") -> np.ndarray:
+        """Parameter sets as rows, shape (k, n_params): a 1-D array is one set.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rom.affine import AffineOperator
+        >>> from rom.rb import LinearModel
+        >>> model = LinearModel(AffineOperator([np.eye(2)], lambda mu: [1.0]), np.ones(2))
+        >>> model.check_parameters([0.5, 2.0]).shape  # one set of two parameters
+        (1, 2)
+        >>> model.check_parameters([[0.5], [2.0]]).shape  # two sets of one
+        (2, 1)
+        """
+        return check_parameters(mus, name, parameter_space=self.parameter_space)
 
     def solve(self, mu: Any, x0: Any = None) -> np.ndarray:
         """The full-order solution ``u(mu)`` (with ``solver``; sparse LU by default).
@@ -179,17 +180,17 @@ class LinearModel:
             return solver.solve(b, x0=x0)
         return solver.solve(b)
 
-    def solve_many(self, mus: Any, executor: Executor | None = None) -> np.ndarray:
+    def solve_many(
+        self, mus: Any, executor: Any = None, progress: bool | None = False
+    ) -> np.ndarray:
         """Solutions for every row of ``mus`` as columns, shape (n, k).
 
-        ``executor`` is any ``concurrent.futures.Executor`` (a process pool, a dask
-        client's executor, ``MPIPoolExecutor``); the model must then be picklable.
+        ``executor`` is any ``concurrent.futures.Executor`` (a process pool,
+        ``MPIPoolExecutor``) or a ``dask.distributed`` client (see
+        :mod:`rom.parallel`); the model must then be picklable.
         """
         mus = self.check_parameters(mus)
-        if executor is None:
-            columns = [self.solve(mu) for mu in mus]
-        else:
-            columns = list(executor.map(self.solve, list(mus)))
+        columns = map_parameters(self.solve, mus, executor, progress=progress, desc="solves")
         return np.stack(columns, axis=1)
 
     def output(self, mu: Any, u: Any = None) -> Any:

@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array, check_choice, check_positive_int, check_tolerance
+from rom._base import Estimator
 from rom.backend import blas_threads
 from rom.linalg.gram_schmidt import project_out
 from rom.linalg.inner import column_norms
+from rom.parallel import as_executor, map_blocks
 from rom.rb.estimators import ESTIMATORS, ResidualNorm
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.model import LinearModel
 from rom.rb.reduced_model import ReducedModel
+from rom.validation import (
+    check_array,
+    check_choice,
+    check_parameters,
+    check_positive_int,
+    check_tolerance,
+)
 
 __all__ = ["ReducedBasis"]
 
 logger = logging.getLogger("rom.rb")
 
-#: models up to this size run the greedy on one BLAS thread (see ReducedBasis.greedy)
+#: models up to this size run the greedy on one BLAS thread (see ReducedBasis.fit)
 ONE_THREAD_DOFS = 200_000
 
 
-class ReducedBasis:
-    r"""Certified reduced basis of a coercive :class:`LinearModel`.
+class ReducedBasis(Estimator):
+    r"""Certified reduced basis of a coercive :class:`LinearModel`, built by a weak greedy.
 
     The basis ``V`` is X-orthonormal (X = the model's inner product); the reduced
     operators :math:`V^H A_q V` and vectors :math:`V^H f_q` are updated incrementally,
@@ -35,6 +44,8 @@ class ReducedBasis:
     Parameters
     ----------
     model : LinearModel
+        The full-order model (saved files name it as a part: give it back to
+        :func:`rom.load` as ``model=``).
     coercivity : callable
         ``coercivity(mu)`` returns a lower bound :math:`\alpha_{LB}(\mu)` of the
         coercivity constant (:class:`MinTheta`, :class:`SCM`, or any callable; a
@@ -51,26 +62,39 @@ class ReducedBasis:
         non-coercive problems pass a stability estimate such as
         :class:`rom.rb.InfSupEstimate` as ``coercivity``: the bound is then an
         indicator, not a certificate.
-
-    Notes
-    -----
-    **Nonintrusive (EIM) operators.** When the model's operator or right-hand side
-    carries an ``eim_error`` (set by :meth:`rom.eim.MatrixEIM.to_affine`: an affine
-    estimate :math:`E(\mu) \approx A(\mu) - A_M(\mu)`, :math:`F(\mu) \approx f(\mu) -
-    f_M(\mu)`), the Riesz representatives of the components :math:`F_k` and
-    :math:`E_k v_n` are orthonormalised as well (the accurate representation), so that
-    the reduced model evaluates :math:`\|F(\mu)\|_{X'} + \|E(\mu) u_N(\mu)\|_{X'}`
-    online at a cost independent of ``n`` and adds it, divided by the stability
-    constant, to the residual indicator (:meth:`ReducedModel.estimate
-    <rom.rb.ReducedModel.estimate>`). That part is an estimate, not a bound. The
-    greedy is driven by the residual part alone: the EIM part does not decrease
-    when the basis grows.
+    tol : float, optional
+        The greedy stops when the largest error bound over the training set,
+        :math:`\max_\mu \|r_N(\mu)\|_{X'}/\alpha_{LB}(\mu)` (a bound of the error
+        :math:`\|u(\mu) - u_N(\mu)\|_X` in the norm of the model's inner product), is at
+        most ``tol``. With ``relative`` it is relative to the same bound for the empty
+        basis, :math:`\max_\mu \|f(\mu)\|_{X'}/\alpha_{LB}(\mu)` (a bound of
+        :math:`\max_\mu \|u(\mu)\|_X`).
+    max_terms : int, optional
+        The largest basis size.
+    relative : bool
+        Whether ``tol`` is relative (the default) or absolute.
 
     Attributes
     ----------
     basis_ : ndarray, shape (n, N)
+    n_terms_ : int
+        The basis size ``N``.
+    reduced_model_ : ReducedModel
+        The reduced model of the whole basis (built once per extension).
     greedy_result_ : GreedyResult
-        After :meth:`greedy`.
+        The record of the last greedy run (:meth:`fit` or :meth:`extend_greedy`).
+    stop_reason_ : {"tol", "max_terms", "exhausted", "degenerate"}
+        Why the last greedy run stopped.
+
+    Notes
+    -----
+    **Nonintrusive (EIM) operators.** When the model's operator or right-hand side
+    carries an ``eim_error`` (set by :meth:`rom.eim.MatrixEIM.to_affine`), the Riesz
+    representatives of its components are orthonormalised as well, so that the
+    reduced model adds the estimated EIM contribution to its error indicator online
+    (:meth:`ReducedModel.estimate <rom.rb.ReducedModel.estimate>`). That part is an
+    estimate, not a bound. The greedy is driven by the residual part alone: the EIM
+    part does not decrease when the basis grows. See :doc:`/theory/nonintrusive`.
 
     Examples
     --------
@@ -82,11 +106,15 @@ class ReducedBasis:
     >>> theta = LinearCoefficients([[1.0], [0.0]], offset=[0.0, 1.0])  # mu * K + M
     >>> op = AffineOperator([K, scipy.sparse.eye(n) / n], theta)
     >>> model = LinearModel(op, np.ones(n), inner=K + scipy.sparse.eye(n) / n)
-    >>> rb = ReducedBasis(model, MinTheta(theta, [1.0], 1.0)).greedy(
-    ...     np.linspace(0.1, 1, 20)[:, None], tol=1e-8)
+    >>> rb = ReducedBasis(model, MinTheta(theta, [1.0], 1.0), tol=1e-8)
+    >>> rb = rb.fit(np.linspace(0.1, 1, 20)[:, None])
+    >>> rb.stop_reason_
+    'tol'
     >>> bool(rb.reduced_model_.estimate([0.5]) < 1e-8 * rb.greedy_result_.errors[0])
     True
     """
+
+    _fitted_marker = "reduced_model_"
 
     def __init__(
         self,
@@ -94,25 +122,54 @@ class ReducedBasis:
         coercivity: Any,
         estimator: str = "accurate",
         projection: str = "galerkin",
+        tol: float | None = None,
+        max_terms: int | None = None,
+        relative: bool = True,
     ) -> None:
-        if not isinstance(model, LinearModel):
-            raise TypeError(f"model: expected a LinearModel, got {type(model).__name__}")
-        if not callable(coercivity):
+        self.model = model
+        self.coercivity = coercivity
+        self.estimator = estimator
+        self.projection = projection
+        self.tol = tol
+        self.max_terms = max_terms
+        self.relative = relative
+
+    # ------------------------------------------------------------ settings
+    def _check_model(self) -> None:
+        if not isinstance(self.model, LinearModel):
+            raise TypeError(f"model: expected a LinearModel, got {type(self.model).__name__}")
+        if not callable(self.coercivity):
             raise TypeError(
                 "coercivity: expected a callable mu -> lower bound (MinTheta, SCM, ...)"
             )
-        self.model = model
-        self.coercivity = coercivity
-        self.estimator = check_choice(estimator, "estimator", ESTIMATORS)
-        self.projection = check_choice(projection, "projection", ("galerkin", "minres"))
+        check_choice(self.estimator, "estimator", ESTIMATORS)
+        check_choice(self.projection, "projection", ("galerkin", "minres"))
         if self.projection == "minres" and self.estimator != "accurate":
             raise ValueError("projection: 'minres' needs estimator='accurate'")
+
+    def _check_greedy_settings(self) -> tuple[float | None, int | None]:
+        tol = check_tolerance(self.tol, "tol")
+        max_terms = check_positive_int(self.max_terms, "max_terms", minimum=0)
+        if not isinstance(self.relative, bool | np.bool_):
+            raise TypeError(f"relative: expected a bool, got {self.relative!r}")
+        return tol, max_terms
+
+    def _training_set(self, training_set: Any) -> np.ndarray:
+        return check_parameters(
+            training_set, "training_set", parameter_space=self.model.parameter_space
+        )
+
+    # ------------------------------------------------------------ offline state
+    def _start(self) -> None:
+        """Empty basis: the offline structures of the model, nothing learned yet."""
+        model = self.model
         n = model.size
         dtype = model.dtype
+        for name in ("greedy_result_", "stop_reason_"):
+            self.__dict__.pop(name, None)
         # the basis lives in a buffer that grows geometrically: an extension writes
         # one column instead of copying everything
         self._V = np.zeros((n, 8), dtype=dtype)
-        self.basis_ = self._V[:, :0]
         self._adjoints = [A.conj().T for A in model.operator.terms]
         self._AN = np.zeros((model.operator.n_terms, 0, 0), dtype=dtype)
         self._hermitian = all(_is_hermitian(A) for A in model.operator.terms)
@@ -139,6 +196,19 @@ class ReducedBasis:
         self._output_gram = None
         if out is not None and out != "compliant":
             self._output_gram = self._residual.dual_gram(out.matrix())
+        self._update()
+
+    def _offline(self) -> None:
+        """The offline structures, rebuilt from ``basis_`` after :func:`rom.load`."""
+        if "_residual" in vars(self):
+            return
+        self._check_model()
+        saved = self.basis_ if "basis_" in vars(self) else None
+        self._start()
+        if saved is not None and saved.shape[1]:
+            for j in range(saved.shape[1]):  # already X-orthonormal: appended as they are
+                self._append(saved[:, j])
+            self._update()
 
     def _check_eim_error(self) -> None:
         from rom.affine import AffineOperator, AffineVector
@@ -157,19 +227,35 @@ class ReducedBasis:
 
     @property
     def size(self) -> int:
-        return self.basis_.shape[1]
+        """The basis size (``n_terms_``)."""
+        self._check_fitted()
+        return self.n_terms_
 
     # ------------------------------------------------------------ extension
     def extend(self, snapshots: Any) -> int:
         """Add the X-orthonormalised part of ``snapshots`` (n,) or (n, k) to the basis.
 
-        Vectors (numerically) in the span of the basis are skipped. Returns how many
-        vectors were added.
+        Starts an empty basis when the reduced basis is not fitted yet. Vectors
+        (numerically) in the span of the basis are skipped. The reduced model is
+        rebuilt once, after all of them.
+
+        Returns
+        -------
+        int
+            How many vectors were added.
         """
+        self._check_model()
         U = check_array(snapshots, "snapshots", ndim=(1, 2))
         U = U[:, None] if U.ndim == 1 else U
         if U.shape[0] != self.model.size:
             raise ValueError(f"snapshots: expected {self.model.size} rows, got {U.shape[0]}")
+        self._offline()
+        added = self._add(U)
+        if added:
+            self._update()
+        return added
+
+    def _add(self, U: np.ndarray) -> int:
         added = 0
         X = self.model.inner
         for j in range(U.shape[1]):
@@ -184,7 +270,7 @@ class ReducedBasis:
     def _append(self, v: np.ndarray) -> None:
         terms = self.model.operator.terms
         dtype = np.result_type(self._V.dtype, v.dtype)
-        N = self.size + 1
+        N = self.basis_.shape[1] + 1
         if N > self._V.shape[1] or dtype != self._V.dtype:
             V = np.zeros((self._V.shape[0], max(N, 2 * self._V.shape[1])), dtype=dtype)
             V[:, : N - 1] = self._V[:, : N - 1]
@@ -205,86 +291,18 @@ class ReducedBasis:
         if self._eim is not None and self._eim_operator is not None:
             self._eim.add(np.stack([Q @ v for Q in self._eim_operator.terms], axis=1))
 
-    # --------------------------------------------------------------- greedy
-    def evaluate(self, mus: np.ndarray) -> np.ndarray:
-        r"""Error bounds on rows of parameters (the greedy's surrogate interface).
+    def _update(self) -> None:
+        """The fitted attributes of the current basis: the reduced model built once."""
+        N = self._AN.shape[1]
+        self.basis_ = self._V[:, :N]  # a view: later extensions write other columns
+        self.n_terms_ = N
+        self.reduced_model_ = self._build_reduced_model()
 
-        The residual part only (:math:`\|r_M(\mu)\|_{X'}/\alpha_{LB}(\mu)`): an EIM
-        contribution, when there is one, does not decrease as the basis grows.
-        """
-        return self.reduced_model_._bounds(mus)[2]
-
-    def _extend_at(self, mu: np.ndarray) -> None:
-        # an iterative solver starts from the reduced solution (a direct one ignores it)
-        x0 = self.basis_ @ self.reduced_model(with_basis=False).solve(mu) if self.size else None
-        if self.extend(self.model.solve(mu, x0=x0)) == 0:
-            raise ExtensionError("the new snapshot is already in the span of the basis")
-
-    def greedy(
-        self,
-        training_set: Any,
-        tol: float | None = None,
-        max_basis: int | None = None,
-        relative: bool = True,
-        progress: bool | None = None,
-    ) -> ReducedBasis:
-        """Weak greedy with the error bound as the estimate.
-
-        Parameters
-        ----------
-        training_set : array (n_train, n_params)
-        tol : float, optional
-            Stop when the largest bound over the training set is at most ``tol`` (times
-            the first largest bound, :math:`\\max \\|f(\\mu)\\|_{X'}/\\alpha_{LB}(\\mu)`,
-            when ``relative``).
-        max_basis : int, optional
-            Largest basis size.
-
-        Returns
-        -------
-        self, with ``greedy_result_``.
-        """
-        tol = check_tolerance(tol, "tol")
-        max_basis = check_positive_int(max_basis, "max_basis")
-        mus = self.model.check_parameters(training_set)
-        extensions = None if max_basis is None else max(0, max_basis - self.size)
-
-        class _Surrogate:
-            evaluate = self.evaluate
-            extend = self._extend_at
-
-        # the greedy's dense work is memory-bound products with a few columns, between
-        # sparse solves: one BLAS thread is faster below a few hundred thousand dofs
-        # (and spares SciPy's and NumPy's separate BLAS thread pools from waiting on
-        # each other); large models keep every thread for the bandwidth
-        with blas_threads(1 if self.model.size <= ONE_THREAD_DOFS else None):
-            self.greedy_result_: GreedyResult = weak_greedy(
-                _Surrogate(),
-                mus,
-                tol=tol,
-                max_extensions=extensions,
-                relative=relative,
-                progress=progress,
-            )
-        logger.info(
-            "reduced basis: %d vectors (%s), bound %.3e",
-            self.size,
-            self.greedy_result_.stop_reason,
-            self.greedy_result_.errors[-1],
-        )
-        return self
-
-    # ------------------------------------------------------------ reduced model
-    def reduced_model(self, size: int | None = None, with_basis: bool = True) -> ReducedModel:
-        """The reduced model with the first ``size`` basis vectors (all by default)."""
-        N = self.size if size is None else int(size)
-        if not 0 <= N <= self.size:
-            raise ValueError(f"size: expected 0 <= size <= {self.size}, got {size}")
+    def _build_reduced_model(self) -> ReducedModel:
         model = self.model
-        Qf = model.rhs.n_terms
-        Qa = model.operator.n_terms
-        V = self.basis_[:, :N]
-        K = Qf + Qa * N
+        V = self.basis_
+        N = V.shape[1]
+        K = model.rhs.n_terms + model.operator.n_terms * N
         out = model.output_functional
         eim = {}
         if self._eim is not None:
@@ -297,20 +315,19 @@ class ReducedBasis:
                 eim_rhs_coefficients=None if self._eim_rhs is None else self._eim_rhs.coefficients,
                 eim_error_sizes=(pf, p),
             )
+        functional = out is not None and out != "compliant"
         return ReducedModel(
-            operator_terms=self._AN[:, :N, :N].copy(),
+            operator_terms=self._AN,  # replaced, never written, by the next extension
             rhs_terms=(V.conj().T @ model.rhs.matrix()).T.copy(),
             operator_coefficients=model.operator.coefficients,
             rhs_coefficients=model.rhs.coefficients,
             coercivity=self.coercivity,
             estimator=self.estimator,
             estimator_matrix=_truncate(self._residual.online_matrix(), K, self.estimator),
-            basis=V.copy() if with_basis else None,
-            output=None if out is None else ("compliant" if out == "compliant" else "functional"),
-            output_terms=None
-            if out is None or out == "compliant"
-            else (V.conj().T @ out.matrix()).T.copy(),
-            output_coefficients=None if out is None or out == "compliant" else out.coefficients,
+            basis=V,
+            output_kind=None if out is None else ("functional" if functional else "compliant"),
+            output_terms=(V.conj().T @ out.matrix()).T.copy() if functional else None,
+            output_coefficients=out.coefficients if functional else None,
             output_gram=self._output_gram,
             parameter_space=model.parameter_space,
             projection=self.projection,
@@ -318,21 +335,201 @@ class ReducedBasis:
             **eim,
         )
 
-    @property
-    def reduced_model_(self) -> ReducedModel:
-        """The reduced model of the current basis."""
-        return self.reduced_model()
+    # --------------------------------------------------------------- greedy
+    def fit(
+        self, training_set: Any, *, progress: bool | None = None, executor: Any = None
+    ) -> ReducedBasis:
+        """Build the basis from scratch by the weak greedy over ``training_set``.
 
-    def true_errors(self, mus: Any, reduced: ReducedModel | None = None) -> np.ndarray:
-        """``||u(mu) - V a(mu)||_X`` by full solves (for validation and effectivities)."""
+        Each step solves the full model at the parameter of the training set whose
+        error bound is largest and adds the solution to the basis, until ``tol``,
+        ``max_terms``, a vanishing bound, or a snapshot already in the span of the
+        basis (``stop_reason_``: "tol", "max_terms", "exhausted", "degenerate").
+
+        Parameters
+        ----------
+        training_set : array (n_train, n_params)
+            Parameter sets, one per row (checked against the model's parameter space).
+        progress : bool, optional
+            A tqdm bar during the greedy (default: when stderr is a terminal).
+        executor : concurrent.futures.Executor or dask Client, optional
+            Evaluates the error bounds over blocks of the training set in parallel
+            (the reduced model's coefficient functions must then be picklable for a
+            process pool); see :mod:`rom.parallel`.
+
+        Returns
+        -------
+        self
+        """
+        self._check_model()
+        settings = self._check_greedy_settings()
+        mus = self._training_set(training_set)
+        self._start()
+        return self._greedy(mus, *settings, progress=progress, executor=as_executor(executor))
+
+    def extend_greedy(
+        self, training_set: Any, *, progress: bool | None = None, executor: Any = None
+    ) -> ReducedBasis:
+        """Continue the greedy from the current basis (after :meth:`fit`, :meth:`extend`
+        or :func:`rom.load`), with the same settings, possibly on another training set.
+
+        ``max_terms`` still caps the whole basis; a relative ``tol`` is relative to the
+        bound of the empty basis on this training set, as in :meth:`fit`; ``progress``
+        and ``executor`` as in :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        self._check_model()
+        settings = self._check_greedy_settings()
+        mus = self._training_set(training_set)
+        self._offline()
+        return self._greedy(mus, *settings, progress=progress, executor=as_executor(executor))
+
+    def _greedy(
+        self,
+        mus: np.ndarray,
+        tol: float | None,
+        max_terms: int | None,
+        *,
+        progress: bool | None,
+        executor: Any,
+    ) -> ReducedBasis:
+        N0 = self.n_terms_
+        relative = bool(self.relative)
+        if tol is not None and relative and N0:
+            # relative to the bound of the empty basis, max ||f||_{X'} / alpha_LB
+            tol = tol * float(np.max(self.reduced_model(0)._bounds(mus)[2]))
+            relative = False
+        extensions = None if max_terms is None else max(0, max_terms - N0)
+
+        class _Surrogate:
+            @staticmethod
+            def evaluate(rows):
+                return self._evaluate(rows, executor)
+
+            extend = self._extend_at
+
+        # the greedy's dense work is memory-bound products with a few columns, between
+        # sparse solves: one BLAS thread is faster below a few hundred thousand dofs
+        # (and spares SciPy's and NumPy's separate BLAS thread pools from waiting on
+        # each other); large models keep every thread for the bandwidth
+        with blas_threads(1 if self.model.size <= ONE_THREAD_DOFS else None):
+            result: GreedyResult = weak_greedy(
+                _Surrogate(),
+                mus,
+                tol=tol,
+                max_terms=extensions,
+                relative=relative,
+                progress=progress,
+            )
+        self.greedy_result_ = result
+        self.stop_reason_ = result.stop_reason
+        logger.info(
+            "reduced basis: %d vectors (%s), bound %.3e",
+            self.n_terms_,
+            result.stop_reason,
+            result.errors[-1],
+        )
+        return self
+
+    def _evaluate(self, mus: np.ndarray, executor: Any = None) -> np.ndarray:
+        r"""Error bounds on rows of parameters (the greedy's estimate).
+
+        The residual part only (:math:`\|r_N(\mu)\|_{X'}/\alpha_{LB}(\mu)`): an EIM
+        contribution, when there is one, does not decrease as the basis grows.
+        """
+        reduced = self.reduced_model_
+        if executor is None:
+            return reduced._bounds(mus)[2]
+        light = copy.copy(reduced)  # the workers need no basis
+        light.basis = None
+        return map_blocks(_Bounds(light), mus, executor)
+
+    def _extend_at(self, mu: np.ndarray) -> None:
+        # an iterative solver starts from the reduced solution (a direct one ignores it)
+        x0 = self.basis_ @ self.reduced_model_.solve(mu) if self.n_terms_ else None
+        u = self.model.solve(mu, x0=x0)
+        if self._add(u[:, None]) == 0:
+            raise ExtensionError("the new snapshot is already in the span of the basis")
+        self._update()
+
+    # ------------------------------------------------------------ reduced model
+    def reduced_model(self, size: int | None = None, with_basis: bool = True) -> ReducedModel:
+        """The reduced model with the first ``size`` basis vectors (all by default).
+
+        A new :class:`ReducedModel` that shares nothing mutable with ``reduced_model_``
+        (a truncation of it: the basis is X-orthonormal and built incrementally, so the
+        reduced model of the first ``size`` vectors is a block of the whole one).
+        """
+        self._check_fitted()
+        full = self.reduced_model_
+        N = self.n_terms_ if size is None else size
+        if isinstance(N, bool) or not isinstance(N, int | np.integer) or not 0 <= N <= full.size:
+            raise ValueError(f"size: expected an integer 0 <= size <= {full.size}, got {size!r}")
+        N = int(N)
+        Q = full.operator_terms.shape[0]
+        K = full.rhs_terms.shape[0] + Q * N
+        params = full.get_params(deep=False)
+        params.update(
+            operator_terms=full.operator_terms[:, :N, :N].copy(),
+            rhs_terms=full.rhs_terms[:, :N].copy(),
+            estimator_matrix=_truncate(full.estimator_matrix, K, full.estimator),
+            basis=full.basis[:, :N].copy() if with_basis and full.basis is not None else None,
+        )
+        if full.output_terms is not None:
+            params["output_terms"] = full.output_terms[:, :N].copy()
+        if full.eim_error_matrix is not None:
+            pf, p = full.eim_error_sizes
+            params["eim_error_matrix"] = _truncate(full.eim_error_matrix, pf + p * N, "accurate")
+        return ReducedModel(**params)
+
+    def true_errors(
+        self, mus: Any, reduced: ReducedModel | None = None, executor: Any = None
+    ) -> np.ndarray:
+        """``||u(mu) - V a(mu)||_X`` by full solves (for validation and effectivities).
+
+        The full solves go through :meth:`LinearModel.solve_many` with ``executor``
+        (see :mod:`rom.parallel`; the model must then be picklable for a process pool).
+        """
+        self._check_fitted()
         mus = self.model.check_parameters(mus)
         reduced = reduced or self.reduced_model_
         a = reduced.solve(mus)
-        errors = []
-        for mu, coef in zip(mus, a, strict=True):
-            e = self.model.solve(mu) - self.basis_[:, : reduced.size] @ coef
-            errors.append(float(column_norms(e[:, None], self.model.inner)[0]))
-        return np.asarray(errors)
+        U = self.model.solve_many(mus, executor=executor)
+        E = U - self.basis_[:, : reduced.size] @ a.T
+        return column_norms(E, self.model.inner)
+
+    # ---------------------------------------------------------- persistence
+    def _fitted_state(self) -> dict[str, Any]:
+        state = super()._fitted_state()
+        state.pop("basis_", None)  # it is reduced_model_.basis: stored once
+        return state
+
+    def _restore(self) -> None:
+        self._check_model()
+        reduced = self.reduced_model_
+        if not isinstance(reduced, ReducedModel) or reduced.basis is None:
+            raise ValueError("reduced_model_: expected a ReducedModel with its basis")
+        basis = np.asarray(reduced.basis)
+        if basis.shape[0] != self.model.size:
+            raise ValueError(
+                f"model: expected a model of size {basis.shape[0]} (the saved basis), got "
+                f"{self.model.size}"
+            )
+        self.basis_ = basis
+        self.n_terms_ = basis.shape[1]
+
+
+class _Bounds:
+    """``mus -> error bounds`` of a reduced model (picklable, for an executor)."""
+
+    def __init__(self, reduced: ReducedModel) -> None:
+        self.reduced = reduced
+
+    def __call__(self, mus: np.ndarray) -> np.ndarray:
+        return self.reduced._bounds(mus)[2]
 
 
 def _truncate(matrix: np.ndarray, K: int, kind: str) -> np.ndarray:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from rom._checks import check_array
-from rom.rb.estimators import residual_dual_norms
+from rom._base import Estimator
+from rom.affine import ConstantCoefficients, LinearCoefficients
+from rom.rb.estimators import ESTIMATORS, residual_dual_norms
+from rom.validation import check_array, check_choice, check_parameters
 
 __all__ = ["ReducedModel"]
 
 
 def _theta_many(coefficients: Any, mus: np.ndarray, n_terms: int) -> np.ndarray:
-    from rom.affine import ConstantCoefficients, LinearCoefficients
-
     if isinstance(coefficients, LinearCoefficients | ConstantCoefficients):
         return coefficients.many(mus)  # finite for finite, checked parameters
     many = getattr(coefficients, "many", None)
@@ -45,24 +47,46 @@ def _coercivity_many(coercivity: Any, mus: np.ndarray) -> np.ndarray:
     return alpha
 
 
-class ReducedModel:
+class ReducedModel(Estimator):
     r"""A reduced model :math:`A_N(\mu) a = f_N(\mu)` with certified error bounds.
 
-    Built by :class:`rom.rb.ReducedBasis`. Every method takes one parameter (1-D) or
-    many (rows of a 2-D array) and is vectorised over them. ``projection`` is
-    "galerkin" (``V^H A V a = V^H f``) or "minres" (``a`` minimises the dual norm of
-    the residual; stable for non-coercive problems).
+    Built by :class:`rom.rb.ReducedBasis` (its ``reduced_model_``, or
+    ``reduced_model(N)``), not fitted itself: the constructor stores the reduced
+    arrays, which are checked on first use. Every method takes one parameter set
+    (1-D) or many (rows of a 2-D array) and is vectorised over them. ``projection``
+    is "galerkin" (``V^H A V a = V^H f``) or "minres" (``a`` minimises the dual norm
+    of the residual; stable for non-coercive problems).
 
-    Attributes
+    Saving (:func:`rom.save`) stores the arrays, and the coefficient functions and
+    coercivity bound as data when they are :class:`rom.affine.LinearCoefficients`,
+    :class:`rom.affine.ConstantCoefficients`, :class:`rom.rb.MinTheta` or
+    :class:`rom.rb.SCM`; any other function (a Python callable) is named in the file
+    as a part, given back by name: ``rom.load(path, operator_coefficients=theta)``.
+
+    Parameters
     ----------
     operator_terms : ndarray, shape (Q_A, N, N)
     rhs_terms : ndarray, shape (Q_f, N)
-    output_terms : ndarray, shape (Q_l, N) or None
+    operator_coefficients, rhs_coefficients : callable
+        :math:`\theta^A(\mu)` and :math:`\theta^f(\mu)`.
+    coercivity : callable
+        A lower bound of the coercivity (or stability) constant.
     estimator : {"accurate", "classical"}
     estimator_matrix : ndarray
-        ``C`` (accurate) or the Gram matrix (classical) of the residual components.
+        ``C`` (accurate, shape (r, Q_f + Q_A N)) or the Gram matrix (classical) of the
+        residual components.
     basis : ndarray, shape (n, N) or None
         For :meth:`reconstruct`.
+    output_kind : {None, "compliant", "functional"}
+    output_terms : ndarray, shape (Q_l, N) or None
+    output_coefficients : callable or None
+    output_gram : ndarray, shape (Q_l, Q_l) or None
+        Gram matrix of the dual norms of the output terms.
+    parameter_space : rom.ParameterSpace, optional
+        Checks every parameter.
+    projection : {"galerkin", "minres"}
+    hermitian : bool
+        Whether every operator term is Hermitian (for the squared output bound).
     eim_error_matrix : ndarray or None
         With an EIM-approximated operator or right-hand side (see
         :class:`rom.rb.ReducedBasis`): the coordinates ``C_E`` of the Riesz
@@ -77,30 +101,31 @@ class ReducedModel:
         ``(pf, p)``: numbers of rhs and operator tail terms.
     eim_note : str or None
         Why a model reports the residual-only indicator although it was built with an
-        EIM contribution (set by :func:`rom.load` when that part could not be saved).
+        EIM contribution: set by :func:`rom.load` when the EIM coefficient functions
+        (parts of the file) were given back as None.
 
     Notes
     -----
-    **What the error estimate is.** With :math:`u` the solution of the true system
-    :math:`A(\mu) u = f(\mu)` and :math:`u_N = V a` the reduced solution of the
-    approximated (EIM) system :math:`A_M u_M = f_M`,
+    :meth:`estimate` returns the *residual part* :math:`\|r_M(\mu)\|_{X'}/\alpha(\mu)`
+    plus, with an EIM-approximated operator or right-hand side, the *EIM part*
+    :math:`(\|F(\mu)\|_{X'} + \|E(\mu) u_N\|_{X'})/\alpha(\mu)` (``parts=True``
+    returns the two separately). The residual part, divided by a certified lower
+    bound of the stability constant, bounds the distance to the solution of the
+    approximated system; the EIM part is an estimate, not a bound, and so is the sum.
+    Without an EIM error (an exactly affine model) :meth:`estimate` is the certified
+    bound. The derivation is on :doc:`/theory/nonintrusive`.
 
-    .. math::
-
-        u - u_N = A^{-1}\big[(f_M - A_M u_N) + (f - f_M) - (A - A_M) u_N\big],
-        \quad
-        \|u - u_N\|_X \le \frac{\|r_M\|_{X'} + \|f - f_M\|_{X'}
-                                  + \|(A - A_M) u_N\|_{X'}}{\beta(\mu)}.
-
-    :meth:`estimate` returns the *residual part* :math:`\|r_M\|_{X'}/\alpha(\mu)`
-    plus the *EIM part* :math:`(\|F(\mu)\|_{X'} + \|E(\mu) u_N\|_{X'})/\alpha(\mu)`,
-    where :math:`F \approx f - f_M` and :math:`E \approx A - A_M` are the (M+p)-term
-    EIM tails; ``parts=True`` returns the two separately. The residual part is
-    computed to round-off; divided by a certified lower bound of the stability
-    constant of the approximated operator it bounds :math:`\|u_M - u_N\|_X`. The EIM
-    part is an estimate, not a bound, and so is the sum. Without an EIM error (an
-    exactly affine model) the EIM part is zero and :meth:`estimate` is the certified
-    bound, unchanged. :meth:`output` bounds refer to the approximated system.
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.affine import AffineOperator, LinearCoefficients
+    >>> from rom.rb import LinearModel, MinTheta, ReducedBasis
+    >>> theta = LinearCoefficients([[1.0], [0.0]], offset=[0.0, 1.0])  # mu A_0 + A_1
+    >>> op = AffineOperator([np.diag([1.0, 2.0, 3.0]), np.eye(3)], theta)
+    >>> rb = ReducedBasis(LinearModel(op, np.ones(3)), MinTheta(theta, [1.0], 2.0), tol=1e-10)
+    >>> reduced = rb.fit(np.linspace(0.5, 2.0, 4)[:, None]).reduced_model_
+    >>> bool(reduced.estimate([1.5]) < 1e-10 * rb.greedy_result_.errors[0])
+    True
     """
 
     def __init__(
@@ -113,7 +138,7 @@ class ReducedModel:
         estimator: str,
         estimator_matrix: np.ndarray,
         basis: np.ndarray | None = None,
-        output: str | None = None,
+        output_kind: str | None = None,
         output_terms: np.ndarray | None = None,
         output_coefficients: Any = None,
         output_gram: np.ndarray | None = None,
@@ -126,12 +151,6 @@ class ReducedModel:
         eim_error_sizes: tuple[int, int] = (0, 0),
         eim_note: str | None = None,
     ) -> None:
-        if projection not in ("galerkin", "minres"):
-            raise ValueError(f"projection: expected 'galerkin' or 'minres', got {projection!r}")
-        if projection == "minres" and estimator != "accurate":
-            raise ValueError("projection: 'minres' needs the accurate residual representation")
-        self.projection = projection
-        self.hermitian = bool(hermitian)
         self.operator_terms = operator_terms
         self.rhs_terms = rhs_terms
         self.operator_coefficients = operator_coefficients
@@ -140,32 +159,108 @@ class ReducedModel:
         self.estimator = estimator
         self.estimator_matrix = estimator_matrix
         self.basis = basis
-        self.output_kind = output
+        self.output_kind = output_kind
         self.output_terms = output_terms
         self.output_coefficients = output_coefficients
         self.output_gram = output_gram
         self.parameter_space = parameter_space
-        pf, p = (int(k) for k in eim_error_sizes)
-        if eim_error_matrix is not None:
-            eim_error_matrix = np.asarray(eim_error_matrix)
-            if eim_error_matrix.ndim != 2 or eim_error_matrix.shape[1] != pf + p * self.size:
-                raise ValueError(
-                    f"eim_error_matrix: expected {pf + p * self.size} columns (pf + p N with "
-                    f"eim_error_sizes=({pf}, {p}), N={self.size}), got shape "
-                    f"{eim_error_matrix.shape}"
-                )
-            if (pf > 0) != (eim_rhs_coefficients is not None) or (p > 0) != (
-                eim_operator_coefficients is not None
-            ):
-                raise ValueError(
-                    "eim_error_sizes: the rhs (operator) tail coefficients must be given "
-                    "exactly when there are rhs (operator) tail terms"
-                )
+        self.projection = projection
+        self.hermitian = hermitian
         self.eim_error_matrix = eim_error_matrix
         self.eim_operator_coefficients = eim_operator_coefficients
         self.eim_rhs_coefficients = eim_rhs_coefficients
-        self.eim_error_sizes = (pf, p)
+        self.eim_error_sizes = eim_error_sizes
         self.eim_note = eim_note
+
+    # ------------------------------------------------------------ the contract
+    def _is_fitted(self) -> bool:
+        return True  # built complete by ReducedBasis (or loaded): nothing to fit
+
+    def set_params(self, **params: Any) -> ReducedModel:
+        """Set constructor parameters (the arrays are checked again on the next use)."""
+        super().set_params(**params)
+        self.__dict__.pop("_checked", None)
+        self.__dict__.pop("_fused_cache", None)
+        return self
+
+    def _ready(self) -> None:
+        """Check the arrays once, before any kernel reads them."""
+        if not self.__dict__.get("_checked", False):
+            self._validate()
+            self._checked = True
+
+    def _validate(self) -> None:
+        """Every array consistent with the others (a model file is untrusted input)."""
+        check_choice(self.projection, "projection", ("galerkin", "minres"))
+        check_choice(self.estimator, "estimator", ESTIMATORS)
+        if self.projection == "minres" and self.estimator != "accurate":
+            raise ValueError("projection: 'minres' needs the accurate residual representation")
+        AN = check_array(self.operator_terms, "operator_terms", ndim=3, allow_empty=True)
+        Q, N = AN.shape[0], AN.shape[1]
+        if Q == 0 or AN.shape[2] != N:
+            raise ValueError(f"operator_terms: expected shape (Q, N, N), got {AN.shape}")
+        fN = check_array(self.rhs_terms, "rhs_terms", ndim=2, allow_empty=True)
+        if fN.shape[0] == 0 or fN.shape[1] != N:
+            raise ValueError(f"rhs_terms: expected shape (Q_f, {N}), got {fN.shape}")
+        K = fN.shape[0] + Q * N
+        E = check_array(self.estimator_matrix, "estimator_matrix", ndim=2, allow_empty=True)
+        want = (K, K) if self.estimator == "classical" else (E.shape[0], K)
+        if E.shape != want:
+            raise ValueError(
+                f"estimator_matrix: expected shape {want} for {Q} operator terms, "
+                f"{fN.shape[0]} right-hand side terms and N = {N}, got {E.shape}"
+            )
+        if self.basis is not None:
+            V = check_array(self.basis, "basis", ndim=2, allow_empty=True)
+            if V.shape[1] != N:
+                raise ValueError(f"basis: expected {N} columns, got shape {V.shape}")
+        for name in ("operator_coefficients", "rhs_coefficients", "coercivity"):
+            if not callable(getattr(self, name)):
+                raise TypeError(f"{name}: expected a callable mu -> values")
+        self._validate_output(N)
+        if not isinstance(self.hermitian, bool | np.bool_):
+            raise TypeError(f"hermitian: expected a bool, got {self.hermitian!r}")
+        if self.eim_note is not None and not isinstance(self.eim_note, str):
+            raise TypeError(f"eim_note: expected None or a string, got {self.eim_note!r}")
+        self._validate_eim(N)
+
+    def _validate_output(self, N: int) -> None:
+        if self.output_kind is not None:
+            check_choice(self.output_kind, "output_kind", ("compliant", "functional"))
+        if self.output_kind != "functional":
+            return
+        lN = check_array(self.output_terms, "output_terms", ndim=2, allow_empty=True)
+        if lN.shape[0] == 0 or lN.shape[1] != N:
+            raise ValueError(f"output_terms: expected shape (Q_l, {N}), got {lN.shape}")
+        gram = check_array(self.output_gram, "output_gram", shape=(lN.shape[0],) * 2)
+        del gram
+        if not callable(self.output_coefficients):
+            raise TypeError("output_coefficients: expected a callable mu -> values")
+
+    def _validate_eim(self, N: int) -> None:
+        sizes = self.eim_error_sizes
+        if (
+            not isinstance(sizes, tuple | list)
+            or len(sizes) != 2
+            or not all(isinstance(k, numbers.Integral) and k >= 0 for k in sizes)
+        ):
+            raise ValueError(f"eim_error_sizes: expected two integers >= 0, got {sizes!r}")
+        pf, p = (int(k) for k in sizes)
+        if self.eim_error_matrix is None:
+            return
+        C = check_array(self.eim_error_matrix, "eim_error_matrix", ndim=2, allow_empty=True)
+        if C.shape[1] != pf + p * N:
+            raise ValueError(
+                f"eim_error_matrix: expected {pf + p * N} columns (pf + p N with "
+                f"eim_error_sizes=({pf}, {p}), N={N}), got shape {C.shape}"
+            )
+        if (pf > 0) != (self.eim_rhs_coefficients is not None) or (p > 0) != (
+            self.eim_operator_coefficients is not None
+        ):
+            raise ValueError(
+                "eim_error_sizes: the rhs (operator) tail coefficients must be given "
+                "exactly when there are rhs (operator) tail terms"
+            )
 
     @property
     def has_eim_error(self) -> bool:
@@ -178,14 +273,13 @@ class ReducedModel:
         return self.operator_terms.shape[1]
 
     def _mus(self, mu: Any) -> tuple[np.ndarray, bool]:
-        if self.parameter_space is not None:
-            mus = self.parameter_space.check(mu)
-        else:
-            mus = np.asarray(mu, dtype=float)
-            if not np.isfinite(mus).all():
-                raise ValueError("mu: contains NaN or inf")
-        one = mus.ndim <= 1
-        return np.atleast_2d(mus) if mus.ndim <= 1 else mus, one
+        """Checked parameter rows, and whether one parameter set was given."""
+        self._ready()
+        n_params = None
+        if isinstance(self.operator_coefficients, LinearCoefficients):
+            n_params = self.operator_coefficients.matrix.shape[1]
+        mus = check_parameters(mu, "mu", n_params=n_params, parameter_space=self.parameter_space)
+        return mus, isinstance(mu, Mapping) or np.ndim(mu) <= 1
 
     def _thetas(self, mus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         tA = _theta_many(self.operator_coefficients, mus, self.operator_terms.shape[0])
@@ -220,17 +314,28 @@ class ReducedModel:
 
     def _alpha(self, mus: np.ndarray, tA: np.ndarray) -> np.ndarray:
         """Coercivity lower bounds, reusing the operator's coefficients for min-theta."""
-        from rom.rb.coercivity import MinTheta
 
         c = self.coercivity
-        if isinstance(c, MinTheta) and c.coefficients is self.operator_coefficients:
+        if self._min_theta_of_operator():
             return c.from_theta(np.real(tA))
         return _coercivity_many(c, mus)
 
     def _bounds(self, mus: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Reduced solutions, residual dual norms and error bounds."""
+        self._ready()
         a, r, bound, _ = self._bounds_and_alpha(mus)
         return a, r, bound
+
+    def _min_theta_of_operator(self) -> bool:
+        """Whether the coercivity bound is min-theta over the operator's coefficients
+        (it then reuses the coefficients of the solve); cached with the fused arrays."""
+        from rom.rb.coercivity import MinTheta
+
+        cache = self.__dict__.setdefault("_fused_cache", {})
+        if "min_theta" not in cache:
+            c = self.coercivity
+            cache["min_theta"] = isinstance(c, MinTheta) and c.uses(self.operator_coefficients)
+        return cache["min_theta"]
 
     def _fused_arguments(self, p: int):
         """Arrays of the one-call online query, or None where it does not apply.
@@ -239,8 +344,6 @@ class ReducedModel:
         side coefficients affine in the parameters (``LinearCoefficients``, or
         constant), no EIM contribution.
         """
-        from rom.affine import ConstantCoefficients, LinearCoefficients
-
         cache = self.__dict__.setdefault("_fused_cache", {})
         if p in cache:
             return cache[p]
@@ -277,10 +380,9 @@ class ReducedModel:
         fused = self._fused_arguments(mus.shape[1])
         if fused is not None:
             from rom.rb._numba import fused_linear
-            from rom.rb.coercivity import MinTheta
 
             c = self.coercivity
-            same = isinstance(c, MinTheta) and c.coefficients is self.operator_coefficients
+            same = self._min_theta_of_operator()
             a, r, tA, alpha = fused_linear(
                 np.ascontiguousarray(mus, dtype=float),
                 *fused,
@@ -288,7 +390,7 @@ class ReducedModel:
                 self.rhs_terms,
                 self.estimator_matrix,
                 self.estimator == "classical",
-                (c.theta_ref, c.alpha_ref) if same else None,
+                (c.theta_ref, float(c.alpha_ref)) if same else None,
             )
             _check_solved(a)
         else:
@@ -503,6 +605,7 @@ class ReducedModel:
 
     def reconstruct(self, a: Any) -> np.ndarray:
         """The full-order vector ``V a`` for coefficients (N,) or (k, N) (columns out)."""
+        self._ready()
         if self.basis is None:
             raise ValueError("reconstruct: this reduced model was built without its basis")
         a = check_array(a, "a", ndim=(1, 2))
@@ -511,123 +614,24 @@ class ReducedModel:
         return self.basis @ (a if a.ndim == 1 else a.T)
 
     # ---------------------------------------------------------- persistence
-    def _to_arrays(self) -> tuple[dict, dict]:
-        def describe(f, name):
-            if f is None:
-                return None
-            to_dict = getattr(f, "to_dict", None)
-            d = to_dict() if to_dict is not None else None
-            if d is None:
-                raise TypeError(
-                    f"{name}: only coefficient functions with to_dict() (such as "
-                    "rom.affine.LinearCoefficients and rom.rb.MinTheta over them) can be saved; "
-                    f"pass the functions to rom.load(path, {name}=...) instead"
-                )
-            return {"class": f"{type(f).__module__}:{type(f).__qualname__}", "data": d}
-
-        settings = {
-            "estimator": self.estimator,
-            "projection": self.projection,
-            "hermitian": self.hermitian,
-            "output": self.output_kind,
-            "operator_coefficients": describe(self.operator_coefficients, "operator_coefficients"),
-            "rhs_coefficients": describe(self.rhs_coefficients, "rhs_coefficients"),
-            "output_coefficients": describe(self.output_coefficients, "output_coefficients"),
-            "coercivity": describe(self.coercivity, "coercivity"),
-            "parameter_space": None
-            if self.parameter_space is None
-            else self.parameter_space.to_dict(),
-        }
-        eim_matrix = self.eim_error_matrix
-        if eim_matrix is not None:
-            try:
-                eim_op = describe(self.eim_operator_coefficients, "eim_operator_coefficients")
-                eim_rhs = describe(self.eim_rhs_coefficients, "eim_rhs_coefficients")
-            except TypeError:
-                warnings.warn(
-                    "save: the EIM error contribution is not saved (its coefficient "
-                    "functions read entries of the full matrices through Python callables); "
-                    "the loaded model reports the residual-only indicator",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-                eim_matrix = None
-                settings["eim_dropped"] = True
-            else:
-                settings["eim_operator_coefficients"] = eim_op
-                settings["eim_rhs_coefficients"] = eim_rhs
-                settings["eim_error_sizes"] = list(self.eim_error_sizes)
-        arrays = {
-            "operator_terms": self.operator_terms,
-            "rhs_terms": self.rhs_terms,
-            "estimator_matrix": self.estimator_matrix,
-            "basis": self.basis,
-            "output_terms": self.output_terms,
-            "output_gram": self.output_gram,
-            "eim_error_matrix": eim_matrix,
-        }
-        return settings, arrays
-
-    @classmethod
-    def _from_arrays(cls, settings: dict, arrays: dict) -> ReducedModel:
-        from rom.affine import ConstantCoefficients, LinearCoefficients
-        from rom.parameters import ParameterSpace
-        from rom.rb.coercivity import MinTheta
-
-        def build(d):
-            if d is None:
-                return None
-            kind = d["class"].rsplit(":", 1)[-1]
-            data = d["data"]
-            if kind == "LinearCoefficients":
-                return LinearCoefficients.from_dict(data)
-            if kind == "ConstantCoefficients":
-                return ConstantCoefficients.from_dict(data)
-            if kind == "MinTheta":
-                return MinTheta(
-                    LinearCoefficients.from_dict(data["coefficients"]),
-                    data["mu_ref"],
-                    data["alpha_ref"],
-                )
-            raise ValueError(f"unknown coefficient description {d['class']!r}")
-
-        space = settings.get("parameter_space")
-        note = None
-        if settings.get("eim_dropped"):
-            note = (
-                "built with an EIM-approximated operator whose error contribution could not "
-                "be saved: estimate() is the residual-only indicator, which measures the "
-                "distance to the solution of the approximated system only"
-            )
-            warnings.warn(f"load: reduced model {note}", RuntimeWarning, stacklevel=3)
-        eim_matrix = arrays.get("eim_error_matrix")
-        return cls(
-            operator_terms=arrays["operator_terms"],
-            rhs_terms=arrays["rhs_terms"],
-            operator_coefficients=build(settings["operator_coefficients"]),
-            rhs_coefficients=build(settings["rhs_coefficients"]),
-            coercivity=build(settings["coercivity"]),
-            estimator=settings["estimator"],
-            projection=settings.get("projection", "galerkin"),
-            hermitian=settings.get("hermitian", False),
-            estimator_matrix=arrays["estimator_matrix"],
-            basis=arrays.get("basis"),
-            output=settings["output"],
-            output_terms=arrays.get("output_terms"),
-            output_coefficients=build(settings["output_coefficients"]),
-            output_gram=arrays.get("output_gram"),
-            parameter_space=None if space is None else ParameterSpace.from_dict(space),
-            eim_error_matrix=eim_matrix,
-            eim_operator_coefficients=build(settings.get("eim_operator_coefficients")),
-            eim_rhs_coefficients=build(settings.get("eim_rhs_coefficients")),
-            eim_error_sizes=tuple(settings.get("eim_error_sizes", (0, 0))),
-            eim_note=note,
+    def _restore(self) -> None:
+        """After :func:`rom.load`: drop an EIM part whose coefficients were not given back,
+        then check every array before any kernel reads it."""
+        pf, p = (int(k) for k in self.eim_error_sizes)
+        self.eim_error_sizes = (pf, p)
+        missing = (pf and self.eim_rhs_coefficients is None) or (
+            p and self.eim_operator_coefficients is None
         )
-
-    def save(self, path: Any) -> None:
-        """Save to ``path`` (see :func:`rom.save`); coefficient functions must be
-        :class:`rom.affine.LinearCoefficients` (and the coercivity bound a
-        :class:`rom.rb.MinTheta` over them)."""
-        from rom.io.persist import save
-
-        save(self, path)
+        if self.eim_error_matrix is not None and missing:
+            self.eim_error_matrix = None
+            self.eim_operator_coefficients = self.eim_rhs_coefficients = None
+            self.eim_error_sizes = (0, 0)
+            self.eim_note = (
+                "loaded without the coefficient functions of its EIM error contribution "
+                "(eim_operator_coefficients / eim_rhs_coefficients given as None): estimate() "
+                "is the residual-only indicator, which measures the distance to the solution "
+                "of the approximated system only"
+            )
+            warnings.warn(f"load: reduced model {self.eim_note}", RuntimeWarning, stacklevel=4)
+        self.__dict__.pop("_checked", None)
+        self._ready()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from rom._base import Estimator
+from rom.parallel import map_parameters
+from rom.validation import check_parameter, check_parameters, check_positive_int
 
 __all__ = ["InfSupEstimate", "inf_sup_constant"]
 
@@ -40,15 +45,16 @@ def inf_sup_constant(A: Any, inner: Any = None) -> float:
     return float(scipy.linalg.svdvals(B)[-1])
 
 
-class InfSupEstimate:
+class InfSupEstimate(Estimator):
     r"""An *estimate*, not a certificate, of the inf-sup constant :math:`\beta(\mu)`.
 
-    :math:`\beta` is computed exactly (:func:`inf_sup_constant`) at the ``samples``;
-    at any other :math:`\mu` the estimate is ``safety`` times the smallest value at
-    the ``n_neighbors`` nearest samples (distances measured in the unit box of the
-    samples' range). Error indicators :math:`\|r\|_{X'}/\hat\beta(\mu)` built on it are
-    estimates: they are rigorous bounds only where :math:`\hat\beta(\mu) \le
-    \beta(\mu)`, which nothing here guarantees between samples (near a resonance
+    :meth:`fit` computes :math:`\beta` exactly (:func:`inf_sup_constant`) at the
+    parameters of the training set; at any other :math:`\mu` the estimate is
+    ``safety`` times the smallest value at the ``n_neighbors`` nearest training
+    parameters (distances measured in the unit box of the training set's range).
+    Error indicators :math:`\|r\|_{X'}/\hat\beta(\mu)` built on it are estimates:
+    they are rigorous bounds only where :math:`\hat\beta(\mu) \le \beta(\mu)`, which
+    nothing here guarantees between training parameters (near a resonance
     :math:`\beta` can dip below every sampled value). For coercive problems use
     :class:`rom.rb.MinTheta` or :class:`rom.rb.SCM`, which are certified.
 
@@ -57,54 +63,126 @@ class InfSupEstimate:
     assemble : callable
         ``assemble(mu)`` returns :math:`A(\mu)` (e.g. ``AffineOperator.assemble``).
     inner : None or (n, n) Hermitian positive definite matrix
-    samples : array (n_samples, n_params)
     safety : float in (0, 1]
     n_neighbors : int
 
     Attributes
     ----------
-    samples_ : ndarray (n_samples, n_params)
-    values_ : ndarray (n_samples,)
-        The exact constants at the samples.
+    training_set_ : ndarray (n_train, n_params)
+    values_ : ndarray (n_train,)
+        The exact constants at the training parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.rb import InfSupEstimate
+    >>> est = InfSupEstimate(lambda mu: np.diag([1.0, mu[0] - 2.0])).fit(
+    ...     np.array([[0.0], [1.0], [3.0]]))
+    >>> est.values_
+    array([1., 1., 1.])
+    >>> est([4.0])
+    0.5
     """
 
     certified = False
+    _fitted_marker = "values_"
 
     def __init__(
         self,
         assemble: Callable[[Any], Any],
-        inner: Any,
-        samples: Any,
+        inner: Any = None,
         safety: float = 0.5,
         n_neighbors: int = 2,
     ) -> None:
-        if not callable(assemble):
+        self.assemble = assemble
+        self.inner = inner
+        self.safety = safety
+        self.n_neighbors = n_neighbors
+
+    def fit(
+        self, training_set: Any, *, progress: bool | None = None, executor: Any = None
+    ) -> InfSupEstimate:
+        """Compute the exact inf-sup constants at the rows of ``training_set``.
+
+        Parameters
+        ----------
+        training_set : array (n_train, n_params)
+            Parameter sets, one per row.
+        progress : bool, optional
+            A tqdm bar over the training set (default: when stderr is a terminal).
+        executor : concurrent.futures.Executor or dask Client, optional
+            Computes the constants in parallel (``assemble`` must then be picklable
+            for a process pool); see :mod:`rom.parallel`.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            The operator is singular at a training parameter.
+        """
+        if not callable(self.assemble):
             raise TypeError("assemble: expected a callable mu -> matrix")
-        if not 0 < safety <= 1:
+        safety = self.safety
+        if (
+            isinstance(safety, bool)
+            or not isinstance(safety, numbers.Real)
+            or not (0 < safety <= 1)
+        ):
             raise ValueError(f"safety: expected a number in (0, 1], got {safety!r}")
-        samples = np.asarray(samples, dtype=float)
-        samples = samples[:, None] if samples.ndim == 1 else samples
-        if samples.ndim != 2 or len(samples) == 0 or not np.isfinite(samples).all():
-            raise ValueError(f"samples: expected finite parameter rows, got shape {samples.shape}")
-        self.safety = float(safety)
-        self.n_neighbors = max(1, int(n_neighbors))
-        self.samples_ = samples
-        self.values_ = np.array([inf_sup_constant(assemble(mu), inner) for mu in samples])
-        if np.any(self.values_ <= 0):
-            raise ValueError("samples: the operator is singular at a sample (inf-sup constant 0)")
-        self._low = samples.min(axis=0)
-        width = samples.max(axis=0) - self._low
-        self._width = np.where(width > 0, width, 1.0)
+        check_positive_int(self.n_neighbors, "n_neighbors", allow_none=False)
+        mus = check_parameters(training_set, "training_set")
+        work = _Exact(self.assemble, self.inner)
+        values = map_parameters(work, mus, executor, progress=progress, desc="inf-sup")
+        values = np.asarray(values, dtype=float)
+        if np.any(values <= 0):
+            raise ValueError(
+                "training_set: the operator is singular at a training parameter "
+                "(inf-sup constant 0)"
+            )
+        self.training_set_ = mus
+        self.values_ = values
+        return self
+
+    def _restore(self) -> None:
+        mus, values = np.asarray(self.training_set_), np.asarray(self.values_)
+        if (
+            mus.ndim != 2
+            or values.shape != (len(mus),)
+            or len(mus) == 0
+            or not (np.isfinite(mus).all() and np.isfinite(values).all())
+        ):
+            raise ValueError("InfSupEstimate: inconsistent fitted arrays")
 
     def many(self, mus: Any) -> np.ndarray:
-        """Estimates for rows of parameters."""
-        mus = np.atleast_2d(np.asarray(mus, dtype=float))
-        u = (mus - self._low) / self._width
-        s = (self.samples_ - self._low) / self._width
+        """Estimates for rows of parameters, shape (k,)."""
+        self._check_fitted()
+        samples = self.training_set_
+        mus = check_parameters(mus, n_params=samples.shape[1])
+        low = samples.min(axis=0)
+        width = samples.max(axis=0) - low
+        width = np.where(width > 0, width, 1.0)
+        u = (mus - low) / width
+        s = (samples - low) / width
         dist = np.linalg.norm(u[:, None, :] - s[None, :, :], axis=2)
-        k = min(self.n_neighbors, len(s))
+        k = min(int(self.n_neighbors), len(s))
         near = np.argpartition(dist, k - 1, axis=1)[:, :k]
-        return self.safety * self.values_[near].min(axis=1)
+        return float(self.safety) * self.values_[near].min(axis=1)
 
     def __call__(self, mu: Any) -> float:
-        return float(self.many(mu)[0])
+        """The estimate at one parameter set."""
+        self._check_fitted()
+        return float(self.many(check_parameter(mu, n_params=self.training_set_.shape[1]))[0])
+
+
+class _Exact:
+    """``mu -> inf_sup_constant(assemble(mu), inner)`` (picklable for an executor)."""
+
+    def __init__(self, assemble: Callable, inner: Any) -> None:
+        self.assemble = assemble
+        self.inner = inner
+
+    def __call__(self, mu: np.ndarray) -> float:
+        return inf_sup_constant(self.assemble(mu), self.inner)

@@ -8,7 +8,14 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPRegressor
 
-from rom.closures import ArrayClassifier, ArrayRegressor, as_classifier, as_regressor
+from rom import NotFittedError
+from rom.closures import (
+    ArrayClassifier,
+    ArrayRegressor,
+    QuadraticRidge,
+    as_classifier,
+    as_regressor,
+)
 
 
 class MeanRegressor:
@@ -147,6 +154,63 @@ def test_classifier_bad_input_names_the_object(rng):
         as_classifier(Inventive()).fit(X, [0, 1])
     with pytest.raises(ValueError, match="labels: contains NaN"):
         as_classifier(Inventive()).fit(X, [0.0, 1.0, np.nan, 0.0, 1.0, 0.0])
-    with pytest.raises(RuntimeError, match=r"classifier 'Inventive'.*fit"):
+    with pytest.raises(NotFittedError, match=r"not fitted.*'Inventive' has no classes_"):
         as_classifier(Inventive()).predict(X)
     assert isinstance(as_regressor(Ridge()), ArrayRegressor)
+
+
+def test_complex_data_are_split_into_real_and_imaginary_parts(rng):
+    Z = rng.standard_normal((40, 2)) + 1j * rng.standard_normal((40, 2))
+    W = np.column_stack([2j * Z[:, 0] - Z[:, 1], np.conj(Z[:, 1])])  # not holomorphic
+    reg = as_regressor(Ridge(alpha=1e-12)).fit(Z, W)
+    assert reg.complex_inputs_ and reg.complex_outputs_ and reg.n_outputs_ == 2
+    Z_new = rng.standard_normal((5, 2)) + 1j * rng.standard_normal((5, 2))
+    out = reg.predict(Z_new)
+    assert out.dtype.kind == "c" and out.shape == (5, 2)
+    expected = np.column_stack([2j * Z_new[:, 0] - Z_new[:, 1], np.conj(Z_new[:, 1])])
+    assert np.allclose(out, expected, atol=1e-8)
+    # the regressor saw the real columns [Re Z, Im Z]
+    assert reg.estimator.coef_.shape == (4, 4)
+    # real input to a complex fit: taken as complex with zero imaginary part
+    assert np.allclose(reg.predict(Z_new.real), reg.predict(Z_new.real + 0j))
+    real = as_regressor(Ridge()).fit(Z.real, W.real)
+    with pytest.raises(TypeError, match="X: expected a real array"):
+        real.predict(Z_new)
+    labels = (Z[:, 0].imag > 0).astype(int)
+    clf = as_classifier(KNeighborsClassifier(1)).fit(Z, labels)
+    assert clf.complex_inputs_ and np.array_equal(clf.predict(Z), labels)
+
+
+def test_a_regressor_fitted_elsewhere_is_used_as_it_is(rng):
+    from sklearn.exceptions import NotFittedError as SklearnNotFitted
+
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
+    ridge = Ridge().fit(X, Y)
+    assert np.allclose(ArrayRegressor(ridge).predict(X[:3]), ridge.predict(X[:3]))
+    with pytest.raises(NotFittedError, match="not fitted") as info:
+        ArrayRegressor(Ridge()).predict(X)
+    assert isinstance(info.value.__cause__, SklearnNotFitted)
+    with pytest.raises(TypeError, match="estimator: expected a regressor"):
+        ArrayRegressor(object()).fit(X, Y)
+
+
+def test_foreign_estimators_are_parts_of_the_saved_file(rng, tmp_path):
+    import rom
+
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
+    ridge = Ridge()
+    reg = ArrayRegressor(ridge).fit(X, Y)
+    reg.save(tmp_path / "reg.npz")
+    assert rom.io.read_header(tmp_path / "reg.npz")["parts"] == {
+        "estimator": "ArrayRegressor.estimator: a Ridge"
+    }
+    with pytest.raises(ValueError, match="estimator"):
+        rom.load(tmp_path / "reg.npz")
+    back = rom.load(tmp_path / "reg.npz", estimator=ridge)
+    assert back.estimator is ridge and back.n_outputs_ == 2
+    assert np.array_equal(back.predict(X), reg.predict(X))
+    # a romba regressor is saved inside the file
+    inner = ArrayRegressor(QuadraticRidge()).fit(X, Y)
+    inner.save(tmp_path / "inner.npz")
+    assert rom.io.read_header(tmp_path / "inner.npz")["parts"] == {}
+    assert np.array_equal(rom.load(tmp_path / "inner.npz").predict(X), inner.predict(X))

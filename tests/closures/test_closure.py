@@ -41,7 +41,7 @@ def test_targets_are_the_projection_defect_of_the_right_hand_side(burgers):
     assert np.allclose(Y, expected.T, rtol=0, atol=1e-10 * np.abs(expected).max())
     assert np.allclose(X, np.column_stack([(Phi.T @ S).T, np.full(11, NU), times]))
     # with hyper-reduction the target also holds the interpolation error of DEIM
-    deim = GalerkinROM(None, fom, "deim", n_deim=6, rank=4).fit(S, NU)
+    deim = GalerkinROM(None, fom, "deim", deim_rank=6, rank=4).fit(S, NU)
     _, Y_deim = closure_training_data(deim, [(S, times, NU)], features=("a",))
     A = deim.project(S)
     direct = [deim.basis_.T @ fom.rhs(S[:, k], NU) - deim.rhs(A[:, k], NU) for k in range(11)]
@@ -145,7 +145,11 @@ def test_closure_errors_name_the_closure(burgers, rng):
     with pytest.raises(ValueError, match="closure: expected a closure of rank 2"):
         as_closure(four, rank=2)
     with pytest.raises(ValueError, match="mu: expected a parameter of 1 entries"):
-        LearnedClosure(Ridge().fit(X, X[:, :3]), 3, n_params=1)(np.zeros(3), [1.0, 2.0], 0.0)
+        LearnedClosure(Ridge().fit(X, X[:, :3]), 3, n_params=1).fit()(np.zeros(3), [1.0, 2.0], 0.0)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        LearnedClosure(Ridge().fit(X, X[:, :3]), 3)(np.zeros(3), 1.0, 0.0)
+    with pytest.raises(TypeError, match="a: expected real reduced coordinates"):
+        four(np.zeros(3, dtype=complex), 1.0, 0.0)
     with pytest.raises(TypeError, match="mu: expected a real number"):
         four(np.zeros(3), "fast", 0.0)
 
@@ -195,6 +199,37 @@ def test_fitted_closure_is_saved_and_loaded(burgers, tmp_path):
     back = load(tmp_path / "closure.npz")
     a = rom.project(S[:, 4])
     assert np.array_equal(back(a, NU, 0.2), closure(a, NU, 0.2))
-    assert back.features == ("a", "mu") and back.n_params == 1
-    with pytest.raises(TypeError, match="only a LearnedClosure on a QuadraticRidge"):
-        fit_closure(rom, [(S, times, NU)], Ridge()).save(tmp_path / "other.npz")
+    assert back.features == ("a", "mu") and back.n_params_ == 1
+    assert back.training_residual_ == closure.training_residual_
+    # a foreign regressor is a part of the file, given back by name
+    ridge = Ridge(alpha=1e-3)
+    other = fit_closure(rom, [(S, times, NU)], ridge)
+    other.save(tmp_path / "other.npz")
+    with pytest.raises(ValueError, match="regressor"):
+        load(tmp_path / "other.npz")
+    back = load(tmp_path / "other.npz", regressor=ridge)
+    assert back.regressor is ridge
+    assert np.array_equal(back(a, NU, 0.2), other(a, NU, 0.2))
+    with pytest.raises(ValueError, match="mu: expected a parameter of 1 entries"):
+        back(np.zeros(3), [NU, 1.0], 0.2)
+
+
+def test_closure_fit_checks_rows_and_targets(rng):
+    X = rng.standard_normal((12, 4))  # rows [a1, a2, a3, mu]
+    Y = X[:, :3] * X[:, 3:]
+    closure = LearnedClosure(QuadraticRidge(alpha=0.0), rank=3).fit(X, Y)
+    assert closure.n_params_ == 1 and closure.n_samples_ == 12 and closure.n_features_in_ == 4
+    assert closure.training_residual_ < 1e-10
+    assert np.allclose(closure(X[0, :3], X[0, 3], 0.0), Y[0])
+    with pytest.raises(ValueError, match=r"X: expected 5 columns"):
+        LearnedClosure(Ridge(), rank=3, n_params=2).fit(X, Y)
+    with pytest.raises(ValueError, match=r"Y: expected shape \(12, 3\)"):
+        LearnedClosure(Ridge(), rank=3).fit(X, Y[:, :2])
+    with pytest.raises(TypeError, match="X: give the training rows X and the targets Y"):
+        LearnedClosure(Ridge(), rank=3).fit(X)
+    with pytest.raises(TypeError, match="features: expected a sequence"):
+        LearnedClosure(Ridge(), rank=3, features=3).fit(X, Y)
+    with pytest.raises(TypeError, match="regressor: expected a regressor"):
+        LearnedClosure("ridge", rank=3).fit(X, Y)
+    with pytest.raises(TypeError, match="rank: expected an integer"):
+        LearnedClosure(Ridge(), rank=2.5).fit(X, Y)

@@ -80,3 +80,33 @@ def test_torch_closure_recovers_a_linear_truncation():
     X = np.array([[1.0, 0.3]])
     expected = np.exp(-2 * 0.3) / (2 * np.exp(-0.3) - np.exp(-2 * 0.3))  # u2 / u1 at t = 0.3
     assert closure(X[0, :1], 0.0, 0.3)[0] == pytest.approx(expected, rel=0.05)
+
+
+def _linear(n_in, n_out):
+    import torch
+
+    return torch.nn.Linear(n_in, n_out)
+
+
+def test_saved_weights_rebuild_the_module(rng, tmp_path):
+    pytest.importorskip("torch")
+    import rom
+
+    X = rng.standard_normal((40, 2))
+    Y = np.column_stack([X[:, 0] - X[:, 1], X[:, 0] * X[:, 1]])
+    default = TorchRegressor(epochs=20, random_state=3).fit(X, Y)
+    default.save(tmp_path / "default.npz")
+    assert rom.io.read_header(tmp_path / "default.npz")["parts"] == {}
+    back = rom.load(tmp_path / "default.npz")
+    assert np.array_equal(back.predict(X), default.predict(X))
+    assert np.array_equal(back.loss_history_, default.loss_history_)
+    # a custom module is rebuilt by its factory, a part of the file
+    custom = TorchRegressor(_linear, epochs=20, dtype="float32").fit(X, Y[:, 0])
+    custom.save(tmp_path / "custom.npz")
+    with pytest.raises(ValueError, match="module_factory"):
+        rom.load(tmp_path / "custom.npz")
+    back = rom.load(tmp_path / "custom.npz", module_factory=_linear)
+    assert back.predict(X).shape == (40,)
+    assert np.array_equal(back.predict(X), custom.predict(X))
+    with pytest.raises(ValueError, match="the saved weights do not fit the module"):
+        rom.load(tmp_path / "custom.npz", module_factory=lambda n_in, n_out: _linear(n_in, 3))

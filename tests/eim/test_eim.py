@@ -180,14 +180,14 @@ def test_ties_are_broken_as_in_exact_arithmetic():
     assert i <= mirror
 
 
-def test_fit_function_and_online_evaluation():
+def test_from_function_and_online_evaluation():
     x = np.linspace(0, 1, 300)
 
     def g(points, mu):
         return np.exp(-mu[0] * points) * np.sin(mu[1] * points)
 
     space = rom.ParameterSpace({"a": (0.5, 2.0), "w": (1.0, 4.0)})
-    e = EIM(tol=1e-10).fit_function(g, x, space.sample(12, "grid"))
+    e = EIM.from_function(g, x, space.sample(12, "grid"), tol=1e-10)
     assert e.point_coordinates_.shape == (e.n_terms_,)
     mu = np.array([1.234, 2.345])
     assert np.abs(e.interpolate_function(mu) - g(x, mu)).max() < 1e-8
@@ -255,9 +255,9 @@ def test_bad_input_online(S):
     with pytest.raises(NotFittedError, match="not fitted"):
         EIM().interpolate(np.ones(3))
     with pytest.raises(TypeError, match="g: expected a callable"):
-        EIM().fit_function(3.0, np.ones(3), np.ones((2, 1)))
+        EIM.from_function(3.0, np.ones(3), np.ones((2, 1)))
     with pytest.raises(ValueError, match="g: expected 3 values"):
-        EIM().fit_function(lambda x, mu: np.ones(2), np.ones(3), np.ones((2, 1)))
+        EIM.from_function(lambda x, mu: np.ones(2), np.ones(3), np.ones((2, 1)))
 
 
 def test_max_norm_step_is_exact(rng):
@@ -301,3 +301,29 @@ def test_complex_max_norm_step_matches_abs(rng):
     assert norms[9] == 0.0 and norms[5] > 0.0  # no underflow to zero
     again = _numba.step(R, None, None, _numba.LINF)  # measure only
     assert np.allclose(again, norms, rtol=4e-16, atol=0)
+
+
+def test_from_function_saves_without_the_function(tmp_path):
+    x = np.linspace(0, 1, 100)
+
+    def g(points, mu):
+        return np.exp(-mu[0] * points)
+
+    e = EIM.from_function(g, x, np.linspace(1, 2, 20)[:, None], tol=1e-10)
+    assert e.training_set_.shape == (20, 1) and e.selected_parameters_.shape == (e.n_terms_, 1)
+    e.save(tmp_path / "eim.npz")
+    with pytest.raises(ValueError, match="function_"):
+        rom.load(tmp_path / "eim.npz")
+    back = rom.load(tmp_path / "eim.npz", function_=g)
+    assert np.array_equal(back.interpolate_function(1.5), e.interpolate_function([1.5]))
+    with pytest.raises(ValueError, match="mu: expected parameter sets of 1 values"):
+        e.interpolate_function([1.5, 2.0])
+    with pytest.raises(RuntimeError, match="fitted on snapshots"):
+        EIM(max_terms=3).fit(np.exp(-np.outer(x, [1.0, 2.0, 3.0]))).interpolate_function(1.0)
+
+
+def test_progress_bar_does_not_change_the_greedy(S):
+    quiet = EIM(max_terms=10).fit(S, progress=False)
+    shown = EIM(max_terms=10).fit(S, progress=True)
+    assert np.array_equal(quiet.points_, shown.points_)
+    assert np.array_equal(quiet.basis_, shown.basis_)

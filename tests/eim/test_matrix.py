@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 
+import rom
 from fem_examples.nonaffine_1d import Problem
 from rom.affine import AffineOperator
 from rom.eim import MatrixEIM, VectorEIM
@@ -32,7 +33,7 @@ def test_reproduces_the_matrices_at_the_selected_parameters(problem, fitted):
 
 def test_converges_on_the_nonaffine_problem(problem, fitted):
     meim, _train = fitted
-    test = problem.space.sample(20, seed=5)
+    test = problem.space.sample(20, "random", 5)
     scale = abs(problem.assemble(test[0])).max()
     errors = [abs(meim.approximate(mu) - problem.assemble(mu)).max() / scale for mu in test]
     assert max(errors) < 1e-8
@@ -46,7 +47,7 @@ def test_nonintrusive_model_solves_like_the_full_one(problem, fitted):
     meim, _ = fitted
     model = LinearModel(meim.to_affine(), problem.rhs)
     assert isinstance(model.operator, AffineOperator)
-    for mu in problem.space.sample(5, seed=9):
+    for mu in problem.space.sample(5, "random", 9):
         u, ref = model.solve(mu), problem.solve(mu)
         assert np.linalg.norm(u - ref) <= 1e-8 * np.linalg.norm(ref)
 
@@ -67,7 +68,7 @@ def test_dense_complex_matrices():
     def assemble(mu):
         return B0 + np.exp(1j * mu[0]) * B1 + 1.0 / (1.0 + mu[0]) * np.eye(40)
 
-    meim = MatrixEIM(tol=1e-12, n_candidates=500).fit(assemble, np.linspace(0, 3, 25))
+    meim = MatrixEIM(tol=1e-12, n_candidates=500).fit(assemble, np.linspace(0, 3, 25)[:, None])
     assert meim.n_terms_ == 3  # span{B0, B1, I} over the complex numbers
     assert np.abs(meim.approximate([1.234]) - assemble([1.234])).max() < 1e-10
 
@@ -78,7 +79,7 @@ def test_vector_eim():
     def f(mu):
         return np.sin(mu[0] * x) / (1 + mu[0])
 
-    veim = VectorEIM(tol=1e-12).fit(f, np.linspace(1, 3, 30))
+    veim = VectorEIM(tol=1e-12).fit(f, np.linspace(1, 3, 30)[:, None])
     vec = veim.to_affine()
     assert np.abs(vec.assemble([2.2]) - f([2.2])).max() < 1e-10
 
@@ -137,7 +138,7 @@ def test_error_terms_continue_the_greedy(problem, coarse):
 def test_tail_is_the_m_plus_p_term_interpolant(problem, coarse):
     meim = coarse
     entries = np.concatenate([meim.entries_, meim.error_entries_])
-    for mu in problem.space.sample(4, seed=11):
+    for mu in problem.space.sample(4, "random", 11):
         A = problem.assemble(mu)
         full = meim.approximate(mu) + meim.error_approximation(mu)
         # A_{M+p} interpolates A(mu) at the M + p entries ...
@@ -168,7 +169,7 @@ def test_vector_eim_error_estimate():
     def f(mu):
         return np.exp(-(((x - mu[0]) / 0.15) ** 2))
 
-    veim = VectorEIM(max_terms=6).fit(f, np.linspace(0.2, 0.8, 60))
+    veim = VectorEIM(max_terms=6).fit(f, np.linspace(0.2, 0.8, 60)[:, None])
     assert veim.to_affine().eim_error.n_terms == 4
     for mu in ([0.33], [0.71]):
         true = np.abs(f(mu) - veim.approximate(mu)).max()
@@ -186,3 +187,58 @@ def test_error_estimate_bad_input(problem):
         plain.estimate_error([2.0, 0.5])
     with pytest.raises(RuntimeError, match="n_error_terms"):
         plain.error_approximation([2.0, 0.5])
+
+
+# ------------------------------------------------------------------ executor, saving
+def _assemble_small(mu):
+    """Module level, so that a process pool can pickle it."""
+    K = scipy.sparse.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(40, 40), format="csr")
+    return (K + np.exp(mu[0]) * scipy.sparse.eye(40) + np.sin(mu[0]) * K @ K).tocsr()
+
+
+def test_executor_gives_the_same_approximation():
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    train = np.linspace(0.1, 2, 25)[:, None]  # sin(mu) > 0: the same sparsity pattern
+    serial = MatrixEIM(tol=1e-12).fit(_assemble_small, train, progress=False)
+    with ThreadPoolExecutor(2) as pool:
+        threads = MatrixEIM(tol=1e-12).fit(_assemble_small, train, executor=pool)
+    with ProcessPoolExecutor(2) as pool:
+        processes = MatrixEIM(tol=1e-12).fit(_assemble_small, train, executor=pool)
+    for other in (threads, processes):
+        assert np.array_equal(other.entries_, serial.entries_)
+        assert np.array_equal(other.params_, serial.params_)
+        assert np.array_equal(other.coefficients([0.7]), serial.coefficients([0.7]))
+        for A, B in zip(other.error_terms_, serial.error_terms_, strict=True):
+            assert abs(A - B).max() == 0
+    with pytest.raises(TypeError, match="executor: expected"):
+        MatrixEIM().fit(_assemble_small, train, executor=4)
+
+
+def test_parameters_are_rows(problem, fitted):
+    meim, _ = fitted
+    mu = meim.parameters_[0]
+    assert np.array_equal(meim.coefficients(mu), meim.coefficients(mu[None, :]))
+    with pytest.raises(ValueError, match="mu: expected parameter sets of 2 values"):
+        meim.coefficients([1.0, 0.5, 0.2])
+    with pytest.raises(ValueError, match="mu: expected one parameter set"):
+        meim.coefficients(meim.parameters_[:2])
+    # a 1-D training set is one parameter set: one term
+    veim = VectorEIM().fit(lambda mu: np.arange(3.0) * mu.sum(), np.linspace(1, 2, 5))
+    assert veim.parameters_.shape == (1, 5) and veim.n_terms_ == 1
+
+
+def test_save_and_load_need_the_assembly_back(problem, tmp_path):
+    train = _training(10)
+    meim = MatrixEIM(max_terms=6, n_error_terms=2).fit(problem.assemble, train)
+    path = tmp_path / "meim.npz"
+    meim.save(path)
+    with pytest.raises(ValueError, match="assemble_function_"):
+        rom.load(path)
+    back = rom.load(path, assemble_function_=problem.assemble)
+    mu = [4.0, 0.33]
+    assert abs(back.approximate(mu) - meim.approximate(mu)).max() == 0
+    assert back.estimate_error(mu) == meim.estimate_error(mu)
+    assert back.stop_reason_ == meim.stop_reason_ == "max_terms"
+    op = back.to_affine()
+    assert abs(op.assemble(mu) - meim.approximate(mu)).max() <= 1e-14 * abs(op.assemble(mu)).max()

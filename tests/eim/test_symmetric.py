@@ -99,9 +99,9 @@ def test_rectangular_degrades_gracefully(setting):
 def test_rectangular_bad_input(setting):
     _, _, S = setting
     e = EIM(max_terms=5).fit(S)
-    with pytest.raises(ValueError, match="indices: expected positions"):
+    with pytest.raises(ValueError, match="drop: expected positions"):
         e.without_points([5])
-    with pytest.raises(ValueError, match="indices: at least one"):
+    with pytest.raises(ValueError, match="drop: at least one"):
         e.without_points(range(5))
     r = e.without_points([1])
     with pytest.raises(ValueError, match="values: expected 4 values"):
@@ -112,3 +112,17 @@ def test_swap_of_the_published_example_is_exact_on_training():
     S = singular_kernel(41, 25)
     e = EIM(max_terms=120).fit(S)
     assert np.abs(e.swap().approximate(S.T).T - e.approximate(S)).max() < 1e-12 * 70.7
+
+
+def test_rectangular_is_fitted_on_an_eim(setting):
+    _, _, S = setting
+    e = EIM(max_terms=12).fit(S)
+    r = RectangularEIM(drop=[2, 5]).fit(e)
+    assert np.array_equal(r.coefficient_map_, e.without_points([5, 2]).coefficient_map_)
+    assert np.array_equal(r.dropped_, [2, 5]) and r.n_terms_ == 12
+    with pytest.raises(TypeError, match="eim: expected a fitted"):
+        RectangularEIM(drop=[1]).fit(S)
+    with pytest.raises(ValueError, match="eim: expected a fitted"):
+        RectangularEIM(drop=[1]).fit(EIM())
+    with pytest.raises(ValueError, match="drop: expected positions"):
+        RectangularEIM(drop=[0.5]).fit(e)

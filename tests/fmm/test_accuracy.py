@@ -42,7 +42,7 @@ def check_tolerances(K, dist, dim, tols, n=None, leaf_size=LEAF):
     ref = reference(K, y, Q, idx)
     failures = []
     for tol in sorted(tols):
-        fmm = EIFMM(K, tol=tol, leaf_size=leaf_size).setup(y)
+        fmm = EIFMM(K, tol=tol, leaf_size=leaf_size).fit(y)
         assert fmm.ranks_ and max(fmm.ranks_.values()) > 0, "the far field was not used"
         phi = fmm.evaluate(Q)
         assert phi.shape == (n, 2) and phi.dtype == np.result_type(K.dtype, np.float64)
@@ -95,7 +95,7 @@ def test_deep_trees_keep_the_tolerance(dim, name, dist, tol):
     Q = rng.standard_normal((n, 2))  # charges of both signs
     idx = rng.choice(n, N_TARGETS, replace=False)
     ref = reference(K, y, Q, idx)
-    fmm = EIFMM(K, tol=tol, leaf_size=40).setup(y)
+    fmm = EIFMM(K, tol=tol, leaf_size=40).fit(y)
     assert fmm.tree_.depth >= 8
     phi = fmm.evaluate(Q)
     for c in range(2):

@@ -144,8 +144,8 @@ def test_eifmm_cupy_backend_on_the_host_matches_the_cpu_one(name, host_cupy, rng
     x = distribution("cube", 300, dim, seed=1)
     Q = rng.standard_normal((1500, 2))
     for targets in (None, x):
-        cpu = EIFMM(K, tol=1e-6, leaf_size=25).setup(y, targets)
-        gpu = EIFMM(K, tol=1e-6, leaf_size=25, backend="cupy").setup(y, targets)
+        cpu = EIFMM(K, tol=1e-6, leaf_size=25).fit(y, targets)
+        gpu = EIFMM(K, tol=1e-6, leaf_size=25, backend="cupy").fit(y, targets)
         assert gpu.backend_ == "cupy"
         ref = cpu.evaluate(Q)
         got = gpu.evaluate(Q)

@@ -15,7 +15,7 @@ def test_array_path_matches_the_cpu_path(name, rng):
     x = distribution("cube", 300, dim)
     Q = rng.standard_normal((1200, 2))
     for targets in (None, x):
-        fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(y, targets)
+        fmm = EIFMM(K, tol=1e-6, leaf_size=25).fit(y, targets)
         ref = fmm.evaluate(Q)
         dev = numpy_device(fmm)
         got = fmm._evaluate_on(dev, Q, False)
@@ -33,7 +33,7 @@ def test_array_path_keeps_the_accuracy_of_tight_tolerances(rng):
     # explicit inverse would lose four digits here
     y = distribution("cube", 2000, 3)
     K = kernels.laplace()
-    fmm = EIFMM(K, tol=1e-9, leaf_size=25).setup(y)
+    fmm = EIFMM(K, tol=1e-9, leaf_size=25).fit(y)
     q = rng.standard_normal(2000)
     got = fmm._evaluate_on(numpy_device(fmm), q[:, None], True)
     assert relative_error(got, direct_sum(K, None, y, q)) <= 2e-9
@@ -41,21 +41,21 @@ def test_array_path_keeps_the_accuracy_of_tight_tolerances(rng):
 
 def test_array_path_with_complex_charges_and_cached_device_arrays(rng):
     y = distribution("cube", 1000, 3)
-    fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=25).setup(y)
+    fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=25).fit(y)
     q = rng.standard_normal(1000) + 1j * rng.standard_normal(1000)
     dev = numpy_device(fmm)
     got = fmm._evaluate_on(dev, q[:, None], True)
     assert relative_error(got, fmm.evaluate(q)) <= 1e-13
     cached = len(dev._cache)
     fmm._evaluate_on(dev, q.real[:, None], True)
-    assert len(dev._cache) == cached  # the setup's arrays are copied once
+    assert len(dev._cache) == cached  # the fitted arrays are copied once
 
 
 def test_batched_m2l_in_chunks(rng, monkeypatch):
     from rom.fmm import _devices
 
     y = distribution("cube", 2000, 3)
-    fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=20).setup(y)
+    fmm = EIFMM(kernels.laplace(), tol=1e-6, leaf_size=20).fit(y)
     Q = rng.standard_normal((2000, 3))
     whole = fmm._evaluate_on(numpy_device(fmm), Q, False)
     monkeypatch.setattr(_devices, "M2L_CHUNK_BYTES", 1)  # one offset per product
@@ -69,19 +69,19 @@ def test_cupy_backend_is_refused_without_cupy_or_for_chebyshev(monkeypatch):
     y = distribution("cube", 200, 3)
     with pytest.raises(ValueError, match="interpolation"):
         if backend._installed("cupy"):
-            EIFMM(kernels.laplace(), backend="cupy", interpolation="chebyshev").setup(y)
+            EIFMM(kernels.laplace(), backend="cupy", interpolation="chebyshev").fit(y)
         else:
             raise ValueError("interpolation: cupy missing, checked below")
     if not backend._installed("cupy"):
         with pytest.raises(ValueError, match="cupy"):
-            EIFMM(kernels.laplace(), backend="cupy").setup(y)
+            EIFMM(kernels.laplace(), backend="cupy").fit(y)
     with pytest.raises(ValueError, match="backend"):
-        EIFMM(kernels.laplace(), backend="gpu").setup(y)
+        EIFMM(kernels.laplace(), backend="gpu").fit(y)
 
 
 def test_array_device_is_generic_in_its_modules():
     y = distribution("cube", 500, 3)
-    fmm = EIFMM(kernels.gaussian(0.3), tol=1e-3, leaf_size=25).setup(y)
+    fmm = EIFMM(kernels.gaussian(0.3), tol=1e-3, leaf_size=25).fit(y)
     calls = []
 
     def grouped(*args):
@@ -123,7 +123,7 @@ def test_array_path_with_a_compressed_complex_m2l(rng, monkeypatch, tmp_path):
     monkeypatch.setattr(eifmm, "COMPRESS_MIN", 0.0)  # compress every level
     y = distribution("sphere", 1200, 3)
     K = kernels.helmholtz(2.0)
-    fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(y)
+    fmm = EIFMM(K, tol=1e-6, leaf_size=25).fit(y)
     assert all(fmm.m2l_ranks_[lev] < fmm.ranks_[lev] for lev in fmm.m2l_ranks_)
     Q = rng.standard_normal((1200, 2))
     ref = fmm.evaluate(Q)

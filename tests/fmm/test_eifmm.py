@@ -11,15 +11,15 @@ N = 1500  # the 3-D size of the accuracy sweep: same points, same cached operato
 
 def test_adaptive_tree_uses_every_interaction_type():
     y = distribution("blobs", N, 2)
-    fmm = EIFMM(kernels.log(), tol=1e-6, leaf_size=30).setup(y)
+    fmm = EIFMM(kernels.log(), tol=1e-6, leaf_size=30).fit(y)
     assert all(len(fmm.lists_[k]) for k in ("p2p", "m2l", "m2p", "p2l"))
     assert fmm.tree_.depth >= 5
 
 
-def test_several_charge_vectors_reuse_of_the_setup_and_backends(rng):
+def test_several_charge_vectors_reuse_of_the_fit_and_backends(rng):
     y = distribution("cube", N, 3)
     K = kernels.laplace()
-    fmm = EIFMM(K, tol=1e-6, leaf_size=30).setup(y)
+    fmm = EIFMM(K, tol=1e-6, leaf_size=30).fit(y)
     # the estimate (the largest off-grid level error, times sqrt(levels)) is an upper
     # estimate, pessimistic for 1/r: about 2.7e-6 here for errors near 3e-7
     assert fmm.error_estimate_ <= 3e-6
@@ -35,7 +35,7 @@ def test_several_charge_vectors_reuse_of_the_setup_and_backends(rng):
     assert np.allclose(z, block[:, 0] + 1j * block[:, 1])
     assert set(fmm.timings_) >= {"tree", "operators", "p2m", "m2l", "l2p", "p2p"}
     # the backend is a choice of loops, not of results
-    other = EIFMM(K, tol=1e-6, leaf_size=30, backend="numba").setup(y)
+    other = EIFMM(K, tol=1e-6, leaf_size=30, backend="numba").fit(y)
     assert np.array_equal(other.evaluate(Q), block)
 
 
@@ -52,10 +52,10 @@ def test_compressed_m2l_matches_the_uncompressed_sums(rng, monkeypatch):
         Q = np.c_[rng.random(N), rng.standard_normal(N)]  # one sign, then both signs
         Q = Q.astype(K.dtype)
         monkeypatch.setattr(eifmm, "COMPRESS_MIN", np.inf)
-        plain = EIFMM(K, tol=tol, leaf_size=30).setup(y)
+        plain = EIFMM(K, tol=tol, leaf_size=30).fit(y)
         assert plain.m2l_ranks_ == plain.ranks_
         monkeypatch.setattr(eifmm, "COMPRESS_MIN", 0.0)
-        fmm = EIFMM(K, tol=tol, leaf_size=30).setup(y)
+        fmm = EIFMM(K, tol=tol, leaf_size=30).fit(y)
         assert all(fmm.m2l_ranks_[lev] < fmm.ranks_[lev] for lev in fmm.m2l_ranks_)
         ref = direct_sum(K, None, y, Q)
         a, b = plain.evaluate(Q), fmm.evaluate(Q)
@@ -85,7 +85,7 @@ def test_separate_targets(rng):
     y = distribution("blobs", N, 2)
     x = rng.random((700, 2))
     K = kernels.matern(2.5, 0.3, dim=2)
-    fmm = EIFMM(K, tol=1e-3, leaf_size=30).setup(y, x)
+    fmm = EIFMM(K, tol=1e-3, leaf_size=30).fit(y, x)
     q = rng.random(N)
     assert relative_error(fmm.evaluate(q), direct_sum(K, x, y, q)) <= 2e-3
 
@@ -98,7 +98,7 @@ def test_user_kernel(rng):
     q = rng.random(1000)
     g = numba.njit(lambda a, b: np.exp(-(a * a) / 0.5 - b * b / 0.2))
     K = kernels.displacement(g, dim=2)
-    fmm = EIFMM(K, tol=1e-6, leaf_size=30).setup(y)
+    fmm = EIFMM(K, tol=1e-6, leaf_size=30).fit(y)
     idx = rng.choice(1000, 200, replace=False)
     D = y[idx, None, :] - y[None, :, :]
     ref = np.exp(-(D[..., 0] ** 2) / 0.5 - D[..., 1] ** 2 / 0.2) @ q - q[idx]  # no self term
@@ -109,7 +109,7 @@ def test_user_kernel(rng):
 def test_all_points_in_one_leaf_is_exact(rng):
     y = rng.random((50, 3))
     q = rng.random(50)
-    fmm = EIFMM(kernels.laplace(), leaf_size=64).setup(y)
+    fmm = EIFMM(kernels.laplace(), leaf_size=64).fit(y)
     assert fmm.tree_.depth == 0 and fmm.error_estimate_ == 0 and fmm.ranks_ == {}
     assert np.allclose(fmm.evaluate(q), direct_sum(kernels.laplace(), None, y, q), rtol=1e-13)
 
@@ -121,7 +121,7 @@ def test_chebyshev_baseline_needs_more_points_than_eim():
     ref = direct_sum(K, None, y, q)
     ranks = {}
     for method in ("eim", "chebyshev"):
-        fmm = EIFMM(K, tol=1e-3, leaf_size=30, interpolation=method).setup(y)
+        fmm = EIFMM(K, tol=1e-3, leaf_size=30, interpolation=method).fit(y)
         assert relative_error(fmm.evaluate(q), ref) <= 2e-3
         ranks[method] = fmm.ranks_
     assert ranks["eim"].keys() == ranks["chebyshev"].keys()
@@ -132,18 +132,18 @@ def test_chebyshev_baseline_needs_more_points_than_eim():
 @pytest.mark.parametrize(
     "kwargs, call, err, match",
     [
-        ({"tol": 0.0}, lambda f, y: f.setup(y), ValueError, "tol: expected a number in"),
-        ({"tol": 1.5}, lambda f, y: f.setup(y), ValueError, "tol:"),
-        ({"tol": "a"}, lambda f, y: f.setup(y), TypeError, "tol:"),
-        ({"leaf_size": 0}, lambda f, y: f.setup(y), ValueError, "leaf_size:"),
-        ({"interpolation": "svd"}, lambda f, y: f.setup(y), ValueError, "interpolation:"),
-        ({}, lambda f, y: f.setup(np.full((10, 3), np.inf)), ValueError, "sources: contains"),
-        ({}, lambda f, y: f.setup(y[:, :1]), ValueError, "sources:"),
-        ({}, lambda f, y: f.setup(y, y[:, :2]), ValueError, "targets:"),
-        ({}, lambda f, y: f.setup(np.ones((10, 3))), ValueError, "sources: all points"),
-        ({}, lambda f, y: f.setup(np.vstack([y, y[:3]])), ValueError, "coincident"),
-        ({}, lambda f, y: f.setup(y).evaluate(np.ones(7)), ValueError, "charges:"),
-        ({}, lambda f, y: f.setup(y).evaluate(np.full(100, np.nan)), ValueError, "charges:"),
+        ({"tol": 0.0}, lambda f, y: f.fit(y), ValueError, "tol: expected a number in"),
+        ({"tol": 1.5}, lambda f, y: f.fit(y), ValueError, "tol:"),
+        ({"tol": "a"}, lambda f, y: f.fit(y), TypeError, "tol:"),
+        ({"leaf_size": 0}, lambda f, y: f.fit(y), ValueError, "leaf_size:"),
+        ({"interpolation": "svd"}, lambda f, y: f.fit(y), ValueError, "interpolation:"),
+        ({}, lambda f, y: f.fit(np.full((10, 3), np.inf)), ValueError, "sources: contains"),
+        ({}, lambda f, y: f.fit(y[:, :1]), ValueError, "sources:"),
+        ({}, lambda f, y: f.fit(y, y[:, :2]), ValueError, "targets:"),
+        ({}, lambda f, y: f.fit(np.ones((10, 3))), ValueError, "sources: all points"),
+        ({}, lambda f, y: f.fit(np.vstack([y, y[:3]])), ValueError, "coincident"),
+        ({}, lambda f, y: f.fit(y).evaluate(np.ones(7)), ValueError, "charges:"),
+        ({}, lambda f, y: f.fit(y).evaluate(np.full(100, np.nan)), ValueError, "charges:"),
         ({}, lambda f, y: f.evaluate(np.ones(100)), NotFittedError, "not fitted"),
     ],
 )
@@ -156,12 +156,12 @@ def test_bad_input(kwargs, call, err, match):
 def test_bad_kernel():
     y = np.random.default_rng(0).random((100, 2))
     with pytest.raises(ValueError, match="kernel: a 3-D kernel"):
-        EIFMM(kernels.laplace()).setup(y)
+        EIFMM(kernels.laplace()).fit(y)
     with pytest.raises(TypeError, match="kernel:"):
-        EIFMM(lambda r: r).setup(y)
+        EIFMM(lambda r: r).fit(y)
     odd = numba.njit(lambda a, b: a + 0.0 * b)
     with pytest.raises(ValueError, match="even"):
-        EIFMM(kernels.displacement(odd, dim=2)).setup(y)
+        EIFMM(kernels.displacement(odd, dim=2)).fit(y)
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_interpolation_error_between_the_training_shells(make):
     # stay at the level the greedy reports
     K = make()
     rng = np.random.default_rng(7)
-    fmm = EIFMM(K, tol=1e-8).setup(rng.uniform(0.0, 1.0, (5000, 2)))
+    fmm = EIFMM(K, tol=1e-8).fit(rng.uniform(0.0, 1.0, (5000, 2)))
     assert fmm.ops_
     for lev, op in fmm.ops_.items():
         h = op.h
@@ -195,9 +195,9 @@ def test_clustered_sources_and_separate_targets(name, rng):
     y = distribution("blobs", 1200, 3)
     q = rng.standard_normal(1200)
     for x in (distribution("cube", 300, 3), distribution("blobs", 300, 3, seed=3)):
-        fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(y, x)
+        fmm = EIFMM(K, tol=1e-6, leaf_size=25).fit(y, x)
         assert relative_error(fmm.evaluate(q), direct_sum(K, x, y, q)) <= 2e-6
-        fmm = EIFMM(K, tol=1e-6, leaf_size=25).setup(x, y)  # and the other way round
+        fmm = EIFMM(K, tol=1e-6, leaf_size=25).fit(x, y)  # and the other way round
         assert relative_error(fmm.evaluate(q[:300]), direct_sum(K, y, x, q[:300])) <= 2e-6
 
 
@@ -208,7 +208,7 @@ def test_m2l_matrices_of_opposite_offsets_are_stored_once(monkeypatch):
 
     monkeypatch.setattr(eifmm, "COMPRESS_MIN", np.inf)  # the plain matrices
     K = kernels.gaussian(0.3)
-    fmm = EIFMM(K, tol=1e-6, leaf_size=30).setup(distribution("cube", 6000, 3))
+    fmm = EIFMM(K, tol=1e-6, leaf_size=30).fit(distribution("cube", 6000, 3))
     tree = fmm.tree_
     for lev, (U, src, tgt, seg, store, trans, A, scale) in fmm._m2l.items():
         assert U is None and scale == 1.0
@@ -239,7 +239,7 @@ def test_mutual_near_field_matches_the_one_way_sums(dist, dim, rng):
     the result is the one-way grouped sum's, for one and for several charge vectors."""
     y = distribution(dist, N, dim)
     for K in (kernels.laplace(dim), kernels.multiquadric(0.1, dim)):
-        fmm = EIFMM(K, tol=1e-6, leaf_size=30).setup(y)
+        fmm = EIFMM(K, tol=1e-6, leaf_size=30).fit(y)
         assert fmm._plans["p2p_mutual"] is not None
         Q = rng.standard_normal((N, 3))
         mutual = [fmm.evaluate(Q[:, 0]), fmm.evaluate(Q)]
@@ -247,5 +247,5 @@ def test_mutual_near_field_matches_the_one_way_sums(dist, dim, rng):
         one_way = [fmm.evaluate(Q[:, 0]), fmm.evaluate(Q)]
         for a, b in zip(mutual, one_way, strict=True):
             assert relative_error(a, b) <= 1e-13
-    separate = EIFMM(kernels.laplace(dim), leaf_size=30).setup(y, rng.random((50, dim)))
+    separate = EIFMM(kernels.laplace(dim), leaf_size=30).fit(y, rng.random((50, dim)))
     assert separate._plans["p2p_mutual"] is None

@@ -65,7 +65,7 @@ def test_closure_with_hyper_reduction():
     u0 = fom.initial_condition(center=0.0, width=0.2)
     times = np.linspace(0.0, 0.4, 5)
     S = fom.solve(u0, times, 0.05)
-    rom = GalerkinROM(None, fom, "deim", n_deim=5, rank=4).fit(S, 0.05)
+    rom = GalerkinROM(None, fom, "deim", deim_rank=5, rank=4).fit(S, 0.05)
     a = rom.project(S[:, 2])
     shift = np.arange(4.0)
     closed = rom.with_closure(lambda a, mu, t: shift)

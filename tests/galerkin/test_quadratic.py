@@ -7,8 +7,8 @@ import pytest
 
 from fem_examples.burgers_1d import Burgers1D
 from rom.galerkin import GalerkinROM, IntegrationError, integrate
-from rom.galerkin._quadratic import identify_quadratic, quadratic_coefficients, quadratic_system
 from rom.galerkin.integrate import integrate_quadratic
+from rom.galerkin.quadratic import identify_quadratic, quadratic_coefficients, quadratic_system
 
 NU = 0.02
 
@@ -73,7 +73,7 @@ def central():
     u0 = fom.initial_condition(center=0.0, width=0.15)
     times = np.linspace(0.0, 0.8, 33)
     S = fom.solve(u0, times, NU, rtol=1e-10, atol=1e-12)
-    rom = GalerkinROM(None, fom, "deim", n_deim=24, rank=12).fit(S, NU)
+    rom = GalerkinROM(None, fom, "deim", deim_rank=24, rank=12).fit(S, NU)
     reference = copy.copy(rom)
     reference._fast_online = False
     return fom, u0, times, S, rom, reference
@@ -119,7 +119,7 @@ def test_non_quadratic_model_takes_the_reference_path():
     u0 = fom.initial_condition(center=0.0, width=0.15)
     times = np.linspace(0.0, 0.5, 21)
     S = fom.solve(u0, times, NU)
-    rom = GalerkinROM(None, fom, "deim", n_deim=12, rank=8).fit(S, NU)
+    rom = GalerkinROM(None, fom, "deim", deim_rank=12, rank=8).fit(S, NU)
     assert rom._quadratic_online(NU, rom.project(u0), 0.0) is None
     reference = copy.copy(rom)
     reference._fast_online = False

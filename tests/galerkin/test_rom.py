@@ -59,7 +59,7 @@ def test_hyper_reduction_matches_the_galerkin_rom_to_the_deim_error(burgers, hyp
     a_ref = galerkin.solve(u0, times, NU, rtol=1e-8, atol=1e-11)
     previous = np.inf
     for m in (6, 12, 20):
-        rom = GalerkinROM(None, fom, hyperreduction, n_deim=m, rank=12).fit(S, NU)
+        rom = GalerkinROM(None, fom, hyperreduction, deim_rank=m, rank=12).fit(S, NU)
         a = rom.solve(u0, times, NU, rtol=1e-8, atol=1e-11)
         gap = _relative(rom.reconstruct(a), galerkin.reconstruct(a_ref))
         # DEIM error of the nonlinear term along the Galerkin trajectory, projected
@@ -94,7 +94,7 @@ def test_linear_part_is_projected_exactly(burgers):
         linear_coefficients=lambda mu: [mu],
     )
     plain = GalerkinROM(None, model, rank=10).fit(S, NU)
-    hyper = GalerkinROM(None, model, "deim", n_deim=3, rank=10).fit(
+    hyper = GalerkinROM(None, model, "deim", deim_rank=3, rank=10).fit(
         S, NU, nonlinear_snapshots=np.random.default_rng(1).standard_normal((fom.n, 5))
     )
     a = plain.project(S[:, 10])
@@ -139,7 +139,7 @@ class RecordingModel:
 def test_online_stage_touches_only_the_stencil_rows(burgers):
     fom, u0, times, S = burgers
     model = RecordingModel(fom)
-    rom = GalerkinROM(None, model, "deim", n_deim=15, rank=8).fit(S, NU)
+    rom = GalerkinROM(None, model, "deim", deim_rank=15, rank=8).fit(S, NU)
     a0 = rom.project(u0)
     expected = rom.solve(a0, times, NU)
     # after fit, the full-size arrays are not needed online: poison them with NaN
@@ -161,7 +161,7 @@ def test_online_stage_touches_only_the_stencil_rows(burgers):
 
 def test_explicit_and_implicit_integration_agree(burgers):
     fom, u0, times, S = burgers
-    rom = GalerkinROM(None, fom, "deim", n_deim=30, rank=10).fit(S, NU)
+    rom = GalerkinROM(None, fom, "deim", deim_rank=30, rank=10).fit(S, NU)
     implicit = rom.solve(u0, times, NU, method="implicit", rtol=1e-8, atol=1e-11)
     explicit = rom.solve(u0, times, NU, method="explicit", rtol=1e-8, atol=1e-11)
     ros2 = rom.solve(u0, times, NU, method="ros2", rtol=1e-6, atol=1e-9)
@@ -215,13 +215,13 @@ def test_protocol_adapter_and_bad_input(burgers):
     with pytest.raises(ValueError, match="hyperreduction"):
         GalerkinROM(None, fom, "gappy", rank=3).fit(S, NU)
     with pytest.raises(ValueError, match="rhs_entries"):
-        GalerkinROM(None, FullOrderModel(fom.rhs), "deim", n_deim=3, rank=3).fit(S, NU)
-    with pytest.raises(ValueError, match="n_deim"):
+        GalerkinROM(None, FullOrderModel(fom.rhs), "deim", deim_rank=3, rank=3).fit(S, NU)
+    with pytest.raises(ValueError, match="deim_rank"):
         GalerkinROM(None, fom, "deim", rank=3).fit(S, NU)
     with pytest.raises(ValueError, match="states"):
         GalerkinROM(None, fom, rank=3).fit()
     with pytest.raises(ValueError, match="mus"):
-        GalerkinROM(None, fom, "deim", n_deim=3, rank=3).fit(S, mus=[NU])
+        GalerkinROM(None, fom, "deim", deim_rank=3, rank=3).fit(S, mus=[NU])
     rom = GalerkinROM(None, fom, rank=3).fit(S, NU)
     with pytest.raises(ValueError, match="initial"):
         rom.solve(np.zeros(5), times, NU)

@@ -68,8 +68,8 @@ def test_cupy_eifmm_matches_the_cpu_one(name):
     x = rng.random((800, dim))
     Q = rng.standard_normal((3000, 2))
     for targets in (None, x):
-        cpu = EIFMM(K, tol=1e-6, leaf_size=30).setup(y, targets)
-        gpu = EIFMM(K, tol=1e-6, leaf_size=30, backend="cupy").setup(
+        cpu = EIFMM(K, tol=1e-6, leaf_size=30).fit(y, targets)
+        gpu = EIFMM(K, tol=1e-6, leaf_size=30, backend="cupy").fit(
             cupy.asarray(y), None if targets is None else cupy.asarray(targets)
         )
         assert gpu.backend_ == "cupy"
@@ -98,7 +98,7 @@ def test_cupy_grouped_sum_matches_numba():
     K = kernels.matern(1.5, 0.3)
     ref = np.zeros((3, 200))
     args = (tstart, tend, lptr, lsrc)
-    _numba.grouped_sum_real(K.kid, K.params, t, *args, s, sstart, send, False, Q, ref)
+    _numba.grouped_sum(K.kid, K.params, t, *args, s, sstart, send, False, Q, ref)
     got = cupy.zeros((3, 200))
     d = cupy.asarray
     _cupy.grouped_sum(

@@ -1,11 +1,17 @@
-"""Tests of rom.io.matrices: Matrix Market, npz / npy and FreeFEM text."""
+"""Tests of rom.io.matrices: Matrix Market, npz / npy and FreeFEM text, read_array."""
 
 import numpy as np
 import pytest
 import scipy.io
 import scipy.sparse
 
-from rom.io import read_freefem_matrix, read_freefem_vector, read_matrix, read_vector
+from rom.io import (
+    read_array,
+    read_freefem_matrix,
+    read_freefem_vector,
+    read_matrix,
+    read_vector,
+)
 
 FREEFEM_HEADER = (
     "# Sparse Matrix (Morse)\n"
@@ -387,3 +393,43 @@ def test_read_vector_corrupt_file(tmp_path):
     write_text(tmp_path / "v.txt", "4\n1 2\n")
     with pytest.raises(ValueError, match="announces 4 values but holds 2"):
         read_vector(tmp_path / "v.txt")
+
+
+# ---------------------------------------------------------------------- read_array
+def test_read_array_tells_the_formats_apart(tmp_path):
+    A = random_sparse(6, 6, seed=1)
+    scipy.io.mmwrite(tmp_path / "A.mtx", A)
+    assert abs(read_array(tmp_path / "A.mtx") - A).max() == 0
+    scipy.io.mmwrite(tmp_path / "v.mtx", np.arange(4.0)[:, None])
+    np.testing.assert_array_equal(read_array(tmp_path / "v.mtx"), np.arange(4.0))
+    scipy.sparse.save_npz(tmp_path / "A.npz", A)
+    assert abs(read_array(tmp_path / "A.npz") - A).max() == 0
+    np.save(tmp_path / "M.npy", np.eye(3))
+    np.testing.assert_array_equal(read_array(tmp_path / "M.npy"), np.eye(3))
+    # FreeFEM 4 writes matrices as "HashMatrix (COO)", 0-based; vectors as size + values
+    write_text(
+        tmp_path / "A.txt",
+        "#  HashMatrix Matrix (COO) 0x55\n"
+        "#    n       m        nnz     half     fortran   state  \n"
+        "2 3 3 0 0 3 3 \n         0         0 2.5\n         1         2 -1\n         0  1 4\n",
+    )
+    B = read_array(tmp_path / "A.txt")
+    assert scipy.sparse.issparse(B)
+    np.testing.assert_array_equal(B.toarray(), [[2.5, 4.0, 0.0], [0.0, 0.0, -1.0]])
+    write_text(tmp_path / "b.txt", "3\t\n\t1\t2\t3\t\n")
+    np.testing.assert_array_equal(read_array(tmp_path / "b.txt"), [1.0, 2.0, 3.0])
+    write_text(tmp_path / "m.dat", FREEFEM_HEADER + "2 2 0 1\n2 1 (1,-2)\n")
+    assert read_array(tmp_path / "m.dat").toarray()[1, 0] == 1 - 2j
+
+
+def test_read_array_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="path: no such file"):
+        read_array(tmp_path / "missing.txt")
+    with pytest.raises(TypeError, match="path: expected a file path"):
+        read_array(3)
+    write_text(tmp_path / "b.txt", "4\n1 2 3\n")
+    with pytest.raises(ValueError, match="announces 4 values but holds 3"):
+        read_array(tmp_path / "b.txt")
+    (tmp_path / "x.bin").write_bytes(bytes(range(256)))
+    with pytest.raises(ValueError, match=r"path: .*x\.bin"):
+        read_array(tmp_path / "x.bin")

@@ -50,7 +50,7 @@ def test_few_modes_reproduce_the_full_lagrangian_model(diffusive):
     ]
     assert errors[3] < 1e-4 and all(np.diff(errors) < 0)
     # DEIM costs nothing visible against the exact projection
-    exact = LagrangianROM(rank_state=5, rank_grid=1, period=1.0, hyper_reduction=False)
+    exact = LagrangianROM(rank_state=5, rank_grid=1, period=1.0, hyperreduction=None)
     a2, b2 = exact.fit(W, X).solve(w0, TIMES, velocity=1.0, viscosity=1e-4)
     assert _relative(rom.reconstruct(a, b)[0], exact.reconstruct(a2, b2)[0]) < 1e-6
 
@@ -152,7 +152,7 @@ def test_save_load_round_trip(diffusive, tmp_path):
     pod = rom_package.load(pod_path)
     assert np.array_equal(pod.grid_basis_, fitted.pod_.grid_basis_)
     assert np.array_equal(pod.reference_, fitted.pod_.reference_)
-    exact = LagrangianROM(rank_state=3, rank_grid=1, period=1.0, hyper_reduction=False).fit(W, X)
+    exact = LagrangianROM(rank_state=3, rank_grid=1, period=1.0, hyperreduction=None).fit(W, X)
     exact.save(path)
     again = rom_package.load(path)
     assert again.deim_ is None

@@ -56,3 +56,24 @@ def test_bad_snapshots_are_refused(translation):
         LagrangianPOD().fit(W * np.nan, X)
     with pytest.raises(NotFittedError, match="not fitted"):
         LagrangianPOD().transform(W, X)
+
+
+def test_complex_states_and_an_inner_product(translation):
+    import scipy.sparse
+
+    W, X = translation
+    phase = np.exp(1j * np.linspace(0.0, 2.0, W.shape[1]))[None, :]
+    WC = W * (1.0 + 0.3 * np.cos(5 * X)) * phase
+    M = scipy.sparse.diags(np.linspace(1.0, 3.0, W.shape[0]))
+    pod = LagrangianPOD(rank_state=6, inner=M, period=1.0).fit(WC, X)
+    Phi = pod.state_basis_
+    assert np.iscomplexobj(Phi) and not np.iscomplexobj(pod.grid_basis_)
+    assert np.allclose(Phi.conj().T @ (M @ Phi), np.eye(Phi.shape[1]), atol=1e-12)
+    assert np.allclose(pod.grid_basis_.T @ (M @ pod.grid_basis_), np.eye(1), atol=1e-12)
+    a, b = pod.transform(WC, X)
+    assert np.allclose(a, Phi.conj().T @ (M @ WC))
+    Wr, Xr = pod.inverse_transform(a, b)
+    assert np.allclose(Xr, X, atol=1e-12)
+    assert np.linalg.norm(Wr - WC) < 1e-2 * np.linalg.norm(WC)
+    with pytest.raises(TypeError, match="X: expected a real"):
+        pod.fit(WC, X + 0j)

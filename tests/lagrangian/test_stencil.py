@@ -9,7 +9,7 @@ from rom.lagrangian import (
     stencils,
     to_fixed_grid,
 )
-from rom.lagrangian._numba import d2_row
+from rom.lagrangian import second_derivative_weights as d2_row
 
 
 def _grid(n, seed=0):

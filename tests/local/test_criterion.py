@@ -50,16 +50,16 @@ def test_cross_validated_widths_project_each_fold_on_the_others(snapshots):
 
 def test_one_cluster_has_gain_one_and_the_budget_is_checked(snapshots):
     S, _ = snapshots
-    c = LocalPOD(1, rank=5, seed=0).fit(S).criterion_
-    assert np.allclose(c.gain, 1.0) and np.allclose(c.gain_in_sample, 1.0)
-    c = LocalPOD(8, rank=10, seed=0).fit(S).criterion_
-    sizes = c.cluster_sizes
+    c = LocalPOD(1, rank=5, random_state=0).fit(S).criterion_
+    assert np.allclose(c.gain_, 1.0) and np.allclose(c.gain_in_sample_, 1.0)
+    c = LocalPOD(8, rank=10, random_state=0).fit(S).criterion_
+    sizes = c.cluster_sizes_
     assert sizes.sum() == 200
-    assert np.array_equal(c.admissible, sizes.min() >= 2.0 * (np.arange(11) + 1))
+    assert np.array_equal(c.admissible_, sizes.min() >= 2.0 * (np.arange(11) + 1))
     g, loc = c.ranks_for(0.3)
-    worst = c.cluster_widths.max(axis=0)
+    worst = c.cluster_widths_.max(axis=0)
     assert loc < g <= 10  # the local bases need fewer modes for the same width
-    assert c.global_width[g] <= 0.3 < c.global_width[g - 1]
+    assert c.global_width_[g] <= 0.3 < c.global_width_[g - 1]
     assert worst[loc] <= 0.3 < worst[loc - 1]
     assert c.ranks_for(1e-9) == (11, 11)  # beyond the ranks computed
 
@@ -82,13 +82,27 @@ def test_criterion_predicts_the_measured_gain(snapshots):
     assert np.max(np.abs(lp - lm)) < np.log(3)  # within a factor 3 everywhere
 
 
-def test_from_gram_of_orthogonal_snapshots():
+def test_criterion_of_orthogonal_snapshots():
     """Orthonormal snapshots: no rank below the set size helps, split or not."""
-    c = EfficiencyCriterion.from_gram(np.eye(8), [np.arange(4), np.arange(4, 8)], 3, folds=None)
-    assert np.allclose(c.global_width, np.sqrt(1 - 0.0))  # every snapshot has error 1
-    assert np.allclose(c.gain_in_sample, 1.0)
+    c = EfficiencyCriterion(folds=None).fit(np.eye(8), [np.arange(4), np.arange(4, 8)], 3)
+    assert np.allclose(c.global_width_, np.sqrt(1 - 0.0))  # every snapshot has error 1
+    assert np.allclose(c.gain_in_sample_, 1.0)
+    assert c.max_admissible_rank_ == 1  # 4 snapshots per cluster, 2 per mode
     with pytest.raises(ValueError, match="rank: expected at most 3"):
         c.gain_at(4)
+
+
+def test_criterion_is_saved_inside_local_pod_and_alone(snapshots, tmp_path):
+    import rom
+
+    S, _ = snapshots
+    c = LocalPOD(3, rank=4, random_state=0).fit(S).criterion_
+    rom.save(c, tmp_path / "c.npz")
+    back = rom.load(tmp_path / "c.npz")
+    assert repr(back) == repr(c)
+    for name in ("gain_", "cluster_widths_", "admissible_", "cluster_sizes_"):
+        assert np.array_equal(getattr(back, name), getattr(c, name))
+    assert back.ranks_for(0.2) == c.ranks_for(0.2)
 
 
 def test_scan_bad_input(snapshots):

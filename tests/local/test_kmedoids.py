@@ -26,14 +26,14 @@ def test_reaches_the_brute_force_optimum_on_small_cases(case, swap):
     else:  # sines of the angles between random snapshots
         D = sine_dissimilarity(rng.standard_normal((8, m)))
     optimum = min(total_cost(D, c) for c in itertools.combinations(range(m), k))
-    km = KMedoids(k, n_init=10, swap=swap, seed=case).fit(D)
+    km = KMedoids(k, n_init=10, swap=swap, random_state=case).fit(D)
     assert km.inertia_ == pytest.approx(optimum, rel=1e-12)
     assert total_cost(D, km.medoid_indices_) == pytest.approx(km.inertia_, rel=1e-12)
 
 
 def test_labels_are_the_nearest_medoids_and_history_decreases(rng):
     D = _points(rng, 60)
-    km = KMedoids(5, seed=0).fit(D)
+    km = KMedoids(5, random_state=0).fit(D)
     assert np.array_equal(km.labels_, np.argmin(D[km.medoid_indices_], axis=0))
     assert np.array_equal(km.labels_[km.medoid_indices_], np.arange(5))
     assert np.all(np.diff(km.history_) <= 1e-12)
@@ -44,9 +44,9 @@ def test_labels_are_the_nearest_medoids_and_history_decreases(rng):
 def test_swap_phase_never_worse_than_alternating_alone(rng):
     D = _points(rng, 80)
     for seed in range(5):
-        plain = KMedoids(6, n_init=1, swap=None, seed=seed).fit(D)
+        plain = KMedoids(6, n_init=1, swap=None, random_state=seed).fit(D)
         for swap in ("eager", "best"):
-            full = KMedoids(6, n_init=1, swap=swap, seed=seed).fit(D)
+            full = KMedoids(6, n_init=1, swap=swap, random_state=seed).fit(D)
             assert full.inertia_ <= plain.inertia_ + 1e-12
 
 
@@ -68,11 +68,11 @@ def test_serial_and_parallel_sweeps_agree(rng):
 
 def test_as_many_clusters_as_points_and_duplicates(rng):
     D = _points(rng, 5)
-    km = KMedoids(5, seed=0).fit(D)
+    km = KMedoids(5, random_state=0).fit(D)
     assert km.inertia_ == 0.0 and sorted(km.medoid_indices_) == list(range(5))
     x = np.array([0.0, 0.0, 0.0, 1.0, 1.0])  # two distinct values, three clusters
     with pytest.warns(RuntimeWarning, match="coincide"):
-        km = KMedoids(3, seed=0).fit(np.abs(x[:, None] - x[None, :]))
+        km = KMedoids(3, random_state=0).fit(np.abs(x[:, None] - x[None, :]))
     assert np.all(np.bincount(km.labels_, minlength=3) >= 1)  # no empty cluster
     assert km.inertia_ == 0.0 and km.n_duplicate_medoids_ == 1
 

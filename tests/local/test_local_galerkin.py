@@ -33,13 +33,13 @@ def burgers():
 @pytest.fixture(scope="module")
 def local_pod(burgers):
     _, _, _, S = burgers
-    return LocalPOD(K, rank=RANK, overlap=0.2, seed=0).fit(S)
+    return LocalPOD(K, rank=RANK, overlap=0.2, random_state=0).fit(S)
 
 
 @pytest.fixture(scope="module")
 def state_switching(burgers, local_pod):
     fom, u0, times, S = burgers
-    rom = LocalGalerkinROM(local_pod, fom, "deim", n_deim=N_DEIM).fit(S, NU)
+    rom = LocalGalerkinROM(local_pod, fom, "deim", deim_rank=N_DEIM).fit(S, NU)
     return rom, rom.solve(u0, times, NU)
 
 
@@ -61,7 +61,7 @@ def test_local_rom_beats_the_global_rom_at_equal_rank(burgers, local_pod, state_
     rom, result = state_switching
     assert rom.ranks_.tolist() == [RANK] * K
     local_error = _relative(rom.reconstruct(result), S)
-    global_rom = GalerkinROM(None, fom, "deim", n_deim=N_DEIM, rank=RANK).fit(S, NU)
+    global_rom = GalerkinROM(None, fom, "deim", deim_rank=N_DEIM, rank=RANK).fit(S, NU)
     global_error = _relative(global_rom.reconstruct(global_rom.solve(u0, times, NU)), S)
     # measured: 8.9e-02 global, 5.9e-03 local
     assert local_error < global_error / 5, (local_error, global_error)
@@ -119,11 +119,11 @@ def test_transfer_keeps_the_state_continuous(burgers, local_pod, state_switching
 
 def test_one_cluster_is_the_global_rom(burgers):
     fom, u0, times, S = burgers
-    one = LocalPOD(1, rank=RANK, seed=0).fit(S)
-    rom = LocalGalerkinROM(one, fom, "deim", n_deim=N_DEIM).fit(S, NU)
+    one = LocalPOD(1, rank=RANK, random_state=0).fit(S)
+    rom = LocalGalerkinROM(one, fom, "deim", deim_rank=N_DEIM).fit(S, NU)
     result = rom.solve(u0, times, NU)
     assert result.switches == [] and np.all(result.clusters == 0)
-    global_rom = GalerkinROM(None, fom, "deim", n_deim=N_DEIM, rank=RANK).fit(S, NU)
+    global_rom = GalerkinROM(None, fom, "deim", deim_rank=N_DEIM, rank=RANK).fit(S, NU)
     assert np.array_equal(np.sort(rom.roms_[0].points_), np.sort(global_rom.points_))
     U_global = global_rom.reconstruct(global_rom.solve(u0, times, NU))
     assert _relative(rom.reconstruct(result), U_global) < 1e-9
@@ -144,9 +144,9 @@ class NearestNeighbour:
 def test_parameter_switching_with_a_classifier(burgers, local_pod):
     """ROM-net selection: a classifier of the time picks the basis."""
     fom, u0, times, S = burgers
-    lp = copy.deepcopy(local_pod).fit_selector(times, NearestNeighbour())
+    lp = copy.deepcopy(local_pod).fit_selector(times[:, None], NearestNeighbour())
     rom = LocalGalerkinROM(
-        lp, fom, "deim", n_deim=N_DEIM, switching="parameter", features=lambda mu, t: [t]
+        lp, fom, "deim", deim_rank=N_DEIM, switching="parameter", features=lambda mu, t: [t]
     ).fit(S, NU)
     result = rom.solve(u0, times, NU)
     # at the training times the classifier returns the training labels
@@ -156,7 +156,7 @@ def test_parameter_switching_with_a_classifier(burgers, local_pod):
     assert _relative(rom.reconstruct(result), S) < 2e-2
 
     both = LocalGalerkinROM(
-        lp, fom, "deim", n_deim=N_DEIM, switching="both", features=lambda mu, t: [t]
+        lp, fom, "deim", deim_rank=N_DEIM, switching="both", features=lambda mu, t: [t]
     ).fit(S, NU)
     result_both = both.solve(u0, times, NU)
     assert result_both.clusters[0] == lp.labels_[0]
@@ -181,7 +181,7 @@ def test_online_solve_is_independent_of_the_full_model(burgers, local_pod):
         linear_offsets=fom.linear_offsets,
         linear_coefficients=fom.linear_coefficients,
     )
-    rom = LocalGalerkinROM(local_pod, model, "deim", n_deim=N_DEIM).fit(S, NU)
+    rom = LocalGalerkinROM(local_pod, model, "deim", deim_rank=N_DEIM).fit(S, NU)
     touched.clear()
     a0 = rom.roms_[local_pod.labels_[0]].project(u0)
     result = rom.solve(a0, times[:41], NU, cluster=int(local_pod.labels_[0]))
@@ -203,7 +203,7 @@ def test_bad_input(burgers, local_pod):
     with pytest.raises(ValueError, match="fit_selector"):
         LocalGalerkinROM(local_pod, fom, switching="parameter").fit()
     with pytest.raises(ValueError, match="states"):
-        LocalGalerkinROM(local_pod, fom, "deim", n_deim=5).fit(S[:, :10], NU)
+        LocalGalerkinROM(local_pod, fom, "deim", deim_rank=5).fit(S[:, :10], NU)
     with pytest.raises(ValueError, match="check_every"):
         LocalGalerkinROM(local_pod, fom, check_every=0).fit()
     rom = LocalGalerkinROM(local_pod, fom).fit()
@@ -217,3 +217,24 @@ def test_bad_input(burgers, local_pod):
         rom.reconstruct(S)
     with pytest.raises(NotFittedError, match="not fitted"):
         LocalGalerkinROM(local_pod, fom).solve(u0, times, NU)
+
+
+def test_a_loaded_model_switches_and_integrates_as_the_fitted_one(
+    burgers, local_pod, state_switching, tmp_path
+):
+    import rom as rom_package
+
+    fom, u0, times, _ = burgers
+    fitted, expected = state_switching
+    path = tmp_path / "local.npz"
+    fitted.save(path)
+    assert list(rom_package.io.read_header(path)["parts"]) == ["model"]  # named once
+    with pytest.raises(ValueError, match=r"model=\.\.\."):
+        rom_package.load(path)
+    loaded = rom_package.load(path, model=fom)
+    assert loaded.ranks_.tolist() == fitted.ranks_.tolist()
+    got = loaded.solve(u0, times, NU)
+    assert np.array_equal(got.clusters, expected.clusters)
+    scale = np.abs(expected.coordinates).max()
+    assert np.abs(got.coordinates - expected.coordinates).max() <= 1e-12 * scale
+    assert [s.index for s in got.switches] == [s.index for s in expected.switches]

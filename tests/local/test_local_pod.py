@@ -21,7 +21,7 @@ def transport():
 def test_sine_local_pod_beats_global_pod_of_the_same_rank(transport):
     S, T, _, _ = transport
     for rank in (4, 8):
-        local = LocalPOD(6, rank=rank, seed=0).fit(S)
+        local = LocalPOD(6, rank=rank, random_state=0).fit(S)
         glob = POD(rank=rank).fit(S)
         assert local.projection_error(T).max() < glob.projection_error(T).max() / 2
         assert all(b.rank_ == rank for b in local.bases_)
@@ -30,15 +30,15 @@ def test_sine_local_pod_beats_global_pod_of_the_same_rank(transport):
 def test_sine_clustering_ignores_amplitude_and_beats_euclidean_kmeans(transport):
     """Amplitudes vary by a factor 10: Euclidean k-means spends clusters on them."""
     S, T, _, _ = transport
-    sine = LocalPOD(6, rank=6, seed=0).fit(S).projection_error(T)
-    eucl = LocalPOD(6, "euclidean", "kmeans", rank=6, seed=0).fit(S).projection_error(T)
+    sine = LocalPOD(6, rank=6, random_state=0).fit(S).projection_error(T)
+    eucl = LocalPOD(6, "euclidean", "kmeans", rank=6, random_state=0).fit(S).projection_error(T)
     assert sine.max() < 0.6 * eucl.max()
     assert np.sqrt(np.mean(sine**2)) < 0.6 * np.sqrt(np.mean(eucl**2))
 
 
 def test_projection_error_is_the_projection_on_the_assigned_basis(transport):
     S, T, _, _ = transport
-    local = LocalPOD(4, rank=5, seed=1).fit(S)
+    local = LocalPOD(4, rank=5, random_state=1).fit(S)
     labels = local.assign(T)
     # nearest medoid in the sine dissimilarity, computed directly
     D = sine_dissimilarity(T, local.medoids_)
@@ -57,7 +57,7 @@ def test_assignment_in_reduced_coordinates_matches_the_full_one(transport, metri
     S, _, _, _ = transport
     n = S.shape[0]
     M = scipy.sparse.diags(np.linspace(0.5, 1.5, n) / n)
-    local = LocalPOD(5, metric, method, rank=6, inner=M, seed=0).fit(S)
+    local = LocalPOD(5, metric, method, rank=6, inner=M, random_state=0).fit(S)
     for i, pod in enumerate(local.bases_):
         A = rng.standard_normal((pod.rank_, 30))
         A[:, 0] = pod.transform(S[:, local.members_[i][0]])
@@ -72,7 +72,7 @@ def test_transfer_between_bases_is_the_projection(transport, rng):
     S, _, _, _ = transport
     n = S.shape[0]
     M = scipy.sparse.diags(np.linspace(1.0, 2.0, n))
-    local = LocalPOD(3, rank=4, inner=M, seed=0).fit(S)
+    local = LocalPOD(3, rank=4, inner=M, random_state=0).fit(S)
     a = rng.standard_normal(4)
     u = local.bases_[0].basis_ @ a
     b = local.transfer(a, 0, 2)
@@ -86,8 +86,8 @@ def test_transfer_between_bases_is_the_projection(transport, rng):
 
 def test_overlap_adds_the_nearest_snapshots_of_other_clusters(transport):
     S, _, _, _ = transport
-    base = LocalPOD(4, rank=3, seed=2).fit(S)
-    over = LocalPOD(4, rank=3, overlap=0.1, seed=2).fit(S)
+    base = LocalPOD(4, rank=3, random_state=2).fit(S)
+    over = LocalPOD(4, rank=3, overlap=0.1, random_state=2).fit(S)
     assert np.array_equal(base.labels_, over.labels_)
     D = sine_dissimilarity(S, over.medoids_)
     for k in range(4):
@@ -105,7 +105,7 @@ def test_kmeans_matches_scikit_learn_on_separated_groups(rng):
 
     centres = rng.standard_normal((50, 4)) * 10
     S = np.repeat(centres, 30, axis=1) + rng.standard_normal((50, 120))
-    ours = LocalPOD(4, "euclidean", "kmeans", rank=2, seed=0).fit(S)
+    ours = LocalPOD(4, "euclidean", "kmeans", rank=2, random_state=0).fit(S)
     ref = KMeans(4, n_init=4, random_state=0).fit(S.T)
     assert adjusted_rand_score(ours.labels_, ref.labels_) == 1.0
     assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
@@ -114,13 +114,43 @@ def test_kmeans_matches_scikit_learn_on_separated_groups(rng):
 
 def test_save_and_load_give_the_same_model(transport, tmp_path):
     S, T, _, _ = transport
-    local = LocalPOD(3, rank=4, overlap=0.05, seed=0).fit(S)
+    local = LocalPOD(3, rank=4, overlap=0.05, random_state=0).fit(S)
     local.save(tmp_path / "local.npz")
     back = load(tmp_path / "local.npz")
     assert np.array_equal(back.assign(T), local.assign(T))
     assert np.allclose(back.projection_error(T), local.projection_error(T), rtol=1e-14)
-    assert np.allclose(back.criterion_.gain, local.criterion_.gain)
+    assert np.allclose(back.criterion_.gain_, local.criterion_.gain_)
     assert np.allclose(back.transfer(np.ones(4), 0, 1), local.transfer(np.ones(4), 0, 1))
+
+
+def test_saved_file_holds_the_inner_product_once(transport, tmp_path):
+    S, T, _, _ = transport
+    M = scipy.sparse.diags(np.linspace(1.0, 2.0, S.shape[0]), format="csr")
+    local = LocalPOD(3, rank=4, inner=M, random_state=0).fit(S)
+    local.save(tmp_path / "local.npz")
+    with np.load(tmp_path / "local.npz") as raw:
+        assert sum(name.endswith(".data") for name in raw.files) == 1  # one sparse matrix
+    back = load(tmp_path / "local.npz")
+    assert all(pod.inner_ is back.inner_ for pod in back.bases_)
+    assert np.array_equal(back.assign(T), local.assign(T))
+    assert np.allclose(back.projection_error(T), local.projection_error(T), rtol=1e-13)
+    assert local.bases_[0].inner_ is not None  # saving left the fitted model as it was
+
+
+def test_absolute_tol_is_the_frobenius_error_of_each_cluster(transport):
+    S, _, _, _ = transport
+    local = LocalPOD(3, tol=0.5, relative=False, random_state=0).fit(S)
+    for idx, pod in zip(local.members_, local.bases_, strict=True):
+        tail = np.sqrt(np.sum(np.linalg.svd(S[:, idx], compute_uv=False)[pod.rank_ :] ** 2))
+        assert tail <= 0.5
+        assert (
+            pod.rank_ == 0
+            or np.sqrt(np.sum(np.linalg.svd(S[:, idx], compute_uv=False)[pod.rank_ - 1 :] ** 2))
+            > 0.5
+        )
+    with pytest.raises(ValueError, match=r"tol: expected a number <= 1\.0"):
+        LocalPOD(3, tol=2.0).fit(S)
+    assert LocalPOD(3, tol=2.0, relative=False, random_state=0).fit(S).bases_[0].rank_ >= 1
 
 
 def test_bad_input_is_refused(transport):
@@ -138,7 +168,7 @@ def test_bad_input_is_refused(transport):
     with pytest.raises(ValueError, match="zero"):
         LocalPOD(2).fit(Z)
     LocalPOD(2, "euclidean", rank=2).fit(Z)  # fine without angles
-    local = LocalPOD(2, rank=3, seed=0).fit(S)
+    local = LocalPOD(2, rank=3, random_state=0).fit(S)
     with pytest.raises(ValueError, match="u: expected 400 rows"):
         local.assign(np.ones(5))
     with pytest.raises(ValueError, match="u: expected 3 rows"):

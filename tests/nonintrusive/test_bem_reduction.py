@@ -58,9 +58,10 @@ def _build():
     veim = VectorEIM(tol=1e-12).fit(bem.rhs, train, entries=bem.rhs_entries)
     inner = scipy.sparse.diags(bem.areas)  # L2 product of piecewise constants
     model = LinearModel(meim.to_affine(), veim.to_affine(), inner=inner)
-    stability = InfSupEstimate(model.operator.assemble, inner, np.linspace(K_MIN, K_MAX, 3))
-    rb = ReducedBasis(model, stability, projection="minres")
-    rb.greedy(np.linspace(K_MIN, K_MAX, 60)[:, None], tol=1e-9, progress=False)
+    stability = InfSupEstimate(model.operator.assemble, inner)
+    stability.fit(np.linspace(K_MIN, K_MAX, 3)[:, None])
+    rb = ReducedBasis(model, stability, projection="minres", tol=1e-9)
+    rb.fit(np.linspace(K_MIN, K_MAX, 60)[:, None])
     full = np.stack([bem.solve(k) for k in SWEEP], axis=1)
     return bem, meim, veim, model, rb, counter, full
 
@@ -130,4 +131,4 @@ def test_entries_mismatch_is_caught():
         return bem.entries(k, rows, cols) * 1.001
 
     with pytest.raises(ValueError, match="entries: disagrees"):
-        MatrixEIM(max_terms=3).fit(bem.assemble, np.linspace(1, 2, 4), entries=wrong)
+        MatrixEIM(max_terms=3).fit(bem.assemble, np.linspace(1, 2, 4)[:, None], entries=wrong)

@@ -3,8 +3,10 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from rom import ParameterSpace
+from rom.io import read_arrays, write_arrays
 from rom.nonintrusive import (
     CallableSolver,
     CommandSolver,
@@ -40,6 +42,33 @@ def test_store_round_trip_and_checksums(tmp_path):
     assert store.verify() == [path.name]
     with pytest.raises(ValueError, match="corrupt"):
         store.get(mu)
+
+
+def test_store_files_are_rom_io_files_and_keep_sparse_fields(tmp_path):
+    store = SnapshotStore(tmp_path / "s", SPACE, ["A", "f"])
+    A = scipy.sparse.random(6, 6, density=0.5, random_state=0, format="csr")
+    unsorted = scipy.sparse.csr_matrix((A.data[::-1], A.indices[::-1], A.indptr), A.shape)
+    unsorted.has_sorted_indices = False
+    store.put({"b": 0.5, "a": 1.5}, {"A": unsorted, "f": np.ones(6)}, metadata={"who": object})
+    assert not unsorted.has_sorted_indices  # the caller's matrix is left as it is
+    got = store.get([1.5, 0.5])
+    assert scipy.sparse.issparse(got["A"]) and abs(got["A"] - unsorted).max() == 0
+    np.testing.assert_array_equal(got["f"], np.ones(6))
+    path = next((tmp_path / "s" / "snapshots").glob("*.npz"))
+    header, arrays = read_arrays(path)
+    assert header["format"] == "romba-snapshot" and header["mu"] == {"a": 1.5, "b": 0.5}
+    assert "object" in header["metadata"]["who"]
+    np.testing.assert_array_equal(arrays["mu"], [1.5, 0.5])
+    with pytest.raises(ValueError, match="field: 'A' holds sparse matrices"):
+        store.snapshots("A")
+    # a changed value fails the checksum: the snapshot is no longer there
+    arrays["field:A"].data[0] += 1.0
+    write_arrays(path, arrays, header)
+    assert not store.has([1.5, 0.5]) and store.verify() == [path.name]
+    with pytest.raises(TypeError, match=r"fields\['f'\]: expected a numeric array"):
+        store.put([1.5, 0.5], {"A": A, "f": np.array(["x"])})
+    with pytest.raises(ValueError, match="mu: expected one parameter set"):
+        store.put([[1.5, 0.5], [1.6, 0.5]], {"A": A, "f": np.ones(6)})
 
 
 def test_store_refuses_another_space_or_fields(tmp_path):
@@ -154,7 +183,7 @@ def test_bad_input(tmp_path):
         CommandSolver(["{c}"], {"u": "u.txt"}).arguments({"a": 1.0}, "w")
     with pytest.raises(TypeError, match="fn"):
         CallableSolver(3)
-    with pytest.raises(TypeError, match="space"):
+    with pytest.raises(TypeError, match="parameter_space: expected a rom"):
         SnapshotStore(tmp_path, {"a": (0, 1)}, ["u"])
     with pytest.raises(TypeError, match="store"):
         generate_snapshots(CallableSolver(field), [[1.0, 0.0]], object())

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from rom import ParameterSpace
-from rom.nonintrusive import CallableSolver, SnapshotStore, as_executor, generate_snapshots
+from rom.nonintrusive import CallableSolver, SnapshotStore, generate_snapshots
+from rom.parallel import as_executor
 
 ROOT = Path(__file__).resolve().parents[2]
 SPACE = ParameterSpace({"a": (1.0, 2.0), "b": (0.0, 1.0)})

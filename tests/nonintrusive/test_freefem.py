@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from rom.cli import main
-from rom.io import read_fields
-from rom.nonintrusive import generate_snapshots, read_array
+from rom.io import read_array, read_fields
+from rom.nonintrusive import generate_snapshots
 
 ROOT = Path(__file__).resolve().parents[2]
 FREEFEM = shutil.which("FreeFem++") or shutil.which("FreeFem++-nw")
@@ -119,7 +119,7 @@ def test_rom_build_with_a_freefem_command(tmp_path, capsys):
     assert (tmp_path / "snapshots" / "mesh.vtu").is_file()  # the mesh, kept once
     out = tmp_path / "predicted.vtu"
     args = ["predict", str(tmp_path / "surrogate.npz"), "--mu", "k1=1.3", "--mu", "k2=1.1"]
-    assert main([*args, "-o", str(out), "--field", "u"]) == 0
+    assert main([*args, "-o", str(out), "--field", "u", "--spec", str(spec)]) == 0
     predicted = meshio.read(out)
     fresh = tmp_path / "fresh"
     fresh.mkdir()
@@ -129,7 +129,8 @@ def test_rom_build_with_a_freefem_command(tmp_path, capsys):
     error = np.linalg.norm(predicted.point_data["u"] - truth) / np.linalg.norm(truth)
     assert error < 3e-2
     capsys.readouterr()
-    assert main(["validate", str(tmp_path / "surrogate.npz"), "--test", "2"]) == 0
+    model = str(tmp_path / "surrogate.npz")
+    assert main(["validate", model, "--spec", str(spec), "--test", "2"]) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if "max" in ln)
     assert float(line.split()[1]) < 5e-2
 
@@ -165,7 +166,7 @@ def test_certified_reduced_basis_from_freefem_matrices(tmp_path):
     X = matrices.matrices([1.0, 1.0])["A"]  # the energy inner product at k = (1, 1)
     model = LinearModel(meim.to_affine(), AffineVector(b), inner=X, parameter_space=space)
     # on functions vanishing on the boundary, A(k) >= min(k1, k2) X
-    rb = ReducedBasis(model, lambda mu: min(mu[0], mu[1])).greedy(training, tol=1e-9)
+    rb = ReducedBasis(model, lambda mu: min(mu[0], mu[1]), tol=1e-9).fit(training)
     runs = matrices.n_runs_
     for mu in space.sample(2, "random", seed=5):
         truth = matrices.matrices(mu)["u"]  # FreeFEM's own solution at a new parameter

@@ -13,13 +13,7 @@ import scipy.sparse.linalg
 from rom import ParameterSpace
 from rom.affine import AffineVector
 from rom.eim import MatrixEIM
-from rom.nonintrusive import (
-    CommandSolver,
-    MatrixSolver,
-    SnapshotStore,
-    SolverError,
-    read_array,
-)
+from rom.nonintrusive import CommandSolver, MatrixSolver, SnapshotStore, SolverError
 from rom.rb import LinearModel, ReducedBasis
 
 N = 80  # interior nodes
@@ -111,7 +105,7 @@ def test_reduced_basis_from_external_matrices(tmp_path, program):
     K = matrices.matrices(training[0])["K"]
     model = LinearModel(meim.to_affine(), AffineVector(f), inner=K, parameter_space=SPACE)
     # A(mu) >= nu K (the reaction is non-negative): alpha(mu) >= nu in the K-norm
-    rb = ReducedBasis(model, lambda mu: 0.9 * mu[0]).greedy(training, tol=1e-8)
+    rb = ReducedBasis(model, lambda mu: 0.9 * mu[0], tol=1e-8).fit(training)
     assert runs(log) == 16  # the greedy's EIM coefficients too
 
     test = SPACE.sample(3, seed=11)
@@ -133,7 +127,7 @@ def test_reduced_basis_from_external_matrices(tmp_path, program):
 
 def test_assembler_and_a_corrupt_cache_entry(tmp_path, program):
     solver, log = program
-    store = SnapshotStore(tmp_path / "m", SPACE, MatrixSolver.store_fields(["A", "f", "K"]))
+    store = SnapshotStore(tmp_path / "m", SPACE, ["A", "f", "K"])
     assemble = MatrixSolver(solver, SPACE, store=store).assembler("A")
     mu = np.array([2.0, 1.5])
     A = assemble(mu)
@@ -159,30 +153,11 @@ def test_python_function_as_the_external_code(tmp_path):
     assert again.n_runs_ == 0
 
 
-def test_read_array_formats(tmp_path):
-    A = scipy.sparse.random(6, 6, density=0.4, random_state=1, format="csr")
-    scipy.io.mmwrite(tmp_path / "A.mtx", A)
-    assert abs(read_array(tmp_path / "A.mtx") - A).max() == 0
-    scipy.io.mmwrite(tmp_path / "v.mtx", np.arange(4.0)[:, None])
-    np.testing.assert_array_equal(read_array(tmp_path / "v.mtx"), np.arange(4.0))
-    # FreeFEM 4 writes matrices as "HashMatrix (COO)", 0-based; vectors as size + values
-    (tmp_path / "A.txt").write_text(
-        "#  HashMatrix Matrix (COO) 0x55\n"
-        "#    n       m        nnz     half     fortran   state  \n"
-        "2 3 3 0 0 3 3 \n         0         0 2.5\n         1         2 -1\n         0  1 4\n"
-    )
-    np.testing.assert_array_equal(
-        read_array(tmp_path / "A.txt").toarray(), [[2.5, 4.0, 0.0], [0.0, 0.0, -1.0]]
-    )
-    (tmp_path / "b.txt").write_text("3\t\n\t1\t2\t3\t\n")
-    np.testing.assert_array_equal(read_array(tmp_path / "b.txt"), [1.0, 2.0, 3.0])
-
-
 def test_bad_input(tmp_path, program):
     solver, _ = program
     with pytest.raises(TypeError, match="solver: expected a CommandSolver or a callable"):
         MatrixSolver(3, SPACE)
-    with pytest.raises(TypeError, match="space"):
+    with pytest.raises(TypeError, match="parameter_space: expected a rom"):
         MatrixSolver(solver, {"nu": (1, 2)})
     with pytest.raises(TypeError, match="outputs: expected the output names"):
         MatrixSolver(lambda mu: np.eye(2), SPACE)

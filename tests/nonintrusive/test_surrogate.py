@@ -28,7 +28,7 @@ def test_prediction_error_decreases_with_more_snapshots(data):
     errors = []
     for n in (4, 8, 12):
         mus = SPACE.sample(n, "grid")
-        model = Surrogate(space=SPACE).fit(mus, fields(mus))
+        model = Surrogate(parameter_space=SPACE).fit(mus, fields(mus))
         errors.append(np.linalg.norm(model.predict(test) - truth) / np.linalg.norm(truth))
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] < 1e-2
@@ -36,7 +36,7 @@ def test_prediction_error_decreases_with_more_snapshots(data):
 
 def test_interpolates_the_training_snapshots(data):
     mus, S = data
-    model = Surrogate(reduction=POD(tol=1e-10), space=SPACE).fit(mus, S)
+    model = Surrogate(reduction=POD(tol=1e-10), parameter_space=SPACE).fit(mus, S)
     assert np.abs(model.predict(mus) - S).max() < 1e-8
 
 
@@ -47,7 +47,7 @@ def test_sklearn_regressor_and_cross_validation(data):
     test = SPACE.sample(10, seed=1)
     rel = np.linalg.norm(model.predict(test) - fields(test)) / np.linalg.norm(fields(test))
     assert rel < 0.05
-    folds = Surrogate(space=SPACE).cross_validate(mus, S, k=4)
+    folds = Surrogate(parameter_space=SPACE).cross_validate(mus, S, k=4, random_state=0)
     assert folds.shape == (4,) and np.all(folds < 0.1)
 
 
@@ -62,25 +62,90 @@ def test_bad_input(data):
     mus, S = data
     with pytest.raises(ValueError, match="snapshots: expected 64 columns"):
         Surrogate().fit(mus, S[:, :10])
-    with pytest.raises(ValueError, match="outside its bounds"):
-        Surrogate(space=SPACE).fit(mus, S).predict([[5.0, 0.5]])
+    with pytest.raises(ValueError, match=r"parameters: parameter .a. = 5\.0 is outside"):
+        Surrogate(parameter_space=SPACE).fit(mus, S).predict([[5.0, 0.5]])
+    with pytest.raises(ValueError, match="parameters: expected parameter sets of 2 values"):
+        Surrogate().fit(mus, S).predict([[1.0, 0.5, 3.0]])
     with pytest.raises(NotFittedError, match="not fitted"):
         Surrogate().predict([[1.0, 0.5]])
     with pytest.raises(ValueError, match="k"):
         Surrogate().cross_validate(mus, S, k=1)
+    with pytest.raises(ValueError, match="k: expected at most 64 folds"):
+        Surrogate().cross_validate(mus, S, k=65)
     with pytest.raises(NotFittedError, match="not fitted"):
         RBFRegressor().predict(np.ones((2, 1)))
+    with pytest.raises(TypeError, match=r"parameter_space: expected a rom\.ParameterSpace"):
+        Surrogate(parameter_space={"a": (0, 1)}).fit(mus, S)
+    with pytest.raises(TypeError, match="regressor: expected a regressor with methods fit"):
+        Surrogate(regressor=object()).fit(mus, S)
+    with pytest.raises(TypeError, match="reduction: expected an object with fit, transform"):
+        Surrogate(reduction=object()).fit(mus, S)
+    with pytest.raises(ValueError, match="kernel: expected one of"):
+        RBFRegressor(kernel="nope").fit(np.eye(3), np.ones(3))
+
+
+def test_one_parameter_set_is_a_row():
+    # the one rule: a 1-D array is one parameter set, k values of one parameter are (k, 1)
+    space = ParameterSpace({"a": (1.0, 2.0)})
+    mus = space.sample(6, "grid")
+    S = np.exp(-mus[:, 0][None, :] * X[:, None])
+    model = Surrogate(parameter_space=space).fit(mus, S)
+    np.testing.assert_allclose(model.predict([1.5]), model.predict([[1.5]]), rtol=0, atol=0)
+    assert model.predict(mus).shape == (X.size, 6)
+    with pytest.raises(ValueError, match="snapshots: expected 1 columns"):
+        Surrogate().fit(mus[:, 0], S)
+
+
+def test_complex_snapshots():
+    space = ParameterSpace({"k": (1.0, 3.0)})
+    mus = space.sample(15, "grid")
+    S = np.exp(1j * mus[:, 0][None, :] * X[:, None])
+    model = Surrogate(reduction=POD(tol=1e-10), parameter_space=space).fit(mus, S)
+    test = np.array([[1.3], [2.7]])
+    truth = np.exp(1j * test[:, 0][None, :] * X[:, None])
+    predicted = model.predict(test)
+    assert np.iscomplexobj(predicted)
+    assert np.linalg.norm(predicted - truth) < 1e-3 * np.linalg.norm(truth)
 
 
 def test_save_load_round_trip(data, tmp_path):
-
     mus, S = data
-    model = Surrogate(space=SPACE).fit(mus, S)
+    model = Surrogate(parameter_space=SPACE).fit(mus, S)
     model.save(tmp_path / "surrogate.npz")
+    header = rom.io.read_header(tmp_path / "surrogate.npz")
+    assert header["parts"] == {}  # the RBF regressor is stored as its training data
     again = rom.load(tmp_path / "surrogate.npz")
+    assert isinstance(again.regressor_.estimator, RBFRegressor)
+    assert again.parameter_space == SPACE
     test = SPACE.sample(5, seed=2)
     assert np.allclose(again.predict(test), model.predict(test), rtol=0, atol=1e-12)
-    gp = Surrogate(regressor=GaussianProcessRegressor(optimizer=None)).fit(mus, S)
-    with pytest.raises(TypeError, match="only surrogates with a POD reduction"):
-        gp.save(tmp_path / "gp.npz")
-    assert not (tmp_path / "gp.npz").exists()
+
+
+def test_nested_romba_parameters_are_stored_unfitted(data, tmp_path):
+    mus, S = data
+    model = Surrogate(POD(tol=1e-8), RBFRegressor(kernel="cubic"), SPACE).fit(mus, S)
+    model.save(tmp_path / "s.npz")
+    again = rom.load(tmp_path / "s.npz")
+    assert repr(again) == repr(model)
+    assert isinstance(again.reduction, POD) and not hasattr(again.reduction, "basis_")
+    assert again.regressor.kernel == "cubic" and not hasattr(again.regressor, "X_")
+    np.testing.assert_allclose(again.predict(mus), model.predict(mus), rtol=0, atol=1e-12)
+
+
+def test_a_scikit_learn_regressor_is_a_named_part(data, tmp_path):
+    mus, S = data
+    gp = GaussianProcessRegressor(RBF(length_scale=0.3), alpha=1e-10, optimizer=None)
+    model = Surrogate(regressor=gp, parameter_space=SPACE).fit(mus, S)
+    path = tmp_path / "gp.npz"
+    model.save(path)
+    assert list(rom.io.read_header(path)["parts"]) == ["regressor"]  # nothing else
+    with pytest.raises(ValueError, match=r"give them to rom\.load by name \(regressor=\.\.\.\)"):
+        rom.load(path)
+    with pytest.raises(ValueError, match="GaussianProcessRegressor"):
+        rom.load(path)
+    again = rom.load(path, regressor=model.regressor_.estimator)
+    assert again.regressor is model.regressor_.estimator
+    assert again.regressor_.estimator is model.regressor_.estimator
+    test = SPACE.sample(5, seed=2)
+    np.testing.assert_allclose(again.predict(test), model.predict(test), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(again.reduction_.basis_, model.reduction_.basis_)

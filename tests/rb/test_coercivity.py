@@ -23,8 +23,9 @@ def test_min_theta_is_a_lower_bound_and_exact_at_the_reference(small_block):
 
 def test_scm_brackets_the_exact_constant(small_block):
     model, space = small_block
-    scm = SCM(model.operator, model.inner, space.sample(40, seed=2), tol=0.2, progress=False)
-    assert scm.greedy_result_.stop_reason in ("tol", "max_extensions")
+    scm = SCM(model.operator, model.inner, tol=0.2).fit(space.sample(40, seed=2))
+    assert scm.stop_reason_ == scm.greedy_result_.stop_reason
+    assert scm.stop_reason_ in ("tol", "max_terms") and scm.n_terms_ == len(scm.alphas_)
     for mu in space.sample(12, seed=3):
         exact = coercivity_constant(model.operator.assemble(mu), model.inner)
         lb, ub = scm(mu), scm.upper(mu)

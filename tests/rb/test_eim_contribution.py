@@ -36,8 +36,8 @@ def _grid(first, second):
 
 def _reduce(meim, rhs, inner, stability, greedy_set, projection="galerkin", tol=1e-8):
     model = LinearModel(meim.to_affine(), rhs, inner=inner)
-    rb = ReducedBasis(model, stability, projection=projection)
-    return rb.greedy(greedy_set, tol=tol, progress=False)
+    rb = ReducedBasis(model, stability, projection=projection, tol=tol)
+    return rb.fit(greedy_set)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def helmholtz():
     with threadpool_limits(1):
         h = HelmholtzProblem(n=80)
         train = _grid(np.linspace(1, 5, 6), np.linspace(0.3, 0.7, 20))
-        stability = InfSupEstimate(h.assemble, h.inner, h.space.sample(5, "grid"))
+        stability = InfSupEstimate(h.assemble, h.inner).fit(h.space.sample(5, "grid"))
         greedy_set = h.space.sample(7, "grid")
         args = (h.rhs, h.inner, stability, greedy_set, "minres")
         coarse = _reduce(MatrixEIM(max_terms=6).fit(h.assemble, train), *args)
@@ -122,8 +122,8 @@ def test_greedy_and_residual_part_do_not_see_the_eim_part(real):
     op = coarse.model.operator
     bare = AffineOperator(op.terms, op.coefficients)  # the same operator, no estimate
     assert bare.eim_error is None
-    rb = ReducedBasis(LinearModel(bare, p.rhs, inner=X), coarse.coercivity)
-    rb.greedy(p.space.sample(6, "grid"), tol=1e-8, progress=False)
+    rb = ReducedBasis(LinearModel(bare, p.rhs, inner=X), coarse.coercivity, tol=1e-8)
+    rb.fit(p.space.sample(6, "grid"))
     assert np.array_equal(rb.basis_, coarse.basis_)
     with_eim, without = coarse.reduced_model_, rb.reduced_model_
     assert with_eim.has_eim_error and not without.has_eim_error
@@ -143,8 +143,8 @@ def test_rhs_eim_contribution(real):
     train = np.stack([np.full(60, 5.0), np.linspace(0.2, 0.8, 60)], axis=1)
     veim = VectorEIM(max_terms=6).fit(rhs, train)
     operator = fine.model.operator
-    rb = ReducedBasis(LinearModel(operator, veim.to_affine(), inner=X), lambda mu: 1.0)
-    rb.greedy(p.space.sample(6, "grid"), tol=1e-8, progress=False)
+    rb = ReducedBasis(LinearModel(operator, veim.to_affine(), inner=X), lambda mu: 1.0, tol=1e-8)
+    rb.fit(p.space.sample(6, "grid"))
     red = rb.reduced_model_
     a, (residual, eim) = red.solve_and_estimate(test[:10], parts=True)
     U = np.stack([spsolve(p.assemble(mu).tocsc(), rhs(mu)) for mu in test[:10]], axis=1)
@@ -171,12 +171,20 @@ def test_save_load_keeps_or_drops_the_eim_part(tmp_path):
     again = load(tmp_path / "kept.npz")
     for x, y in zip(again.estimate(mus, parts=True), parts, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-13)
-    # coefficient functions that read matrix entries cannot be saved: residual only
-    red.eim_operator_coefficients = lambda mu: [float(mu[0])]
-    with pytest.warns(RuntimeWarning, match="EIM error contribution is not saved"):
-        save(red, tmp_path / "dropped.npz")
+    # coefficient functions that read matrix entries are Python callables: parts
+    tail = lambda mu: [float(mu[0])]  # noqa: E731
+    red.eim_operator_coefficients = tail
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save(red, tmp_path / "parts.npz")
+    with pytest.raises(ValueError, match=r"eim_operator_coefficients=\.\.\."):
+        load(tmp_path / "parts.npz")
+    full = load(tmp_path / "parts.npz", eim_operator_coefficients=tail)
+    assert full.has_eim_error and full.eim_note is None
+    np.testing.assert_allclose(full.estimate(mus), red.estimate(mus), rtol=1e-13)
+    # given back as None: the EIM part is dropped, and the model says so
     with pytest.warns(RuntimeWarning, match="residual-only"):
-        loaded = load(tmp_path / "dropped.npz")
+        loaded = load(tmp_path / "parts.npz", eim_operator_coefficients=None)
     assert not loaded.has_eim_error and "residual-only" in loaded.eim_note
     np.testing.assert_allclose(loaded.estimate(mus), parts[0], rtol=1e-13)
     with warnings.catch_warnings():
@@ -189,9 +197,11 @@ def test_bad_eim_error(real):
     op = AffineOperator([p.assemble([1.0, 0.5])], lambda mu: [1.0])
     op.eim_error = np.eye(3)
     with pytest.raises(TypeError, match="eim_error"):
-        ReducedBasis(LinearModel(op, p.rhs, inner=X), lambda mu: 1.0)
-    red = ReducedBasis(
+        ReducedBasis(LinearModel(op, p.rhs, inner=X), lambda mu: 1.0).fit([[1.0, 0.5]])
+    rb = ReducedBasis(
         LinearModel(AffineOperator(op.terms, op.coefficients), p.rhs), lambda mu: 1.0
-    ).reduced_model_
+    )
+    rb.extend(np.ones(p.rhs.size))
+    red = rb.reduced_model_
     with pytest.raises(TypeError, match="parts"):
         red.estimate([1.0, 0.5], parts="yes")

@@ -27,7 +27,7 @@ class Nearest:
 
 def test_stops_at_tolerance_with_a_record():
     train = np.linspace(0, 2, 101)[:, None]
-    res = weak_greedy(Nearest(), train, tol=0.05, progress=False)
+    res = weak_greedy(Nearest(), train, tol=0.05, relative=False, progress=False)
     assert res.stop_reason == "tol"
     assert res.errors[-1] <= 0.05 < res.errors[-2]
     assert len(res.errors) == res.n_extensions + 1
@@ -39,18 +39,20 @@ def test_stops_at_tolerance_with_a_record():
     assert set(res.times) == {"evaluate", "extend", "total"}
 
 
-def test_relative_tolerance_and_max_extensions():
+def test_relative_tolerance_by_default_and_max_terms():
     train = np.linspace(0, 2, 51)[:, None]
-    rel = weak_greedy(Nearest(), train, tol=0.1, relative=True, progress=False)
-    assert rel.errors[-1] <= 0.1 * rel.errors[0]
-    capped = weak_greedy(Nearest(), train, max_extensions=3, progress=False)
-    assert capped.stop_reason == "max_extensions" and capped.n_extensions == 3
+    rel = weak_greedy(Nearest(), train, tol=0.1, progress=False)
+    assert rel.errors[-1] <= 0.1 * rel.errors[0] < rel.errors[-2]
+    absolute = weak_greedy(Nearest(), train, tol=0.1, relative=False, progress=False)
+    assert absolute.errors[-1] <= 0.1 < absolute.errors[-2]
+    capped = weak_greedy(Nearest(), train, max_terms=3, progress=False)
+    assert capped.stop_reason == "max_terms" and capped.n_extensions == 3
 
 
 def test_extension_failure_stops_cleanly():
     with pytest.warns(RuntimeWarning, match="no room left"):
         res = weak_greedy(Nearest(fail_after=2), np.linspace(0, 2, 21)[:, None], tol=1e-9)
-    assert res.stop_reason.startswith("extension_failed") and res.n_extensions == 2
+    assert res.stop_reason == "degenerate" and res.n_extensions == 2
 
 
 def test_exhausted_when_every_error_vanishes():
@@ -66,6 +68,8 @@ def test_bad_input():
         weak_greedy(Nearest(), np.full((2, 1), np.nan))
     with pytest.raises(ValueError, match="tol"):
         weak_greedy(Nearest(), np.zeros((2, 1)), tol=-1)
+    with pytest.raises(ValueError, match="max_terms"):
+        weak_greedy(Nearest(), np.zeros((2, 1)), max_terms=-1)
 
     class Bad(Nearest):
         def evaluate(self, mus):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import rom
 from fem_examples.nonaffine_1d import HelmholtzProblem
 from rom.eim import MatrixEIM
 from rom.linalg import column_norms
@@ -16,9 +17,9 @@ def setting():
     train = np.stack([k.ravel(), c.ravel()], axis=1)
     meim = MatrixEIM(tol=1e-12).fit(p.assemble, train)
     model = LinearModel(meim.to_affine(), p.rhs, inner=p.inner, parameter_space=p.space)
-    stability = InfSupEstimate(p.assemble, p.inner, p.space.sample(9, "grid"))
-    rb = ReducedBasis(model, stability, projection="minres")
-    rb.greedy(p.space.sample(12, "grid"), tol=1e-9, progress=False)
+    stability = InfSupEstimate(p.assemble, p.inner).fit(p.space.sample(9, "grid"))
+    rb = ReducedBasis(model, stability, projection="minres", tol=1e-9)
+    rb.fit(p.space.sample(12, "grid"))
     return p, meim, model, stability, rb
 
 
@@ -62,9 +63,14 @@ def test_error_indicator_tracks_the_error(setting):
 
 def test_bad_input():
     p = HelmholtzProblem(n=20)
+    train = p.space.sample(2, "grid")
     with pytest.raises(ValueError, match="safety"):
-        InfSupEstimate(p.assemble, p.inner, p.space.sample(2, "grid"), safety=2.0)
+        InfSupEstimate(p.assemble, p.inner, safety=2.0).fit(train)
     with pytest.raises(TypeError, match="assemble"):
-        InfSupEstimate(None, p.inner, p.space.sample(2, "grid"))
+        InfSupEstimate(None, p.inner).fit(train)
+    with pytest.raises(ValueError, match="training_set: contains NaN"):
+        InfSupEstimate(p.assemble, p.inner).fit(np.full((2, 2), np.nan))
+    with pytest.raises(rom.NotFittedError, match="not fitted"):
+        InfSupEstimate(p.assemble, p.inner)([1.0, 0.5])
     with pytest.raises(ValueError, match="A: expected a square"):
         inf_sup_constant(np.ones((2, 3)))

@@ -1,4 +1,12 @@
-"""Input validation shared by every public function (errors name the argument)."""
+"""Input validation for code built on romba: errors that name the argument.
+
+romba validates every argument at the boundary with these rules (see
+:doc:`/conventions`, "Errors"): a :class:`TypeError` for the wrong kind of object, a
+:class:`ValueError` for a wrong value, and a message that starts with the name of
+the argument. Full-order models and other code that romba calls (for example the
+models of ``fem_examples``) use the same functions, so that their errors read the
+same.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,18 @@ import numpy as np
 
 from rom._base import NotFittedError
 from rom.backend import array_namespace, is_cupy_array
+
+__all__ = [
+    "check_array",
+    "check_choice",
+    "check_fitted",
+    "check_inner",
+    "check_parameter",
+    "check_parameters",
+    "check_positive_int",
+    "check_tolerance",
+    "is_sparse",
+]
 
 
 def is_sparse(x: Any) -> bool:
@@ -27,11 +47,50 @@ def check_array(
     finite: bool = True,
     copy: bool = False,
 ) -> Any:
-    """Return ``x`` as a float64 / complex128 array of the expected shape.
+    """``x`` as a float64 / complex128 array of the expected shape, or an error naming ``name``.
 
-    Integers and booleans are promoted to float64, float32 and complex64 stay as they
-    are. Object and string arrays, NaN and inf, wrong dimensions and empty arrays are
-    refused with an error that names ``name``. cupy arrays stay on the GPU.
+    Integers and booleans are promoted to float64; float32 and complex64 stay as
+    they are; cupy arrays stay on the GPU.
+
+    Parameters
+    ----------
+    x : array-like
+    name : str
+        The argument's name, which starts every error message.
+    ndim : int or tuple of int, optional
+        The accepted numbers of dimensions.
+    shape : tuple of (int or None), optional
+        The expected shape (None: any size along that axis).
+    dtype_kind : {"fc", "f", "c"}
+        Real or complex (default), real only, complex only.
+    allow_empty : bool
+        Whether an array without entries is accepted.
+    finite : bool
+        Whether NaN and inf are refused (the default).
+    copy : bool
+        Return a copy.
+
+    Returns
+    -------
+    array
+
+    Raises
+    ------
+    TypeError
+        A sparse matrix, an object or string array, a complex array where a real one
+        is expected.
+    ValueError
+        A wrong number of dimensions or shape, an empty array, NaN or inf.
+
+    Examples
+    --------
+    >>> from rom.validation import check_array
+    >>> check_array([1, 2, 3], "u", ndim=1).dtype
+    dtype('float64')
+    >>> check_array([[1.0, 2.0]], "u", ndim=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: u: expected a 1-D array, got shape (1, 2)
     """
     xp = array_namespace(x) if is_cupy_array(x) else np
     if is_sparse(x):
@@ -86,7 +145,10 @@ def _all_finite(arr: Any, xp: Any) -> bool:
 
 
 def check_inner(inner: Any, n: int, name: str = "inner") -> Any:
-    """Validate an inner-product matrix: None, or a square (n, n) dense or sparse matrix."""
+    """Validate an inner-product matrix: None, or a square (n, n) dense or sparse matrix.
+
+    Sparse matrices come back in CSR format; dense ones through :func:`check_array`.
+    """
     if inner is None:
         return None
     if is_sparse(inner):
@@ -104,7 +166,28 @@ def check_inner(inner: Any, n: int, name: str = "inner") -> Any:
     return check_array(inner, name, shape=(n, n))
 
 
-def check_positive_int(value: Any, name: str, *, allow_none: bool = True, minimum: int = 1):
+def check_positive_int(
+    value: Any, name: str, *, allow_none: bool = True, minimum: int = 1
+) -> int | None:
+    """``value`` as an ``int`` of at least ``minimum`` (None passes when ``allow_none``).
+
+    Raises
+    ------
+    TypeError
+        Not an integer (booleans are refused).
+    ValueError
+        Below ``minimum``.
+
+    Examples
+    --------
+    >>> from rom.validation import check_positive_int
+    >>> check_positive_int(5, "n", minimum=3)
+    5
+    >>> check_positive_int(2, "n", minimum=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: n: expected an integer >= 3, got 2
+    """
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -114,7 +197,18 @@ def check_positive_int(value: Any, name: str, *, allow_none: bool = True, minimu
     return int(value)
 
 
-def check_tolerance(value: Any, name: str, *, allow_none: bool = True, upper: float | None = None):
+def check_tolerance(
+    value: Any, name: str, *, allow_none: bool = True, upper: float | None = None
+) -> float | None:
+    """``value`` as a finite non-negative float, at most ``upper`` (None passes when
+    ``allow_none``).
+
+    Examples
+    --------
+    >>> from rom.validation import check_tolerance
+    >>> check_tolerance(1e-6, "tol")
+    1e-06
+    """
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -128,6 +222,18 @@ def check_tolerance(value: Any, name: str, *, allow_none: bool = True, upper: fl
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of the strings ``choices``, else a :class:`ValueError`.
+
+    Examples
+    --------
+    >>> from rom.validation import check_choice
+    >>> check_choice("rk4", "method", ("rk4", "bdf"))
+    'rk4'
+    >>> check_choice("euler", "method", ("rk4", "bdf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: method: expected one of ('rk4', 'bdf'), got 'euler'
+    """
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
     return value
@@ -163,7 +269,7 @@ def check_parameters(
 
     Examples
     --------
-    >>> from rom._checks import check_parameters
+    >>> from rom.validation import check_parameters
     >>> check_parameters([0.5, 2.0]).shape
     (1, 2)
     >>> check_parameters([[0.5], [2.0]], n_params=1).shape

@@ -20,6 +20,10 @@ are read off ``F`` itself (:func:`quadratic_coefficients`: one vectorised call o
 rounding) and the identification is verified at states away from the probes,
 up to ten times the amplitude of the initial state, before it is used. Online,
 ``F`` then costs two small matrix products and ``dF/da`` one, whatever ``f`` is.
+
+The same identification gives :class:`rom.lagrangian.EulerianGalerkin` its reduced
+operators. Real only: the compiled integrator of the quadratic system is real, and
+:class:`~rom.galerkin.GalerkinROM` takes the general path for complex models.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from rom.validation import check_array, check_positive_int
+
+__all__ = ["identify_quadratic", "quadratic_coefficients"]
 
 #: relative size of the identification misfit accepted at the verification states
 VERIFY_RTOL = 1e-9
@@ -49,8 +57,25 @@ def quadratic_coefficients(
     :math:`W_{ijl}`, symmetric in ``j, l``), so that ``(W @ a).reshape(r_out, r)`` is
     :math:`W(\cdot, a)`. Probes: ``0``, ``+-d e_j`` and ``d (e_j + e_l)``, ``j < l``,
     mapped to states without a matrix product (columns of ``basis``, sums of two).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.galerkin import quadratic_coefficients
+    >>> c, B, W = quadratic_coefficients(lambda A: 1.0 + 2.0 * A + A * A, 1, 1.0)
+    >>> float(c[0]), float(B[0, 0]), float(W[0, 0])
+    (1.0, 2.0, 1.0)
     """
+    if not callable(G):
+        raise TypeError(f"G: expected a callable (s, k) -> (r_out, k), got {type(G).__name__}")
+    r = check_positive_int(r, "r", allow_none=False)
     d = float(scale)
+    if not (np.isfinite(d) and d > 0):
+        raise ValueError(f"scale: expected a positive number, got {scale!r}")
+    if basis is not None:
+        basis = check_array(basis, "basis", ndim=2, dtype_kind="f")
+        if basis.shape[1] != r:
+            raise ValueError(f"basis: expected {r} columns, got {basis.shape[1]}")
     V = np.eye(r) if basis is None else np.asarray(basis, dtype=float)
     u0 = np.zeros(V.shape[0]) if origin is None else np.asarray(origin, dtype=float)
     iu, ju = np.triu_indices(r, 1)
@@ -97,7 +122,7 @@ def identify_quadratic(
     basis: np.ndarray | None = None,
     origin: np.ndarray | None = None,
     linear: tuple[np.ndarray, np.ndarray] | None = None,
-    seed: int = 0,
+    random_state: int | None = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The coefficients of ``F`` if it is a quadratic polynomial near ``a0``, else None.
 
@@ -108,8 +133,22 @@ def identify_quadratic(
     polynomial to a relative ``VERIFY_RTOL`` at ``a0`` and at random states around
     it of amplitudes up to ``10 |a0|`` (a cubic term, a kink or a non-polynomial term
     shows there), and, given ``jacobian``, when the polynomial's derivative agrees
-    with ``jacobian(a0)`` at ``a0``.
+    with ``jacobian(a0)`` at ``a0``. ``random_state`` seeds the directions of the
+    verification states.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.galerkin import identify_quadratic
+    >>> c, B, W = identify_quadratic(lambda A: A * A - A, np.ones(1))
+    >>> float(B[0, 0]), float(W[0, 0])
+    (-1.0, 1.0)
+    >>> identify_quadratic(lambda A: A**3, np.ones(1)) is None
+    True
     """
+    if not callable(G):
+        raise TypeError(f"G: expected a callable (s, k) -> (r_out, k), got {type(G).__name__}")
+    a0 = check_array(a0, "a0", ndim=1, dtype_kind="f")
     r = a0.size
     amplitude = float(np.linalg.norm(a0))
     if not math.isfinite(amplitude):
@@ -121,7 +160,7 @@ def identify_quadratic(
     try:
         with np.errstate(all="ignore"):
             c, B, W = quadratic_coefficients(G, r, amplitude / math.sqrt(r), V, u0)
-            rng = np.random.default_rng(seed)
+            rng = np.random.default_rng(random_state)
             directions = rng.standard_normal((r, 6))
             directions /= np.linalg.norm(directions, axis=0)
             amplitudes = amplitude * np.array([0.1, 0.5, 1.0, 2.0, 5.0, 10.0])

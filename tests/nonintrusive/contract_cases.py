@@ -1,0 +1,77 @@
+"""Contract cases of rom.nonintrusive."""
+
+import numpy as np
+from sklearn.kernel_ridge import KernelRidge
+
+from rom import POD, ParameterSpace
+from rom.nonintrusive import RBFRegressor, Surrogate
+from tests.contract import Case
+
+SPACE = ParameterSpace({"a": (0.5, 2.0), "c": (0.2, 0.8)})
+X = np.linspace(0.0, 1.0, 40)
+
+
+def _fields(mus):
+    return np.exp(-mus[:, 0][None, :] * (X[:, None] - mus[:, 1][None, :]) ** 2 * 10)
+
+
+MUS = SPACE.sample(4, "grid")
+S = _fields(MUS)
+TEST = np.array([[0.7, 0.3], [1.9, 0.75], [1.2, 0.5]])
+NAN = S.copy()
+NAN[3, 2] = np.nan
+
+# the regression of an RBFRegressor: inputs (rows) and several outputs
+XR = np.random.default_rng(0).random((12, 2))
+YR = np.stack([np.sin(3 * XR[:, 0]), XR[:, 0] * XR[:, 1], np.cos(XR[:, 1])], axis=1)
+XR_NAN = XR.copy()
+XR_NAN[1, 1] = np.inf
+
+# a foreign regressor is a part: the fitted one is given back to rom.load (every fit of
+# the case is the same computation, so any fitted copy predicts the same)
+RIDGE = KernelRidge(alpha=1e-10, kernel="rbf", gamma=4.0)
+FITTED_RIDGE = Surrogate(regressor=RIDGE, parameter_space=SPACE).fit(MUS, S).regressor_.estimator
+
+CASES = [
+    Case(
+        RBFRegressor,
+        {"kernel": "cubic"},
+        fit=lambda e: e.fit(XR, YR),
+        use=lambda e: e.predict(XR[:5] + 0.01),
+        bad=[
+            (lambda e: e.fit(XR_NAN, YR), "X: contains NaN or inf"),
+            (lambda e: e.fit(XR, YR[:5]), "Y: expected 12 rows"),
+            (lambda e: e.fit(XR[:, 0], YR), "X: expected a 2-D array"),
+            (lambda e: e.fit(XR, YR).predict(XR[:, :1]), "X: expected 2 columns"),
+        ],
+    ),
+    Case(
+        Surrogate,
+        {"parameter_space": SPACE},
+        fit=lambda e: e.fit(MUS, S),
+        use=lambda e: e.predict(TEST),
+        bad=[
+            (lambda e: e.fit(MUS, NAN), "snapshots: contains NaN"),
+            (lambda e: e.fit(MUS, S[:, :5]), "snapshots: expected 16 columns"),
+            (lambda e: e.fit(MUS + 5.0, S), "parameters: parameter 'a' .* outside its bounds"),
+            (lambda e: e.fit(MUS, S).predict([[1.0, 0.5, 1.0]]), "parameters: expected 2 values"),
+        ],
+    ),
+    Case(
+        Surrogate,
+        {"reduction": POD(rank=3), "regressor": RBFRegressor(kernel="quintic", degree=2)},
+        fit=lambda e: e.fit(MUS, S),
+        use=lambda e: (e.predict(TEST), e.reduction_.basis_),
+        bad=[(lambda e: e.fit(MUS, S.astype(str)), "snapshots: expected a real or complex")],
+        id="Surrogate nested romba parameters",
+    ),
+    Case(
+        Surrogate,
+        {"regressor": RIDGE, "parameter_space": SPACE},
+        fit=lambda e: e.fit(MUS, S),
+        use=lambda e: e.predict(TEST),
+        parts={"regressor": FITTED_RIDGE},
+        id="Surrogate scikit-learn regressor",
+        rtol=1e-10,
+    ),
+]
