@@ -258,14 +258,16 @@ def cholesky_logdet(K) -> float:
 def bound_case(resolution: int, n_test: int) -> tuple[float, float, str]:
     """Coverage and sharpness of error_bound and error_estimate on a smaller block."""
     model, space = thermal_block.build((2, 2), resolution=resolution, low=1.0, high=10.0)
-    train = np.vstack([space.sample(2, method="grid"), space.sample(4096, "sobol", seed=0)])
+    train = np.vstack(
+        [space.sample(2, method="grid"), space.sample(4096, "sobol", random_state=0)]
+    )
     start = time.perf_counter()
     plain = LogDet(model, tol=1e-5, bound=False).fit(train)
     t_plain = time.perf_counter() - start
     start = time.perf_counter()
     ld = LogDet(model, tol=1e-5, bound=True).fit(train)
     t_bound = time.perf_counter() - start
-    test = space.sample(n_test, seed=3)
+    test = space.sample(n_test, random_state=3)
     exact = np.array([exact_splu_logdet(model.operator.assemble(mu)) for mu in test])
     values, estimates = ld.evaluate(test, return_estimate=True)
     lower, upper = ld.bounds(test)
@@ -316,13 +318,13 @@ def main() -> None:
     )
     logdet_assemble["thermal block"] = operator.assemble
     train = np.vstack(
-        [space.sample(2, method="grid"), space.sample(n_train, method="sobol", seed=0)]
+        [space.sample(2, method="grid"), space.sample(n_train, method="sobol", random_state=0)]
     )
     block = run_case(
         "thermal block",
         LogDet(model, tol=tol),
         train,
-        space.sample(n_test, seed=1),
+        space.sample(n_test, random_state=1),
         lambda mu: exact_splu_logdet(operator.assemble(mu)),
         np.full(4, 1.0),
         np.full(4, 10.0),

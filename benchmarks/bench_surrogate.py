@@ -67,8 +67,8 @@ def _ezyrb():
 
 
 def surrogates(n_grid: int, n_train: int, n_test: int, repeat: int, quick: bool) -> None:
-    train = SPACE.sample(n_train, "lhs", seed=0)
-    test = SPACE.sample(n_test, "random", seed=1)
+    train = SPACE.sample(n_train, "lhs", random_state=0)
+    test = SPACE.sample(n_test, "random", random_state=1)
     S, T = fields(train, n_grid), fields(test, n_grid)
     print(
         f"\n(a) surrogates: {S.shape[0]} values x {n_train} training snapshots, "
@@ -151,7 +151,7 @@ def store_overhead(n_values: int, n_snapshots: int, repeat: int) -> None:
     )
     rng = np.random.default_rng(0)
     field = rng.standard_normal(n_values)
-    mus = SPACE.sample(n_snapshots, "random", seed=3)
+    mus = SPACE.sample(n_snapshots, "random", random_state=3)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
 

@@ -74,7 +74,11 @@ def build(
     """
     store = SnapshotStore(store_path, SPACE, ["u"])
     result = generate_snapshots(
-        solver(field_file), SPACE.sample(n, method, seed=0), store, executor, progress=False
+        solver(field_file),
+        SPACE.sample(n, method, random_state=0),
+        store,
+        executor,
+        progress=False,
     )
     if result.failed:
         raise RuntimeError(f"{len(result.failed)} FreeFEM runs failed: {result.failed[0][1]}")
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     model, store = build(args.store, n=args.n, executor=executor)
     if executor is not None:
         executor.shutdown()
-    errors = check(model, SPACE.sample(5, "random", seed=123))
+    errors = check(model, SPACE.sample(5, "random", random_state=123))
     print(f"{len(store)} snapshots, {model.reduction_.rank_} POD modes")
     print(f"relative error at 5 new parameters: max {errors.max():.2e}, mean {errors.mean():.2e}")
     return 0

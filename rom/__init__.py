@@ -6,12 +6,12 @@ numba kernels on the CPU and cupy kernels on the GPU.
 """
 
 from rom import backend
-from rom._base import NotFittedError
 from rom._version import __version__
 from rom.affine import AffineOperator, AffineVector, ConstantCoefficients, LinearCoefficients
 from rom.io.persist import load, save
 from rom.linalg import POD, gram_schmidt
 from rom.parameters import ParameterSpace
+from rom.validation import NotFittedError
 
 __all__ = [
     "POD",

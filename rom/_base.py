@@ -21,24 +21,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Estimator", "NotFittedError"]
+from rom.validation import NotFittedError
 
-
-class NotFittedError(ValueError, AttributeError):
-    """An estimator was used before it was fitted.
-
-    It subclasses :class:`ValueError` and :class:`AttributeError`, as scikit-learn's
-    ``NotFittedError`` does, so ``except ValueError`` and ``hasattr`` both work.
-
-    Examples
-    --------
-    >>> import rom
-    >>> try:
-    ...     rom.POD(rank=2).transform([[1.0], [2.0]])
-    ... except rom.NotFittedError as err:
-    ...     print(err)
-    this POD is not fitted yet: call fit(...) before using it
-    """
+__all__ = ["Estimator"]
 
 
 class Estimator:

@@ -158,7 +158,9 @@ class ParameterSpace:
         return np.clip(x, self._low, self._high)
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, n: int, method: str = "random", seed: int | None = None) -> np.ndarray:
+    def sample(
+        self, n: int, method: str = "random", random_state: int | None = None
+    ) -> np.ndarray:
         """Draw parameter values (rows).
 
         Parameters
@@ -170,7 +172,7 @@ class ParameterSpace:
         method : {"random", "lhs", "sobol", "grid"}
             Uniform random, Latin hypercube (``scipy.stats.qmc``), scrambled Sobol',
             or tensor grid. Log-scaled parameters are uniform in ``log(mu)``.
-        seed : int, optional
+        random_state : int, optional
             Seed for the random methods.
 
         Returns
@@ -181,8 +183,10 @@ class ParameterSpace:
             raise ValueError(f"n: expected a positive integer, got {n!r}")
         if method not in SAMPLERS:
             raise ValueError(f"method: expected one of {SAMPLERS}, got {method!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise TypeError(f"seed: expected an integer or None, got {seed!r}")
+        if random_state is not None and (
+            isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
+        ):
+            raise TypeError(f"random_state: expected an integer or None, got {random_state!r}")
         n = int(n)
         if method == "grid":
             axes = [np.linspace(0.0, 1.0, n) if n > 1 else np.array([0.5]) for _ in self.names]
@@ -192,16 +196,16 @@ class ParameterSpace:
                 u = np.unique(np.where(fixed, 0.0, u), axis=0)
             return self.from_unit(u)
         if method == "random":
-            u = np.random.default_rng(seed).random((n, self.dim))
+            u = np.random.default_rng(random_state).random((n, self.dim))
         else:
             from scipy.stats import qmc
 
             if method == "lhs":
-                u = qmc.LatinHypercube(d=self.dim, seed=seed).random(n)
+                u = qmc.LatinHypercube(d=self.dim, seed=random_state).random(n)
             else:
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message=".*balance properties.*")
-                    u = qmc.Sobol(d=self.dim, scramble=True, seed=seed).random(n)
+                    u = qmc.Sobol(d=self.dim, scramble=True, seed=random_state).random(n)
         return self.from_unit(u)
 
     # ------------------------------------------------------------------ checking

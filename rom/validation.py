@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from rom._base import NotFittedError
 from rom.backend import array_namespace, is_cupy_array
 
 __all__ = [
+    "NotFittedError",
     "check_array",
     "check_choice",
     "check_fitted",
@@ -29,6 +29,23 @@ __all__ = [
     "check_tolerance",
     "is_sparse",
 ]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """An estimator was used before it was fitted.
+
+    It subclasses :class:`ValueError` and :class:`AttributeError`, as scikit-learn's
+    ``NotFittedError`` does, so ``except ValueError`` and ``hasattr`` both work.
+
+    Examples
+    --------
+    >>> import rom
+    >>> try:
+    ...     rom.POD(rank=2).transform([[1.0], [2.0]])
+    ... except rom.NotFittedError as err:
+    ...     print(err)
+    this POD is not fitted yet: call fit(...) before using it
+    """
 
 
 def is_sparse(x: Any) -> bool:

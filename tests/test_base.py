@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import rom
-from rom._base import Estimator, NotFittedError
+from rom._base import Estimator
+from rom.validation import NotFittedError
 
 
 class Inner(Estimator):

@@ -54,7 +54,7 @@ def test_equality_and_hash():
 @pytest.mark.parametrize("method", SAMPLERS)
 def test_sample_shape_and_bounds(space, method):
     n = 7
-    mus = space.sample(n, method=method, seed=3)
+    mus = space.sample(n, method=method, random_state=3)
     expected_rows = n**space.dim if method == "grid" else n
     assert mus.shape == (expected_rows, space.dim)
     assert mus.dtype == np.float64
@@ -90,7 +90,7 @@ def test_log_grid_is_geometric_and_includes_bounds():
 @pytest.mark.parametrize("method", RANDOM_METHODS)
 def test_log_dimension_is_uniform_in_log(method):
     space = ParameterSpace({"k": (1e-2, 1e2), "x": (0.0, 1.0)}, log=["k"])
-    mus = space.sample(4096, method=method, seed=0)
+    mus = space.sample(4096, method=method, random_state=0)
     # uniform in log10(k) on [-2, 2]: median 1 and each decade holds a quarter
     assert abs(np.log10(np.median(mus[:, 0]))) < 0.1
     counts = np.histogram(np.log10(mus[:, 0]), bins=[-2, -1, 0, 1, 2])[0] / len(mus)
@@ -102,7 +102,7 @@ def test_log_dimension_is_uniform_in_log(method):
 def test_lhs_puts_one_point_in_each_stratum():
     space = ParameterSpace({"a": (0.0, 10.0), "k": (1.0, 1e4)}, log=["k"])
     n = 16
-    mus = space.sample(n, method="lhs", seed=5)
+    mus = space.sample(n, method="lhs", random_state=5)
     strata_a = np.floor(mus[:, 0] / 10.0 * n).astype(int)
     strata_k = np.floor(np.log10(mus[:, 1]) / 4.0 * n).astype(int)
     assert sorted(np.minimum(strata_a, n - 1)) == list(range(n))
@@ -111,23 +111,23 @@ def test_lhs_puts_one_point_in_each_stratum():
 
 @pytest.mark.parametrize("method", RANDOM_METHODS)
 def test_seed_reproduces(space, method):
-    a = space.sample(10, method=method, seed=42)
-    b = space.sample(10, method=method, seed=42)
-    c = space.sample(10, method=method, seed=43)
+    a = space.sample(10, method=method, random_state=42)
+    b = space.sample(10, method=method, random_state=42)
+    c = space.sample(10, method=method, random_state=43)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_numpy_integer_seed_and_n_are_accepted(space):
-    a = space.sample(np.int64(5), method="random", seed=np.int32(1))
-    b = space.sample(5, method="random", seed=1)
+    a = space.sample(np.int64(5), method="random", random_state=np.int32(1))
+    b = space.sample(5, method="random", random_state=1)
     np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("method", SAMPLERS)
 def test_fixed_parameter(method):
     space = ParameterSpace({"a": (0.0, 1.0), "c": (2.5, 2.5), "k": (3.0, 3.0)}, log=["k"])
-    mus = space.sample(4, method=method, seed=1)
+    mus = space.sample(4, method=method, random_state=1)
     np.testing.assert_array_equal(mus[:, 1], 2.5)
     np.testing.assert_array_equal(mus[:, 2], 3.0)
     assert mus.shape == (4, 3)  # for "grid", a fixed parameter gives one value, not n
@@ -142,7 +142,7 @@ def test_huge_bounds_do_not_overflow():
     # hi - lo overflows to inf here; samples must still be finite and inside
     space = ParameterSpace({"a": (-1e308, 1e308), "b": (-1.7e308, 1.7e308)})
     for method in SAMPLERS:
-        mus = space.sample(3, method=method, seed=0)
+        mus = space.sample(3, method=method, random_state=0)
         assert np.isfinite(mus).all()
         assert_inside(space, mus)
 
@@ -327,8 +327,8 @@ def test_sample_bad_method(space, method):
 
 @pytest.mark.parametrize("seed", [1.5, "7", True, [1, 2]])
 def test_sample_bad_seed(space, seed):
-    with pytest.raises(TypeError, match="seed: expected an integer or None"):
-        space.sample(4, method="random", seed=seed)
+    with pytest.raises(TypeError, match="random_state: expected an integer or None"):
+        space.sample(4, method="random", random_state=seed)
 
 
 # ---------------------------------------------------------------------- serialisation
@@ -339,7 +339,7 @@ def test_to_dict_from_dict_round_trip_through_json(space):
     assert back.names == space.names
     assert back.log == space.log
     np.testing.assert_array_equal(
-        back.sample(5, method="lhs", seed=2), space.sample(5, method="lhs", seed=2)
+        back.sample(5, method="lhs", random_state=2), space.sample(5, method="lhs", random_state=2)
     )
 
 
@@ -375,7 +375,7 @@ def spaces(draw):
 @given(space=spaces(), n=st.integers(1, 9), seed=st.integers(0, 2**32 - 1))
 def test_samples_always_inside_bounds(space, n, seed):
     for method in SAMPLERS:
-        mus = space.sample(n, method=method, seed=seed)
+        mus = space.sample(n, method=method, random_state=seed)
         assert mus.ndim == 2 and mus.shape[1] == space.dim
         assert np.isfinite(mus).all()
         assert_inside(space, mus)

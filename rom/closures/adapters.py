@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from rom._base import Estimator, NotFittedError
-from rom.validation import check_array
+from rom._base import Estimator
+from rom.validation import NotFittedError, check_array
 
 __all__ = ["ArrayClassifier", "ArrayRegressor", "as_classifier", "as_regressor"]
 

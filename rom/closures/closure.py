@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from rom._base import Estimator, NotFittedError
+from rom._base import Estimator
 from rom.closures.adapters import ArrayRegressor, as_regressor, object_name
 from rom.galerkin.closure import check_closure_value, closure_name
-from rom.validation import check_array, check_positive_int
+from rom.validation import NotFittedError, check_array, check_positive_int
 
 __all__ = ["FEATURES", "CheckedClosure", "LearnedClosure", "as_closure", "check_features"]
 

@@ -125,10 +125,15 @@ def as_full_order_model(model: Any) -> FullOrderModel:
 
     Examples
     --------
-    >>> from fem_examples.burgers_1d import Burgers1D
+    >>> import numpy as np
     >>> from rom.galerkin import as_full_order_model
-    >>> as_full_order_model(Burgers1D(20))
-    FullOrderModel(rhs, jacobian, rhs_entries, stencil, jacobian_entries)
+    >>> class Decay:
+    ...     def rhs(self, u, mu, t):
+    ...         return -mu * u
+    ...     def jacobian(self, u, mu, t):
+    ...         return -mu * np.eye(len(u))
+    >>> as_full_order_model(Decay())
+    FullOrderModel(rhs, jacobian)
     """
     if isinstance(model, FullOrderModel):
         return model

@@ -130,15 +130,22 @@ class GalerkinROM(Estimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from fem_examples.burgers_1d import Burgers1D
+    >>> from scipy.integrate import solve_ivp
+    >>> class Heat:  # du/dt = mu u_xx - u^3 on (0, 1), u = 0 at both ends
+    ...     L = (np.eye(40, k=1) + np.eye(40, k=-1) - 2 * np.eye(40)) * 41**2
+    ...     def rhs(self, u, mu, t):
+    ...         return mu * (self.L @ u) - u**3
+    >>> fom, x = Heat(), np.linspace(0, 1, 42)[1:-1]
+    >>> u0, times = np.sin(np.pi * x) + 0.5 * np.sin(3 * np.pi * x), np.linspace(0, 0.2, 21)
+    >>> def solve(mu):
+    ...     f = lambda t, u: fom.rhs(u, mu, t)
+    ...     return solve_ivp(f, (0, 0.2), u0, t_eval=times, method="BDF", rtol=1e-10).y
     >>> from rom.galerkin import GalerkinROM
-    >>> fom = Burgers1D(200, domain=(-0.5, 1.5), scheme="upwind")
-    >>> u0, times = fom.initial_condition(center=0.0, width=0.1), np.linspace(0, 0.5, 26)
-    >>> S = fom.solve(u0, times, 0.02)
-    >>> rom = GalerkinROM(None, fom, "deim", deim_rank=20, rank=12).fit(S, 0.02)
-    >>> A = rom.solve(u0, times, 0.02)
+    >>> S = solve(0.1)
+    >>> rom = GalerkinROM(None, fom, rank=6).fit(S, 0.1)
+    >>> A = rom.solve(u0, times, 0.1)
     >>> err = np.linalg.norm(rom.reconstruct(A) - S) / np.linalg.norm(S)
-    >>> bool(err < 1e-2)
+    >>> bool(err < 1e-5)
     True
     """
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from rom._base import Estimator, NotFittedError
+from rom._base import Estimator
 from rom.backend import blas_threads
 from rom.closures.adapters import as_classifier
 from rom.linalg import POD
@@ -19,6 +19,7 @@ from rom.local.criterion import EfficiencyCriterion
 from rom.local.dissimilarity import REFINE, _euclidean, _nonzero_norms, _sine_and_cosine, gram
 from rom.local.kmedoids import KMedoids
 from rom.validation import (
+    NotFittedError,
     check_array,
     check_choice,
     check_inner,

@@ -196,10 +196,11 @@ class SCM(Estimator):
     ----------
     box_ : ndarray, shape (Q, 2)
         The eigenvalue range of each Hermitian term.
-    selected_ : ndarray, shape (n_terms_, n_params)
-    alphas_ : ndarray, shape (n_terms_,)
+    selected_ : ndarray, shape (N, n_params)
+        The ``N = n_terms_`` selected parameter sets.
+    alphas_ : ndarray, shape (N,)
         The coercivity constants at the selected parameters.
-    ys_ : ndarray, shape (n_terms_, Q)
+    ys_ : ndarray, shape (N, Q)
         The Rayleigh quotients of each term at the selected eigenvectors.
     n_terms_ : int
     stop_reason_ : {"tol", "max_terms", "exhausted", "degenerate"}

@@ -69,7 +69,7 @@ def test_stands_in_for_the_factorisation_of_a_linear_model():
         model.operator, model.rhs, solver=petsc_factory(ksp_type="cg", pc_type="gamg", rtol=1e-13)
     )
     direct = LinearModel(model.operator, model.rhs, solver="petsc")
-    for mu in space.sample(3, seed=1):
+    for mu in space.sample(3, random_state=1):
         assert (
             np.abs(direct.solve(mu) - model.solve(mu)).max()
             <= 1e-11 * np.abs(model.solve(mu)).max()

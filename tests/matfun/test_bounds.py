@@ -13,7 +13,7 @@ def test_logdet_bounds_bracket_the_exact_value_on_the_thermal_block(block, block
     model, space = block
     ld = block_logdet
     assert ld.bound_ and ld.bound_note_ == "min-theta"
-    test = np.vstack([space.sample(40, seed=8), space.sample(2, method="grid")])
+    test = np.vstack([space.sample(40, random_state=8), space.sample(2, method="grid")])
     exact = np.array([exact_logdet(model.operator.assemble(mu)) for mu in test])
     lower, upper = ld.bounds(test)
     assert np.all(lower <= exact) and np.all(exact <= upper)
@@ -73,7 +73,7 @@ def test_logdet_save_and_load_keeps_the_bounds(tmp_path, block, block_logdet):
     block_logdet.save(tmp_path / "bounded.npz")
     # the fitted state needs no matrix: loaded without its operator, it still bounds
     loaded = load_with(tmp_path / "bounded.npz", operator=None, parameter_space_=space)
-    mus = space.sample(4, seed=5)
+    mus = space.sample(4, random_state=5)
     assert loaded.operator is None and loaded.bound_
     for a, b in zip(loaded.bounds(mus), block_logdet.bounds(mus), strict=True):
         assert np.allclose(a, b, rtol=1e-14)

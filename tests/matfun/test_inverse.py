@@ -28,7 +28,7 @@ def _iterations(solver, A, b, **kwargs):
 def test_inverse_preconditions_gmres_and_cg(block_inverse):
     model, space, inv = block_inverse
     rng = np.random.default_rng(0)
-    for mu in space.sample(3, seed=11):
+    for mu in space.sample(3, random_state=11):
         A = model.operator.assemble(mu)
         b = rng.standard_normal(A.shape[0])
         M = inv.as_linear_operator(mu)
@@ -46,7 +46,7 @@ def test_inverse_error_below_estimate_and_tolerance(block_inverse):
     model, space, inv = block_inverse
     rng = np.random.default_rng(5)
     assert inv.stop_reason_ == "tol"
-    for mu in space.sample(8, seed=12):
+    for mu in space.sample(8, random_state=12):
         A = model.operator.assemble(mu).tocsc()
         B = rng.standard_normal((A.shape[0], 2))
         exact = scipy.sparse.linalg.spsolve(A, B)
@@ -74,9 +74,9 @@ def test_inverse_coefficients_interpolate_and_combine_the_inverses(block_inverse
 
 def test_inverse_of_a_complex_family():
     model, space, _ = diffusion_1d.build(n=40, segments=2, complex_shift=0.5)
-    train = np.vstack([space.sample(2, method="grid"), space.sample(512, "sobol", seed=2)])
+    train = np.vstack([space.sample(2, method="grid"), space.sample(512, "sobol", random_state=2)])
     inv = InverseApproximation(model, tol=1e-3, max_terms=50).fit(train)
-    mu = space.sample(1, seed=9)[0]
+    mu = space.sample(1, random_state=9)[0]
     A = model.operator.assemble(mu).tocsc()
     b = np.linspace(0.0, 1.0, model.size)
     exact = scipy.sparse.linalg.spsolve(A, b)
@@ -143,6 +143,6 @@ def test_inverse_of_the_thermal_block_saves_and_loads(tmp_path, block_inverse):
     model, space, inv = block_inverse
     inv.save(tmp_path / "block.npz")
     back = load_with(tmp_path / "block.npz", operator=model, parameter_space_=space)
-    mu = space.sample(1, seed=13)[0]
+    mu = space.sample(1, random_state=13)[0]
     b = np.ones(model.size)
     assert np.allclose(back.apply(mu, b), inv.apply(mu, b), rtol=1e-12, atol=0)

@@ -16,7 +16,7 @@ def test_logdet_thermal_block_within_tolerance_and_estimate(block, block_logdet)
     model, space = block
     ld = block_logdet
     assert ld.stop_reason_ == "tol"
-    test = space.sample(60, seed=7)
+    test = space.sample(60, random_state=7)
     exact = np.array([exact_logdet(model.operator.assemble(mu)) for mu in test])
     values, estimates = ld.evaluate(test, return_estimate=True)
     errors = np.abs(values - exact)
@@ -99,9 +99,11 @@ def test_logdet_general_nonsymmetric_family():
 
 def test_logdet_complex_non_hermitian_family_log_abs_det():
     model, space, _ = diffusion_1d.build(n=40, segments=2, complex_shift=0.5)
-    train = np.vstack([space.sample(2, method="grid"), space.sample(1024, "sobol", seed=1)])
+    train = np.vstack(
+        [space.sample(2, method="grid"), space.sample(1024, "sobol", random_state=1)]
+    )
     ld = LogDet(model, tol=1e-6, spd=False).fit(train)
-    test = space.sample(10, seed=4)
+    test = space.sample(10, random_state=4)
     exact = np.array([np.linalg.slogdet(model.operator.assemble(m).toarray())[1] for m in test])
     assert np.abs(ld.evaluate(test) - exact).max() <= 1e-6 * ld.scale_
 
@@ -116,7 +118,7 @@ def test_logdet_save_and_load_round_trip(tmp_path, block, block_logdet):
         rom.load(path)
     loaded = load_with(path, operator=model, parameter_space_=space)
     assert loaded.operator is model and repr(loaded) == repr(block_logdet)
-    mus = space.sample(5, seed=3)
+    mus = space.sample(5, random_state=3)
     assert np.allclose(loaded.evaluate(mus), block_logdet.evaluate(mus), rtol=1e-14)
     assert loaded.parameter_space_ == space
     with pytest.raises(ValueError):

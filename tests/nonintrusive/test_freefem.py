@@ -66,7 +66,7 @@ def test_campaign_surrogate_and_a_fresh_run(tmp_path, example):
     with ThreadPoolExecutor(2) as pool:  # the runs are separate FreeFEM processes
         model, store = example.build(tmp_path / "store", n=4, executor=pool)
     assert len(store) == 16 and store.failures() == []
-    new = example.SPACE.sample(3, "random", seed=42)
+    new = example.SPACE.sample(3, "random", random_state=42)
     errors = example.check(model, new)  # fresh FreeFEM runs at parameters never seen
     S, mus = store.snapshots("u")
     unit = example.SPACE.to_unit
@@ -168,7 +168,7 @@ def test_certified_reduced_basis_from_freefem_matrices(tmp_path):
     # on functions vanishing on the boundary, A(k) >= min(k1, k2) X
     rb = ReducedBasis(model, lambda mu: min(mu[0], mu[1]), tol=1e-9).fit(training)
     runs = matrices.n_runs_
-    for mu in space.sample(2, "random", seed=5):
+    for mu in space.sample(2, "random", random_state=5):
         truth = matrices.matrices(mu)["u"]  # FreeFEM's own solution at a new parameter
         u_rb, bound = rb.reduced_model_.solve_and_estimate(mu)
         e = rb.basis_ @ u_rb - truth

@@ -108,7 +108,7 @@ def test_reduced_basis_from_external_matrices(tmp_path, program):
     rb = ReducedBasis(model, lambda mu: 0.9 * mu[0], tol=1e-8).fit(training)
     assert runs(log) == 16  # the greedy's EIM coefficients too
 
-    test = SPACE.sample(3, seed=11)
+    test = SPACE.sample(3, random_state=11)
     reduced = rb.reduced_model_
     for mu in test:
         A, f = python_matrices(mu)

@@ -23,7 +23,7 @@ def data():
 
 
 def test_prediction_error_decreases_with_more_snapshots(data):
-    test = SPACE.sample(30, seed=3)
+    test = SPACE.sample(30, random_state=3)
     truth = fields(test)
     errors = []
     for n in (4, 8, 12):
@@ -44,7 +44,7 @@ def test_sklearn_regressor_and_cross_validation(data):
     mus, S = data
     gp = GaussianProcessRegressor(RBF(length_scale=0.3), alpha=1e-10, optimizer=None)
     model = Surrogate(regressor=gp).fit(mus, S)  # scaled by the training range
-    test = SPACE.sample(10, seed=1)
+    test = SPACE.sample(10, random_state=1)
     rel = np.linalg.norm(model.predict(test) - fields(test)) / np.linalg.norm(fields(test))
     assert rel < 0.05
     folds = Surrogate(parameter_space=SPACE).cross_validate(mus, S, k=4, random_state=0)
@@ -117,7 +117,7 @@ def test_save_load_round_trip(data, tmp_path):
     again = rom.load(tmp_path / "surrogate.npz")
     assert isinstance(again.regressor_.estimator, RBFRegressor)
     assert again.parameter_space == SPACE
-    test = SPACE.sample(5, seed=2)
+    test = SPACE.sample(5, random_state=2)
     assert np.allclose(again.predict(test), model.predict(test), rtol=0, atol=1e-12)
 
 
@@ -146,6 +146,6 @@ def test_a_scikit_learn_regressor_is_a_named_part(data, tmp_path):
     again = rom.load(path, regressor=model.regressor_.estimator)
     assert again.regressor is model.regressor_.estimator
     assert again.regressor_.estimator is model.regressor_.estimator
-    test = SPACE.sample(5, seed=2)
+    test = SPACE.sample(5, random_state=2)
     np.testing.assert_allclose(again.predict(test), model.predict(test), rtol=0, atol=1e-12)
     np.testing.assert_array_equal(again.reduction_.basis_, model.reduction_.basis_)

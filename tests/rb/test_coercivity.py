@@ -13,20 +13,20 @@ def small_block():
 def test_min_theta_is_a_lower_bound_and_exact_at_the_reference(small_block):
     model, space = small_block
     bound = thermal_block.coercivity_bound((2, 2))
-    for mu in space.sample(8, seed=0):
+    for mu in space.sample(8, random_state=0):
         exact = coercivity_constant(model.operator.assemble(mu), model.inner)
         assert bound(mu) <= exact * (1 + 1e-10)
     assert bound(np.ones(4)) == pytest.approx(1.0)
-    mus = space.sample(5, seed=1)
+    mus = space.sample(5, random_state=1)
     assert np.allclose(bound.many(mus), [bound(m) for m in mus])
 
 
 def test_scm_brackets_the_exact_constant(small_block):
     model, space = small_block
-    scm = SCM(model.operator, model.inner, tol=0.2).fit(space.sample(40, seed=2))
+    scm = SCM(model.operator, model.inner, tol=0.2).fit(space.sample(40, random_state=2))
     assert scm.stop_reason_ == scm.greedy_result_.stop_reason
     assert scm.stop_reason_ in ("tol", "max_terms") and scm.n_terms_ == len(scm.alphas_)
-    for mu in space.sample(12, seed=3):
+    for mu in space.sample(12, random_state=3):
         exact = coercivity_constant(model.operator.assemble(mu), model.inner)
         lb, ub = scm(mu), scm.upper(mu)
         assert lb <= exact * (1 + 1e-9) + 1e-12

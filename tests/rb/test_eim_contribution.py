@@ -54,7 +54,7 @@ def real():
         fine = _reduce(
             MatrixEIM(tol=1e-11).fit(p.assemble, train), p.rhs, X, coercivity, greedy_set
         )
-        test = p.space.sample(30, seed=7)
+        test = p.space.sample(30, random_state=7)
         U = np.stack([p.solve(mu) for mu in test], axis=1)
     return p, X, coarse, fine, test, U
 
@@ -69,7 +69,7 @@ def helmholtz():
         args = (h.rhs, h.inner, stability, greedy_set, "minres")
         coarse = _reduce(MatrixEIM(max_terms=6).fit(h.assemble, train), *args)
         fine = _reduce(MatrixEIM(tol=1e-12).fit(h.assemble, train), *args)
-        test = h.space.sample(30, seed=7)
+        test = h.space.sample(30, random_state=7)
         U = np.stack([h.solve(mu) for mu in test], axis=1)
     return h, h.inner, coarse, fine, test, U
 

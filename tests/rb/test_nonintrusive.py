@@ -25,7 +25,7 @@ def setting():
 
 def test_eim_model_matches_the_true_operator(setting):
     p, _meim, model, _, _ = setting
-    for mu in p.space.sample(6, seed=1):
+    for mu in p.space.sample(6, random_state=1):
         u, ref = model.solve(mu), p.solve(mu)
         assert np.linalg.norm(u - ref) <= 1e-8 * np.linalg.norm(ref)
 
@@ -45,14 +45,14 @@ def test_reduced_model_matches_the_full_solution_across_a_sweep(setting):
 def test_stability_estimate_is_labelled_and_close(setting):
     p, _, _, stability, _ = setting
     assert stability.certified is False
-    for mu in p.space.sample(5, seed=4):
+    for mu in p.space.sample(5, random_state=4):
         exact = inf_sup_constant(p.assemble(mu), p.inner)
         assert stability(mu) <= 2 * exact  # an estimate of the right size, not a bound
 
 
 def test_error_indicator_tracks_the_error(setting):
     p, _, model, _, rb = setting
-    mus = p.space.sample(15, seed=2)
+    mus = p.space.sample(15, random_state=2)
     red = rb.reduced_model(rb.size // 2)
     a, indicator = red.solve_and_estimate(mus)
     U = model.solve_many(mus)

@@ -23,7 +23,7 @@ def accurate(block):
 @pytest.fixture(scope="module")
 def test_set(block):
     model, space, _ = block
-    mus = space.sample(25, seed=7)
+    mus = space.sample(25, random_state=7)
     U = model.solve_many(mus)
     return mus, U, column_norms(U, model.inner)
 
@@ -106,7 +106,7 @@ def test_classical_estimator_stagnates_near_sqrt_eps(block, accurate, test_set):
 @pytest.mark.filterwarnings("ignore:classical estimator:RuntimeWarning")
 def test_both_estimators_certify_above_1e_7(block):
     model, space, coercivity = block
-    mus = space.sample(15, seed=3)
+    mus = space.sample(15, random_state=3)
     U = model.solve_many(mus)
     for estimator in ("classical", "accurate"):
         rb = ReducedBasis(model, coercivity, estimator=estimator, tol=1e-6)
@@ -132,7 +132,7 @@ def test_complex_affine_system():
     model, space, coercivity = diffusion_1d.build(n=150, segments=4, complex_shift=2.0)
     rb = ReducedBasis(model, coercivity, tol=1e-10).fit(space.sample(3, "grid"))
     assert np.iscomplexobj(rb.basis_)
-    mus = space.sample(10, seed=2)
+    mus = space.sample(10, random_state=2)
     red = rb.reduced_model_
     a, bound = red.solve_and_estimate(mus)
     U = model.solve_many(mus)
@@ -229,7 +229,7 @@ def test_output_bounds_for_non_hermitian_and_general_outputs():
 
     model, space, coercivity = diffusion_1d.build(n=120, segments=3, complex_shift=2.0)
     rb = ReducedBasis(model, coercivity, max_terms=4).fit(space.sample(3, "grid"))
-    mus = space.sample(12, seed=4)
+    mus = space.sample(12, random_state=4)
     s_N, bound = rb.reduced_model_.output(mus)
     s = np.array([model.output(mu) for mu in mus])
     assert np.all(np.abs(s - s_N) <= bound * (1 + 1e-10))  # compliant, non-Hermitian
@@ -261,7 +261,7 @@ def test_pcg_snapshots_give_the_same_certified_basis(block, test_set):
     mus, U, norms = test_set
     u = pcg.solve(mus[0])
     assert column_norms((u - U[:, 0])[:, None], model.inner)[0] <= 1e-11 * norms[0]
-    train = space.sample(40, seed=3)  # no symmetric ties: both greedies pick alike
+    train = space.sample(40, random_state=3)  # no symmetric ties: both greedies pick alike
     rb_lu = ReducedBasis(model, coercivity, max_terms=12).fit(train)
     rb_pcg = ReducedBasis(pcg, coercivity, max_terms=12).fit(train)
     assert np.array_equal(
