@@ -419,26 +419,6 @@ class EIM(Interpolator):
         other.n_points_, other.n_params_ = self.n_params_, self.n_points_
         return other
 
-    def without_points(self, drop: Any) -> Any:
-        """Interpolator that keeps every basis function but only some of the points.
-
-        For a broken sensor: ``RectangularEIM(drop=drop).fit(self)`` (see
-        :class:`rom.eim.RectangularEIM`).
-
-        Parameters
-        ----------
-        drop : int or sequence of int
-            Positions in ``points_`` (0 .. M-1) of the points to drop.
-
-        Returns
-        -------
-        rom.eim.RectangularEIM
-        """
-        from rom.eim.rectangular import RectangularEIM
-
-        return RectangularEIM(drop=drop).fit(self)
-
-    # ------------------------------------------------------- error estimate
     @property
     def estimation_points_(self) -> np.ndarray:
         """``points_`` followed by ``error_points_``: where :meth:`estimate_error` needs values."""

@@ -18,7 +18,7 @@ class RectangularEIM(Interpolator):
     r"""Separated approximation with ``M`` selected fields and ``M' < M`` points.
 
     Fitted on a fitted :class:`rom.eim.EIM` (``RectangularEIM(drop=[k]).fit(eim)``,
-    or :meth:`rom.eim.EIM.without_points`). The symmetric form of the EIM,
+    ).The symmetric form of the EIM,
     :math:`I g(x, \mu) = g(x, Y) F^{-1} g(X, \mu)` with ``F = g(X, Y)`` (``X``
     selected points, ``Y`` selected parameters), extends to a rectangular
     ``F' = g(X', Y)`` of size ``M' x M`` through the Moore-Penrose inverse:

@@ -136,6 +136,7 @@ class InverseApproximation(_ParameterInterpolant):
     def fit(
         self,
         training_set: Any,
+        *,
         executor: Executor | None = None,
         progress: bool | None = None,
     ) -> InverseApproximation:

@@ -194,6 +194,7 @@ class LogDet(_ParameterInterpolant):
     def fit(
         self,
         training_set: Any,
+        *,
         executor: Executor | None = None,
         progress: bool | None = None,
     ) -> LogDet:

@@ -361,11 +361,7 @@ class ReducedBasis(Estimator):
         -------
         self
         """
-        self._check_model()
-        settings = self._check_greedy_settings()
-        mus = self._training_set(training_set)
-        self._start()
-        return self._greedy(mus, *settings, progress=progress, executor=as_executor(executor))
+        return self._greedy(training_set, True, progress, executor)
 
     def extend_greedy(
         self, training_set: Any, *, progress: bool | None = None, executor: Any = None
@@ -381,21 +377,20 @@ class ReducedBasis(Estimator):
         -------
         self
         """
-        self._check_model()
-        settings = self._check_greedy_settings()
-        mus = self._training_set(training_set)
-        self._offline()
-        return self._greedy(mus, *settings, progress=progress, executor=as_executor(executor))
+        return self._greedy(training_set, False, progress, executor)
 
     def _greedy(
-        self,
-        mus: np.ndarray,
-        tol: float | None,
-        max_terms: int | None,
-        *,
-        progress: bool | None,
-        executor: Any,
+        self, training_set: Any, fresh: bool, progress: bool | None, executor: Any
     ) -> ReducedBasis:
+        """The greedy of :meth:`fit` (``fresh``: from an empty basis) and :meth:`extend_greedy`."""
+        self._check_model()
+        tol, max_terms = self._check_greedy_settings()
+        mus = self._training_set(training_set)
+        executor = as_executor(executor)
+        if fresh:
+            self._start()
+        else:
+            self._offline()
         N0 = self.n_terms_
         relative = bool(self.relative)
         if tol is not None and relative and N0:
