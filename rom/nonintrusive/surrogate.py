@@ -10,11 +10,12 @@ import numpy as np
 from rom._base import Estimator
 from rom.io.persist import encode_state
 from rom.io.registry import alias_of
-from rom.linalg import POD
+from rom.linalg import POD, column_norms
 from rom.parameters import ParameterSpace
 from rom.validation import (
     check_array,
     check_choice,
+    check_inner,
     check_parameters,
     check_positive_int,
     check_tolerance,
@@ -161,6 +162,10 @@ class Surrogate(Estimator):
     parameter_space : rom.ParameterSpace, optional
         Checks the parameter sets and scales them to the unit cube (log dimensions in
         log scale); without it, the training parameter sets' range is used.
+    inner : None or (n, n) Hermitian positive definite matrix, dense or sparse
+        The inner product of the fields (a finite element mass matrix, say): the
+        default reduction's (a reduction given as ``reduction`` keeps its own), and
+        the norm of the errors of :meth:`cross_validate`.
 
     Attributes
     ----------
@@ -203,10 +208,12 @@ class Surrogate(Estimator):
         reduction: Any = None,
         regressor: Any = None,
         parameter_space: ParameterSpace | None = None,
+        inner: Any = None,
     ) -> None:
         self.reduction = reduction
         self.regressor = regressor
         self.parameter_space = parameter_space
+        self.inner = inner
 
     # ------------------------------------------------------------------ checks
     def _space(self) -> ParameterSpace | None:
@@ -245,7 +252,12 @@ class Surrogate(Estimator):
         from rom.closures import as_regressor  # on use: rom.closures imports more
 
         mus, S = self._check_data(parameters, snapshots)
-        reduction = POD(tol=1e-6) if self.reduction is None else copy.deepcopy(self.reduction)
+        check_inner(self.inner, S.shape[0])
+        reduction = (
+            POD(tol=1e-6, inner=self.inner)
+            if self.reduction is None
+            else copy.deepcopy(self.reduction)
+        )
         _check_reduction(reduction)
         regressor = RBFRegressor() if self.regressor is None else copy.deepcopy(self.regressor)
         checked = as_regressor(regressor, "regressor")
@@ -277,7 +289,9 @@ class Surrogate(Estimator):
         A surrogate of the same parameters is fitted on ``k - 1`` folds of the
         parameter sets (rows) and snapshots (columns), and its predictions on the
         remaining fold :math:`f` are compared with those snapshots:
-        :math:`\|\hat S_f - S_f\|_F / \|S_f\|_F`. This surrogate is left as it is.
+        :math:`\|\hat S_f - S_f\|_F / \|S_f\|_F`, the Frobenius norm taken in
+        ``inner`` (the square root of the sum of the columns' squared norms). This
+        surrogate is left as it is.
 
         Parameters
         ----------
@@ -294,6 +308,11 @@ class Surrogate(Estimator):
         """
         k = check_positive_int(k, "k", allow_none=False, minimum=2)
         mus, S = self._check_data(parameters, snapshots)
+        inner = check_inner(self.inner, S.shape[0])
+
+        def norm(X: np.ndarray) -> float:
+            return float(np.sqrt(np.sum(column_norms(X, inner) ** 2)))
+
         if len(mus) < k:
             raise ValueError(f"k: expected at most {len(mus)} folds (one per parameter set)")
         order = np.random.default_rng(random_state).permutation(len(mus))
@@ -302,7 +321,7 @@ class Surrogate(Estimator):
             train = np.setdiff1d(order, test)
             model = Surrogate(**self.get_params(deep=False)).fit(mus[train], S[:, train])
             diff = model.predict(mus[test]) - S[:, test]
-            errors.append(float(np.linalg.norm(diff) / np.linalg.norm(S[:, test])))
+            errors.append(norm(diff) / norm(S[:, test]))
         return np.asarray(errors)
 
     # ------------------------------------------------------------------ saving

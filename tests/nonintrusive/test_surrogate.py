@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.sparse
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF
 
@@ -149,3 +150,26 @@ def test_a_scikit_learn_regressor_is_a_named_part(data, tmp_path):
     test = SPACE.sample(5, random_state=2)
     np.testing.assert_allclose(again.predict(test), model.predict(test), rtol=0, atol=1e-12)
     np.testing.assert_array_equal(again.reduction_.basis_, model.reduction_.basis_)
+
+
+def test_inner_product_of_the_default_reduction_and_of_the_errors():
+    """With a weighted inner product, the POD and the fold errors use it."""
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 1, 80)
+    mus = rng.uniform(1.0, 2.0, (20, 1))
+    S = np.exp(-mus[:, 0][None, :] * x[:, None])
+    w = np.linspace(1.0, 3.0, 80)
+    M = scipy.sparse.diags(w)
+    model = Surrogate(inner=M).fit(mus, S)
+    B = model.reduction_.basis_
+    np.testing.assert_allclose(B.T @ (w[:, None] * B), np.eye(B.shape[1]), atol=1e-12)
+    errors = model.cross_validate(mus, S, k=4, random_state=1)
+    # the same folds measured by hand in the weighted norm
+    order = np.random.default_rng(1).permutation(20)
+    for e, test in zip(errors, np.array_split(order, 4), strict=True):
+        train = np.setdiff1d(order, test)
+        d = Surrogate(inner=M).fit(mus[train], S[:, train]).predict(mus[test]) - S[:, test]
+        ref = np.sqrt(np.sum(w[:, None] * d**2) / np.sum(w[:, None] * S[:, test] ** 2))
+        assert abs(e - ref) <= 1e-12 * ref
+    with pytest.raises(ValueError, match=r"inner: expected shape \(80, 80\)"):
+        Surrogate(inner=np.eye(3)).fit(mus, S)
