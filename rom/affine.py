@@ -34,16 +34,22 @@ class _Affine:
 
     def theta(self, mu: Any) -> np.ndarray:
         """The coefficients ``theta(mu)``, validated: shape (Q,), finite."""
-        theta = np.asarray(self.coefficients(mu))
+        if isinstance(mu, str | bytes):
+            raise TypeError(f"mu: expected a parameter set (numbers), got {mu!r}")
+        values = self.coefficients(mu)
+        try:
+            theta = np.asarray(values)
+        except ValueError as err:  # a ragged list
+            raise TypeError(f"coefficients: expected {self.n_terms} numbers ({err})") from err
         if theta.ndim == 0:
             theta = theta.reshape(1)
+        if theta.dtype.kind not in "biufc":
+            raise TypeError(f"coefficients: expected numbers, got dtype {theta.dtype}")
         if theta.shape != (self.n_terms,):
             raise ValueError(
                 f"coefficients: expected {self.n_terms} values for the {self.n_terms} terms "
                 f"of this {self._name}, got shape {theta.shape}"
             )
-        if theta.dtype.kind not in "biufc":
-            raise TypeError(f"coefficients: expected numbers, got dtype {theta.dtype}")
         if not np.isfinite(theta).all():
             raise ValueError(f"coefficients: theta({mu!r}) contains NaN or inf")
         return theta
@@ -54,7 +60,7 @@ class _Affine:
         Vectorised when the coefficient function has a ``many(mus)`` method (as
         :class:`LinearCoefficients` does), one call per row otherwise.
         """
-        mus = np.atleast_2d(np.asarray(mus, dtype=float))
+        mus = np.atleast_2d(check_array(mus, "mus", ndim=(0, 1, 2), dtype_kind="f"))
         many = getattr(self.coefficients, "many", None)
         if many is not None:
             theta = np.asarray(many(mus))
@@ -136,7 +142,14 @@ class AffineOperator(_Affine):
         return sum(t * A for t, A in zip(theta, self.terms, strict=True))
 
     def apply(self, mu: Any, V: Any) -> np.ndarray:
-        """:math:`A(\\mu) V` without assembling ``A(mu)``."""
+        """:math:`A(\\mu) V` without assembling ``A(mu)``: ``V`` of shape (m,) or (m, k)."""
+        if not is_sparse(V):
+            V = check_array(V, "V", ndim=(1, 2), finite=False)
+        if V.shape[0] != self.shape[1]:
+            raise ValueError(
+                f"V: expected {self.shape[1]} rows (the operator is {self.shape[0]} x "
+                f"{self.shape[1]}), got shape {tuple(V.shape)}"
+            )
         theta = self.theta(mu)
         return sum(t * (A @ V) for t, A in zip(theta, self.terms, strict=True))
 
@@ -270,14 +283,18 @@ class LinearCoefficients:
         return cls(np.eye(dim))
 
     def __call__(self, mu: Any) -> np.ndarray:
-        mu = np.asarray(mu, dtype=float).reshape(-1)
+        mu = check_array(mu, "mu", ndim=(0, 1, 2), dtype_kind="f").reshape(-1)
         if mu.shape != (self.matrix.shape[1],):
             raise ValueError(f"mu: expected {self.matrix.shape[1]} values, got shape {mu.shape}")
         return self.matrix @ mu + self.offset
 
     def many(self, mus: Any) -> np.ndarray:
         """Coefficients of every row of ``mus``: shape (k, Q)."""
-        mus = np.asarray(mus, dtype=float)
+        mus = check_array(mus, "mus", ndim=2, dtype_kind="f")
+        if mus.shape[1] != self.matrix.shape[1]:
+            raise ValueError(
+                f"mus: expected rows of {self.matrix.shape[1]} values, got shape {mus.shape}"
+            )
         return mus @ self.matrix.T + self.offset
 
     def __repr__(self) -> str:

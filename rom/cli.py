@@ -144,8 +144,11 @@ def _mu_from_args(model, pairs: list[str]):
         name, sep, value = pair.partition("=")
         if not sep:
             raise ValueError(f"--mu: expected name=value, got {pair!r}")
+        name = name.strip()
+        if name in values:
+            raise ValueError(f"--mu: {name!r} is given more than once")
         try:
-            values[name.strip()] = float(value)
+            values[name] = float(value)
         except ValueError as err:
             raise ValueError(f"--mu: {name!r} needs a number, got {value!r}") from err
     if model.parameter_space is None:
@@ -181,10 +184,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         with atomic_write(out) as tmp, open(tmp, "wb") as fh:
             np.save(fh, field)
     else:
-        import meshio
-
         if args.mesh:
-            mesh = meshio.read(args.mesh)
+            mesh = _read_mesh(args.mesh)
         elif args.spec:  # the mesh kept by the snapshot store of the campaign
             mesh = _store_mesh(_spec_for(model, args.spec, "--spec"))
         else:
@@ -195,6 +196,22 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         write_fields(out, mesh, {args.field: field})
     print(f"predicted {field.size} values -> {out}")
     return 0
+
+
+def _read_mesh(path: str):
+    """The mesh in ``path`` (meshio's errors, and its exit on an unknown file, as one)."""
+    import meshio
+
+    if not Path(path).is_file():
+        raise ValueError(f"--mesh: no such file {path!r}")
+    try:
+        return meshio.read(path)
+    except Exception as err:  # meshio raises many kinds of errors on bad files
+        raise ValueError(
+            f"--mesh: {path!r} could not be read as a mesh ({type(err).__name__}: {err})"
+        ) from err
+    except SystemExit as err:  # meshio exits when none of its readers accepts the file
+        raise ValueError(f"--mesh: {path!r} could not be read as a mesh") from err
 
 
 def _store_mesh(spec):

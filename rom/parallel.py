@@ -10,14 +10,60 @@ be picklable (module-level functions, or objects of module-level classes).
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from rom._progress import progress_bar
 
-__all__ = ["as_executor", "map_blocks", "map_parameters"]
+__all__ = ["as_executor", "exit_with_parent", "map_blocks", "map_parameters", "process_pool"]
+
+#: seconds between a pool worker's checks that its parent is alive
+_PARENT_POLL = 0.2
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL)
+    os._exit(1)  # the parent died: nothing will collect this worker's results
+
+
+def exit_with_parent() -> None:
+    """Make this process exit as soon as its parent process is gone.
+
+    The initializer of romba's process pools: after ``kill -9`` of a campaign its
+    workers do not stay behind. A daemon thread polls ``os.getppid()`` (a process
+    whose parent died is given another one); where that is unavailable nothing is
+    done.
+    """
+    if not hasattr(os, "getppid") or os.name != "posix":
+        return
+    threading.Thread(
+        target=_watch_parent, args=(os.getppid(),), name="rom-parent-watch", daemon=True
+    ).start()
+
+
+def process_pool(max_workers: int | None = None) -> ProcessPoolExecutor:
+    """A ``ProcessPoolExecutor`` whose workers exit when the process that made it dies.
+
+    Parameters
+    ----------
+    max_workers : int, optional
+        The number of worker processes (by default one per CPU).
+
+    Examples
+    --------
+    >>> from rom.parallel import process_pool
+    >>> with process_pool(1) as pool:
+    ...     pool.submit(abs, -2).result()
+    2
+    """
+    return ProcessPoolExecutor(max_workers, initializer=exit_with_parent)
 
 
 def as_executor(executor: Any, name: str = "executor") -> Any:

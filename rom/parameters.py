@@ -13,6 +13,10 @@ __all__ = ["ParameterSpace"]
 
 SAMPLERS = ("random", "lhs", "sobol", "grid")
 
+#: The most values (rows x parameters) that :meth:`ParameterSpace.sample` returns:
+#: 2**27 float64 values, 1 GiB. A larger request is refused before anything is allocated.
+MAX_SAMPLE_VALUES = 2**27
+
 
 class ParameterSpace:
     """A box of named parameters, some of them on a logarithmic scale.
@@ -178,6 +182,12 @@ class ParameterSpace:
         Returns
         -------
         numpy.ndarray, shape (n_points, dim)
+
+        Raises
+        ------
+        ValueError
+            A result of more than ``MAX_SAMPLE_VALUES`` (2**27, 1 GiB) values: the
+            limit of :mod:`rom.parameters`, checked before anything is allocated.
         """
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"n: expected a positive integer, got {n!r}")
@@ -188,12 +198,23 @@ class ParameterSpace:
         ):
             raise TypeError(f"random_state: expected an integer or None, got {random_state!r}")
         n = int(n)
+        fixed = self._high == self._low
+        # exact integers: n ** dim can be far beyond what a float or an int64 holds
+        rows = n ** int((~fixed).sum()) if method == "grid" else n
+        if rows * self.dim > MAX_SAMPLE_VALUES:
+            what = f"{n} ** {int((~fixed).sum())} grid points" if method == "grid" else "points"
+            raise ValueError(
+                f"n: {what} of {self.dim} parameters would be {rows * self.dim:.3g} values, "
+                f"more than the limit of {MAX_SAMPLE_VALUES} (2**27, 1 GiB; "
+                "rom.parameters.MAX_SAMPLE_VALUES)"
+            )
         if method == "grid":
-            axes = [np.linspace(0.0, 1.0, n) if n > 1 else np.array([0.5]) for _ in self.names]
+            # a fixed parameter contributes one value, not n copies
+            axes = [
+                np.array([0.0]) if f else np.linspace(0.0, 1.0, n) if n > 1 else np.array([0.5])
+                for f in fixed
+            ]
             u = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
-            fixed = self._high == self._low
-            if fixed.any():  # a fixed parameter contributes one value, not n copies
-                u = np.unique(np.where(fixed, 0.0, u), axis=0)
             return self.from_unit(u)
         if method == "random":
             u = np.random.default_rng(random_state).random((n, self.dim))

@@ -164,9 +164,15 @@ def _all_finite(arr: Any, xp: Any) -> bool:
 
 
 def check_inner(inner: Any, n: int, name: str = "inner") -> Any:
-    """Validate an inner-product matrix: None, or a square (n, n) dense or sparse matrix.
+    r"""Validate an inner-product matrix: None, or a square (n, n) dense or sparse matrix,
+    Hermitian and positive on a random probe.
 
     Sparse matrices come back in CSR format; dense ones through :func:`check_array`.
+    The probe (two products with fixed random vectors ``x``, ``y``, cheap) refuses a
+    matrix with :math:`|y^H M x - \overline{x^H M y}| > 10^{-10}(\|Mx\|\|y\| +
+    \|My\|\|x\|)` (not Hermitian, beyond round-off) or with :math:`x^H M x \le 0`
+    (not positive definite). It cannot prove positivity: an indefinite matrix may pass
+    it and is refused where a factorisation or a norm finds it.
     """
     if inner is None:
         return None
@@ -179,10 +185,40 @@ def check_inner(inner: Any, n: int, name: str = "inner") -> Any:
             raise TypeError(f"{name}: expected a numeric matrix, got dtype {data.dtype}")
         if data.size and not bool(xp.isfinite(data).all()):
             raise ValueError(f"{name}: contains NaN or inf")
-        return inner.tocsr()
-    if callable(inner) and not hasattr(inner, "shape"):
+        inner = inner.tocsr()
+    elif callable(inner) and not hasattr(inner, "shape"):
         raise TypeError(f"{name}: expected a matrix (dense or sparse) or None, got a callable")
-    return check_array(inner, name, shape=(n, n))
+    else:
+        inner = check_array(inner, name, shape=(n, n))
+    _probe_inner(inner, n, name)
+    return inner
+
+
+def _probe_inner(M: Any, n: int, name: str) -> None:
+    """The symmetry and positivity probe of :func:`check_inner`."""
+    if n == 0:
+        return
+    xp = array_namespace(M.data if is_sparse(M) else M)
+    probe = np.random.default_rng(20240518).standard_normal((n, 2))
+    X = xp.asarray(probe)
+    MX = M @ X
+    x, y, Mx, My = X[:, 0], X[:, 1], MX[:, 0], MX[:, 1]
+    yMx, xMy = complex(xp.vdot(y, Mx)), complex(xp.vdot(x, My))
+    norm = float(xp.linalg.norm(x))  # x and y have about the same norm
+    scale = norm * (float(xp.linalg.norm(Mx)) + float(xp.linalg.norm(My)))
+    if not np.isfinite(scale):
+        return  # the products overflow: nothing can be probed (the norms will tell)
+    if abs(yMx - xMy.conjugate()) > 1e-10 * scale:
+        raise ValueError(
+            f"{name}: expected a Hermitian (symmetric) positive definite matrix; "
+            f"y^H M x = {yMx:.6g} but conj(x^H M y) = {xMy.conjugate():.6g} for a random probe"
+        )
+    xMx, yMy = complex(xp.vdot(x, Mx)).real, complex(xp.vdot(y, My)).real
+    if min(xMx, yMy) <= 0:
+        raise ValueError(
+            f"{name}: the matrix is not positive definite (x^H M x = {min(xMx, yMy):.6g} "
+            "<= 0 for a random probe); expected a Hermitian positive definite matrix"
+        )
 
 
 def check_positive_int(

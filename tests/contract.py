@@ -38,6 +38,11 @@ class Case:
         Shown in the test names.
     rtol : float
         Tolerance of the save / load comparison, relative to the largest entry.
+    calls : list of (callable, str)
+        Calls on a *fitted* estimator (the one of ``fit``, or of ``make``) with
+        wrong-type or wrong-shape arguments for its public methods: each must raise
+        ``ValueError`` or ``TypeError`` whose message matches the regular expression
+        (which names the argument), never a raw NumPy or Python error.
     make : callable, optional
         For objects built by another estimator rather than fitted by their own
         ``fit`` (a reduced model built by a reduced basis greedy): ``make()`` returns
@@ -54,6 +59,7 @@ class Case:
     id: str = ""
     rtol: float = 1e-12
     make: Callable[[], Any] | None = None
+    calls: list[tuple[Callable[[Any], Any], str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.id = self.id or self.cls.__name__

@@ -252,3 +252,59 @@ def test_demo_lagrangian_runs_end_to_end(tmp_path, capsys):
         assert eul_2 is None or eul_2 >= factor * lag_2
         assert eul_3 is None or eul_3 >= factor * lag_3
     assert f"figure: {figure}" in out
+
+
+@pytest.fixture
+def saved_surrogate(tmp_path):
+    from rom.nonintrusive import Surrogate
+
+    space = rom.ParameterSpace({"k": (0.0, 1.0), "c": (0.0, 1.0)})
+    mus = space.sample(3, "grid")
+    S = np.exp(-np.outer(np.linspace(0, 1, 20), mus[:, 0] + 2 * mus[:, 1]))
+    path = tmp_path / "sur.npz"
+    rom.save(Surrogate(parameter_space=space).fit(mus, S), path)
+    return path
+
+
+def _one_line_error(capsys, command):
+    err = capsys.readouterr().err
+    # (meshio prints its own complaint before it exits: romba's line is the last)
+    last = err.rstrip("\n").split("\n")[-1]
+    assert last.startswith(f"rom {command}: error: ") and "Traceback" not in err, err
+    return last
+
+
+def test_predict_with_a_pod_file_is_a_clear_error(tmp_path, capsys):
+    rom.save(rom.POD(rank=1).fit(np.eye(3)[:, :2]), tmp_path / "pod.npz")
+    argv = ["predict", str(tmp_path / "pod.npz"), "--mu", "k=0.5", "-o", str(tmp_path / "x.npy")]
+    assert main(argv) == 1
+    assert "holds a POD, not a Surrogate" in _one_line_error(capsys, "predict")
+
+
+def test_predict_with_a_missing_or_bad_mesh_is_a_clear_error(tmp_path, capsys, saved_surrogate):
+    """#18: meshio's ReadError (and its exit on an unknown format) escaped as a traceback."""
+    out = tmp_path / "x.vtu"
+    base = ["predict", str(saved_surrogate), "--mu", "k=0.5", "--mu", "c=0.5", "-o", str(out)]
+    assert main([*base, "--mesh", str(tmp_path / "nope.vtu")]) == 1
+    assert "--mesh: no such file" in _one_line_error(capsys, "predict")
+    bad = tmp_path / "bad.vtu"
+    bad.write_text("not a mesh")
+    assert main([*base, "--mesh", str(bad)]) == 1
+    assert "--mesh: " in _one_line_error(capsys, "predict")
+    assert main([*base, "--mesh", str(saved_surrogate)]) == 1  # no reader for .npz
+    assert "could not be read as a mesh" in _one_line_error(capsys, "predict")
+    assert not out.exists()
+
+
+def test_predict_refuses_a_parameter_given_twice(tmp_path, capsys, saved_surrogate):
+    """#18: --mu k=0.5 --mu k=0.6 kept the last value silently."""
+    out = tmp_path / "x.npy"
+    argv = ["predict", str(saved_surrogate), "--mu", "k=0.5", "--mu", "k=0.6", "--mu", "c=0.5"]
+    assert main([*argv, "-o", str(out)]) == 1
+    assert "--mu: 'k' is given more than once" in _one_line_error(capsys, "predict")
+    assert not out.exists()
+    assert (
+        main(["predict", str(saved_surrogate), "--mu", "k=0.5", "--mu", "c=0.5", "-o", str(out)])
+        == 0
+    )
+    assert np.load(out).shape == (20,)

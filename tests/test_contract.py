@@ -174,6 +174,15 @@ def test_bad_data_names_the_argument(case):
             call(case.cls(**case.params))
 
 
+@any_case
+def test_public_methods_name_the_bad_argument(case):
+    """Wrong-type and wrong-shape arguments to the methods of a fitted estimator."""
+    est = fitted(case)
+    for call, match in case.calls:
+        with pytest.raises((ValueError, TypeError), match=match):
+            call(est)
+
+
 def _same(a, b, rtol):
     if isinstance(a, tuple | list):
         assert isinstance(b, tuple | list) and len(a) == len(b)

@@ -380,3 +380,19 @@ def test_samples_always_inside_bounds(space, n, seed):
         assert np.isfinite(mus).all()
         assert_inside(space, mus)
         space.check(mus)  # what the sampler draws, check() accepts
+
+
+def test_sample_refuses_sizes_beyond_the_limit_before_allocating():
+    """#18: sample(10**6, "grid") asked for 10**12 rows (terabytes) and died in numpy."""
+    from rom.parameters import MAX_SAMPLE_VALUES
+
+    space = ParameterSpace({"a": (0.0, 1.0), "b": (0.0, 1.0)})
+    with pytest.raises(ValueError, match=r"n: 1000000 \*\* 2 grid points .* more than the limit"):
+        space.sample(10**6, "grid")
+    with pytest.raises(ValueError, match="n: points of 2 parameters would be"):
+        space.sample(MAX_SAMPLE_VALUES, "random")
+    # a fixed parameter adds no grid dimension: 10**6 x 1 values are within the limit
+    fixed = ParameterSpace({"a": (0.0, 1.0), "b": (0.5, 0.5)})
+    rows = fixed.sample(10**6, "grid")
+    assert rows.shape == (10**6, 2) and np.all(rows[:, 1] == 0.5)
+    assert np.array_equal(fixed.sample(3, "grid"), [[0.0, 0.5], [0.5, 0.5], [1.0, 0.5]])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
+
 from rom._base import Estimator
-from rom.backend import array_namespace
+from rom.backend import array_namespace, to_numpy
 from rom.eim._greedy import unit_lower_solve
 from rom.validation import check_array
 
@@ -21,6 +23,27 @@ def check_values(values: Any, m: int, name: str, xp: Any) -> tuple[Any, bool]:
     if array_namespace(values) is not xp:
         values = xp.asarray(values)
     return values, values.ndim == 1
+
+
+def check_indices(
+    indices: Any, name: str, size: int, *, length: int | None = None, unique: bool = True
+) -> Any:
+    """Loaded indices: a 1-D integer array (of ``length`` entries), in ``0 .. size - 1``,
+    distinct unless ``unique`` is false; a ValueError naming ``name`` otherwise."""
+    arr = np.asarray(indices)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        raise ValueError(
+            f"{name}: expected a 1-D array of integers, got {arr.dtype} shape {arr.shape}"
+        )
+    if length is not None and arr.size != length:
+        raise ValueError(f"{name}: expected {length} entries, got {arr.size}")
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) >= size):
+        raise ValueError(
+            f"{name}: expected indices in 0 .. {size - 1}, got {arr.min()} .. {arr.max()}"
+        )
+    if unique and np.unique(arr).size != arr.size:
+        raise ValueError(f"{name}: expected distinct indices")
+    return arr.astype(np.int64, copy=False)
 
 
 def check_bool(value: Any, name: str) -> bool:
@@ -40,6 +63,30 @@ class Interpolator(Estimator):
 
     basis_: Any
     interpolation_matrix_: Any
+
+    def _restore(self) -> None:
+        """After :func:`rom.load`: check ``basis_``, ``points_`` and ``interpolation_matrix_``
+        (a file is untrusted input); subclasses check the rest of their state."""
+        if not self._is_fitted():
+            return
+        self.basis_ = check_array(self.basis_, "basis_", ndim=2, allow_empty=True)
+        n, M = self.basis_.shape
+        if "points_" in vars(self):
+            self.points_ = check_indices(self.points_, "points_", n)
+        if "interpolation_matrix_" in vars(self):
+            self.interpolation_matrix_ = check_array(
+                self.interpolation_matrix_, "interpolation_matrix_", shape=(M, M), allow_empty=True
+            )
+
+    def _check_selected_rows(self) -> None:
+        """``interpolation_matrix_`` must be ``basis_[points_]``, exactly as fitted."""
+        self.points_ = check_indices(
+            self.points_, "points_", self.basis_.shape[0], length=self.basis_.shape[1]
+        )
+        if not np.array_equal(
+            to_numpy(self.interpolation_matrix_), to_numpy(self.basis_[self.points_])
+        ):
+            raise ValueError("interpolation_matrix_: expected basis_[points_]")
 
     @property
     def n_terms_(self) -> int:

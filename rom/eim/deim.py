@@ -103,6 +103,8 @@ class _BasisInterpolator(Interpolator):
         self._restore()
 
     def _restore(self) -> None:
+        super()._restore()
+        self._check_selected_rows()
         xp = array_namespace(self.interpolation_matrix_)
         self._lu = scipy_linalg(xp).lu_factor(self.interpolation_matrix_)
 
@@ -236,5 +238,17 @@ class QDEIM(_BasisInterpolator):
         import scipy.linalg
 
         m = U.shape[1]
-        _, _, piv = scipy.linalg.qr(to_numpy(U).conj().T, pivoting=True, mode="economic")
+        A = to_numpy(U).conj().T
+        _, R, piv = scipy.linalg.qr(A, pivoting=True, mode="economic")
+        # the pivots' |R_kk| decrease: a rank-deficient U shows as a negligible one,
+        # and its points would give a singular U[points] (NaN interpolants)
+        diagonal = np.abs(np.diag(R))
+        floor = 100 * float(np.finfo(A.dtype).eps) * max(A.shape) * float(np.abs(A).max())
+        small = np.flatnonzero(~(diagonal > floor))
+        if diagonal.size < m or small.size:
+            rank = int(small[0]) if small.size else diagonal.size
+            raise ValueError(
+                f"U: the basis is rank-deficient (numerical rank {rank} of {m} columns); "
+                "its columns must be linearly independent"
+            )
         return piv[:m]

@@ -11,7 +11,7 @@ import numpy as np
 
 from rom._progress import progress_bar
 from rom.backend import array_namespace, resolve_backend
-from rom.eim._base import Interpolator, check_bool, check_values
+from rom.eim._base import Interpolator, check_bool, check_indices, check_values
 from rom.eim._greedy import (
     Residual,
     first_argmax,
@@ -256,6 +256,49 @@ class EIM(Interpolator):
         self.error_params_ = np.asarray(params[n_main:], dtype=np.int64)
         self.n_points_ = n
         self.n_params_ = p
+
+    def _restore(self) -> None:
+        """After :func:`rom.load`: every array consistent with the others, indices in range."""
+        super()._restore()
+        if not self._is_fitted():
+            return
+        self._check_selected_rows()
+        n, M = self.basis_.shape
+        for name in ("n_points_", "n_params_"):
+            check_positive_int(getattr(self, name), name, allow_none=False)
+        if self.n_points_ != n:
+            raise ValueError(f"n_points_: expected {n} (the rows of basis_), got {self.n_points_}")
+        p = self.n_params_
+        self.params_ = check_indices(self.params_, "params_", p, length=M)
+        self.param_basis_ = check_array(
+            self.param_basis_, "param_basis_", shape=(p, M), allow_empty=True
+        )
+        self.pivots_ = check_array(self.pivots_, "pivots_", shape=(M,), allow_empty=True)
+        if M and bool((self.pivots_ == 0).any()):
+            raise ValueError("pivots_: expected nonzero pivots")
+        self.error_basis_ = check_array(
+            self.error_basis_, "error_basis_", shape=(n, None), allow_empty=True
+        )
+        K = self.error_basis_.shape[1]
+        self.error_points_ = check_indices(self.error_points_, "error_points_", n, length=K)
+        self.error_params_ = check_indices(self.error_params_, "error_params_", p, length=K)
+        check_indices(self.estimation_points_, "error_points_", n)  # distinct from points_
+        self.errors_ = check_array(
+            self.errors_, "errors_", ndim=1, dtype_kind="f", allow_empty=True
+        )
+        if "point_coordinates_" in vars(self):
+            self.point_coordinates_ = check_array(
+                self.point_coordinates_,
+                "point_coordinates_",
+                ndim=(1, 2),
+                dtype_kind="f",
+                allow_empty=True,
+            )
+            self.training_set_ = check_array(
+                self.training_set_, "training_set_", ndim=2, dtype_kind="f"
+            )
+            if len(self.point_coordinates_) != M:
+                raise ValueError(f"point_coordinates_: expected {M} rows (one per point)")
 
     # --------------------------------------------------------------- a function
     @classmethod

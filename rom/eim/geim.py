@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from rom._progress import progress_bar
-from rom.backend import array_namespace, resolve_backend
-from rom.eim._base import Interpolator, check_bool
+from rom.backend import array_namespace, resolve_backend, to_numpy
+from rom.eim._base import Interpolator, check_bool, check_indices
 from rom.eim._greedy import Residual, first_argmax, norm_code
 from rom.validation import check_array, check_inner, check_positive_int, check_tolerance
 
@@ -203,6 +203,26 @@ class GEIM(Interpolator):
         self.errors_ = np.asarray(errors)
         self.stop_reason_ = reason
         self.functionals_matrix_ = L
+
+    def _restore(self) -> None:
+        """After :func:`rom.load`: the selected functionals in range, the interpolation
+        matrix unit lower triangular (a file is untrusted input)."""
+        super()._restore()
+        if not self._is_fitted():
+            return
+        n, M = self.basis_.shape
+        L = self.functionals_matrix_
+        if hasattr(L, "tocsr") and hasattr(L, "nnz"):
+            if L.shape[1] != n or (L.nnz and not np.isfinite(L.data).all()):
+                raise ValueError(f"functionals_matrix_: expected {n} finite columns")
+        else:
+            L = check_array(L, "functionals_matrix_", shape=(None, n))
+        self.functionals_matrix_ = L
+        self.functionals_ = check_indices(self.functionals_, "functionals_", L.shape[0], length=M)
+        self.params_ = check_indices(self.params_, "params_", np.iinfo(np.int64).max, length=M)
+        B = to_numpy(self.interpolation_matrix_)
+        if not (np.all(np.diag(B) == 1) and not np.triu(B, 1).any()):
+            raise ValueError("interpolation_matrix_: expected a unit lower triangular matrix")
 
     def measure(self, S: Any) -> Any:
         """Values of the selected functionals on the columns of ``S``: shape (M,) or (M, k)."""

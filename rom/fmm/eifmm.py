@@ -48,6 +48,27 @@ SVD_TOL = 0.2
 COMPRESS_MIN = 4.0
 
 
+def _centred(
+    sources: np.ndarray, targets: np.ndarray, same: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sources and targets relative to the centre of their common bounding box.
+
+    Refuses clouds whose extent would overflow the squared distances (above 1e150).
+    """
+    lo = sources.min(axis=0) if same else np.minimum(sources.min(axis=0), targets.min(axis=0))
+    hi = sources.max(axis=0) if same else np.maximum(sources.max(axis=0), targets.max(axis=0))
+    centre = lo / 2 + hi / 2  # halves first: no overflow
+    extent = float(np.max(hi / 2 - lo / 2))
+    if not extent <= 1e150:
+        name = "sources" if same else "sources, targets"
+        raise ValueError(
+            f"{name}: the points spread over {2 * extent:.3g}, beyond 1e150: their squared "
+            "distances overflow in double precision (rescale the coordinates and the kernel)"
+        )
+    shifted = sources - centre
+    return shifted, (shifted if same else targets - centre)
+
+
 def _csr(groups: np.ndarray, items: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(groups, kind="stable")
     ptr = np.zeros(n_groups + 1, np.int64)
@@ -296,6 +317,10 @@ class EIFMM(Estimator):
         if not K.radial and K.key[0] != "user":
             raise ValueError("kernel: expected an even kernel")
         T = sources if same else check_points(targets, "targets", dim)
+        # the kernel depends on differences only: the points are taken relative to the
+        # centre of their box, exactly (Sterbenz) for a box far from the origin, so
+        # that a far-away cloud keeps the accuracy of one at the origin
+        sources, T = _centred(sources, T, same)
         if np.ptp(sources, axis=0).max() == 0 and sources.shape[0] > 1:
             raise ValueError("sources: all points coincide; there is no far field to compress")
         if K.singular:

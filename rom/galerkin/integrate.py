@@ -9,6 +9,7 @@ large sparse ones (a sparse Jacobian is factorised by SuperLU).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,56 @@ SOLVE_IVP_METHODS = ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA")
 
 
 class IntegrationError(RuntimeError):
-    """The step size fell below round-off or the step budget ran out."""
+    """The integration cannot go on: the step size fell below round-off, the step
+    budget or the time limit ran out, or the right-hand side is not finite."""
+
+
+class _Limits:
+    """The budgets of one integration: ``max_steps`` attempted steps and ``max_time``
+    seconds of wall clock (None: no limit), checked by :meth:`check` before every step."""
+
+    def __init__(self, max_steps: int, max_time: float | None) -> None:
+        self.max_steps = max_steps
+        self.max_time = max_time
+        self.deadline = None if max_time is None else time.perf_counter() + max_time
+
+    def check(self, steps: int, t: float) -> None:
+        if steps >= self.max_steps:
+            raise IntegrationError(
+                f"integrate: no convergence after {self.max_steps} steps (max_steps) "
+                f"at t = {t:.6g}"
+            )
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise IntegrationError(
+                f"integrate: time limit max_time = {self.max_time:g} s exceeded at "
+                f"t = {t:.6g} after {steps} steps"
+            )
+
+
+def _check_finite_derivative(f: Any, t: float) -> None:
+    """Raise :class:`IntegrationError` when the right-hand side at an accepted state is
+    not finite (a NaN parameter, a solution that overflowed)."""
+    if not np.isfinite(f).all():
+        raise IntegrationError(
+            f"integrate: the right-hand side fun(t, y) is not finite (NaN or inf) at t = {t:.6g}"
+        )
+
+
+def _check_step(h: float, t: float, nonfinite: bool = False) -> None:
+    """Raise when the next step size is not finite or below round-off of ``t``
+    (``nonfinite``: the last attempt gave a NaN or inf error or state)."""
+    if not math.isfinite(h):
+        raise IntegrationError(f"integrate: the step size is not finite ({h}) at t = {t:.6g}")
+    if h < 1e-14 * max(1.0, abs(t)):
+        if nonfinite:
+            raise IntegrationError(
+                f"integrate: the right-hand side or the state is not finite (NaN or inf) "
+                f"for every step from t = {t:.6g}, down to step size {h:.3g}"
+            )
+        raise IntegrationError(
+            f"integrate: step size {h:.3g} too small at t = {t:.6g} (the solution may blow "
+            "up there, or the problem is too stiff for the method)"
+        )
 
 
 def _componentwise_norm(err, y_old, y_new, rtol, atol):
@@ -137,7 +187,7 @@ def _control(
     return accepted, h
 
 
-def _march(attempt, derivative, y0, times, rtol, atol, h, max_steps, stats, order):
+def _march(attempt, derivative, y0, times, rtol, atol, h, limits, stats, order):
     """The adaptive loop of every integrator of this module, landing on each output time.
 
     ``attempt(t, y, f, step) -> (y_new, err, f_new)`` takes one step from ``y`` at
@@ -145,37 +195,47 @@ def _march(attempt, derivative, y0, times, rtol, atol, h, max_steps, stats, orde
     (accepted when at most 1) and ``derivative(t + step, y_new)`` when the step has it
     for free (first same as last), else None. ``order`` is the order of the error
     estimate plus one. A real ``y0`` whose derivative is complex is promoted to complex.
+
+    Every path of every method goes through the checks here: the budgets of
+    ``limits`` (:class:`_Limits`) before each step; a non-finite candidate state is a
+    rejected step (NaN and inf errors count as infinite), a non-finite derivative at
+    an accepted state and a non-finite or vanishing step size end the integration
+    with :class:`IntegrationError` at once.
     """
     t = float(times[0])
     f = derivative(t, y0)
+    _check_finite_derivative(f, t)
     y = y0.astype(np.result_type(y0, f), copy=True)
     if h is None:
         h = _first_step(derivative, t, y, f, rtol, atol, order, float(times[-1] - times[0]))
+    _check_step(h, t)
     out = np.empty((y.size, times.size), dtype=y.dtype)
     out[:, 0] = y
     steps = 0
     for k in range(1, times.size):
         t_end = float(times[k])
         while t < t_end:
-            if steps >= max_steps:
-                raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
+            limits.check(steps, t)
             last = h >= t_end - t
             step = t_end - t if last else h
             y_new, err, f_new = attempt(t, y, f, step)
             steps += 1
+            nonfinite = not (math.isfinite(err) and np.isfinite(y_new).all())
+            if nonfinite:  # an overflow or a NaN: rejected, the step shortened
+                err = math.inf
             accepted, h = _control(err, order, step, h, last, stats)
             if accepted:
                 t = t_end if last else t + step
                 y = y_new
                 f = derivative(t, y) if f_new is None else f_new
-            if h < 1e-14 * max(1.0, abs(t)):
-                raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
+                _check_finite_derivative(f, t)
+            _check_step(h, t, nonfinite)
         out[:, k] = y
     stats["steps"] = steps
     return out
 
 
-def _rosenbrock(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm):
+def _rosenbrock(fun, jac, mass, y0, times, rtol, atol, h, limits, stats, norm):
     """ROS2, a 2-stage L-stable Rosenbrock-W method of order 2 with a 1st-order estimate.
 
     ``(M - g h J) k1 = F(t, y)``, ``(M - g h J) k2 = F(t + h, y + h k1) - 2 M k1``,
@@ -193,7 +253,7 @@ def _rosenbrock(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm
         y_new = y + step * (1.5 * k1 + 0.5 * k2)
         return y_new, norm(0.5 * step * (k1 + k2), y, y_new, rtol, atol), None
 
-    return _march(attempt, fun, y0, times, rtol, atol, h, max_steps, stats, 2)
+    return _march(attempt, fun, y0, times, rtol, atol, h, limits, stats, 2)
 
 
 def _transformed_tableau(gamma, alpha, gammas, b, b_hat):
@@ -241,7 +301,7 @@ _ROS34PW2 = _transformed_tableau(
 )
 
 
-def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, norm, autonomous):
+def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, limits, stats, norm, autonomous):
     """A Rosenbrock method in transformed form: for the stages i = 1..s,
     ``(M / (h g) - J) U_i = F(t + c_i h, y + sum_j A_ij U_j) + M sum_j C_ij U_j / h
     + g_i h F_t``, then ``y+ = y + sum_i m_i U_i`` and the error ``sum_i e_i U_i``.
@@ -318,7 +378,7 @@ def _rosenbrock_w(fun, jac, mass, y0, times, rtol, atol, h, max_steps, stats, no
         y_new = y + m_row @ U
         return y_new, norm(e_row @ U, y, y_new, rtol, atol), None
 
-    return _march(attempt, fun, y0, times, rtol, atol, h, max_steps, stats, 3)
+    return _march(attempt, fun, y0, times, rtol, atol, h, limits, stats, 3)
 
 
 # Bogacki-Shampine 3(2), first same as last
@@ -326,7 +386,7 @@ _BS_B = np.array([2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0])
 _BS_E = np.array([2.0 / 9.0 - 7.0 / 24.0, 1.0 / 3.0 - 0.25, 4.0 / 9.0 - 1.0 / 3.0, -0.125])
 
 
-def _bogacki_shampine(fun, mass_solve, y0, times, rtol, atol, h, max_steps, stats, norm):
+def _bogacki_shampine(fun, mass_solve, y0, times, rtol, atol, h, limits, stats, norm):
     def rhs(t, y):
         f = fun(t, y)
         return f if mass_solve is None else mass_solve(f)
@@ -339,7 +399,7 @@ def _bogacki_shampine(fun, mass_solve, y0, times, rtol, atol, h, max_steps, stat
         e = step * (_BS_E[0] * k1 + _BS_E[1] * k2 + _BS_E[2] * k3 + _BS_E[3] * k4)
         return y_new, norm(e, y, y_new, rtol, atol), k4
 
-    return _march(attempt, rhs, y0, times, rtol, atol, h, max_steps, stats, 3)
+    return _march(attempt, rhs, y0, times, rtol, atol, h, limits, stats, 3)
 
 
 def integrate(
@@ -356,6 +416,7 @@ def integrate(
     stats: dict | None = None,
     error_norm: str = "componentwise",
     autonomous: bool = False,
+    max_time: float | None = None,
 ) -> np.ndarray:
     r"""Integrate ``M y' = fun(t, y)`` from ``y0`` at ``times[0]``; the states at ``times``.
 
@@ -388,6 +449,15 @@ def integrate(
     state). A step is accepted when that number is at most 1. Steps are shortened to
     land on every output time (no interpolation).
 
+    Failures stop the integration at once with :class:`IntegrationError`, whose
+    message gives the time reached: a right-hand side that is not finite (NaN or inf)
+    at the initial or an accepted state, a step size that is not finite or falls
+    below round-off of ``t`` (a blow-up), more than ``max_steps`` steps, more than
+    ``max_time`` seconds. A step whose candidate state overflows is rejected (and
+    the step shortened). These hold for every method, the :func:`~scipy.integrate.solve_ivp`
+    ones included (their steps are driven here, one at a time, and their dense
+    output gives the states at ``times``).
+
     Real and complex: a complex ``y0``, or a real ``y0`` whose ``fun`` is complex,
     gives complex states (the norms above take moduli; a Jacobian by forward
     differences is then the complex-linear part along real directions, which a
@@ -408,13 +478,18 @@ def integrate(
     first_step : float, optional
         Initial step (default: estimated from ``fun``).
     max_steps : int
-        Budget of attempted steps.
+        Budget of attempted steps (of steps taken, for the solve_ivp methods, whose
+        rejected attempts happen inside one step).
     stats : dict, optional
         Filled with the counts ``accepted``, ``rejected``, ``steps``, ``jacobians``.
     error_norm : {"componentwise", "global"}
         How the local error is measured (above; own integrators only).
     autonomous : bool
         Whether ``fun`` does not depend on ``t`` (``"implicit"`` only).
+    max_time : float, optional
+        Wall-clock limit of the integration in seconds (None: no limit), checked
+        before every step and, for the solve_ivp methods, at every evaluation of
+        ``fun``.
 
     Returns
     -------
@@ -434,9 +509,10 @@ def integrate(
         raise TypeError(
             f"jacobian: expected a callable (t, y) -> matrix or None, got {jacobian!r}"
         )
-    y0, times, rtol, atol, max_steps, first_step = _check_common(
-        y0, times, rtol, atol, max_steps, first_step
+    y0, times, rtol, atol, max_steps, first_step, max_time = _check_common(
+        y0, times, rtol, atol, max_steps, first_step, max_time
     )
+    limits = _Limits(max_steps, max_time)
     if not isinstance(method, str):
         raise TypeError(f"method: expected a string, got {method!r}")
     if mass is not None and mass.shape != (y0.size, y0.size):
@@ -457,41 +533,24 @@ def integrate(
             rtol,
             atol,
             first_step,
-            max_steps,
+            limits,
             record,
             norm,
             bool(autonomous),
         )
     elif method == "ros2":
         out = _rosenbrock(
-            fun, jacobian, mass, y0, times, rtol, atol, first_step, max_steps, record, norm
+            fun, jacobian, mass, y0, times, rtol, atol, first_step, limits, record, norm
         )
     elif method == "explicit":
         mass_solve = None if mass is None else _mass_solver(mass)
         out = _bogacki_shampine(
-            fun, mass_solve, y0, times, rtol, atol, first_step, max_steps, record, norm
+            fun, mass_solve, y0, times, rtol, atol, first_step, limits, record, norm
         )
     elif method in SOLVE_IVP_METHODS:
         if mass is not None:
             raise ValueError(f"mass: solve_ivp method {method!r} does not take a mass matrix")
-        from scipy.integrate import solve_ivp
-
-        implicit = method in ("BDF", "Radau", "LSODA")
-        sol = solve_ivp(
-            fun,
-            (float(times[0]), float(times[-1])),
-            y0,
-            method=method,
-            t_eval=times,
-            rtol=rtol,
-            atol=atol,
-            jac=jacobian if implicit else None,
-            first_step=first_step,
-        )
-        if not sol.success:
-            raise IntegrationError(f"integrate: {method} failed: {sol.message}")
-        record.update(accepted=int(sol.t.size), steps=int(sol.nfev))
-        out = sol.y
+        out = _solve_ivp(fun, jacobian, y0, times, method, rtol, atol, first_step, limits, record)
     else:
         raise ValueError(
             f"method: expected 'implicit', 'ros34pw2', 'ros2', 'explicit' or one of "
@@ -503,7 +562,75 @@ def integrate(
     return out
 
 
-def _check_common(y0, times, rtol, atol, max_steps, first_step):
+def _solve_ivp(fun, jacobian, y0, times, method, rtol, atol, first_step, limits, stats):
+    """A :func:`scipy.integrate.solve_ivp` method, its steps driven one at a time.
+
+    The solver's own loop would not stop: ``max_steps`` is not one of its options, and a
+    NaN right-hand side makes its step-size loop spin forever (NaN compares false).
+    Here every step is counted and the clock read (:class:`_Limits`), and ``fun`` is
+    wrapped to refuse a non-finite value and to read the clock at every evaluation
+    (one step of an implicit method may take many). The states at ``times`` come
+    from the dense output of the step that contains them, as in ``solve_ivp``.
+    """
+    import scipy.integrate
+
+    t0, t_final = float(times[0]), float(times[-1])
+    f0 = np.asarray(fun(t0, y0))
+    _check_finite_derivative(f0, t0)
+    steps = [0]
+
+    def checked(t, y):
+        if limits.deadline is not None and time.perf_counter() > limits.deadline:
+            limits.check(steps[0], t)
+        f = np.asarray(fun(t, y))
+        if not np.isfinite(f).all():
+            # a trial state of the solver's step: its error would be NaN, which the
+            # solver's step-size loop never leaves
+            _check_finite_derivative(f, t)
+        return f
+
+    options = {"rtol": rtol, "atol": atol}
+    if first_step is not None:
+        options["first_step"] = first_step
+    if method in ("BDF", "Radau", "LSODA") and jacobian is not None:
+        options["jac"] = jacobian
+    solver_class = getattr(scipy.integrate, method)
+    solver = solver_class(checked, t0, y0.astype(np.result_type(y0, f0)), t_final, **options)
+    out = np.empty((y0.size, times.size), dtype=solver.y.dtype)
+    out[:, 0] = solver.y
+    k = 1
+    while k < times.size:
+        limits.check(steps[0], solver.t)
+        message = solver.step()
+        steps[0] += 1
+        if solver.status == "failed":
+            raise IntegrationError(f"integrate: {method} failed at t = {solver.t:.6g}: {message}")
+        if not np.isfinite(solver.y).all():
+            raise IntegrationError(
+                f"integrate: the state is not finite (NaN or inf) at t = {solver.t:.6g}"
+            )
+        done = k
+        while done < times.size and times[done] <= solver.t:
+            done += 1
+        if done > k:
+            if times[done - 1] == solver.t:
+                out[:, done - 1] = solver.y
+                inside = times[k : done - 1]
+            else:
+                inside = times[k:done]
+            if inside.size:
+                out[:, k : k + inside.size] = solver.dense_output()(inside).reshape(
+                    y0.size, inside.size
+                )
+            k = done
+        if solver.status == "finished" and k < times.size:  # not expected: t_final reached
+            out[:, k:] = solver.y[:, None]
+            break
+    stats.update(accepted=steps[0], steps=steps[0], evaluations=int(solver.nfev))
+    return out
+
+
+def _check_common(y0, times, rtol, atol, max_steps, first_step, max_time=None):
     """The checks of :func:`integrate` shared with the compiled quadratic path."""
     y0 = check_array(y0, "y0", ndim=1)
     y0 = y0.astype(np.complex128 if np.iscomplexobj(y0) else np.float64)
@@ -519,17 +646,33 @@ def _check_common(y0, times, rtol, atol, max_steps, first_step):
         first_step = check_tolerance(first_step, "first_step")
         if first_step == 0:
             raise ValueError("first_step: expected a positive step")
-    return y0, times, rtol, atol, max_steps, first_step
+    if max_time is not None:
+        max_time = check_tolerance(max_time, "max_time")
+        if max_time == 0:
+            raise ValueError("max_time: expected a positive number of seconds or None")
+    return y0, times, rtol, atol, max_steps, first_step, max_time
 
 
 def integrate_quadratic(
-    coefficients, rhs, y0, times, rtol, atol, stats=None, error_norm="global", max_steps=1_000_000
+    coefficients,
+    rhs,
+    y0,
+    times,
+    rtol,
+    atol,
+    stats=None,
+    error_norm="global",
+    max_steps=1_000_000,
+    max_time=None,
 ):
     """:func:`integrate` with ``"implicit"``, autonomous, no mass matrix, for
     ``y' = c + B y + W(y, y)`` (``rhs`` evaluates it): one compiled call when numba
     is installed (:mod:`rom.galerkin._numba`), else the NumPy loop; the same
-    algorithm, step for step."""
-    y0, times, rtol, atol, max_steps, _ = _check_common(y0, times, rtol, atol, max_steps, None)
+    algorithm, step for step. A compiled kernel cannot read the clock: with a
+    ``max_time``, the NumPy loop runs (the limit then holds at every step)."""
+    y0, times, rtol, atol, max_steps, _, max_time = _check_common(
+        y0, times, rtol, atol, max_steps, None, max_time
+    )
     if error_norm not in NORMS:
         raise ValueError(f"error_norm: expected one of {tuple(NORMS)}, got {error_norm!r}")
     try:
@@ -538,7 +681,7 @@ def integrate_quadratic(
         _numba = None
     c, B, W = coefficients
     real = not (np.iscomplexobj(y0) or any(np.iscomplexobj(x) for x in coefficients))
-    if _numba is None or times.size == 1 or not real:
+    if _numba is None or times.size == 1 or not real or max_time is not None:
         from rom.galerkin.quadratic import quadratic_system
 
         _, jacobian = quadratic_system(coefficients)
@@ -553,9 +696,13 @@ def integrate_quadratic(
             stats=stats,
             error_norm=error_norm,
             autonomous=True,
+            max_time=max_time,
         )
     t0 = float(times[0])
-    h = _first_step(rhs, t0, y0, rhs(t0, y0), rtol, atol, 3, float(times[-1] - t0))
+    f0 = rhs(t0, y0)
+    _check_finite_derivative(f0, t0)
+    h = _first_step(rhs, t0, y0, f0, rtol, atol, 3, float(times[-1] - t0))
+    _check_step(h, t0)
     tab = _ROS34PW2
     out, steps, accepted, rejected, status, t, h = _numba.ros34pw2_quadratic(
         c,
@@ -575,8 +722,9 @@ def integrate_quadratic(
         tab["e"],
     )
     if status == _numba.TOO_MANY_STEPS:
-        raise IntegrationError(f"integrate: no convergence after {max_steps} steps")
+        _Limits(max_steps, None).check(steps, t)
     if status == _numba.STEP_TOO_SMALL:
+        _check_step(h, t)
         raise IntegrationError(f"integrate: step size {h:.3g} too small at t = {t:.6g}")
     if status == _numba.SINGULAR:
         raise IntegrationError("integrate: singular iteration matrix M - gamma h J")

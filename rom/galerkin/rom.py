@@ -604,6 +604,8 @@ class GalerkinROM(Estimator):
         stats: dict | None = None,
         error_norm: str = "global",
         autonomous: bool = False,
+        max_steps: int = 1_000_000,
+        max_time: float | None = None,
     ) -> np.ndarray:
         """Integrate the reduced model; return the coordinates at ``times``, (r, n_t).
 
@@ -638,6 +640,13 @@ class GalerkinROM(Estimator):
             coordinates (verified first) take the compiled online path:
             :math:`F(a) = c + B a + W(a, a)` in two small products per evaluation,
             the same function to rounding (see the theory page).
+        max_steps : int
+            Budget of steps of the integrator.
+        max_time : float, optional
+            Wall-clock limit in seconds (None: no limit). Past either budget, and at
+            once when the reduced right-hand side is not finite (a NaN ``mu``, a
+            solution that overflows) or the step size collapses (a blow-up),
+            :class:`~rom.galerkin.IntegrationError` is raised with the time reached.
 
         Returns
         -------
@@ -665,7 +674,16 @@ class GalerkinROM(Estimator):
                 rhs, jacobian = fast
                 if method in ("implicit", "ros34pw2") and self.closure is None:
                     return integrate_quadratic(
-                        rhs.coefficients, rhs, a0, times, rtol, atol, stats, error_norm
+                        rhs.coefficients,
+                        rhs,
+                        a0,
+                        times,
+                        rtol,
+                        atol,
+                        stats,
+                        error_norm,
+                        max_steps=max_steps,
+                        max_time=max_time,
                     )
         return integrate(
             rhs,
@@ -678,6 +696,8 @@ class GalerkinROM(Estimator):
             stats=stats,
             error_norm=error_norm,
             autonomous=autonomous,
+            max_steps=max_steps,
+            max_time=max_time,
         )
 
     def with_closure(self, closure: Callable[..., Any] | None) -> GalerkinROM:

@@ -27,6 +27,10 @@ __all__ = [
 
 _COMPLEX = re.compile(r"\(\s*([^,()\s]+)\s*,\s*([^,()\s]+)\s*\)")
 
+#: The largest number of rows or columns of a FreeFEM matrix (FreeFEM's indices are C
+#: ``int``): a header announcing more is refused before anything is allocated.
+MAX_FREEFEM_SIZE = 2**31 - 1
+
 
 def _check_path(path: Any) -> Path:
     if not isinstance(path, str | os.PathLike):
@@ -72,6 +76,9 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
     When the symmetric (``half``) flag is 1, only one triangle is stored and the
     other is filled in. Complex coefficients are written ``(re,im)``.
 
+    A header announcing more than ``MAX_FREEFEM_SIZE`` (2**31 - 1) rows or columns is
+    refused before anything is allocated.
+
     Examples
     --------
     >>> import tempfile, os
@@ -102,6 +109,12 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
             f"path: {str(path)!r} does not start with 'n m symmetric nnz' (Morse) or "
             "'n m nnz half fortran state' (FreeFEM 4): not a FreeFEM matrix"
         ) from err
+    if not (0 <= n <= MAX_FREEFEM_SIZE and 0 <= m <= MAX_FREEFEM_SIZE and nnz >= 0):
+        raise ValueError(
+            f"path: {str(path)!r} announces a {n} x {m} matrix with {nnz} coefficients: "
+            f"sizes must be non-negative and at most {MAX_FREEFEM_SIZE} (2**31 - 1, FreeFEM's "
+            "int indices)"
+        )
     body = [ln.split() for ln in lines[1:]]
     if len(body) != nnz or any(len(row) != 3 for row in body):
         raise ValueError(
@@ -153,6 +166,21 @@ def read_freefem_vector(path: str | os.PathLike) -> np.ndarray:
     return values
 
 
+def _checked_npz(path: Path) -> Any:
+    """A ``scipy.sparse.save_npz`` file as CSR, its index arrays checked before any use."""
+    import scipy.sparse
+
+    from rom.io.persist import check_sparse
+
+    try:
+        A = check_sparse(scipy.sparse.load_npz(path))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
+        raise ValueError(
+            f"path: {str(path)!r} holds a corrupt sparse matrix ({err.__class__.__name__}: {err})"
+        ) from err
+    return check_sparse(scipy.sparse.csr_matrix(A))
+
+
 def read_matrix(path: str | os.PathLike) -> Any:
     """Read a matrix: Matrix Market, ``.npz`` (scipy sparse or one dense array), ``.npy``,
     or FreeFEM text (any other suffix, recognised by its content).
@@ -196,7 +224,7 @@ def read_matrix(path: str | os.PathLike) -> Any:
                 with data:
                     files = sorted(data.files)
                     if {"data", "format", "shape"} <= set(files):
-                        return scipy.sparse.csr_matrix(scipy.sparse.load_npz(path))
+                        return _checked_npz(path)
                     if len(files) == 1:
                         return data[files[0]]
             raise ValueError(

@@ -38,6 +38,7 @@ from rom._version import __version__
 __all__ = [
     "FORMAT_VERSION",
     "atomic_write",
+    "check_sparse",
     "decode_state",
     "encode_state",
     "load",
@@ -240,6 +241,11 @@ class _Decoder:
         raise ValueError(f"unknown entry {tag!r} in the settings")
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_list(body: Any) -> list:
     if not isinstance(body, list):
         raise ValueError(f"expected a list in the settings, got {type(body).__name__}")
@@ -252,6 +258,15 @@ def decode_state(cls: type, settings: dict, arrays: dict) -> tuple[dict, dict]:
     Parameters that the class does not take, and fitted names that are not public
     attributes ending with ``_``, are refused: a file cannot set anything else.
     """
+    if (
+        not isinstance(settings, dict)
+        or not isinstance(settings.get("params"), dict)
+        or not isinstance(settings.get("fitted"), dict)
+    ):
+        raise ValueError(
+            f"{cls.__name__}: expected settings mapping 'params' and 'fitted' to mappings, got "
+            f"{_short(settings)}"
+        )
     decoder = _Decoder(arrays)
     params = {k: decoder.value(v) for k, v in settings["params"].items()}
     fitted = {k: decoder.value(v) for k, v in settings["fitted"].items()}
@@ -453,16 +468,76 @@ def read_arrays(path: str | os.PathLike) -> tuple[dict, dict[str, Any]]:
     if not isinstance(none, list) or not isinstance(sparse, dict):
         raise ValueError(f"path: {str(path)!r} has a corrupt header (none, sparse)")
     arrays: dict[str, Any] = {str(name): None for name in none}
-    if sparse:
-        import scipy.sparse
-    try:
-        for name, shape in sparse.items():
+    for name, shape in sparse.items():
+        try:
             csr = [raw.pop(f"{name}.{part}") for part in _SPARSE_PARTS]
-            arrays[name] = scipy.sparse.csr_matrix(tuple(csr), shape=tuple(shape))
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise ValueError(f"path: {str(path)!r} has a corrupt sparse matrix ({err})") from err
+            arrays[name] = _csr_from_parts(*csr, shape)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ValueError(
+                f"path: {str(path)!r} has a corrupt sparse matrix {name!r} ({err})"
+            ) from err
     arrays.update(raw)
     return header, arrays
+
+
+def _csr_from_parts(data: Any, indices: Any, indptr: Any, shape: Any) -> Any:
+    """A CSR matrix from its stored parts, every part checked before scipy reads them."""
+    import scipy.sparse
+
+    if (
+        not isinstance(shape, list | tuple)
+        or len(shape) != 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
+    ):
+        raise ValueError(f"shape {shape!r} is not two sizes")
+    if data.ndim != 1 or data.dtype.kind not in "biufc":
+        raise ValueError(f"data: expected a 1-D numeric array, got {data.dtype} {data.shape}")
+    for part, arr in (("indices", indices), ("indptr", indptr)):
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            raise ValueError(f"{part}: expected a 1-D integer array, got {arr.dtype} {arr.shape}")
+    if indptr.size != shape[0] + 1 or indices.size != data.size:
+        raise ValueError(
+            f"indptr: expected {shape[0] + 1} entries and indices as many as data "
+            f"({data.size}), got {indptr.size} and {indices.size}"
+        )
+    if indptr.size and indptr[-1] != indices.size:
+        raise ValueError(f"indptr: expected to end at nnz = {indices.size}, got {indptr[-1]}")
+    return check_sparse(scipy.sparse.csr_matrix((data, indices, indptr), shape=tuple(shape)))
+
+
+def check_sparse(A: Any) -> Any:
+    """``A`` after scipy's full format check: index arrays integer and in range, pointers
+    starting at 0, non-decreasing and ending at ``nnz``, values numeric.
+
+    Every sparse matrix read from a file goes through it before any compiled kernel
+    (a product, a conversion) reads its index arrays: a corrupt file gives a
+    ``ValueError``, never an out-of-bounds read. COO and DIA matrices are checked by
+    their constructors; other formats are refused.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse
+    >>> from rom.io.persist import check_sparse
+    >>> bad = scipy.sparse.csr_matrix(
+    ...     (np.ones(2), np.array([0, 7]), np.array([0, 1, 2])), shape=(2, 2))
+    >>> check_sparse(bad)
+    Traceback (most recent call last):
+    ...
+    ValueError: indices must be < 2
+    """
+    fmt = getattr(A, "format", None)
+    if A.dtype.kind not in "biufc":
+        raise ValueError(f"expected a numeric sparse matrix, got dtype {A.dtype}")
+    if fmt in ("csr", "csc", "bsr"):
+        for part in ("indices", "indptr"):
+            if getattr(A, part).dtype.kind not in "iu":
+                raise ValueError(f"{part}: expected integers, got {getattr(A, part).dtype}")
+        if A.indptr.size and A.indptr[-1] != A.indices.size:  # scipy would drop the rest
+            raise ValueError(f"indptr: expected to end at {A.indices.size}, got {A.indptr[-1]}")
+        A.check_format(full_check=True)
+    elif fmt not in ("coo", "dia"):
+        raise ValueError(f"unsupported sparse format {fmt!r}")
+    return A
 
 
 def read_header(path: str | os.PathLike) -> dict:
@@ -534,6 +609,8 @@ def load(path: str | os.PathLike, **parts: Any) -> Any:
     1
     """
     header, arrays = _read(path)
+    if "class" not in header:
+        raise ValueError(f"path: {str(path)!r} is corrupt: its header names no class")
     try:
         cls = _registered(header.get("class"))
     except (ImportError, AttributeError, ValueError) as err:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rom.backend import array_namespace
 from rom.linalg.inner import apply_inner, column_norms
 from rom.validation import check_array, check_inner, check_tolerance
@@ -29,6 +31,10 @@ def gram_schmidt(
     A column is dropped when its norm is at most ``atol`` before orthogonalisation,
     or when what remains of it after orthogonalisation against the previous columns
     is at most ``atol`` or at most ``rtol`` times its initial norm.
+
+    The result does not depend on the scale of ``V`` (with ``atol`` scaled alike):
+    entries whose squares would overflow or underflow are first divided by a power
+    of two, exactly.
 
     Parameters
     ----------
@@ -66,6 +72,12 @@ def gram_schmidt(
     atol = check_tolerance(atol, "atol", allow_none=False)
     rtol = check_tolerance(rtol, "rtol", allow_none=False)
     xp = array_namespace(V)
+    if V.size:  # scale-invariance: squares of entries beyond 1e100 or below 1e-100 would
+        # overflow or underflow; a power of two near the largest entry divides exactly
+        largest = float(xp.max(xp.abs(V)))
+        if largest > 0 and not 1e-100 <= largest <= 1e100:
+            scale = float(np.ldexp(1.0, int(np.frexp(largest)[1])))
+            V, atol = V / scale, atol / scale
     Q = xp.empty((n, k), dtype=V.dtype)
     r = 0
     for j in range(k):

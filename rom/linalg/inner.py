@@ -87,9 +87,17 @@ def orthonormalize(Y: Any, M: Any = None) -> Any:
     ``Q^H M Q``: the first pass leaves an error of about ``eps * cond(M)``, the
     second brings it to round-off (as Cholesky-QR2 does).
 
+    The result always has ``k`` columns, orthonormal to round-off, whose span
+    contains the columns of ``Y``. Where ``Y`` is rank-deficient (zero or linearly
+    dependent columns), the columns beyond its rank are an arbitrary orthonormal
+    completion (often coordinate vectors), not directions of ``Y``: what a range
+    finder needs. For a basis of exactly the span of ``Y``, with the dependent
+    columns dropped, use :func:`rom.linalg.gram_schmidt`.
+
     Parameters
     ----------
     Y : array, shape (n, k) with k <= n
+        Finite (NaN or inf raise ValueError).
     M : None or (n, n) Hermitian positive definite matrix
 
     Returns
@@ -105,6 +113,8 @@ def orthonormalize(Y: Any, M: Any = None) -> Any:
     True
     """
     xp = array_namespace(Y)
+    if not bool(xp.isfinite(Y).all()):
+        raise ValueError("Y: contains NaN or inf; expected finite vectors to orthonormalise")
     Q, _ = xp.linalg.qr(Y)
     if M is not None:
         Q = _cholesky_correct(Q, M, xp)

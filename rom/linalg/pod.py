@@ -131,7 +131,9 @@ class POD(Estimator):
         Bound on the absolute error of each singular value (round-off estimate for
         ``"svd"`` and ``"snapshots"``, the certificate for the iterative methods).
     total_energy_ : float
-        :math:`\|S\|_{M,F}^2`, computed directly.
+        :math:`\|S\|_{M,F}^2`, computed directly (``inf`` where it exceeds the
+        largest float, for snapshots beyond about 1e154: the other attributes are
+        computed on the snapshots scaled by a power of two, and stay finite).
     method_ : str
         The method that ran ("svd", "snapshots" or "randomized").
     n_iter_ : int
@@ -206,6 +208,13 @@ class POD(Estimator):
         n, m = S.shape
         M = check_inner(M, n)
         xp = array_namespace(S)
+        # scale-invariance: data whose squares overflow or underflow are divided by a
+        # power of two near their largest entry (exact; results scaled back below)
+        scale = _scale(S, xp)
+        if scale != 1.0:
+            S = S / scale
+            if tol is not None and not relative:
+                tol = tol / scale
         method = self._choose(method, n, m, rank, tol, rtol)
         self.method_ = method
         self.n_iter_ = 0
@@ -254,11 +263,16 @@ class POD(Estimator):
                 stacklevel=2,
             )
         self.basis_ = U[:, :r]
-        self._coefficients = None if coefficients is None else coefficients[:r]
-        self.singular_values_ = s[:r]
-        self.singular_value_error_ = err[:r]
-        self.total_energy_ = total
-        self.energy_ = xp.cumsum(self.singular_values_**2) / total
+        self._coefficients = None if coefficients is None else coefficients[:r] * scale
+        self.energy_ = xp.cumsum(s[:r] ** 2) / total  # in the scaled units: no overflow
+        self.singular_values_ = s[:r] * scale
+        self.singular_value_error_ = err[:r] * scale
+        self.total_energy_ = total * scale * scale if scale != 1.0 else total
+        if not bool(xp.isfinite(self.singular_values_).all()):
+            raise ValueError(
+                f"S: its singular values exceed the largest float (largest entry about "
+                f"{scale:.3g}); divide the snapshots by a constant first"
+            )
         self.inner_ = M
         logger.info("POD (%s): %d modes of %d snapshots", self.method_, r, m)
         return self
@@ -284,6 +298,65 @@ class POD(Estimator):
             if 3 * k >= small:
                 return "svd"
         return "auto"
+
+    # ------------------------------------------------------------ persistence
+    def _restore(self) -> None:
+        """After :func:`rom.load`: check the fitted arrays (a file is untrusted input).
+
+        ``basis_`` 2-D and finite; the singular values, their errors and ``energy_``
+        one per mode, finite, the singular values non-negative and non-increasing and
+        ``energy_`` their normalised cumulative squares; ``inner_`` square of the
+        basis' size.
+        """
+        self._coefficients = None
+        if not self._is_fitted():
+            return
+        from rom.backend import to_numpy
+
+        U = check_array(self.basis_, "basis_", ndim=2, allow_empty=True)
+        n, r = U.shape
+        shape = (r,)
+        s = to_numpy(
+            check_array(
+                self.singular_values_,
+                "singular_values_",
+                shape=shape,
+                dtype_kind="f",
+                allow_empty=True,
+            )
+        )
+        if np.any(s < 0) or np.any(np.diff(s) > 0):
+            raise ValueError("singular_values_: expected non-negative, non-increasing values")
+        err = check_array(
+            self.singular_value_error_,
+            "singular_value_error_",
+            shape=shape,
+            dtype_kind="f",
+            allow_empty=True,
+        )
+        if bool(np.any(to_numpy(err) < 0)):
+            raise ValueError("singular_value_error_: expected non-negative values")
+        total = self.total_energy_
+        if not isinstance(total, float | int) or np.isnan(total) or total <= 0:
+            raise ValueError(f"total_energy_: expected a positive number, got {total!r}")
+        energy = to_numpy(
+            check_array(self.energy_, "energy_", shape=shape, dtype_kind="f", allow_empty=True)
+        )
+        full_precision = np.finfo(float).tiny * 2.0**53 < total < np.inf
+        if full_precision and r and s[0] > 0:  # scaled by s[0]: no overflow
+            expected = np.cumsum((s / s[0]) ** 2) / (total / s[0] / s[0])
+        else:  # snapshots beyond about 1e154 or below 1e-154: energy_ is computed scaled
+            expected = energy
+        if (
+            np.any(np.diff(energy) < 0)
+            or np.any(energy < 0)
+            or np.any(energy > 1 + 1e-8)
+            or not np.allclose(energy, expected, rtol=1e-8, atol=0)
+        ):
+            raise ValueError(
+                "energy_: expected the cumulative squared singular values over total_energy_"
+            )
+        self.inner_ = check_inner(self.inner_, n, "inner_")
 
     # ------------------------------------------------------------ transforms
     @property
@@ -330,6 +403,8 @@ class POD(Estimator):
         -------
         array, shape (n_s,), or a float for a 1-D ``S``
         """
+        if not isinstance(relative, bool | np.bool_):
+            raise TypeError(f"relative: expected True or False, got {relative!r}")
         S, one = self._check_columns(S, "S")
         S2 = S[:, None] if one else S
         R = S2 - self.basis_ @ block_inner(self.basis_, S2, self.inner_)
@@ -339,6 +414,23 @@ class POD(Estimator):
             ref = column_norms(S2, self.inner_)
             err = xp.where(ref > 0, err / xp.where(ref > 0, ref, 1), 0.0)
         return float(err[0]) if one else err
+
+
+def _scale(S, xp) -> float:
+    """1.0, or a power of two near ``max |S|`` when the squares of the entries of ``S``
+    would overflow or underflow (beyond about 1e100 or below 1e-100).
+
+    Dividing by a power of two is exact, so the POD of the scaled matrix is the POD
+    of ``S`` scaled; in the ordinary range nothing changes (not one bit).
+    """
+    if S.size == 0:
+        return 1.0
+    # the largest entry (within sqrt(2) for complex data) without a temporary of S's size
+    parts = (S.real, S.imag) if S.dtype.kind == "c" else (S,)
+    largest = max(max(abs(float(p.max())), abs(float(p.min()))) for p in parts)
+    if largest == 0.0 or 1e-100 <= largest <= 1e100:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(largest)[1])))
 
 
 # ---------------------------------------------------------------------------

@@ -49,6 +49,21 @@ def _inputs(S: Any, Y: Any, inner: Any) -> tuple[Any, Any, Any]:
     return S, Y, M
 
 
+def _column_scaled(X: Any) -> Any:
+    """``X`` with each column divided by a power of two near its largest entry, when
+    some column's squares would overflow or underflow (entries beyond about 1e100 or
+    below 1e-100); ``X`` itself otherwise. Exact (powers of two), for the measures that
+    do not depend on the length of a snapshot (sine, angle)."""
+    if X is None or X.size == 0:
+        return X
+    largest = np.abs(X).max(axis=0)
+    nonzero = largest > 0
+    if np.all((largest[nonzero] >= 1e-100) & (largest[nonzero] <= 1e100)):
+        return X
+    exponents = np.frexp(np.where(nonzero, largest, 1.0))[1]
+    return X / np.ldexp(1.0, exponents)
+
+
 def gram(S: Any, Y: Any = None, M: Any = None) -> Any:
     """``S^H M Y`` in one matrix product (``S^H M S`` when ``Y`` is None)."""
     if Y is None:
@@ -200,7 +215,7 @@ def sine_dissimilarity(
     """
     refine = check_tolerance(refine, "refine", allow_none=False, upper=1.0)
     S, Y, M = _inputs(S, Y, inner)
-    return _sine_and_cosine(S, Y, M, refine)[0]
+    return _sine_and_cosine(_column_scaled(S), _column_scaled(Y), M, refine)[0]
 
 
 def grassmann_dissimilarity(
@@ -233,7 +248,7 @@ def grassmann_dissimilarity(
     """
     refine = check_tolerance(refine, "refine", allow_none=False, upper=1.0)
     S, Y, M = _inputs(S, Y, inner)
-    sine, cos = _sine_and_cosine(S, Y, M, refine, want_cos=True)
+    sine, cos = _sine_and_cosine(_column_scaled(S), _column_scaled(Y), M, refine, want_cos=True)
     return np.arctan2(sine, cos)
 
 

@@ -305,6 +305,7 @@ class LocalPOD(Estimator):
         """Check the fitted state (a file is untrusted) and rebuild the online caches."""
         K = len(self.bases_)
         n = self.medoids_.shape[0]
+        self.inner_ = check_inner(self.inner_, n, "inner_")
         for pod in self.bases_:
             if pod.inner_ is None and self.inner_ is not None:  # saved without its copy
                 pod.inner = pod.inner_ = self.inner_
@@ -333,6 +334,22 @@ class LocalPOD(Estimator):
         )
         if not ok:
             raise ValueError("LocalPOD: inconsistent fitted state (labels, members, bases)")
+        self.medoids_ = check_array(self.medoids_, "medoids_", shape=(n, K))
+        self.transfer_ = [
+            [check_array(t, "transfer_", ndim=2, allow_empty=True) for t in row]
+            for row in self.transfer_
+        ]
+        if self.medoid_indices_ is not None:
+            idx = np.asarray(self.medoid_indices_)
+            if (
+                idx.shape != (K,)
+                or idx.dtype.kind not in "iu"
+                or idx.min() < 0
+                or idx.max() >= self.n_snapshots_
+            ):
+                raise ValueError(
+                    f"medoid_indices_: expected {K} indices in 0 .. {self.n_snapshots_ - 1}"
+                )
         M = self.inner_
         self._centre_norms = np.asarray(column_norms(self.medoids_, M), dtype=float)
         self._coupling = [block_inner(b.basis_, self.medoids_, M) for b in self.bases_]

@@ -70,7 +70,8 @@ def generate_snapshots(
     store : SnapshotStore
     executor : optional
         Where the runs go (see :func:`rom.parallel.as_executor`): None (here, one after the other),
-        a ``concurrent.futures`` process or thread pool,
+        a ``concurrent.futures`` process or thread pool (:func:`rom.parallel.process_pool`
+        makes one whose workers exit when this process dies),
         ``mpi4py.futures.MPIPoolExecutor()``, a ``dask.distributed.Client`` or its
         ``get_executor()``. With processes, dask or MPI the solver and the store are
         pickled (both are, for module-level functions and :class:`CommandSolver`),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -30,10 +33,50 @@ def _as_fields(value: Any, default: str) -> dict[str, np.ndarray]:
         if arr.dtype.kind not in "biufc":
             raise SolverError(f"field {name!r}: expected numbers, got dtype {arr.dtype}")
         arr = arr.reshape(-1).astype(np.result_type(arr.dtype, np.float64))
+        if arr.size == 0:
+            raise SolverError(f"field {name!r}: expected values, got an empty array")
         if not np.isfinite(arr).all():
             raise SolverError(f"field {name!r}: contains NaN or inf")
         fields[str(name)] = arr
     return fields
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and every process of its process group (its own session)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    except AttributeError:  # no process groups (Windows)
+        proc.kill()
+
+
+def _run(args: list[str], workdir: str, timeout: float | None) -> subprocess.CompletedProcess:
+    """Run ``args`` in its own session; on timeout (or any interruption) kill it whole."""
+    posix = os.name == "posix"
+    try:
+        proc = subprocess.Popen(
+            args,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=posix,
+        )
+    except OSError as err:
+        raise SolverError(f"could not start {args[0]!r}: {err}") from err
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        _kill_group(proc)
+        proc.communicate()
+        raise SolverError(f"timed out after {timeout} s: {args}") from err
+    except BaseException:  # KeyboardInterrupt, SystemExit: leave nothing running
+        _kill_group(proc)
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
 
 
 class CallableSolver:
@@ -85,8 +128,10 @@ class CommandSolver:
         for mesh formats.
     templates : sequence of paths
         Files copied into every working directory (e.g. the ``.edp`` script).
-    timeout : float, optional
-        Seconds before a run is killed.
+    timeout : float or None
+        Seconds before a run is killed, with every process it started (the command
+        runs in its own process group, killed whole); :attr:`DEFAULT_TIMEOUT` (one
+        day) by default, ``None`` for no limit.
     retries : int
         Extra attempts after a failure.
     keep_workdir : bool
@@ -103,6 +148,8 @@ class CommandSolver:
     """
 
     MESH_SUFFIXES = (".vtu", ".vtk", ".xdmf", ".msh", ".mesh", ".med", ".xml")
+    #: seconds a run may take unless ``timeout`` says otherwise (a hung run ends)
+    DEFAULT_TIMEOUT = 86400.0
 
     def __init__(
         self,
@@ -110,7 +157,7 @@ class CommandSolver:
         outputs: Mapping[str, str],
         reader: Callable[[Path, str], Any] | None = None,
         templates: Sequence[str | os.PathLike] = (),
-        timeout: float | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
         retries: int = 0,
         keep_workdir: bool = False,
     ) -> None:
@@ -123,8 +170,15 @@ class CommandSolver:
         for t in templates:
             if not Path(t).is_file():
                 raise FileNotFoundError(f"templates: no such file {str(t)!r}")
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout: expected a positive number of seconds, got {timeout!r}")
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+                raise TypeError(f"timeout: expected a number of seconds or None, got {timeout!r}")
+            if not (0 < timeout and math.isfinite(timeout)):
+                raise ValueError(
+                    f"timeout: expected a positive finite number of seconds (None for no "
+                    f"limit), got {timeout!r}"
+                )
+            timeout = float(timeout)
         if int(retries) != retries or retries < 0:
             raise ValueError(f"retries: expected a non-negative integer, got {retries!r}")
         self.command = list(command)
@@ -164,14 +218,7 @@ class CommandSolver:
             for t in self.templates:
                 shutil.copy(t, workdir)
             args = self.arguments(mu, workdir)
-            try:
-                proc = subprocess.run(
-                    args, cwd=workdir, capture_output=True, text=True, timeout=self.timeout
-                )
-            except subprocess.TimeoutExpired as err:
-                raise SolverError(f"timed out after {self.timeout} s: {args}") from err
-            except OSError as err:
-                raise SolverError(f"could not start {args[0]!r}: {err}") from err
+            proc = _run(args, workdir, self.timeout)
             if proc.returncode != 0:
                 raise SolverError(
                     f"exit status {proc.returncode}; stderr tail: {proc.stderr[-2000:]!r}"

@@ -34,17 +34,27 @@ executor and the output model; paths are relative to the specification file::
 
     [output]
     model = "surrogate.npz"
+
+Every value is checked for its type when the specification is read, before any run:
+a string where a list, a number or a boolean is expected is an error (``log =
+"false"`` is not a boolean; ``command = "echo {k}"`` is refused, never split: write one
+list element per argument), a float where an integer is expected too (``n = 2.7``),
+and the ``[reduction]`` and ``[regressor]`` values are checked like the constructor
+arguments of :class:`rom.POD` and :class:`rom.nonintrusive.RBFRegressor`.
 """
 
 from __future__ import annotations
 
 import importlib
+import numbers
+import shlex
 import sys
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from rom.parameters import SAMPLERS, ParameterSpace
+from rom.validation import check_choice, check_positive_int, check_tolerance
 
 __all__ = ["Spec", "read_spec"]
 
@@ -58,6 +68,90 @@ _SECTIONS = {
     "executor": {"kind"},
     "output": {"model"},
 }
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _string(table: dict, section: str, key: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"spec: [{section}] {key} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _check_solver(solver: dict) -> None:
+    """Types of the ``[solver]`` values (their meaning is checked by the solver)."""
+    if "python" in solver:
+        _string(solver, "solver", "python", "")
+    if "command" in solver:
+        command = solver["command"]
+        if isinstance(command, str):
+            raise ValueError(
+                "spec: [solver] command must be a list of strings, one per argument (it "
+                f"runs without a shell), got the string {command!r}; write command = "
+                f"{shlex.split(command)!r}"
+            )
+        if not isinstance(command, list) or not command:
+            raise ValueError(
+                f"spec: [solver] command must be a non-empty list of strings, got {command!r}"
+            )
+        if not all(isinstance(a, str) for a in command):
+            raise ValueError(f"spec: [solver] command must hold strings only, got {command!r}")
+    outputs = solver.get("outputs", {})
+    if not isinstance(outputs, dict) or not all(
+        isinstance(v, str) and v for v in outputs.values()
+    ):
+        raise ValueError(
+            f"spec: [solver] outputs must be a table of field name = file name, got {outputs!r}"
+        )
+    templates = solver.get("templates", [])
+    if not isinstance(templates, list) or not all(isinstance(t, str) for t in templates):
+        raise ValueError(
+            f"spec: [solver] templates must be a list of file names, got {templates!r}"
+        )
+    timeout = solver.get("timeout")
+    if timeout is not None and (not _is_number(timeout) or not 0 < timeout < float("inf")):
+        raise ValueError(
+            f"spec: [solver] timeout must be a positive number of seconds, got {timeout!r}"
+        )
+    retries = solver.get("retries", 0)
+    if not _is_int(retries) or retries < 0:
+        raise ValueError(f"spec: [solver] retries must be a non-negative integer, got {retries!r}")
+    if "field" in solver:
+        _string(solver, "solver", "field", "")
+
+
+def _check_estimator_values(data: dict) -> None:
+    """The ``[reduction]`` and ``[regressor]`` values, checked as their classes check them."""
+    from rom.nonintrusive.surrogate import KERNELS
+
+    reduction = data.get("reduction", {})
+    regressor = data.get("regressor", {})
+    checks = [
+        ("reduction", "rank", lambda v: check_positive_int(v, "rank")),
+        ("reduction", "tol", lambda v: check_tolerance(v, "tol", upper=1.0)),
+        ("reduction", "rtol", lambda v: check_tolerance(v, "rtol", upper=1.0)),
+        ("regressor", "kernel", lambda v: check_choice(v, "kernel", KERNELS)),
+        ("regressor", "smoothing", lambda v: check_tolerance(v, "smoothing", allow_none=False)),
+        (
+            "regressor",
+            "degree",
+            lambda v: check_positive_int(v, "degree", allow_none=False, minimum=-1),
+        ),
+    ]
+    for section, key, check in checks:
+        table = reduction if section == "reduction" else regressor
+        if key in table:
+            try:
+                check(table[key])
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"spec: [{section}] {err}") from err
 
 
 def _toml():
@@ -95,15 +189,16 @@ class Spec:
             raise ValueError("spec: [solver] needs exactly one of 'python' or 'command'")
         if "command" in solver and not solver.get("outputs"):
             raise ValueError("spec: a [solver] command needs 'outputs' (field name = file name)")
+        _check_solver(solver)
         self.field = solver.get("field") or (
             next(iter(solver["outputs"])) if "outputs" in solver else "u"
         )
         sampling = data.get("sampling", {})
         self.n = sampling.get("n", 16)
-        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 1:
+        if not _is_int(self.n) or self.n < 1:
             raise ValueError(f"spec: [sampling] n must be a positive integer, got {self.n!r}")
         self.method = sampling.get("method", "lhs")
-        if self.method not in SAMPLERS:
+        if not isinstance(self.method, str) or self.method not in SAMPLERS:
             raise ValueError(
                 f"spec: [sampling] method must be one of {SAMPLERS}, got {self.method!r}"
             )
@@ -112,10 +207,15 @@ class Spec:
             raise ValueError(
                 f"spec: [sampling] random_state must be an integer, got {self.random_state!r}"
             )
-        self.store_path = root / data.get("store", {}).get("path", "snapshots")
-        self.model_path = root / data.get("output", {}).get("model", "surrogate.npz")
+        self.store_path = root / _string(data.get("store", {}), "store", "path", "snapshots")
+        self.model_path = root / _string(
+            data.get("output", {}), "output", "model", "surrogate.npz"
+        )
+        _check_estimator_values(data)
         kind = data.get("executor", {}).get("kind", "serial")
-        head, _, count = str(kind).partition(":")
+        if not isinstance(kind, str):
+            raise ValueError(f"spec: [executor] kind must be a string, got {kind!r}")
+        head, _, count = kind.partition(":")
         valid = kind in ("serial", "mpi", "dask") or (
             head in ("threads", "processes", "dask") and count.isdigit() and int(count) > 0
         )
@@ -138,11 +238,19 @@ class Spec:
                 extra = sorted(set(value) - {"bounds", "log"})
                 if extra:
                     raise ValueError(f"spec: unknown keys {extra} for parameter {name!r}")
-                value, is_log = value.get("bounds"), bool(value.get("log", False))
+                value, is_log = value.get("bounds"), value.get("log", False)
+                if not isinstance(is_log, bool):
+                    raise ValueError(
+                        f"spec: parameter {name!r}: log must be true or false, got {is_log!r}"
+                    )
             else:
                 is_log = False
             if not isinstance(value, list) or len(value) != 2:
                 raise ValueError(f"spec: parameter {name!r} needs bounds [low, high]")
+            if not all(_is_number(v) for v in value):
+                raise ValueError(
+                    f"spec: parameter {name!r} needs numbers as bounds [low, high], got {value!r}"
+                )
             bounds[name] = tuple(value)
             if is_log:
                 log.append(name)
@@ -171,10 +279,10 @@ class Spec:
                 ) from err
             return CallableSolver(fn, field=self.field)
         return CommandSolver(
-            [str(a) for a in table["command"]],
+            list(table["command"]),
             outputs=table["outputs"],
             templates=[self.root / t for t in table.get("templates", [])],
-            timeout=table.get("timeout"),
+            timeout=table.get("timeout", CommandSolver.DEFAULT_TIMEOUT),
             retries=table.get("retries", 0),
         )
 
@@ -193,7 +301,11 @@ class Spec:
         if kind == "dask":
             return DaskExecutor(count or None)
         workers = int(count) if count else None
-        return (ThreadPoolExecutor if kind == "threads" else ProcessPoolExecutor)(workers)
+        if kind == "threads":
+            return ThreadPoolExecutor(workers)
+        from rom.parallel import process_pool  # workers exit when this process dies
+
+        return process_pool(workers)
 
     def surrogate(self) -> Any:
         """The (unfitted) surrogate of ``[reduction]`` and ``[regressor]``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,12 +21,26 @@ __all__ = ["SnapshotStore"]
 
 #: version 2: snapshot files written by rom.io.write_arrays (sparse fields allowed)
 FORMAT = 2
+#: snapshot files: 3 checksums the key, the parameter values and the fields; 2 the fields
+SNAPSHOT_VERSION = 3
 _SNAPSHOT = "romba-snapshot"
+#: the names of snapshot and failure files (a key: 24 hex digits); never a temporary
+_SNAPSHOT_NAME = re.compile(r"[0-9a-f]{24}\.npz")
+_FAILURE_NAME = re.compile(r"[0-9a-f]{24}\.json")
+#: the temporaries of rom.io.atomic_write: ``.<stem>.<16 hex digits>.tmp<suffix>``
+_TEMPORARY_NAME = re.compile(r"\..*\.[0-9a-f]{16}\.tmp(\.[A-Za-z0-9]+)?")
 
 
-def _checksum(fields: Mapping[str, Any]) -> str:
-    """SHA-256 of the fields' values (sparse ones by their CSR parts and shape)."""
+def _checksum(fields: Mapping[str, Any], key: str | None = None, mu: Any = None) -> str:
+    """SHA-256 of the key, the parameter values and the fields' values.
+
+    Sparse fields count by their CSR parts and shape. Without ``key`` and ``mu``:
+    the fields only (snapshot files of version 2).
+    """
     h = hashlib.sha256()
+    if key is not None:
+        h.update(f"key:{key};mu:".encode())
+        h.update(np.ascontiguousarray(mu, dtype=np.float64).tobytes())
     for name in sorted(fields):
         h.update(name.encode())
         value = fields[name]
@@ -51,7 +66,21 @@ def _field_value(name: str, value: Any) -> Any:
         dtype = value.dtype
     if dtype.kind not in "biufc":
         raise TypeError(f"fields[{name!r}]: expected a numeric array, got dtype {dtype}")
+    if 0 in value.shape:
+        raise ValueError(f"fields[{name!r}]: expected a non-empty array, got an empty one")
+    data = value.data if is_sparse(value) else value
+    if not np.isfinite(data).all():
+        raise ValueError(f"fields[{name!r}]: expected finite values, got NaN or inf")
     return value
+
+
+def _list(directory: Path, pattern: re.Pattern) -> list[Path]:
+    """The files of ``directory`` whose whole name matches ``pattern``, sorted."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    return [directory / n for n in sorted(names) if pattern.fullmatch(n)]
 
 
 class SnapshotStore:
@@ -65,7 +94,18 @@ class SnapshotStore:
     snapshot, and several processes can write at once (different parameters write
     different files; the same parameter written twice is replaced atomically).
     Failed runs are recorded in ``path/failures/<key>.json``. Opening an existing
-    store with another parameter space or other fields is an error.
+    store with another parameter space or other fields is an error, and so is opening
+    a directory that holds snapshots but lost its ``store.json``.
+
+    After a ``kill -9`` (of a campaign or of any of its workers) the store holds
+    whole snapshots only: temporaries are never listed, and those older than
+    :attr:`STALE_SECONDS` are removed when the store is opened. Every snapshot's
+    checksum covers its key, its parameter values and its fields; a file whose
+    parameters do not hash to its name (edited, or copied over another key) is
+    corrupt: :meth:`has` is false, :meth:`get` raises ``ValueError``, :meth:`verify`
+    names it, :meth:`snapshots` skips it and a campaign recomputes it. :meth:`put`
+    stores finite, non-empty numeric arrays (never an object array, so never a
+    pickle) of the shapes of the store's first snapshot.
 
     Parameters
     ----------
@@ -85,6 +125,10 @@ class SnapshotStore:
     >>> store.has([1.5]), len(store)
     (True, 1)
     """
+
+    #: temporaries of atomic writes older than this (seconds) are left by dead
+    #: writers and removed on opening (younger ones may belong to a running writer)
+    STALE_SECONDS = 600.0
 
     def __init__(
         self,
@@ -111,7 +155,15 @@ class SnapshotStore:
         }
         (self.path / "snapshots").mkdir(parents=True, exist_ok=True)
         (self.path / "failures").mkdir(exist_ok=True)
+        self._shapes: dict[str, tuple] | None = None  # of the first snapshot, once read
+        self._remove_stale_temporaries()
         spec_path = self.path / "store.json"
+        if not spec_path.exists() and self._files():
+            raise ValueError(
+                f"path: {str(self.path)!r} holds snapshots but no store.json (its "
+                "specification: parameter space and fields); restore it, or use a new "
+                "directory"
+            )
         if spec_path.exists():
             try:
                 existing = json.loads(spec_path.read_text())
@@ -135,6 +187,21 @@ class SnapshotStore:
             with atomic_write(spec_path) as tmp:
                 tmp.write_text(json.dumps(spec, indent=1))
 
+    def _remove_stale_temporaries(self) -> None:
+        """Remove what writers killed between writing and renaming left behind."""
+        limit = time.time() - self.STALE_SECONDS
+        for directory in (self.path, self.path / "snapshots", self.path / "failures"):
+            for tmp in _list(directory, _TEMPORARY_NAME):
+                try:
+                    if tmp.is_file() and tmp.stat().st_mtime < limit:
+                        tmp.unlink()
+                except OSError:  # removed by another process meanwhile
+                    pass
+
+    def _files(self) -> list[Path]:
+        """The snapshot files (by name: temporaries never match)."""
+        return _list(self.path / "snapshots", _SNAPSHOT_NAME)
+
     # ------------------------------------------------------------------ keys
     def _row(self, mu: Any) -> np.ndarray:
         row = check_parameter(mu, "mu", parameter_space=self.parameter_space)
@@ -148,7 +215,7 @@ class SnapshotStore:
         return self.path / "snapshots" / f"{self.key(mu)}.npz"
 
     def __len__(self) -> int:
-        return len(list((self.path / "snapshots").glob("*.npz")))
+        return len(self._files())
 
     # --------------------------------------------------------------- writing
     def put(self, mu: Any, fields: Mapping[str, Any], metadata: Mapping | None = None) -> None:
@@ -169,19 +236,45 @@ class SnapshotStore:
             raise ValueError(f"fields: missing {missing} (the store keeps {self.fields})")
         values = {name: _field_value(name, fields[name]) for name in self.fields}
         row = self._row(mu)
+        self._check_shapes(values)
+        key = self.key(row)
         header = {
             "format": _SNAPSHOT,
-            "format_version": FORMAT,
+            "format_version": SNAPSHOT_VERSION,
+            "key": key,
             "mu": dict(zip(self.parameter_space.names, map(float, row), strict=True)),
-            "checksum": _checksum(values),
+            "checksum": _checksum(values, key, row),
             "metadata": json.loads(json.dumps(dict(metadata or {}), default=str)),
             "time": time.time(),
         }
         arrays: dict[str, Any] = {f"field:{k}": v for k, v in values.items()}
         arrays["mu"] = row
         write_arrays(self._file(row), arrays, header)
+        if self._shapes is None:
+            self._shapes = {k: tuple(v.shape) for k, v in values.items()}
         failure = self.path / "failures" / f"{self.key(row)}.json"
         failure.unlink(missing_ok=True)
+
+    def _check_shapes(self, values: Mapping[str, Any]) -> None:
+        """Every field of the shape it has in the store's first (valid) snapshot."""
+        if self._shapes is None:
+            for path in self._files():
+                try:
+                    _, fields, _ = self._load(path)
+                except Exception:
+                    continue
+                self._shapes = {k: tuple(v.shape) for k, v in fields.items()}
+                break
+            else:
+                return  # the first snapshot: its shapes are kept once it is written
+        for name, value in values.items():
+            expected = self._shapes[name]
+            if tuple(value.shape) != expected:
+                raise ValueError(
+                    f"fields[{name!r}]: expected {int(np.prod(expected))} values of shape "
+                    f"{expected} (as the store's snapshots), got {int(np.prod(value.shape))} "
+                    f"values of shape {tuple(value.shape)}"
+                )
 
     def record_failure(self, mu: Any, message: str) -> None:
         """Record a failed run (kept until a later run of the same parameter succeeds)."""
@@ -217,14 +310,30 @@ class SnapshotStore:
     # --------------------------------------------------------------- reading
     def _load(self, path: Path) -> tuple[np.ndarray, dict[str, Any], dict]:
         header, arrays = read_arrays(path)
-        if header.get("format") != _SNAPSHOT or header.get("format_version") != FORMAT:
-            raise ValueError(f"{str(path)!r} is not a snapshot of format {FORMAT}")
+        version = header.get("format_version")
+        if header.get("format") != _SNAPSHOT or version not in (2, SNAPSHOT_VERSION):
+            raise ValueError(f"{str(path)!r} is not a snapshot of format {SNAPSHOT_VERSION}")
         fields = {k: arrays[f"field:{k}"] for k in self.fields}
-        if _checksum(fields) != header.get("checksum"):
-            raise ValueError("checksum mismatch")
         mu = np.asarray(arrays["mu"], dtype=float)
         if mu.shape != (self.parameter_space.dim,):
             raise ValueError(f"mu: expected {self.parameter_space.dim} values, got {mu.shape}")
+        named = dict(zip(self.parameter_space.names, map(float, mu), strict=True))
+        if header.get("mu") != named:
+            raise ValueError(f"mu: the header says {header.get('mu')}, the array {named}")
+        key = self.key(mu)  # also: inside the store's parameter space
+        if key != path.stem:
+            raise ValueError(
+                f"key: the file holds the snapshot of {named} (key {key}), not of its "
+                f"name's key {path.stem}"
+            )
+        if version == 2:
+            expected = _checksum(fields)
+        else:
+            if header.get("key") != key:
+                raise ValueError(f"key: the header says {header.get('key')!r}, expected {key}")
+            expected = _checksum(fields, key, mu)
+        if expected != header.get("checksum"):
+            raise ValueError("checksum mismatch")
         return mu, fields, header
 
     def has(self, mu: Any) -> bool:
@@ -253,7 +362,13 @@ class SnapshotStore:
 
     def failures(self) -> list[dict]:
         """The recorded failures: ``{"mu": {...}, "error": "..."}``."""
-        return [json.loads(p.read_text()) for p in sorted((self.path / "failures").glob("*.json"))]
+        records = []
+        for path in _list(self.path / "failures", _FAILURE_NAME):
+            try:
+                records.append(json.loads(path.read_text()))
+            except (OSError, ValueError):  # removed meanwhile, or not JSON
+                continue
+        return records
 
     def snapshots(self, field: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """All valid snapshots of ``field``: (S of shape (n, k), parameter rows (k, n_params)).
@@ -264,7 +379,7 @@ class SnapshotStore:
         if field not in self.fields:
             raise ValueError(f"field: expected one of {self.fields}, got {field!r}")
         columns, mus = [], []
-        for path in sorted((self.path / "snapshots").glob("*.npz")):
+        for path in self._files():
             try:
                 mu, fields, _ = self._load(path)
             except Exception:
@@ -280,7 +395,7 @@ class SnapshotStore:
     def verify(self) -> list[str]:
         """Names of the snapshot files that cannot be read or fail their checksum."""
         bad = []
-        for path in sorted((self.path / "snapshots").glob("*.npz")):
+        for path in self._files():
             try:
                 self._load(path)
             except Exception:

@@ -36,6 +36,35 @@ KERNELS = (
 )
 
 
+def _degenerate(X: np.ndarray, labels: list[str], smoothing: float, degree: int) -> str | None:
+    """Why interpolating at the rows of ``X`` is singular, or None: duplicate rows for an
+    exact interpolation, a constant column or collinear rows under a polynomial (which
+    scipy may not notice, and then solves a singular system)."""
+    if smoothing == 0 and len(X) > 1:
+        _, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+        if (counts > 1).any():
+            rows = np.flatnonzero(inverse.ravel() == np.flatnonzero(counts > 1)[0])
+            return (
+                f"rows {rows[0]} and {rows[1]} are the same point {X[rows[0]].tolist()}: an "
+                "interpolation (smoothing=0) needs distinct points; remove the duplicates "
+                "or set smoothing > 0"
+            )
+    if degree >= 1 and len(X) > 1:
+        constant = np.flatnonzero(np.ptp(X, axis=0) == 0)
+        if constant.size:
+            j = constant[0]
+            return (
+                f"{labels[j]} has the same value {float(X[0, j])!r} in every row: the "
+                f"polynomial of degree {degree} cannot be fitted; leave it out"
+            )
+        if np.linalg.matrix_rank(np.c_[np.ones(len(X)), X - X.mean(axis=0)]) <= X.shape[1]:
+            return (
+                "the rows are collinear (they lie on a lower-dimensional affine subspace "
+                f"of {', '.join(labels)}): the polynomial of degree {degree} cannot be fitted"
+            )
+    return None
+
+
 class RBFRegressor(Estimator):
     """Radial basis function interpolation (scipy's ``RBFInterpolator``) as a regressor.
 
@@ -91,11 +120,21 @@ class RBFRegressor(Estimator):
         Y = check_array(Y, "Y", ndim=(1, 2), copy=True)
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y: expected {X.shape[0]} rows (one per row of X), got {Y.shape}")
+        problem = self._problem(X, [f"column {j}" for j in range(X.shape[1])])
+        if problem is not None:
+            raise ValueError(f"X: cannot interpolate with {self!r}: {problem}")
         rbf = self._interpolator(X, Y)
         self.Y_ = Y
         self.X_ = X
         self._rbf = rbf
         return self
+
+    def _problem(self, points: np.ndarray, labels: list[str]) -> str | None:
+        """Why interpolating at ``points`` (rows; columns named ``labels``) is singular."""
+        check_choice(self.kernel, "kernel", KERNELS)
+        smoothing = check_tolerance(self.smoothing, "smoothing", allow_none=False)
+        degree = check_positive_int(self.degree, "degree", allow_none=False, minimum=-1)
+        return _degenerate(points, labels, smoothing, degree)
 
     def _interpolator(self, X: np.ndarray, Y: np.ndarray) -> Any:
         from scipy.interpolate import RBFInterpolator
@@ -125,6 +164,8 @@ class RBFRegressor(Estimator):
             if Y.shape[0] != X.shape[0]:
                 raise ValueError(f"Y_: expected {X.shape[0]} rows, got shape {Y.shape}")
             self._rbf = self._interpolator(X, Y)
+            if not np.isfinite(self._rbf(X)).all():  # finite values too large to fit
+                raise ValueError("X_: the interpolation of Y_ at X_ is not finite")
 
 
 def _check_reduction(reduction: Any) -> None:
@@ -266,6 +307,12 @@ class Surrogate(Estimator):
         else:
             coords = np.asarray(reduction.fit(S).transform(S)).T
         self.low_, self.high_ = mus.min(axis=0), mus.max(axis=0)
+        rbf = isinstance(regressor, RBFRegressor)  # errors name the parameter sets
+        space = self._space()
+        labels = [f"parameter {n!r}" for n in (space.names if space else range(mus.shape[1]))]
+        problem = regressor._problem(mus, labels) if rbf else None
+        if problem is not None:
+            raise ValueError(f"parameters: cannot interpolate with {regressor!r}: {problem}")
         checked.fit(self._scale(mus), coords)
         self.reduction_ = reduction
         self.n_dofs_, self.n_params_, self.n_coords_ = S.shape[0], mus.shape[1], coords.shape[1]
@@ -353,4 +400,37 @@ class Surrogate(Estimator):
         for name in ("n_dofs_", "n_params_", "n_coords_"):
             check_positive_int(getattr(self, name), name, allow_none=False)
         for name in ("low_", "high_"):
-            setattr(self, name, check_array(getattr(self, name), name, shape=(self.n_params_,)))
+            setattr(
+                self,
+                name,
+                check_array(getattr(self, name), name, shape=(self.n_params_,), dtype_kind="f"),
+            )
+        if bool(np.any(self.low_ > self.high_)):
+            raise ValueError("low_: expected low_ <= high_ (the range of the training sets)")
+        self._check_consistent()
+
+    def _check_consistent(self) -> None:
+        """The regressor and the reduction sized as ``n_params_``, ``n_coords_``, ``n_dofs_``."""
+        reg = self.regressor_
+        if not reg._is_fitted():
+            raise ValueError("regressor_: expected a fitted regressor")
+        if reg.n_features_in_ != self.n_params_ or reg.n_outputs_ != self.n_coords_:
+            raise ValueError(
+                f"regressor_: expected {self.n_params_} inputs and {self.n_coords_} outputs, "
+                f"got {reg.n_features_in_} and {reg.n_outputs_}"
+            )
+        learned = reg.estimator
+        if isinstance(learned, RBFRegressor) and learned._is_fitted():
+            width = self.n_coords_ * (2 if reg.complex_outputs_ else 1)
+            Y = learned.Y_.reshape(len(learned.Y_), -1)
+            if learned.X_.shape[1] != self.n_params_ or Y.shape[1] != width:
+                raise ValueError(
+                    f"regressor_: expected {self.n_params_} inputs and {width} outputs, got "
+                    f"X_ {learned.X_.shape} and Y_ {learned.Y_.shape}"
+                )
+        basis = getattr(self.reduction_, "basis_", None)
+        if basis is not None and tuple(basis.shape) != (self.n_dofs_, self.n_coords_):
+            raise ValueError(
+                f"reduction_: expected a basis of shape ({self.n_dofs_}, {self.n_coords_}), "
+                f"got {tuple(basis.shape)}"
+            )

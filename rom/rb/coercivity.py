@@ -110,6 +110,11 @@ class MinTheta(Estimator):
     def _is_fitted(self) -> bool:
         return True  # nothing to learn
 
+    def _restore(self) -> None:
+        """A loaded bound is checked at once: its reference is finite and positive."""
+        self.__dict__.pop("_theta_ref", None)
+        self.theta_ref  # noqa: B018 (computed for its checks)
+
     def set_params(self, **params: Any) -> MinTheta:
         """Set constructor parameters (``theta_ref`` is computed again)."""
         self.__dict__.pop("_theta_ref", None)

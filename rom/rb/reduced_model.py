@@ -17,19 +17,37 @@ from rom.validation import check_array, check_choice, check_parameters
 __all__ = ["ReducedModel"]
 
 
-def _theta_many(coefficients: Any, mus: np.ndarray, n_terms: int) -> np.ndarray:
+def _theta_many(
+    coefficients: Any, mus: np.ndarray, n_terms: int, name: str = "operator_coefficients"
+) -> np.ndarray:
+    """``coefficients`` at every row of ``mus``, shape (k, n_terms): errors name ``mu`` when
+    the parameter sets do not fit the function, ``name`` when its values are not numbers."""
     if isinstance(coefficients, LinearCoefficients | ConstantCoefficients):
         return coefficients.many(mus)  # finite for finite, checked parameters
     many = getattr(coefficients, "many", None)
-    if many is not None:
-        theta = np.asarray(many(mus))
-    else:
-        theta = np.stack([np.atleast_1d(np.asarray(coefficients(mu))) for mu in mus])
-    if theta.shape != (len(mus), n_terms) or not np.isfinite(theta).all():
+    try:
+        values = many(mus) if many is not None else None
+        if many is None:
+            values = [np.atleast_1d(np.asarray(coefficients(mu))) for mu in mus]
+    except (IndexError, KeyError, TypeError, ValueError) as err:
         raise ValueError(
-            f"coefficients: expected finite values of shape ({len(mus)}, {n_terms}), "
-            f"got {theta.shape}"
+            f"mu: {name}(mu) failed for parameter sets of {mus.shape[1]} values "
+            f"({type(err).__name__}: {err})"
+        ) from err
+    try:
+        theta = np.asarray(values if many is not None else np.stack(values))
+    except ValueError as err:  # ragged
+        raise TypeError(f"{name}: expected {n_terms} numbers per parameter set ({err})") from err
+    if theta.dtype.kind not in "biufc":
+        raise TypeError(f"{name}: expected numbers, got dtype {theta.dtype}")
+    if theta.shape != (len(mus), n_terms):
+        raise ValueError(
+            f"mu: expected parameter sets for which {name} gives {n_terms} values (one per "
+            f"term); for {len(mus)} set(s) of {mus.shape[1]} values it gave shape {theta.shape}"
         )
+    if not np.isfinite(theta).all():
+        bad = mus[~np.isfinite(theta).all(axis=1)][0]
+        raise ValueError(f"{name}: NaN or inf at mu = {bad.tolist()}")
     return theta
 
 
@@ -41,7 +59,13 @@ def _check_solved(a: np.ndarray) -> None:
 
 def _coercivity_many(coercivity: Any, mus: np.ndarray) -> np.ndarray:
     many = getattr(coercivity, "many", None)
-    alpha = np.asarray(many(mus) if many is not None else [coercivity(mu) for mu in mus], float)
+    values = many(mus) if many is not None else [coercivity(mu) for mu in mus]
+    try:
+        alpha = np.asarray(values, float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"coercivity: expected a positive number per parameter set, got {values[:3]!r}"
+        ) from err
     if alpha.shape != (len(mus),) or not np.isfinite(alpha).all() or np.any(alpha <= 0):
         raise ValueError("coercivity: the lower bound must be positive and finite")
     return alpha
@@ -283,7 +307,7 @@ class ReducedModel(Estimator):
 
     def _thetas(self, mus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         tA = _theta_many(self.operator_coefficients, mus, self.operator_terms.shape[0])
-        tf = _theta_many(self.rhs_coefficients, mus, self.rhs_terms.shape[0])
+        tf = _theta_many(self.rhs_coefficients, mus, self.rhs_terms.shape[0], "rhs_coefficients")
         return tA, tf
 
     def _real(self, tA, tf) -> bool:
@@ -419,10 +443,10 @@ class ReducedModel(Estimator):
         C = self.eim_error_matrix
         pf, p = self.eim_error_sizes
         if pf:
-            d = _theta_many(self.eim_rhs_coefficients, mus, pf)
+            d = _theta_many(self.eim_rhs_coefficients, mus, pf, "eim_rhs_coefficients")
             rhs = np.linalg.norm(d @ C[:, :pf].T, axis=1)
         if p and self.size:
-            c = _theta_many(self.eim_operator_coefficients, mus, p)
+            c = _theta_many(self.eim_operator_coefficients, mus, p, "eim_operator_coefficients")
             w = (a[:, :, None] * c[:, None, :]).reshape(k, -1)  # column pf + n p + q
             op = np.linalg.norm(w @ C[:, pf:].T, axis=1)
         return rhs, op
@@ -578,7 +602,7 @@ class ReducedModel(Estimator):
             raise ValueError("output: this model has no output functional")
         mus, one = self._mus(mu)
         a, r, tA = self._solve_with_residual(mus)
-        tf = _theta_many(self.rhs_coefficients, mus, self.rhs_terms.shape[0])
+        tf = _theta_many(self.rhs_coefficients, mus, self.rhs_terms.shape[0], "rhs_coefficients")
         alpha = self._alpha(mus, tA)
         if self.output_kind == "compliant":
             s = np.einsum("ki,ki->k", (tf @ self.rhs_terms).conj(), a)
@@ -587,7 +611,9 @@ class ReducedModel(Estimator):
             else:  # |f^H (u - u_N)| <= ||f||_{X'} ||u - u_N||_X
                 bound = self._rhs_dual_norms(tf) * r / alpha
         else:
-            tl = _theta_many(self.output_coefficients, mus, self.output_terms.shape[0])
+            tl = _theta_many(
+                self.output_coefficients, mus, self.output_terms.shape[0], "output_coefficients"
+            )
             s = np.einsum("ki,ki->k", (tl @ self.output_terms).conj(), a)
             lnorm = np.sqrt(
                 np.maximum(np.real(np.einsum("kq,qp,kp->k", tl.conj(), self.output_gram, tl)), 0)

@@ -134,3 +134,26 @@ def test_error_bound_in_the_inner_product(example1):
     err = norm(d.approximate(valid) - valid)
     best = norm(valid - U @ (U.T @ (w[:, None] * valid)))
     assert np.all(err <= d.error_constant_ / np.sqrt(w.min()) * best * (1 + 1e-10) + 1e-14)
+
+
+def test_deim_on_huge_snapshots_selects_the_same_terms():
+    """Issue 18, item 10: the POD of DEIM.fit is scale-invariant (before: 1 term)."""
+    x = np.linspace(-1, 1, 100)[:, None]
+    mu = np.linspace(1, np.pi, 51)[None, :]
+    S = (1 - x) * np.cos(3 * np.pi * mu * (x + 1)) * np.exp(-(1 + x) * mu)
+    ref = DEIM(tol=1e-8).fit(S)
+    big = DEIM(tol=1e-8).fit(S * 1e154)
+    assert ref.n_terms_ > 10
+    assert np.array_equal(big.points_, ref.points_)
+    f = S[:, 7] * 1e154
+    assert np.linalg.norm(big.approximate(f) - f) <= 1e-6 * np.linalg.norm(f)
+
+
+@pytest.mark.parametrize("name", ["DEIM", "QDEIM"])
+def test_a_rank_deficient_basis_is_refused_not_nan(name):
+    """Issue 18, item 12: QDEIM on np.ones((10, 3)) gave NaN interpolants."""
+    cls = {"DEIM": DEIM, "QDEIM": QDEIM}[name]
+    with pytest.raises(ValueError, match=r"^U: "):
+        cls.from_basis(np.ones((10, 3)))
+    U = np.linalg.qr(np.random.default_rng(0).standard_normal((10, 3)))[0]
+    assert np.isfinite(cls.from_basis(U).interpolate(np.ones(3))).all()

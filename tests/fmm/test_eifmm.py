@@ -249,3 +249,26 @@ def test_mutual_near_field_matches_the_one_way_sums(dist, dim, rng):
             assert relative_error(a, b) <= 1e-13
     separate = EIFMM(kernels.laplace(dim), leaf_size=30).fit(y, rng.random((50, dim)))
     assert separate._plans["p2p_mutual"] is None
+
+
+@pytest.mark.parametrize("shift", [1e6, 1e12])
+def test_a_cloud_far_from_the_origin_keeps_the_tolerance(shift):
+    """The kernel depends on differences: a shifted cloud is as accurate as at the origin.
+
+    Regression: points shifted by 1e12 gave a relative error of 5e-4 at tol 1e-6
+    (the tree and the interpolation worked on the raw coordinates).
+    """
+    rng = np.random.default_rng(0)
+    y = rng.random((3000, 3)) + shift
+    q = rng.standard_normal(3000)
+    K = kernels.laplace()
+    idx = rng.choice(3000, 200, replace=False)
+    exact = direct_sum(K, y[idx].copy(), y, q) - K.value_at_zero * q[idx]
+    phi = EIFMM(K, tol=1e-6).fit(y).evaluate(q)[idx]
+    assert np.linalg.norm(phi - exact) / np.linalg.norm(exact) <= 2e-6
+
+
+def test_points_spread_beyond_the_squared_range_are_refused():
+    y = np.random.default_rng(0).random((50, 3)) * 1e300
+    with pytest.raises(ValueError, match=r"sources: the points spread over .* beyond 1e150"):
+        EIFMM(kernels.laplace(), tol=1e-6).fit(y)

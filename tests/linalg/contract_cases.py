@@ -30,6 +30,16 @@ CASES = [
             (lambda e: e.fit(NAN), "S: contains NaN"),
             (lambda e: e.fit(S[:, :, None]), "S: expected a 2-D array"),
         ],
+        calls=[
+            (lambda e: e.transform(np.ones((3, 3, 3))), "S: expected"),
+            (lambda e: e.transform(np.ones((59, 2))), "S: expected 60"),
+            (lambda e: e.transform("abc"), "S: expected"),
+            (lambda e: e.inverse_transform(np.ones((e.rank_ + 1, 2))), "C: expected"),
+            (lambda e: e.inverse_transform([["a"]]), "C: expected"),
+            (lambda e: e.projection_error(np.ones(7)), "S: expected"),
+            (lambda e: e.projection_error(S, relative="yes"), "relative: expected"),
+            (lambda e: e.fit_transform(np.ones((3, 3, 3))), "S: expected"),
+        ],
     ),
     Case(
         POD,

@@ -144,3 +144,22 @@ def test_zero_snapshot_and_bad_input_are_refused(rng):
         sine_dissimilarity(np.full((3, 3), np.nan))
     with pytest.raises(ValueError, match="refine"):
         sine_dissimilarity(rng.standard_normal((4, 3)), refine=2.0)
+
+
+def test_sine_and_angle_are_scale_invariant():
+    """Issue 18, item 10: sine_dissimilarity(S * 1e200) was NaN."""
+    from rom.local import grassmann_dissimilarity, sine_dissimilarity
+
+    x = np.linspace(0, 1, 60)[:, None]
+    S = np.exp(-np.linspace(1, 2, 8)[None, :] * x)
+    ref = sine_dissimilarity(S)
+    for factor in (1e200, 1e-200):
+        D = sine_dissimilarity(S * factor)
+        assert np.all(np.isfinite(D))
+        assert np.allclose(D, ref, rtol=1e-12, atol=1e-15)
+    # columns of wildly different sizes: each is scaled on its own
+    mixed = S * np.array([1e200, 1.0, 1e-200, 1.0, 1e150, 1e-150, 1.0, 1e300])
+    assert np.allclose(sine_dissimilarity(mixed), ref, rtol=1e-12, atol=1e-15)
+    assert np.allclose(
+        grassmann_dissimilarity(S * 1e200), grassmann_dissimilarity(S), rtol=1e-12, atol=1e-15
+    )

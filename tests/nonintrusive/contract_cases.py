@@ -20,6 +20,10 @@ S = _fields(MUS)
 TEST = np.array([[0.7, 0.3], [1.9, 0.75], [1.2, 0.5]])
 NAN = S.copy()
 NAN[3, 2] = np.nan
+# parameter sets on a line: no polynomial of degree 1 through them
+LINE = np.linspace([0.5, 0.2], [2.0, 0.8], 16)
+# a parameter set given twice (rows 1 and 16): no interpolation goes through both
+DUPLICATE, S_DUPLICATE = np.vstack([MUS, MUS[1]]), np.c_[S, S[:, 1] + 0.1]
 
 # the regression of an RBFRegressor: inputs (rows) and several outputs
 XR = np.random.default_rng(0).random((12, 2))
@@ -43,6 +47,12 @@ CASES = [
             (lambda e: e.fit(XR, YR[:5]), "Y: expected 12 rows"),
             (lambda e: e.fit(XR[:, 0], YR), "X: expected a 2-D array"),
             (lambda e: e.fit(XR, YR).predict(XR[:, :1]), "X: expected 2 columns"),
+            (lambda e: e.fit(XR[[0, 1, 2, 1]], YR[:4]), "X: .*rows 1 and 3 are the same point"),
+        ],
+        calls=[
+            (lambda e: e.predict(XR[:, 0]), "X: expected a 2-D array"),
+            (lambda e: e.predict([["a", "b"]]), "X: expected"),
+            (lambda e: e.predict(np.ones((2, 3))), "X: expected 2 columns"),
         ],
     ),
     Case(
@@ -55,6 +65,19 @@ CASES = [
             (lambda e: e.fit(MUS, S[:, :5]), "snapshots: expected 16 columns"),
             (lambda e: e.fit(MUS + 5.0, S), "parameters: parameter 'a' .* outside its bounds"),
             (lambda e: e.fit(MUS, S).predict([[1.0, 0.5, 1.0]]), "parameters: expected 2 values"),
+            (
+                lambda e: e.fit(DUPLICATE, S_DUPLICATE),
+                r"parameters: .*rows 1 and 16 are the same point",
+            ),
+            (lambda e: e.fit(LINE, S), "parameters: .*collinear"),
+        ],
+        calls=[
+            (lambda e: e.predict("abc"), "parameters: "),
+            (lambda e: e.predict(np.ones((2, 2, 2))), "parameters: "),
+            (lambda e: e.predict([[1.0, 0.5, 1.0]]), "parameters: expected 2 values"),
+            (lambda e: e.predict({"a": 1.0}), "parameters: "),
+            (lambda e: e.cross_validate(MUS, S, k="3"), "k: expected"),
+            (lambda e: e.cross_validate(MUS, S[:, :3]), "snapshots: expected 16 columns"),
         ],
     ),
     Case(

@@ -40,6 +40,20 @@ def _use_reduced(red):
     return (*red.solve_and_estimate(TEST), red.output(TEST)[1] if red.output_kind else None)
 
 
+#: wrong-type and wrong-shape arguments to the public methods of a reduced model
+REDUCED_CALLS = [
+    (lambda e: e.solve("abc"), "mu: expected"),
+    (lambda e: e.solve([0.5, 0.5, 0.5]), "mu: expected"),
+    (lambda e: e.solve(np.ones((2, 2, 2))), "mu: expected"),
+    (lambda e: e.estimate([[0.5]]), "mu: expected"),
+    (lambda e: e.solve_and_estimate({"x": 1.0}), "mu: "),
+    (lambda e: e.residual_norm([0.5]), "mu: expected"),
+    (lambda e: e.reconstruct(np.ones(e.size + 1)), "a: expected"),
+    (lambda e: e.reconstruct("abc"), "a: expected"),
+    (lambda e: e.estimate(TEST, parts="yes"), "parts: expected"),
+]
+
+
 CASES = [
     Case(
         ReducedBasis,
@@ -53,6 +67,14 @@ CASES = [
             (lambda e: e.fit(NAN), "training_set: contains NaN"),
             (lambda e: e.fit(TRAIN[:, :1]), "training_set: expected 2 values"),
             (lambda e: e.set_params(tol=-1.0).fit(TRAIN), "tol: expected"),
+        ],
+        calls=[
+            (lambda e: e.reduced_model("2"), "size: expected"),
+            (lambda e: e.reduced_model(99), "size: expected"),
+            (lambda e: e.extend(np.ones(3)), "snapshots: expected"),
+            (lambda e: e.extend("abc"), "snapshots: expected"),
+            (lambda e: e.true_errors(TRAIN[:, :1]), "mus: expected"),
+            (lambda e: e.true_errors("abc"), "mus: expected"),
         ],
         parts={"model": MODEL},
     ),
@@ -95,11 +117,16 @@ CASES = [
         ReducedModel,
         make=lambda: _reduced(MODEL, COERCIVITY, tol=1e-8),
         use=_use_reduced,
+        calls=REDUCED_CALLS,
     ),
     Case(
         ReducedModel,
         make=lambda: _reduced(CALLABLE_MODEL, coercivity, max_terms=3),
         use=_use_reduced,
+        calls=[
+            *REDUCED_CALLS,
+            (lambda e: e.set_params(coercivity=lambda mu: "x").estimate(TEST), "coercivity: "),
+        ],
         parts=CALLABLE_PARTS,
         id="ReducedModel with Python callables",
     ),

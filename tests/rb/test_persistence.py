@@ -215,3 +215,22 @@ def test_inconsistent_reduced_arrays_are_refused_before_any_kernel():
             continue
         with pytest.raises((ValueError, TypeError), match=match):
             bad.estimate([1.0, 1.0])
+
+
+def test_a_loaded_min_theta_is_checked_at_once(tmp_path):
+    """A NaN reference parameter in the file is refused when the file is read."""
+    import json
+
+    from rom.io.persist import _HEADER
+
+    path = tmp_path / "bound.npz"
+    rom.save(MinTheta(LinearCoefficients.identity(2), np.array([1.0, 1.0]), 1.0), path)
+    with np.load(path, allow_pickle=False) as data:
+        payload = {k: data[k] for k in data.files}
+    name = json.loads(str(payload[_HEADER]))["settings"]["params"]["mu_ref"]["$array"]
+    payload[name] = np.array([np.nan, 1.0])
+    bad = tmp_path / "bad.npz"
+    with open(bad, "wb") as fh:
+        np.savez(fh, **payload)
+    with pytest.raises(ValueError, match=r"path: .*bad\.npz.*mu_ref: contains NaN"):
+        rom.load(bad)
