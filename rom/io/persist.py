@@ -655,15 +655,3 @@ def _registered(alias: Any) -> type:
     if not isinstance(cls, type) or not hasattr(cls, "_from_arrays"):
         raise ValueError(f"class {alias!r} cannot be loaded")
     return cls
-
-
-def nest(prefix: str, obj: Any) -> tuple[dict, dict]:
-    """``obj._to_arrays()`` with every array name prefixed by ``prefix.``."""
-    settings, arrays = obj._to_arrays()
-    return settings, {f"{prefix}.{name}": value for name, value in arrays.items()}
-
-
-def unnest(prefix: str, arrays: dict) -> dict:
-    """The arrays saved by :func:`nest` under ``prefix``, with their own names back."""
-    start = f"{prefix}."
-    return {k[len(start) :]: v for k, v in arrays.items() if k.startswith(start)}
