@@ -183,6 +183,54 @@ def test_public_methods_name_the_bad_argument(case):
             call(est)
 
 
+#: arguments no public method can use: a string, a 3-D array, an arbitrary object
+UNUSABLE = {"a string": "abc", "a 3-D array": np.ones((3, 3, 3)), "an object": object()}
+#: methods that are not part of the check: fitting and saving have their own tests
+NOT_PROBED = {"fit", "fit_transform", "partial_fit", "get_params", "set_params", "save"}
+
+
+def _public_methods(est):
+    """The public methods that romba defines on ``est`` (user callables held as
+    attributes are the user's, not romba's), with their required positional
+    parameters."""
+    for name, meth in inspect.getmembers(est, predicate=inspect.isroutine):
+        if name.startswith("_") or name.startswith("from_") or name in NOT_PROBED:
+            continue
+        if not any(name in vars(klass) for klass in type(est).__mro__):
+            continue  # an attribute of the instance
+        if not getattr(meth, "__module__", "").startswith("rom"):
+            continue
+        params = [
+            p
+            for p in inspect.signature(meth).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        required = [p for p in params if p.default is p.empty]
+        if required:
+            yield name, meth, [p.name for p in params], len(required)
+
+
+@any_case
+def test_every_public_method_rejects_unusable_arguments(case):
+    """Every public method of every fitted estimator, given an argument it cannot use
+    in each required position: a ValueError or TypeError naming the argument, or an
+    error about the estimator's state (RuntimeError, NotFittedError) — never a raw
+    NumPy or Python error, never a silent result (a predicate may answer False)."""
+    est = fitted(case)
+    for name, meth, names, n_required in _public_methods(est):
+        for label, bad in UNUSABLE.items():
+            try:
+                result = meth(*[bad] * n_required)
+            except (ValueError, TypeError) as err:
+                assert any(n in str(err) for n in [*names, name]), (
+                    f"{name}({label}): the message does not name the argument: {err}"
+                )
+            except RuntimeError:  # the estimator's state (NotFittedError is a ValueError)
+                pass
+            else:
+                assert result is False, f"{name}({label}) returned {type(result).__name__}"
+
+
 def _same(a, b, rtol):
     if isinstance(a, tuple | list):
         assert isinstance(b, tuple | list) and len(a) == len(b)

@@ -66,6 +66,10 @@ class QuadraticRidge(Estimator):
     @staticmethod
     def n_terms(n_features: int) -> int:
         """Number of monomials of degree <= 2 in ``n_features`` variables."""
+        if isinstance(n_features, bool) or not isinstance(n_features, int | np.integer):
+            raise TypeError(f"n_features: expected an integer, got {type(n_features).__name__}")
+        if n_features < 0:
+            raise ValueError(f"n_features: expected a nonnegative integer, got {n_features}")
         return 1 + n_features + n_features * (n_features + 1) // 2
 
     def features(self, X: Any) -> np.ndarray:

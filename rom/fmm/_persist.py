@@ -254,6 +254,19 @@ def _index(a: Any, name: str, high: int, shape: tuple = (None,)) -> np.ndarray:
     return a
 
 
+def _in_root_box(fmm: Any, tree: Any, dim: int) -> None:
+    """The sorted sources and targets lie in the root box the tree was built on."""
+    center = _array(tree.root_center, "tree.root_center", (dim,), np.float64)
+    side = float(tree.root_side)
+    if not np.isfinite(side) or side <= 0:
+        raise ValueError(f"tree.root_side: expected a positive number, got {side}")
+    lo, hi = center - (0.5 + 1e-9) * side, center + (0.5 + 1e-9) * side
+    for name in ("_Ys", "_Xt"):
+        pts = np.asarray(getattr(fmm, name))[:, :dim]
+        if np.any(pts < lo) or np.any(pts > hi):
+            raise ValueError(f"{name}: points outside the root box of the tree")
+
+
 def _ranges(start: Any, end: Any, name: str, n_boxes: int, n: int) -> None:
     _index(start, f"{name}_start", n + 1, (n_boxes,))
     _index(end, f"{name}_end", n + 1, (n_boxes,))
@@ -320,6 +333,7 @@ def check(fmm: Any) -> None:
     neq = int(es[-1])
     _array(fmm._Ys, "_Ys", (ns, 3), np.float64)
     _array(fmm._Xt, "_Xt", (nt, 3), np.float64)
+    _in_root_box(fmm, tree, dim)
     _array(fmm._Yeq, "_Yeq", (neq, 3), np.float64)
     if fmm.interpolation == "eim":
         _array(fmm._Xv, "_Xv", (neq, 3), np.float64)

@@ -758,8 +758,19 @@ class EIFMM(Estimator):
 
     def _evaluate(self, dev: Any, Q: Any) -> Any:
         # many small dense products: one BLAS thread each (numba loops use the cores)
-        with blas_threads(1):
-            return self._evaluate_sorted(dev, Q)
+        try:
+            with blas_threads(1):
+                out = self._evaluate_sorted(dev, Q)
+        except ValueError as err:  # SciPy's finiteness checks inside the expansions
+            if "infs or NaNs" not in str(err):
+                raise
+            out = None
+        if out is None or not bool(dev.xp.all(dev.xp.isfinite(out))):  # charges are finite
+            raise ValueError(
+                "charges: finite charges gave non-finite potentials: the charges overflow, "
+                "or the fitted expansions are corrupt (a model file edited after saving?)"
+            )
+        return out
 
     def _evaluate_sorted(self, dev: Any, Q: Any) -> Any:
         """The evaluation, written once for every device (see :mod:`rom.fmm._devices`)."""

@@ -247,9 +247,10 @@ def test_read_fields_of_a_truncated_vtu_raises_a_value_error(tmp_path):
 # ---------------------------------------------------------------------- fuzz
 @pytest.mark.parametrize("name", ["POD", "EIM", "ReducedModel", "Surrogate", "LocalPOD", "EIFMM"])
 def test_fuzz_single_edits_of_a_saved_model(tmp_path, name):
-    """Random single edits of every integer and float array of a saved model: a clear
-    ValueError naming the file at load, or a result; never a crash (the edits run in a
-    subprocess), never a wrong result after an edit of an integer (index) array."""
+    """Single edits of every integer and float array of a saved model (each array with
+    each value of the fuzzer, at a random position): a clear ValueError naming the file
+    at load, or a result; never a crash (the edits run in a subprocess), never a wrong
+    result after an edit of an integer (index) array or a NaN / infinity."""
     proc = subprocess.run(
         [sys.executable, "-m", "tests.io._fuzz_models", name, str(tmp_path)],
         cwd=ROOT,
@@ -262,11 +263,16 @@ def test_fuzz_single_edits_of_a_saved_model(tmp_path, name):
     assert len(lines) >= 10
     for line in lines:
         where = f"{line['array']}[{line['index']}] = {line['value']}"
+        nonfinite = line["value"] in ("nan", "inf")
         if line["outcome"] == "result":
-            assert line["same"] or not line["int"], f"{where}: a wrong result, no error"
+            # a finite edit of a value gives another valid model; an edit of an index or
+            # a NaN / infinity never passes unnoticed
+            assert line["same"] or not (line["int"] or nonfinite), f"{where}: a wrong result"
             continue
         assert line["outcome"] == "ValueError", f"{where}: {line['outcome']} {line['message']}"
-        if line["phase"] == "load" or line["int"]:
-            # index edits are caught at load; use-time errors are for values only
+        if line["phase"] == "load" or line["int"] or nonfinite:
+            # index edits and non-finite values are caught at load, naming the file
             assert line["phase"] == "load", f"{where}: not caught at load: {line['message']}"
             assert f"{name}-edited.npz" in line["message"], f"{where}: {line['message']}"
+        else:  # a finite value too large to use: the error names the argument it met
+            assert re.match(r"\w+: ", line["message"]), f"{where}: {line['message']}"
