@@ -45,25 +45,18 @@ import numpy as np
 import scipy.sparse
 from scipy.integrate import solve_ivp
 
-from rom.validation import check_array, check_choice, check_positive_int
+from rom.validation import (
+    check_array,
+    check_choice,
+    check_indices,
+    check_positive_int,
+    check_real,
+)
 
 __all__ = ["Burgers1D", "cole_hopf", "front"]
 
 SCHEMES = ("central", "upwind")
 BOUNDARIES = ("dirichlet", "periodic")
-
-
-def _check_real(value: Any, name: str, *, positive: bool = False) -> float:
-    if type(value) is float and -np.inf < value < np.inf and (value > 0 or not positive):
-        return value  # the common case, first: this sits on the hot path of reduced models
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name}: expected a positive number, got {value}")
-    return value
 
 
 def _log_cosh(z: np.ndarray) -> np.ndarray:
@@ -103,10 +96,10 @@ def front(
     [1.0, 0.5, 0.0]
     """
     x = check_array(x, "x", ndim=(0, 1, 2), dtype_kind="f")
-    u_left = _check_real(u_left, "u_left")
-    u_right = _check_real(u_right, "u_right")
-    center = _check_real(center, "center")
-    width = _check_real(width, "width", positive=True)
+    u_left = check_real(u_left, "u_left")
+    u_right = check_real(u_right, "u_right")
+    center = check_real(center, "center")
+    width = check_real(width, "width", positive=True)
     return u_right + (u_left - u_right) * 0.5 * (1.0 - np.tanh((x - center) / width))
 
 
@@ -175,10 +168,10 @@ def cole_hopf(
     [1.0, 1.0, 1.0, 0.5, 0.0, 0.0, 0.0]
     """
     x = check_array(x, "x", ndim=1, dtype_kind="f")
-    t = _check_real(t, "t")
+    t = check_real(t, "t")
     if t < 0:
         raise ValueError(f"t: expected a time >= 0, got {t}")
-    nu = _check_real(viscosity, "viscosity", positive=True)
+    nu = check_real(viscosity, "viscosity", positive=True)
     ppw = check_positive_int(points_per_width, "points_per_width", allow_none=False)
     shape = (u_left, u_right, center, width)
     if t == 0.0:
@@ -271,8 +264,8 @@ class Burgers1D:
         self.n = check_positive_int(n, "n", allow_none=False, minimum=3)
         if len(domain) != 2:
             raise ValueError(f"domain: expected two numbers (a, b), got {domain!r}")
-        a = _check_real(domain[0], "domain[0]")
-        b = _check_real(domain[1], "domain[1]")
+        a = check_real(domain[0], "domain[0]")
+        b = check_real(domain[1], "domain[1]")
         if not b > a:
             raise ValueError(f"domain: expected a < b, got {domain!r}")
         self.domain = (a, b)
@@ -283,8 +276,8 @@ class Burgers1D:
                 f"boundary_values: expected two numbers (u_left, u_right), got {boundary_values!r}"
             )
         self.boundary_values = (
-            _check_real(boundary_values[0], "boundary_values[0]"),
-            _check_real(boundary_values[1], "boundary_values[1]"),
+            check_real(boundary_values[0], "boundary_values[0]"),
+            check_real(boundary_values[1], "boundary_values[1]"),
         )
         if self.boundary == "dirichlet":
             self.h = (b - a) / (self.n + 1)
@@ -316,8 +309,14 @@ class Burgers1D:
         )
 
     def linear_coefficients(self, viscosity: Any) -> np.ndarray:
-        """Coefficients of the linear terms: ``[viscosity]``."""
-        return np.array([_check_real(viscosity, "viscosity", positive=True)])
+        """Coefficients of the linear terms: ``[viscosity]``.
+
+        Parameters
+        ----------
+        viscosity : float
+            The viscosity (the parameter).
+        """
+        return np.array([check_real(viscosity, "viscosity", positive=True)])
 
     def _flux(self, a, b):
         if self.scheme == "central":
@@ -363,6 +362,17 @@ class Burgers1D:
         The states default to ``boundary_values``, the center to a quarter of the
         domain and the width to 1/40 of its length.
 
+        Parameters
+        ----------
+        x : array_like, optional
+            Points (default: the grid ``self.x``).
+        u_left, u_right : float, optional
+            The constant states on the left and on the right.
+        center : float, optional
+            Position of the front.
+        width : float, optional
+            Width of the front (> 0).
+
         Examples
         --------
         >>> from fem_examples.burgers_1d import Burgers1D
@@ -381,6 +391,15 @@ class Burgers1D:
     def rhs(self, u: Any, viscosity: float, t: float = 0.0) -> np.ndarray:
         """The right-hand side ``f(u; viscosity)`` for ``u`` of shape (n,) or (n, k).
 
+        Parameters
+        ----------
+        u : array, shape (n,) or (n, k)
+            The state, or states as columns.
+        viscosity : float
+            The viscosity (the parameter).
+        t : float
+            The time (the system is autonomous: unused).
+
         Examples
         --------
         >>> import numpy as np
@@ -389,7 +408,7 @@ class Burgers1D:
         >>> float(np.abs(fom.rhs(np.full(50, 0.3), 0.01)).max())  # constants are steady
         0.0
         """
-        nu = _check_real(viscosity, "viscosity", positive=True)
+        nu = check_real(viscosity, "viscosity", positive=True)
         u2, one = self._state(u)
         p = self._padded(u2)
         f = self._rows_formula(p[:-2], p[1:-1], p[2:], nu)
@@ -397,6 +416,15 @@ class Burgers1D:
 
     def jacobian(self, u: Any, viscosity: float, t: float = 0.0) -> scipy.sparse.csr_matrix:
         """The Jacobian ``df/du`` at ``u`` (n,): a sparse tridiagonal (cyclic) matrix.
+
+        Parameters
+        ----------
+        u : array, shape (n,)
+            The state.
+        viscosity : float
+            The viscosity (the parameter).
+        t : float
+            The time (the system is autonomous: unused).
 
         Examples
         --------
@@ -406,7 +434,7 @@ class Burgers1D:
         >>> fom.jacobian(fom.initial_condition(), 0.01).shape
         (20, 20)
         """
-        nu = _check_real(viscosity, "viscosity", positive=True)
+        nu = check_real(viscosity, "viscosity", positive=True)
         u2, one = self._state(u)
         if not one:
             raise ValueError(f"u: expected one state of shape ({self.n},), got {u2.shape}")
@@ -436,6 +464,11 @@ class Burgers1D:
     def stencil(self, rows: Any) -> np.ndarray:
         """The sorted indices of the unknowns that rows ``rows`` of ``f`` depend on.
 
+        Parameters
+        ----------
+        rows : array of int
+            Rows of ``f``.
+
         Examples
         --------
         >>> from fem_examples.burgers_1d import Burgers1D
@@ -453,12 +486,7 @@ class Burgers1D:
         return np.unique(near)
 
     def _rows(self, rows: Any) -> np.ndarray:
-        rows = np.asarray(rows)
-        if rows.ndim != 1 or rows.dtype.kind not in "iu" or rows.size == 0:
-            raise ValueError(f"rows: expected a non-empty 1-D integer array, got {rows!r}")
-        if rows.min() < 0 or rows.max() >= self.n:
-            raise ValueError(f"rows: expected indices in [0, {self.n}), got {rows!r}")
-        return rows.astype(np.int64)
+        return check_indices(rows, "rows", self.n)
 
     def _local_map(self, rows: Any):
         """``(cols, (i-1, i, i+1) positions)`` for ``rows``, cached for the last rows."""
@@ -523,6 +551,17 @@ class Burgers1D:
         result has shape (len(rows),) or (len(rows), k). Costs O(len(rows)),
         independent of ``n`` (the index maps of the last ``rows`` are cached).
 
+        Parameters
+        ----------
+        u_local : array
+            The values ``u[stencil(rows)]``.
+        rows : array of int
+            The rows of ``f`` wanted.
+        viscosity : float
+            The viscosity (the parameter).
+        t : float
+            The time (the system is autonomous: unused).
+
         Examples
         --------
         >>> import numpy as np
@@ -533,7 +572,7 @@ class Burgers1D:
         ...                  fom.rhs(u, 0.01)[rows]))
         True
         """
-        nu = _check_real(viscosity, "viscosity", positive=True)
+        nu = check_real(viscosity, "viscosity", positive=True)
         ext, (im, ic, ip), _, _ = self._local(u_local, rows)
         return self._local_rows(ext, im, ic, ip, nu)
 
@@ -541,6 +580,17 @@ class Burgers1D:
         self, u_local: Any, rows: Any, viscosity: float, t: float = 0.0
     ) -> np.ndarray:
         """Rows ``rows`` of the Jacobian, columns ``stencil(rows)``: dense (len(rows), s).
+
+        Parameters
+        ----------
+        u_local : array
+            The values ``u[stencil(rows)]``.
+        rows : array of int
+            The rows of the Jacobian wanted.
+        viscosity : float
+            The viscosity (the parameter).
+        t : float
+            The time (the system is autonomous: unused).
 
         Examples
         --------
@@ -553,7 +603,7 @@ class Burgers1D:
         >>> bool(np.allclose(fom.jacobian_entries(u[cols], rows, 0.01), J[np.ix_(rows, cols)]))
         True
         """
-        nu = _check_real(viscosity, "viscosity", positive=True)
+        nu = check_real(viscosity, "viscosity", positive=True)
         ext, (im, ic, ip), one, cols = self._local(u_local, rows)
         if not one:
             raise ValueError(f"u_local: expected one state of shape ({cols.size},)")
@@ -584,6 +634,19 @@ class Burgers1D:
         or ``"rosenbrock"``: the adaptive linearly implicit integrator of
         :func:`rom.galerkin.integrate` with the sparse Jacobian.
 
+        Parameters
+        ----------
+        u0 : array, shape (n,)
+            The initial state.
+        times : array, shape (n_t,)
+            Output times, increasing.
+        viscosity : float
+            The viscosity (the parameter).
+        method : str
+            Integrator of :func:`scipy.integrate.solve_ivp`.
+        rtol, atol : float
+            Relative and absolute tolerances of the integrator.
+
         Examples
         --------
         >>> from fem_examples.burgers_1d import Burgers1D
@@ -598,7 +661,7 @@ class Burgers1D:
         times = check_array(times, "times", ndim=1, dtype_kind="f")
         if np.any(np.diff(times) <= 0):
             raise ValueError("times: expected strictly increasing times")
-        nu = _check_real(viscosity, "viscosity", positive=True)
+        nu = check_real(viscosity, "viscosity", positive=True)
         if not isinstance(method, str):
             raise TypeError(f"method: expected a string, got {method!r}")
         if method == "rosenbrock":

@@ -22,10 +22,12 @@ __all__ = [
     "check_array",
     "check_choice",
     "check_fitted",
+    "check_indices",
     "check_inner",
     "check_parameter",
     "check_parameters",
     "check_positive_int",
+    "check_real",
     "check_tolerance",
     "is_sparse",
 ]
@@ -49,7 +51,13 @@ class NotFittedError(ValueError, AttributeError):
 
 
 def is_sparse(x: Any) -> bool:
-    """Whether ``x`` is a scipy or cupyx sparse matrix (without importing either)."""
+    """Whether ``x`` is a scipy or cupyx sparse matrix (without importing either).
+
+    Parameters
+    ----------
+    x : object
+        Any object.
+    """
     return hasattr(x, "tocsr") and hasattr(x, "nnz")
 
 
@@ -173,6 +181,15 @@ def check_inner(inner: Any, n: int, name: str = "inner") -> Any:
     \|My\|\|x\|)` (not Hermitian, beyond round-off) or with :math:`x^H M x \le 0`
     (not positive definite). It cannot prove positivity: an indefinite matrix may pass
     it and is refused where a factorisation or a norm finds it.
+
+    Parameters
+    ----------
+    inner : None, array or sparse matrix
+        The inner product matrix.
+    n : int
+        Its expected size.
+    name : str
+        The argument name used in error messages.
     """
     if inner is None:
         return None
@@ -226,6 +243,17 @@ def check_positive_int(
 ) -> int | None:
     """``value`` as an ``int`` of at least ``minimum`` (None passes when ``allow_none``).
 
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument name used in error messages.
+    allow_none : bool
+        Whether None is accepted (and returned).
+    minimum : int
+        The smallest accepted value.
+
     Raises
     ------
     TypeError
@@ -252,11 +280,56 @@ def check_positive_int(
     return int(value)
 
 
+def check_real(value: Any, name: str, *, positive: bool = False) -> float:
+    """``value`` as a finite ``float``, positive when ``positive``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check (a Python or NumPy integer or float; booleans are refused).
+    name : str
+        The argument name used in error messages.
+    positive : bool
+        Whether only values > 0 are accepted.
+
+    Examples
+    --------
+    >>> from rom.validation import check_real
+    >>> check_real(2, "speed", positive=True)
+    2.0
+    >>> check_real(0.0, "speed", positive=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: speed: expected a positive number, got 0.0
+    """
+    if type(value) is float and -np.inf < value < np.inf and (value > 0 or not positive):
+        return value  # the common case, first: full-order models call this on every step
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name}: expected a positive number, got {value}")
+    return value
+
+
 def check_tolerance(
     value: Any, name: str, *, allow_none: bool = True, upper: float | None = None
 ) -> float | None:
     """``value`` as a finite non-negative float, at most ``upper`` (None passes when
     ``allow_none``).
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument name used in error messages.
+    allow_none : bool
+        Whether None is accepted (and returned).
+    upper : float, optional
+        The largest accepted value.
 
     Examples
     --------
@@ -279,6 +352,15 @@ def check_tolerance(
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of the strings ``choices``, else a :class:`ValueError`.
 
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The argument name used in error messages.
+    choices : tuple of str
+        The accepted values.
+
     Examples
     --------
     >>> from rom.validation import check_choice
@@ -294,8 +376,48 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def check_indices(value: Any, name: str, n: int) -> np.ndarray:
+    """``value`` as a non-empty 1-D int64 array of indices in ``[0, n)``.
+
+    Parameters
+    ----------
+    value : array_like of int
+        The indices to check.
+    name : str
+        The argument name used in error messages.
+    n : int
+        The length of the indexed axis.
+
+    Examples
+    --------
+    >>> from rom.validation import check_indices
+    >>> check_indices([0, 4], "rows", 5).tolist()
+    [0, 4]
+    >>> check_indices([5], "rows", 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: rows: expected indices in [0, 5), got array([5])
+    """
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu" or arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty 1-D integer array, got {arr!r}")
+    if arr.min() < 0 or arr.max() >= n:
+        raise ValueError(f"{name}: expected indices in [0, {n}), got {arr!r}")
+    return arr.astype(np.int64)
+
+
 def check_fitted(obj: Any, attribute: str, method: str = "fit") -> None:
-    """Raise :class:`rom.NotFittedError` unless ``obj`` has the fitted ``attribute``."""
+    """Raise :class:`rom.NotFittedError` unless ``obj`` has the fitted ``attribute``.
+
+    Parameters
+    ----------
+    obj : object
+        The estimator.
+    attribute : str
+        A fitted attribute.
+    method : str
+        The method to name in the error message.
+    """
     if attribute not in vars(obj):
         raise NotFittedError(
             f"this {type(obj).__name__} is not fitted yet: call {method}(...) before using it"
@@ -321,6 +443,17 @@ def check_parameters(
     With ``parameter_space`` the values are also checked against its bounds (see
     :meth:`rom.parameters.ParameterSpace.check`); with ``n_params`` the number of
     columns is checked. Errors name ``name``.
+
+    Parameters
+    ----------
+    mus : array_like
+        Parameter sets: rows, one row, a number, or a dict by name (with a space).
+    name : str
+        The argument name used in error messages.
+    n_params : int, optional
+        The expected number of parameters.
+    parameter_space : ParameterSpace, optional
+        Gives the number, the names and the bounds of the parameters.
 
     Examples
     --------
@@ -355,7 +488,19 @@ def check_parameter(
     n_params: int | None = None,
     parameter_space: Any = None,
 ) -> np.ndarray:
-    """One parameter set, shape ``(n_params,)`` (the rule of :func:`check_parameters`)."""
+    """One parameter set, shape ``(n_params,)`` (the rule of :func:`check_parameters`).
+
+    Parameters
+    ----------
+    mu : array_like
+        One parameter set (a 1-D array, a number, or a dict by name with a space).
+    name : str
+        The argument name used in error messages.
+    n_params : int, optional
+        The expected number of parameters.
+    parameter_space : ParameterSpace, optional
+        Gives the number, the names and the bounds of the parameters.
+    """
     rows = check_parameters(mu, name, n_params=n_params, parameter_space=parameter_space)
     if rows.shape[0] != 1:
         raise ValueError(f"{name}: expected one parameter set, got {rows.shape[0]} rows")

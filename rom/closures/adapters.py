@@ -66,6 +66,35 @@ def _inputs(X: Any, n_features: int | None, complex_inputs: bool | None) -> np.n
     return _split(X.astype(complex)) if complex_inputs else X
 
 
+def check_training_data(
+    X: Any, Y: Any, dtype_kind: str = "fc"
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """``X`` (n_samples, p) and ``Y`` as (n_samples, k) arrays, and ``Y``'s own ndim.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, p)
+        Input rows.
+    Y : array_like, shape (n_samples, k) or (n_samples,)
+        Targets, one row per row of ``X``.
+    dtype_kind : str
+        The accepted kinds of data (see :func:`rom.validation.check_array`).
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (n_samples, p)
+    Y : numpy.ndarray, shape (n_samples, k)
+        ``Y`` with a column axis when it was 1-D.
+    ndim : int
+        The number of dimensions ``Y`` was given with (1 or 2).
+    """
+    X = check_array(X, "X", ndim=2, dtype_kind=dtype_kind)
+    Y = check_array(Y, "Y", ndim=(1, 2), dtype_kind=dtype_kind)
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"Y: expected {X.shape[0]} rows (one per row of X), got shape {Y.shape}")
+    return X, (Y[:, None] if Y.ndim == 1 else Y), int(Y.ndim)
+
+
 def _translate_not_fitted(err: Exception, owner: str, name: str) -> None:
     """Re-raise a foreign "not fitted" error (scikit-learn's) as rom.NotFittedError."""
     if type(err).__name__ == "NotFittedError" and not isinstance(err, NotFittedError):
@@ -139,19 +168,19 @@ class ArrayRegressor(Estimator):
 
         ``Y`` may be 1-D (one output). Either may be complex (see the class docstring).
 
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            Input rows.
+        Y : array, shape (n_samples, k)
+            Targets.
+
         Returns
         -------
         self
         """
         _require_methods(self.estimator, ("fit", "predict"), "regressor", "estimator")
-        X = check_array(X, "X", ndim=2)
-        Y = check_array(Y, "Y", ndim=(1, 2))
-        if Y.ndim == 1:
-            Y = Y[:, None]
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"Y: expected {X.shape[0]} rows (one per row of X), got shape {Y.shape}"
-            )
+        X, Y, _ = check_training_data(X, Y)
         complex_in, complex_out = bool(np.iscomplexobj(X)), bool(np.iscomplexobj(Y))
         Xr = _split(X) if complex_in else X
         Yr = _split(Y) if complex_out else Y
@@ -166,6 +195,11 @@ class ArrayRegressor(Estimator):
         """Predictions for the rows of ``X``: a finite array (n_samples, n_outputs).
 
         Real, or complex when fitted on a complex ``Y``.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            Input rows.
 
         Raises
         ------
@@ -291,6 +325,13 @@ class ArrayClassifier(Estimator):
     def fit(self, X: Any, labels: Any) -> ArrayClassifier:
         """Fit the wrapped classifier on ``X`` (n_samples, n_features) and 1-D ``labels``.
 
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            Input rows.
+        labels : array, shape (n_samples,)
+            The class of each row.
+
         Returns
         -------
         self
@@ -318,6 +359,11 @@ class ArrayClassifier(Estimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels of the rows of ``X``, shape (n_samples,), all among the known labels.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            Input rows.
 
         Raises
         ------

@@ -21,6 +21,11 @@ FEATURES = ("a", "mu", "t")
 def check_features(features: Any) -> tuple[str, ...]:
     """Validate ``features``: a non-empty subset of ``("a", "mu", "t")``, in that order.
 
+    Parameters
+    ----------
+    features : sequence of str
+        The feature names to check.
+
     Examples
     --------
     >>> from rom.closures import check_features
@@ -187,6 +192,13 @@ class LearnedClosure(Estimator):
         :func:`closure_training_data`). Without ``X`` and ``Y``, the regressor is taken
         as fitted elsewhere.
 
+        Parameters
+        ----------
+        X : array, shape (m, p)
+            Input rows (see :meth:`feature_rows`).
+        Y : array, shape (m, rank)
+            Targets: the closure terms at the rows of ``X``.
+
         Returns
         -------
         self
@@ -251,7 +263,17 @@ class LearnedClosure(Estimator):
         return self._adapter
 
     def feature_rows(self, a: Any, mu: Any, t: float) -> np.ndarray:
-        """The input rows of the regressor for ``a`` (r,) or (r, k): shape (1 or k, p)."""
+        """The input rows of the regressor for ``a`` (r,) or (r, k): shape (1 or k, p).
+
+        Parameters
+        ----------
+        a : array, shape (r,) or (r, k)
+            Reduced coordinates.
+        mu : array_like or float
+            The parameter set.
+        t : float
+            The time.
+        """
         self._check_fitted()
         features = check_features(self.features)
         a = _coordinates(a, self.rank, "a")

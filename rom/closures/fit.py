@@ -23,6 +23,15 @@ class Trajectory(NamedTuple):
 
     Any 3-tuple ``(states, times, mu)`` is accepted in its place.
 
+    Parameters
+    ----------
+    states : array, shape (n, n_t)
+        The states (columns).
+    times : array, shape (n_t,)
+        Their times.
+    mu : array_like or float
+        The parameter set of the trajectory.
+
     Examples
     --------
     >>> import numpy as np

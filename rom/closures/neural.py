@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 
 from rom._base import Estimator
+from rom._torch import load_weights, weights_of
 from rom.backend import import_optional
+from rom.closures.adapters import check_training_data
 from rom.validation import check_array, check_choice, check_positive_int
 
 __all__ = ["TorchRegressor"]
@@ -100,6 +102,13 @@ class TorchRegressor(Estimator):
     def fit(self, X: Any, Y: Any) -> TorchRegressor:
         """Train a fresh module on ``X`` (n_samples, p) and ``Y`` (n_samples, k) or 1-D.
 
+        Parameters
+        ----------
+        X : array, shape (n_samples, p)
+            Input rows.
+        Y : array, shape (n_samples, k) or (n_samples,)
+            Targets.
+
         Returns
         -------
         self
@@ -112,12 +121,7 @@ class TorchRegressor(Estimator):
             raise ValueError(f"lr: expected a positive number, got {self.lr!r}")
         if self.module_factory is not None and not callable(self.module_factory):
             raise TypeError("module_factory: expected a callable (n_in, n_out) -> Module")
-        X = check_array(X, "X", ndim=2, dtype_kind="f")
-        Y = check_array(Y, "Y", ndim=(1, 2), dtype_kind="f")
-        target_ndim = int(Y.ndim)
-        Y = Y[:, None] if Y.ndim == 1 else Y
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"Y: expected {X.shape[0]} rows (one per row of X), got {Y.shape}")
+        X, Y, target_ndim = check_training_data(X, Y, dtype_kind="f")
         m, p = X.shape
         k = Y.shape[1]
         self.n_features_in_, self.n_outputs_ = int(p), int(k)
@@ -176,9 +180,7 @@ class TorchRegressor(Estimator):
     def _fitted_state(self) -> dict[str, Any]:
         """The fitted attributes, with the module as its weights (``module_state_``)."""
         state = {k: v for k, v in super()._fitted_state().items() if k != "module_"}
-        state["module_state_"] = {
-            name: value.detach().cpu().numpy() for name, value in self.module_.state_dict().items()
-        }
+        state["module_state_"] = weights_of(self.module_)
         return state
 
     def _restore(self) -> None:
@@ -189,17 +191,18 @@ class TorchRegressor(Estimator):
         torch = import_optional("torch", "torch")
         check_choice(self.dtype, "dtype", DTYPES)
         module = self._new_module(torch, int(self.n_features_in_), int(self.n_outputs_))
-        try:
-            module.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
-        except (RuntimeError, KeyError) as err:
-            raise ValueError(
-                f"TorchRegressor: the saved weights do not fit the module ({err})"
-            ) from err
+        load_weights(module, weights, "TorchRegressor")
         module.eval()
         self.module_ = module
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions for the rows of ``X``: (n_samples, k), or (n_samples,) if ``Y`` was 1-D."""
+        """Predictions for the rows of ``X``: (n_samples, k), or (n_samples,) if ``Y`` was 1-D.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, p)
+            Input rows.
+        """
         self._check_fitted()
         import torch
 

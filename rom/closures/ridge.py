@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from rom._base import Estimator
+from rom.closures.adapters import check_training_data
 from rom.validation import check_array, check_tolerance
 
 __all__ = ["QuadraticRidge"]
@@ -65,7 +66,13 @@ class QuadraticRidge(Estimator):
 
     @staticmethod
     def n_terms(n_features: int) -> int:
-        """Number of monomials of degree <= 2 in ``n_features`` variables."""
+        """Number of monomials of degree <= 2 in ``n_features`` variables.
+
+        Parameters
+        ----------
+        n_features : int
+            Number of variables.
+        """
         if isinstance(n_features, bool) or not isinstance(n_features, int | np.integer):
             raise TypeError(f"n_features: expected an integer, got {type(n_features).__name__}")
         if n_features < 0:
@@ -73,7 +80,13 @@ class QuadraticRidge(Estimator):
         return 1 + n_features + n_features * (n_features + 1) // 2
 
     def features(self, X: Any) -> np.ndarray:
-        """The feature matrix :math:`\\Psi` of the rows of ``X`` (after fitting)."""
+        """The feature matrix :math:`\\Psi` of the rows of ``X`` (after fitting).
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, p)
+            Input rows.
+        """
         self._check_fitted()
         X = check_array(X, "X", shape=(None, self.n_features_in_), dtype_kind="f")
         return self._features(X)
@@ -86,25 +99,26 @@ class QuadraticRidge(Estimator):
     def fit(self, X: Any, Y: Any) -> QuadraticRidge:
         """Fit on ``X`` (n_samples, p) and ``Y`` (n_samples, k) or (n_samples,).
 
+        Parameters
+        ----------
+        X : array, shape (n_samples, p)
+            Input rows.
+        Y : array, shape (n_samples, k) or (n_samples,)
+            Targets.
+
         Returns
         -------
         self
         """
         alpha = check_tolerance(self.alpha, "alpha", allow_none=False)
-        X = check_array(X, "X", ndim=2, dtype_kind="f")
-        Y = check_array(Y, "Y", ndim=(1, 2), dtype_kind="f")
-        Y2 = Y[:, None] if Y.ndim == 1 else Y
-        if Y2.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"Y: expected {X.shape[0]} rows (one per row of X), got shape {Y.shape}"
-            )
+        X, Y2, target_ndim = check_training_data(X, Y, dtype_kind="f")
         p = X.shape[1]
         self.n_features_in_ = int(p)
         self.n_outputs_ = int(Y2.shape[1])
         self.mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
-        self.target_ndim_ = int(Y.ndim)
+        self.target_ndim_ = target_ndim
         Psi = self._features(X)
         U, s, Vt = np.linalg.svd(Psi, full_matrices=False)
         lam = alpha * s[0] ** 2
@@ -115,7 +129,13 @@ class QuadraticRidge(Estimator):
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions for the rows of ``X``: (n_samples, k), or (n_samples,) if ``Y`` was 1-D."""
+        """Predictions for the rows of ``X``: (n_samples, k), or (n_samples,) if ``Y`` was 1-D.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, p)
+            Input rows.
+        """
         self._check_fitted()
         X = check_array(X, "X", shape=(None, self.n_features_in_), dtype_kind="f")
         Y = self._features(X) @ self.coef_

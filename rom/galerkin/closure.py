@@ -18,6 +18,11 @@ def closure_name(closure: Any) -> str:
 def check_closure(closure: Any) -> Callable[..., Any] | None:
     """Validate a closure at the boundary: None or a callable ``(a, mu, t) -> (r,)``.
 
+    Parameters
+    ----------
+    closure : object
+        The closure to check.
+
     Examples
     --------
     >>> from rom.galerkin.closure import check_closure
@@ -36,6 +41,17 @@ def check_closure(closure: Any) -> Callable[..., Any] | None:
 
 def evaluate_closure(closure: Callable[..., Any], a: np.ndarray, mu: Any, t: float) -> np.ndarray:
     """``closure(a, mu, t)`` checked: a finite array of the shape of ``a`` (real for real ``a``).
+
+    Parameters
+    ----------
+    closure : callable
+        ``closure(a, mu, t)``.
+    a : array
+        Reduced coordinates.
+    mu : array_like or float
+        The parameter set.
+    t : float
+        The time.
 
     Raises
     ------

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from rom.validation import check_array
+
 __all__ = ["FullOrderModel", "as_full_order_model"]
 
 _CALLABLES = ("rhs", "jacobian", "rhs_entries", "stencil", "jacobian_entries")
@@ -123,6 +125,11 @@ def as_full_order_model(model: Any) -> FullOrderModel:
     The attributes read are those of :class:`FullOrderModel` (missing ones are None;
     ``vectorized`` defaults to True).
 
+    Parameters
+    ----------
+    model : object
+        A :class:`FullOrderModel`, or an object with its attributes.
+
     Examples
     --------
     >>> import numpy as np
@@ -155,6 +162,21 @@ def as_full_order_model(model: Any) -> FullOrderModel:
         linear_coefficients=get("linear_coefficients"),
         vectorized=bool(getattr(model, "vectorized", True)),
     )
+
+
+def _column_arguments(m, mu, mus, times):
+    """The parameter and time of each of ``m`` snapshots: ``mus`` (or ``mu``), ``times`` (or 0)."""
+    if mus is not None:
+        if len(mus) != m:
+            raise ValueError(f"mus: expected {m} parameters (one per snapshot), got {len(mus)}")
+        column_mus = list(mus)
+    else:
+        column_mus = [mu] * m
+    if times is None:
+        column_times = np.zeros(m)
+    else:
+        column_times = check_array(times, "times", shape=(m,), dtype_kind="f")
+    return column_mus, column_times
 
 
 def _column_blocks(rhs, S, mus, times, vectorized):

@@ -58,6 +58,19 @@ def quadratic_coefficients(
     :math:`W(\cdot, a)`. Probes: ``0``, ``+-d e_j`` and ``d (e_j + e_l)``, ``j < l``,
     mapped to states without a matrix product (columns of ``basis``, sums of two).
 
+    Parameters
+    ----------
+    G : callable
+        Maps states as columns ``(s, k)`` to ``(r_out, k)``.
+    r : int
+        Number of coordinates ``a``.
+    scale : float
+        Size ``d`` of the probes.
+    basis : array, shape (s, r), optional
+        Maps coordinates to states (None: the identity).
+    origin : array, shape (s,), optional
+        The state at ``a = 0`` (None: zero).
+
     Examples
     --------
     >>> import numpy as np
@@ -135,6 +148,21 @@ def identify_quadratic(
     shows there), and, given ``jacobian``, when the polynomial's derivative agrees
     with ``jacobian(a0)`` at ``a0``. ``random_state`` seeds the directions of the
     verification states.
+
+    Parameters
+    ----------
+    G : callable
+        As in :func:`quadratic_coefficients`.
+    a0 : array, shape (r,)
+        The coordinates around which ``F`` is tested.
+    jacobian : callable, optional
+        ``jacobian(a)``, the derivative of ``F``, checked at ``a0``.
+    basis, origin : array, optional
+        As in :func:`quadratic_coefficients`.
+    linear : tuple of arrays (K, k), optional
+        A linear part ``K a + k`` added to ``F``.
+    random_state : int, optional
+        Seed of the directions of the verification states.
 
     Examples
     --------

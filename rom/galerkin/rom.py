@@ -13,7 +13,12 @@ import scipy.linalg
 from rom._base import Estimator
 from rom.galerkin.closure import check_closure, evaluate_closure
 from rom.galerkin.integrate import integrate, integrate_quadratic
-from rom.galerkin.model import FullOrderModel, _column_blocks, as_full_order_model
+from rom.galerkin.model import (
+    FullOrderModel,
+    _column_arguments,
+    _column_blocks,
+    as_full_order_model,
+)
 from rom.galerkin.quadratic import identify_quadratic, quadratic_system
 from rom.validation import check_array, check_positive_int, check_tolerance, is_sparse
 
@@ -346,18 +351,7 @@ class GalerkinROM(Estimator):
             if states is None:
                 raise ValueError("states: required to compute the nonlinear snapshots")
             m_s = states.shape[1]
-            if mus is not None:
-                if len(mus) != m_s:
-                    raise ValueError(
-                        f"mus: expected {m_s} parameters (one per snapshot), got {len(mus)}"
-                    )
-                column_mus = list(mus)
-            else:
-                column_mus = [mu] * m_s
-            if times is None:
-                column_times = np.zeros(m_s)
-            else:
-                column_times = check_array(times, "times", shape=(m_s,), dtype_kind="f")
+            column_mus, column_times = _column_arguments(m_s, mu, mus, times)
             G = _column_blocks(model.rhs, states, column_mus, column_times, model.vectorized)
             for j in range(m_s) if linear else ():
                 theta = self._theta(column_mus[j], len(linear))
@@ -454,6 +448,11 @@ class GalerkinROM(Estimator):
         r"""Coordinates of the Galerkin projection: :math:`M_r^{-1}\Phi^H M (u - \bar u)`.
 
         ``u`` has shape (n,) or (n, k).
+
+        Parameters
+        ----------
+        u : array, shape (n,) or (n, k)
+            Full-order states.
         """
         self._check_fitted()
         n = self.basis_.shape[0]
@@ -464,7 +463,13 @@ class GalerkinROM(Estimator):
         return self._left @ _apply(self._mass, d)
 
     def reconstruct(self, a: Any) -> np.ndarray:
-        r"""The state :math:`\bar u + \Phi a` for ``a`` of shape (r,) or (r, k)."""
+        r"""The state :math:`\bar u + \Phi a` for ``a`` of shape (r,) or (r, k).
+
+        Parameters
+        ----------
+        a : array, shape (r,) or (r, k)
+            Reduced coordinates.
+        """
         self._check_fitted()
         a = check_array(a, "a", ndim=(1, 2))
         if a.shape[0] != self.rank_:
@@ -583,12 +588,32 @@ class GalerkinROM(Estimator):
         return a
 
     def rhs(self, a: Any, mu: Any, t: float = 0.0) -> np.ndarray:
-        r"""The reduced right-hand side :math:`\dot a = F(a, \mu, t)`, shape (r,)."""
+        r"""The reduced right-hand side :math:`\dot a = F(a, \mu, t)`, shape (r,).
+
+        Parameters
+        ----------
+        a : array, shape (r,)
+            Reduced coordinates.
+        mu : array_like or float
+            The parameter set.
+        t : float
+            The time.
+        """
         a = self._reduced_state(a)
         return self._online(mu)[0](t, a)
 
     def jacobian(self, a: Any, mu: Any, t: float = 0.0) -> np.ndarray:
-        r""":math:`\partial F/\partial a`, shape (r, r), without the closure (it has none)."""
+        r""":math:`\partial F/\partial a`, shape (r, r), without the closure (it has none).
+
+        Parameters
+        ----------
+        a : array, shape (r,)
+            Reduced coordinates.
+        mu : array_like or float
+            The parameter set.
+        t : float
+            The time.
+        """
         a = self._reduced_state(a)
         return self._online(mu)[1](t, a)
 
@@ -704,6 +729,12 @@ class GalerkinROM(Estimator):
         """A copy of this fitted model whose reduced right-hand side adds ``closure``.
 
         The offline arrays are shared, not copied.
+
+        Parameters
+        ----------
+        closure : callable or None
+            ``closure(a, mu, t) -> (r,)``, added to the reduced right-hand side (None: no
+            closure).
 
         Examples
         --------
