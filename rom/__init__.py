@@ -9,7 +9,7 @@ from rom import backend
 from rom._version import __version__
 from rom.affine import AffineOperator, AffineVector, ConstantCoefficients, LinearCoefficients
 from rom.io.persist import load, save
-from rom.linalg import POD, gram_schmidt
+from rom.linalg import POD, IncrementalPOD, gram_schmidt
 from rom.parameters import ParameterSpace
 from rom.validation import NotFittedError
 
@@ -18,6 +18,7 @@ __all__ = [
     "AffineOperator",
     "AffineVector",
     "ConstantCoefficients",
+    "IncrementalPOD",
     "LinearCoefficients",
     "NotFittedError",
     "ParameterSpace",

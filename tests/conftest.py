@@ -1,5 +1,12 @@
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -20,3 +27,24 @@ def random_spd(n: int, rng, cond: float = 1e3):
     """A dense symmetric positive definite matrix with the given condition number."""
     Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
     return (Q * np.geomspace(1.0, cond, n)) @ Q.T
+
+
+def mpi_launcher() -> tuple[str, dict]:
+    """An MPI launcher and the environment for ``launcher -n 2 python -m mpi4py.futures``.
+
+    Skips the test without mpi4py or a launcher (mpiexec, mpirun) on PATH.
+    """
+    if importlib.util.find_spec("mpi4py") is None:
+        pytest.skip("mpi4py is not installed")
+    launcher = shutil.which("mpiexec") or shutil.which("mpirun")
+    if launcher is None:
+        pytest.skip("no MPI launcher (mpiexec or mpirun) on PATH")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        # Open MPI refuses root (containers) and more ranks than cores unless told
+        OMPI_ALLOW_RUN_AS_ROOT="1",
+        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        OMPI_MCA_rmaps_base_oversubscribe="1",
+    )
+    return launcher, env

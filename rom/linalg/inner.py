@@ -28,7 +28,17 @@ def apply_inner(M: Any, V: Any) -> Any:
 
 
 def block_inner(U: Any, V: Any, M: Any = None) -> Any:
-    """Return the matrix of inner products ``U^H M V``."""
+    """Return the matrix of inner products ``U^H M V``.
+
+    Parameters
+    ----------
+    U : array, shape (n, p)
+        Left vectors (columns).
+    V : array, shape (n, q)
+        Right vectors (columns).
+    M : array or sparse matrix, shape (n, n), optional
+        The inner product (default: the identity).
+    """
     return U.conj().T @ apply_inner(M, V)
 
 
@@ -51,6 +61,13 @@ def column_norms(V: Any, M: Any = None) -> Any:
     One fused pass (``einsum``); when squares overflow or underflow (entries beyond
     about 1e150 or below 1e-150), the Euclidean case falls back to LAPACK's scaled
     2-norm.
+
+    Parameters
+    ----------
+    V : array, shape (n, k) or (n,)
+        Vectors (columns).
+    M : array or sparse matrix, shape (n, n), optional
+        The inner product (default: the identity).
     """
     xp = array_namespace(V)
     norms = xp.sqrt(column_squared_norms(V, M))

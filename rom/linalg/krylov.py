@@ -168,6 +168,13 @@ class PreconditionedKrylov:
         """Solve ``A x = b`` for one (n,) or several (n, k) right-hand sides.
 
         ``x0`` is an initial guess (for example a reduced solution) of the same shape.
+
+        Parameters
+        ----------
+        b : array, shape (n,) or (n, k)
+            Right-hand sides.
+        x0 : array, shape (n,) or (n, k), optional
+            Initial guess.
         """
         b = np.asarray(b)
         if b.shape[0] != self.shape[0]:
@@ -292,6 +299,17 @@ def inner_preconditioned(
     ``inner_solver`` is the factorised inner product (any object with ``solve``); it
     is factorised once and shared by every ``A(mu)`` of a
     :class:`rom.rb.LinearModel` (``solver="pcg"`` builds this factory).
+
+    Parameters
+    ----------
+    inner_solver : object
+        The factorised inner product (an object with ``solve``).
+    rtol : float
+        Relative tolerance of the Krylov iteration.
+    maxiter : int, optional
+        Largest number of iterations.
+    method : {"auto", "cg", "gmres"}
+        The Krylov method ("auto": CG for Hermitian matrices).
     """
     if not hasattr(inner_solver, "solve"):
         raise TypeError(

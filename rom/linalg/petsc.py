@@ -195,7 +195,13 @@ class PETScSolver:
         return out
 
     def solve(self, b: Any) -> np.ndarray:
-        """Solve ``A x = b`` for one (n,) or several (n, k) right-hand sides."""
+        """Solve ``A x = b`` for one (n,) or several (n, k) right-hand sides.
+
+        Parameters
+        ----------
+        b : array, shape (n,) or (n, k)
+            Right-hand sides.
+        """
         b = np.asarray(b)
         if b.ndim not in (1, 2) or b.shape[0] != self.shape[0]:
             raise ValueError(f"b: expected {self.shape[0]} rows, got shape {b.shape}")
@@ -228,6 +234,11 @@ def petsc_factory(**settings: Any) -> Callable[..., PETScSolver]:
 
     For code that takes a solver factory with the signature of
     :func:`rom.linalg.factorize`; ``settings`` are :class:`PETScSolver`'s keywords.
+
+    Parameters
+    ----------
+    **settings : dict
+        Keyword arguments of :class:`PETScSolver`.
 
     Examples
     --------

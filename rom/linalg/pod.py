@@ -180,10 +180,23 @@ class POD(Estimator):
     def fit(self, S: Any) -> POD:
         """Compute the POD of the snapshot matrix ``S`` of shape (n_dofs, n_snapshots).
 
+        ``S`` may also be a :class:`rom.nonintrusive.SnapshotStore` (read whole; for a
+        store larger than memory use :class:`rom.linalg.IncrementalPOD`) or a dask
+        array (row blocks, reduced by ``dask.array.linalg.tsqr``, Euclidean only).
+
+        Parameters
+        ----------
+        S : array, shape (n_dofs, n_snapshots)
+            Snapshots (columns).
+
         Returns
         -------
         self
         """
+        if hasattr(S, "__dask_graph__") or callable(getattr(S, "chunk_readers", None)):
+            from rom.linalg.hapod import fit_out_of_core
+
+            return fit_out_of_core(self, S)
         rank = check_positive_int(self.rank, "rank")
         relative = bool(self.relative)
         tol = check_tolerance(self.tol, "tol", upper=1.0 if relative else None)
@@ -282,6 +295,11 @@ class POD(Estimator):
 
         The same as ``fit(S).transform(S)``; where the SVD route already has them
         (:math:`\Sigma_r V_r^H`), no further pass over ``S`` is made.
+
+        Parameters
+        ----------
+        S : array, shape (n_dofs, n_snapshots)
+            Snapshots (columns).
         """
         self.fit(S)
         C, self._coefficients = self._coefficients, None
@@ -379,12 +397,24 @@ class POD(Estimator):
         return S, S.ndim == 1
 
     def transform(self, S: Any) -> Any:
-        """Reduced coordinates ``U^H M S``: shape (r, n_s), or (r,) for one snapshot."""
+        """Reduced coordinates ``U^H M S``: shape (r, n_s), or (r,) for one snapshot.
+
+        Parameters
+        ----------
+        S : array, shape (n_dofs, n_s) or (n_dofs,)
+            Snapshots (columns).
+        """
         S, _ = self._check_columns(S, "S")
         return block_inner(self.basis_, S, self.inner_)
 
     def inverse_transform(self, C: Any) -> Any:
-        """Reconstruct ``U C`` from reduced coordinates ``C`` of shape (r, k) or (r,)."""
+        """Reconstruct ``U C`` from reduced coordinates ``C`` of shape (r, k) or (r,).
+
+        Parameters
+        ----------
+        C : array, shape (r, k) or (r,)
+            Reduced coordinates.
+        """
         check_fitted(self, "basis_")
         C = check_array(C, "C", ndim=(1, 2))
         if C.shape[0] != self.rank_:
@@ -398,6 +428,13 @@ class POD(Estimator):
         Returns ``||s - U U^H M s||_M`` for every column ``s`` (divided by ``||s||_M``
         when ``relative``; a zero column has error 0). The difference is formed
         explicitly, so errors far below ``sqrt(eps)`` are resolved.
+
+        Parameters
+        ----------
+        S : array, shape (n_dofs, k) or (n_dofs,)
+            Snapshots (columns).
+        relative : bool
+            Whether each error is divided by the norm of its snapshot.
 
         Returns
         -------

@@ -46,6 +46,13 @@ class Factorization:
     factorisation. A singular matrix raises :class:`SingularMatrixError` at
     factorisation, or when a solve produces non-finite values.
 
+    Parameters
+    ----------
+    A : array or sparse matrix, shape (n, n)
+        The matrix.
+    name : str
+        The argument name used in error messages.
+
     Examples
     --------
     >>> import numpy as np
@@ -110,7 +117,13 @@ class Factorization:
         return scipy.sparse.linalg.splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A")
 
     def solve(self, b: Any) -> np.ndarray:
-        """Solve ``A x = b`` for one (n,) or several (n, k) right-hand sides."""
+        """Solve ``A x = b`` for one (n,) or several (n, k) right-hand sides.
+
+        Parameters
+        ----------
+        b : array, shape (n,) or (n, k)
+            Right-hand sides.
+        """
         b = np.asarray(b)
         if b.shape[0] != self.shape[0]:
             raise ValueError(f"b: expected {self.shape[0]} rows, got shape {b.shape}")
@@ -141,6 +154,11 @@ class Factorization:
         result is the solution there (the constrained unknowns are zero). This is
         what a Krylov method that iterates on the same unknowns needs, without
         scattering and gathering full vectors at every step.
+
+        Parameters
+        ----------
+        b : array, shape (n,) or (n, k)
+            Right-hand sides, zero on the eliminated rows.
         """
         if self.free is None:
             raise ValueError(f"{self.name}: no rows were eliminated; use solve(b)")
@@ -159,5 +177,13 @@ class Factorization:
 
 
 def factorize(A: Any, name: str = "A") -> Factorization:
-    """Factorise ``A`` once for many solves (see :class:`Factorization`)."""
+    """Factorise ``A`` once for many solves (see :class:`Factorization`).
+
+    Parameters
+    ----------
+    A : array or sparse matrix, shape (n, n)
+        The matrix.
+    name : str
+        The argument name used in error messages.
+    """
     return Factorization(A, name=name)

@@ -17,7 +17,7 @@ from rom.io.persist import atomic_write, read_arrays, write_arrays
 from rom.parameters import ParameterSpace
 from rom.validation import check_parameter, is_sparse
 
-__all__ = ["SnapshotStore"]
+__all__ = ["SnapshotStore", "StoreChunk"]
 
 #: version 2: snapshot files written by rom.io.write_arrays (sparse fields allowed)
 FORMAT = 2
@@ -187,6 +187,38 @@ class SnapshotStore:
             with atomic_write(spec_path) as tmp:
                 tmp.write_text(json.dumps(spec, indent=1))
 
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> SnapshotStore:
+        """The existing store at ``path``, with the parameter space and fields of its
+        ``store.json``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The directory of the store.
+
+        Returns
+        -------
+        SnapshotStore
+
+        Raises
+        ------
+        ValueError
+            ``path`` holds no readable ``store.json``.
+        """
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path: expected a directory path, got {type(path).__name__}")
+        spec_path = Path(path) / "store.json"
+        try:
+            spec = json.loads(spec_path.read_text())
+            space = ParameterSpace.from_dict(spec["parameter_space"])
+            fields = spec["fields"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ValueError(
+                f"path: {str(path)!r} is not a snapshot store (no readable store.json: {err})"
+            ) from err
+        return cls(path, space, fields)
+
     def _remove_stale_temporaries(self) -> None:
         """Remove what writers killed between writing and renaming left behind."""
         limit = time.time() - self.STALE_SECONDS
@@ -208,7 +240,13 @@ class SnapshotStore:
         return np.ascontiguousarray(row, dtype=np.float64)
 
     def key(self, mu: Any) -> str:
-        """The file key of one parameter set (a hash of its float64 values)."""
+        """The file key of one parameter set (a hash of its float64 values).
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        """
         return hashlib.sha256(self._row(mu).tobytes()).hexdigest()[:24]
 
     def _file(self, mu: Any) -> Path:
@@ -277,7 +315,15 @@ class SnapshotStore:
                 )
 
     def record_failure(self, mu: Any, message: str) -> None:
-        """Record a failed run (kept until a later run of the same parameter succeeds)."""
+        """Record a failed run (kept until a later run of the same parameter succeeds).
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        message : str
+            What went wrong.
+        """
         row = self._row(mu)
         data = {
             "mu": dict(zip(self.parameter_space.names, map(float, row), strict=True)),
@@ -287,7 +333,13 @@ class SnapshotStore:
             tmp.write_text(json.dumps(data, indent=1))
 
     def put_mesh(self, mesh: Any) -> None:
-        """Keep the mesh of the fields, once (``path/mesh.vtu``; later calls do nothing)."""
+        """Keep the mesh of the fields, once (``path/mesh.vtu``; later calls do nothing).
+
+        Parameters
+        ----------
+        mesh : meshio.Mesh
+            The mesh of the fields.
+        """
         target = self.path / "mesh.vtu"
         if target.exists():
             return
@@ -337,7 +389,13 @@ class SnapshotStore:
         return mu, fields, header
 
     def has(self, mu: Any) -> bool:
-        """Whether a valid (readable, checksum-verified) snapshot of ``mu`` is stored."""
+        """Whether a valid (readable, checksum-verified) snapshot of ``mu`` is stored.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        """
         path = self._file(mu)
         if not path.is_file():
             return False
@@ -348,7 +406,13 @@ class SnapshotStore:
         return True
 
     def get(self, mu: Any) -> dict[str, Any]:
-        """The stored fields of ``mu`` (KeyError when absent, ValueError when corrupt)."""
+        """The stored fields of ``mu`` (KeyError when absent, ValueError when corrupt).
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        """
         path = self._file(mu)
         if not path.is_file():
             raise KeyError(
@@ -374,6 +438,11 @@ class SnapshotStore:
         """All valid snapshots of ``field``: (S of shape (n, k), parameter rows (k, n_params)).
 
         Corrupt files are skipped (and reported by :meth:`verify`).
+
+        Parameters
+        ----------
+        field : str, optional
+            The field (default: the first of ``fields``).
         """
         field = field or self.fields[0]
         if field not in self.fields:
@@ -392,6 +461,89 @@ class SnapshotStore:
             return np.zeros((0, 0)), np.zeros((0, self.parameter_space.dim))
         return np.stack(columns, axis=1), np.stack(mus)
 
+    def _field_name(self, field: str | None) -> str:
+        field = field or self.fields[0]
+        if field not in self.fields:
+            raise ValueError(f"field: expected one of {self.fields}, got {field!r}")
+        return field
+
+    def chunk_readers(self, size: int, field: str | None = None) -> list[StoreChunk]:
+        """Picklable readers of the store's snapshots, ``size`` columns each.
+
+        The snapshot files are listed once, in the order of :meth:`snapshots`, and
+        split into consecutive groups; each reader (a :class:`StoreChunk`) reads its
+        group when called, where it runs (a worker sharing the store's file system).
+
+        Parameters
+        ----------
+        size : int
+            Snapshots per reader (the last one may have fewer).
+        field : str, optional
+            The field (default: the first).
+        """
+        from rom.validation import check_positive_int
+
+        size = check_positive_int(size, "size", allow_none=False)
+        field = self._field_name(field)
+        names = [p.name for p in self._files()]
+        return [
+            StoreChunk(self, field, tuple(names[k : k + size])) for k in range(0, len(names), size)
+        ]
+
+    def chunks(self, size: int, field: str | None = None, parameters: bool = False) -> Any:
+        """Lazy iterator over the snapshots in blocks of ``size`` columns.
+
+        Only one block is in memory at a time (never the whole store). Corrupt files
+        are skipped, as by :meth:`snapshots`, so a block may hold fewer columns.
+
+        Parameters
+        ----------
+        size : int
+        field : str, optional
+        parameters : bool
+            Yield ``(S, mus)`` (parameter rows of the block's columns) instead of ``S``.
+
+        Yields
+        ------
+        S : array, shape (n, <= size)
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile
+        >>> from rom import ParameterSpace
+        >>> from rom.nonintrusive import SnapshotStore
+        >>> store = SnapshotStore(tempfile.mkdtemp(), ParameterSpace({"k": (1, 2)}), ["u"])
+        >>> for k in (1.0, 1.25, 1.5):
+        ...     store.put([k], {"u": np.full(4, k)})
+        >>> [S.shape for S in store.chunks(2)]
+        [(4, 2), (4, 1)]
+        """
+        for reader in self.chunk_readers(size, field):
+            S, mus = reader.read()
+            if S.shape[1]:
+                yield (S, mus) if parameters else S
+
+    def n_rows(self, field: str | None = None) -> int:
+        """Values per snapshot of ``field`` (from the first readable snapshot; 0 if none).
+
+        Parameters
+        ----------
+        field : str, optional
+            One of the store's fields (None: the first).
+
+        Returns
+        -------
+        int
+        """
+        field = self._field_name(field)
+        for path in self._files():
+            try:
+                _, fields, _ = self._load(path)
+            except Exception:
+                continue
+            return int(np.prod(fields[field].shape))
+        return 0
+
     def verify(self) -> list[str]:
         """Names of the snapshot files that cannot be read or fail their checksum."""
         bad = []
@@ -401,3 +553,58 @@ class SnapshotStore:
             except Exception:
                 bad.append(path.name)
         return bad
+
+
+class StoreChunk:
+    """A picklable reader of some snapshots of a store (see :meth:`SnapshotStore.chunk_readers`).
+
+    Calling it returns the snapshot columns ``S`` (n, k); :meth:`read` returns ``(S,
+    mus)`` with their parameter rows. Corrupt files are skipped. It holds the store (its
+    path, parameter space and fields) and the file names only, so sending it to a
+    worker costs a few hundred bytes.
+
+    Parameters
+    ----------
+    store : SnapshotStore
+        The store the files belong to.
+    field : str
+        The field to read.
+    names : tuple of str
+        The snapshot file names of this chunk, in the order of their columns.
+    """
+
+    def __init__(self, store: SnapshotStore, field: str, names: tuple[str, ...]) -> None:
+        self.store, self.field, self.names = store, field, tuple(names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __repr__(self) -> str:
+        return f"StoreChunk({str(self.store.path)!r}, {self.field!r}, {len(self.names)} files)"
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """The snapshots of this chunk as columns and their parameters as rows."""
+        store = self.store
+        S, mus = None, np.zeros((len(self.names), store.parameter_space.dim))
+        count = 0
+        for name in self.names:
+            try:
+                mu, fields, _ = store._load(store.path / "snapshots" / name)
+            except Exception:
+                continue
+            value = fields[self.field]
+            if is_sparse(value):
+                raise ValueError(
+                    f"field: {self.field!r} holds sparse matrices, not snapshot columns"
+                )
+            if S is None:  # filled column by column: the block is never held twice
+                S = np.empty((value.size, len(self.names)), dtype=value.dtype)
+            S[:, count] = np.ravel(value)
+            mus[count] = mu
+            count += 1
+        if S is None:
+            return np.zeros((store.n_rows(self.field), 0)), mus[:0]
+        return (S if count == S.shape[1] else S[:, :count].copy()), mus[:count]
+
+    def __call__(self) -> np.ndarray:
+        return self.read()[0]
