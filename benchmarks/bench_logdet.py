@@ -258,9 +258,7 @@ def cholesky_logdet(K) -> float:
 def bound_case(resolution: int, n_test: int) -> tuple[float, float, str]:
     """Coverage and sharpness of error_bound and error_estimate on a smaller block."""
     model, space = thermal_block.build((2, 2), resolution=resolution, low=1.0, high=10.0)
-    train = np.vstack(
-        [space.sample(2, method="grid"), space.sample(4096, "sobol", random_state=0)]
-    )
+    train = np.vstack([space.grid(2), space.sample(4096, "sobol", random_state=0)])
     start = time.perf_counter()
     plain = LogDet(model, tol=1e-5, bound=False).fit(train)
     t_plain = time.perf_counter() - start
@@ -317,9 +315,7 @@ def main() -> None:
         f"nnz(A) = {operator.assemble(np.ones(4)).nnz}, mu in [1, 10]^4"
     )
     logdet_assemble["thermal block"] = operator.assemble
-    train = np.vstack(
-        [space.sample(2, method="grid"), space.sample(n_train, method="sobol", random_state=0)]
-    )
+    train = np.vstack([space.grid(2), space.sample(n_train, method="sobol", random_state=0)])
     block = run_case(
         "thermal block",
         LogDet(model, tol=tol),

@@ -68,14 +68,15 @@ def build(
 ) -> tuple[Surrogate, SnapshotStore]:
     """Run the campaign (resumable) and fit the surrogate on what the store holds.
 
-    ``SPACE.sample(n, method)`` gives the parameters (``n`` per dimension for a grid);
+    ``SPACE.grid(n)`` gives the parameters for ``method="grid"`` (``n`` per axis),
+    ``SPACE.sample(n, method)`` for the other methods (``n`` in all);
     the surrogate is a POD (``tol=1e-6``) with cubic RBF interpolation of its
     coordinates in the log-scaled parameters.
     """
     store = SnapshotStore(store_path, SPACE, ["u"])
     result = generate_snapshots(
         solver(field_file),
-        SPACE.sample(n, method, random_state=0),
+        SPACE.grid(n) if method == "grid" else SPACE.sample(n, method, random_state=0),
         store,
         executor,
         progress=False,

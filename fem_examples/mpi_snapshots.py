@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     store = SnapshotStore(args.store, space, ["u", "rank"])
     with MPIPoolExecutor() as executor:
         result = generate_snapshots(
-            CallableSolver(solve), space.sample(args.n, "grid"), store, executor, progress=False
+            CallableSolver(solve), space.grid(args.n), store, executor, progress=False
         )
     print(
         f"{len(result.computed)} computed, {len(result.skipped)} already stored, "

@@ -33,7 +33,13 @@ class _Affine:
         return len(self.terms)
 
     def theta(self, mu: Any) -> np.ndarray:
-        """The coefficients ``theta(mu)``, validated: shape (Q,), finite."""
+        """The coefficients ``theta(mu)``, validated: shape (Q,), finite.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        """
         if isinstance(mu, str | bytes):
             raise TypeError(f"mu: expected a parameter set (numbers), got {mu!r}")
         values = self.coefficients(mu)
@@ -59,6 +65,11 @@ class _Affine:
 
         Vectorised when the coefficient function has a ``many(mus)`` method (as
         :class:`LinearCoefficients` does), one call per row otherwise.
+
+        Parameters
+        ----------
+        mus : array_like, shape (n_mu, n_params)
+            Parameter sets (rows).
         """
         mus = np.atleast_2d(check_array(mus, "mus", ndim=(0, 1, 2), dtype_kind="f"))
         many = getattr(self.coefficients, "many", None)
@@ -129,7 +140,13 @@ class AffineOperator(_Affine):
         return any(is_sparse(A) for A in self.terms)
 
     def assemble(self, mu: Any) -> Any:
-        """The matrix :math:`A(\\mu)` (sparse if any term is sparse)."""
+        """The matrix :math:`A(\\mu)` (sparse if any term is sparse).
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        """
         theta = self.theta(mu)
         if self.sparse:
             import scipy.sparse
@@ -142,7 +159,15 @@ class AffineOperator(_Affine):
         return sum(t * A for t, A in zip(theta, self.terms, strict=True))
 
     def apply(self, mu: Any, V: Any) -> np.ndarray:
-        """:math:`A(\\mu) V` without assembling ``A(mu)``: ``V`` of shape (m,) or (m, k)."""
+        """:math:`A(\\mu) V` without assembling ``A(mu)``: ``V`` of shape (m,) or (m, k).
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        V : array, shape (m,) or (m, k)
+            The vector, or the columns, to multiply.
+        """
         if not is_sparse(V):
             V = check_array(V, "V", ndim=(1, 2), finite=False)
         if V.shape[0] != self.shape[1]:
@@ -154,7 +179,15 @@ class AffineOperator(_Affine):
         return sum(t * (A @ V) for t, A in zip(theta, self.terms, strict=True))
 
     def project(self, V: Any, W: Any = None) -> AffineOperator:
-        """Galerkin (``W = V``) or Petrov-Galerkin projection ``W^H A_q V``: small, dense."""
+        """Galerkin (``W = V``) or Petrov-Galerkin projection ``W^H A_q V``: small, dense.
+
+        Parameters
+        ----------
+        V : array, shape (m, r)
+            The trial basis.
+        W : array, shape (n, r'), optional
+            The test basis (default ``V``: Galerkin projection).
+        """
         V = check_array(V, "V", ndim=2)
         W = V if W is None else check_array(W, "W", ndim=2)
         if V.shape[0] != self.shape[1] or W.shape[0] != self.shape[0]:
@@ -217,11 +250,23 @@ class AffineVector(_Affine):
         return np.stack(self.terms, axis=1)
 
     def assemble(self, mu: Any) -> np.ndarray:
-        """The vector :math:`f(\\mu)`."""
+        """The vector :math:`f(\\mu)`.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        """
         return self.matrix() @ self.theta(mu)
 
     def project(self, W: Any) -> AffineVector:
-        """``W^H f_q`` for every term."""
+        """``W^H f_q`` for every term.
+
+        Parameters
+        ----------
+        W : array, shape (n, r)
+            The test basis.
+        """
         W = check_array(W, "W", ndim=2)
         if W.shape[0] != self.size:
             raise ValueError(f"W: expected {self.size} rows, got {W.shape[0]}")
@@ -229,7 +274,13 @@ class AffineVector(_Affine):
 
 
 class ConstantCoefficients:
-    """Parameter-independent coefficients (the default of a one-term :class:`AffineVector`)."""
+    """Parameter-independent coefficients (the default of a one-term :class:`AffineVector`).
+
+    Parameters
+    ----------
+    values : array_like, shape (Q,)
+        The coefficients, the same for every parameter set.
+    """
 
     def __init__(self, values: Any) -> None:
         self.values = check_array(values, "values", ndim=1)
@@ -264,6 +315,13 @@ class LinearCoefficients:
     block: ``LinearCoefficients.identity(dim)``). Reduced models whose coefficients are
     of this kind can be saved and loaded without any code.
 
+    Parameters
+    ----------
+    matrix : array_like, shape (Q, n_params)
+        The linear part.
+    offset : array_like, shape (Q,), optional
+        The constant part (default zero).
+
     Examples
     --------
     >>> from rom.affine import LinearCoefficients
@@ -279,7 +337,13 @@ class LinearCoefficients:
 
     @classmethod
     def identity(cls, dim: int) -> LinearCoefficients:
-        """``theta(mu) = mu``."""
+        """``theta(mu) = mu``.
+
+        Parameters
+        ----------
+        dim : int
+            Number of parameters (and of coefficients).
+        """
         return cls(np.eye(dim))
 
     def __call__(self, mu: Any) -> np.ndarray:
@@ -289,7 +353,13 @@ class LinearCoefficients:
         return self.matrix @ mu + self.offset
 
     def many(self, mus: Any) -> np.ndarray:
-        """Coefficients of every row of ``mus``: shape (k, Q)."""
+        """Coefficients of every row of ``mus``: shape (k, Q).
+
+        Parameters
+        ----------
+        mus : array_like, shape (k, n_params)
+            Parameter sets (rows).
+        """
         mus = check_array(mus, "mus", ndim=2, dtype_kind="f")
         if mus.shape[1] != self.matrix.shape[1]:
             raise ValueError(

@@ -14,6 +14,7 @@ import importlib.util
 import itertools
 import os
 import platform
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -39,7 +40,13 @@ BACKENDS = ("auto", "numpy", "numba", "cupy")
 
 
 def is_cupy_array(x: Any) -> bool:
-    """Whether ``x`` is a cupy array (dense or sparse), without importing cupy."""
+    """Whether ``x`` is a cupy array (dense or sparse), without importing cupy.
+
+    Parameters
+    ----------
+    x : object
+        Any object.
+    """
     return type(x).__module__.split(".")[0] in ("cupy", "cupyx")
 
 
@@ -48,6 +55,11 @@ def array_namespace(*arrays: Any) -> ModuleType:
 
     ``None`` entries and Python scalars are ignored. Mixing numpy and cupy
     arrays is an error: data never moves between devices silently.
+
+    Parameters
+    ----------
+    *arrays : array
+        Arrays (numpy or cupy; others are ignored).
 
     Examples
     --------
@@ -75,6 +87,11 @@ def to_numpy(x: Any) -> Any:
     Scipy sparse matrices are returned unchanged; cupyx sparse matrices come back
     as scipy sparse matrices.
 
+    Parameters
+    ----------
+    x : array_like
+        A numpy or cupy array, or anything :func:`numpy.asarray` accepts.
+
     Examples
     --------
     >>> from rom.backend import to_numpy
@@ -88,8 +105,18 @@ def to_numpy(x: Any) -> Any:
     return np.asarray(x)
 
 
-@functools.cache
+#: modules that may bring their own BLAS (SciPy's wheels ship a second OpenBLAS)
+_BLAS_MODULES = ("scipy.linalg", "scipy.sparse.linalg", "sklearn", "torch")
+
+
 def _blas_controller() -> Any:
+    """A controller of the BLAS libraries loaded now: inspected again when a module
+    that may bring its own BLAS was imported since the last inspection."""
+    return _controller_for(tuple(name in sys.modules for name in _BLAS_MODULES))
+
+
+@functools.cache
+def _controller_for(key: tuple) -> Any:
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
@@ -101,6 +128,11 @@ def blas_threads(limit: int | None) -> Any:
     Small and memory-bound products (a tall matrix times a few columns, Gram
     matrices of a few vectors) run faster and far more predictably on one thread;
     the libraries are inspected once per process, so entering costs microseconds.
+
+    Parameters
+    ----------
+    limit : int or None
+        The largest number of BLAS threads inside the context.
 
     Examples
     --------
@@ -168,6 +200,13 @@ def map_rows(fn: Any, blocks: list[slice]) -> list:
     For work that releases the GIL: NumPy's products and ufuncs on large arrays,
     LAPACK through ctypes, numba functions compiled with ``nogil=True``.
 
+    Parameters
+    ----------
+    fn : callable
+        ``fn(rows)`` for a slice ``rows``.
+    blocks : list of slice
+        The row blocks, one call each.
+
     Examples
     --------
     >>> import numpy as np
@@ -192,6 +231,13 @@ def resolve_backend(backend: str, *arrays: Any) -> str:
 
     ``"auto"`` gives ``"cupy"`` for cupy arrays, otherwise ``"numba"`` when numba
     is installed and ``"numpy"`` when it is not.
+
+    Parameters
+    ----------
+    backend : {"auto", "numpy", "numba", "cupy"}
+        The requested backend.
+    *arrays : array
+        The arrays the work runs on.
 
     Examples
     --------

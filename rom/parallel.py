@@ -164,6 +164,17 @@ def map_blocks(
     Serial (one call on all rows) without an executor; otherwise ``rows`` is split
     into at most ``blocks`` blocks of consecutive rows, one task each.
 
+    Parameters
+    ----------
+    function : callable
+        ``function(block)`` for a block of rows; returns an array whose rows match.
+    rows : array, shape (k, ...)
+        The rows.
+    executor : concurrent.futures.Executor or dask client, optional
+        Where the blocks run (default: one serial call).
+    blocks : int
+        Largest number of blocks.
+
     Examples
     --------
     >>> import numpy as np

@@ -11,7 +11,9 @@ import numpy as np
 
 __all__ = ["ParameterSpace"]
 
-SAMPLERS = ("random", "lhs", "sobol", "grid")
+#: the methods of :meth:`ParameterSpace.sample` (``n`` points in all); a tensor grid
+#: is :meth:`ParameterSpace.grid` (points per axis)
+SAMPLERS = ("random", "lhs", "sobol")
 
 #: The most values (rows x parameters) that :meth:`ParameterSpace.sample` returns:
 #: 2**27 float64 values, 1 GiB. A larger request is refused before anything is allocated.
@@ -35,7 +37,9 @@ class ParameterSpace:
     --------
     >>> from rom.parameters import ParameterSpace
     >>> space = ParameterSpace({"k": (0.1, 10.0), "f": (0.0, 1.0)}, log=["k"])
-    >>> space.sample(4, method="grid").shape
+    >>> space.grid(4).shape  # 4 points per axis
+    (16, 2)
+    >>> space.sample(16, method="lhs", random_state=0).shape  # 16 points in all
     (16, 2)
     >>> space.check({"k": 1.0, "f": 0.5})
     array([1. , 0.5])
@@ -118,7 +122,13 @@ class ParameterSpace:
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ParameterSpace:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : mapping
+            What :meth:`to_dict` returned.
+        """
         return cls({n: tuple(b) for n, b in data["bounds"].items()}, log=data.get("log", ()))
 
     def _to_arrays(self) -> tuple[dict, dict]:
@@ -149,7 +159,13 @@ class ParameterSpace:
         return np.where(width > 0, (x - lo) / np.where(width > 0, width, 1.0), 0.5)
 
     def from_unit(self, u: Any) -> np.ndarray:
-        """Map points of the unit cube (rows) to the space (log dimensions exponentiated)."""
+        """Map points of the unit cube (rows) to the space (log dimensions exponentiated).
+
+        Parameters
+        ----------
+        u : array_like, shape (k, n_params)
+            Points of the unit cube (rows).
+        """
         u = np.atleast_2d(np.asarray(u, dtype=float))
         if u.shape[1] != self.dim:
             raise ValueError(f"u: expected {self.dim} columns, got shape {u.shape}")
@@ -162,35 +178,54 @@ class ParameterSpace:
         return np.clip(x, self._low, self._high)
 
     # ------------------------------------------------------------------ sampling
+    def _check_size(self, rows: int, what: str) -> None:
+        if rows * self.dim > MAX_SAMPLE_VALUES:
+            raise ValueError(
+                f"{what} of {self.dim} parameters would be {rows * self.dim:.3g} values, "
+                f"more than the limit of {MAX_SAMPLE_VALUES} (2**27, 1 GiB; "
+                "rom.parameters.MAX_SAMPLE_VALUES)"
+            )
+
     def sample(
         self, n: int, method: str = "random", random_state: int | None = None
     ) -> np.ndarray:
-        """Draw parameter values (rows).
+        """Draw ``n`` parameter sets (rows).
 
         Parameters
         ----------
         n : int
-            Number of points; for ``"grid"``, the number of points *per dimension*
-            (``n ** dim`` rows, the first parameter varying slowest, both bounds
-            included; a fixed parameter gets its single value).
-        method : {"random", "lhs", "sobol", "grid"}
-            Uniform random, Latin hypercube (``scipy.stats.qmc``), scrambled Sobol',
-            or tensor grid. Log-scaled parameters are uniform in ``log(mu)``.
+            Number of points, in all.
+        method : {"random", "lhs", "sobol"}
+            Uniform random, Latin hypercube (``scipy.stats.qmc``) or scrambled Sobol'.
+            Log-scaled parameters are uniform in ``log(mu)``. A tensor grid is
+            :meth:`grid` (its size is given per axis).
         random_state : int, optional
-            Seed for the random methods.
+            Seed.
 
         Returns
         -------
-        numpy.ndarray, shape (n_points, dim)
+        numpy.ndarray, shape (n, dim)
 
         Raises
         ------
         ValueError
-            A result of more than ``MAX_SAMPLE_VALUES`` (2**27, 1 GiB) values: the
-            limit of :mod:`rom.parameters`, checked before anything is allocated.
+            ``method="grid"`` (use :meth:`grid`), or a result of more than
+            ``MAX_SAMPLE_VALUES`` (2**27, 1 GiB) values, checked before anything is
+            allocated.
+
+        Examples
+        --------
+        >>> from rom.parameters import ParameterSpace
+        >>> ParameterSpace({"a": (0.0, 1.0), "b": (1.0, 2.0)}).sample(5, "sobol", 0).shape
+        (5, 2)
         """
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"n: expected a positive integer, got {n!r}")
+        if method == "grid":
+            raise ValueError(
+                "method: 'grid' is not a sampler of n points; use ParameterSpace.grid(per_axis) "
+                f"for a tensor grid of per_axis ** {self.dim} points"
+            )
         if method not in SAMPLERS:
             raise ValueError(f"method: expected one of {SAMPLERS}, got {method!r}")
         if random_state is not None and (
@@ -198,24 +233,7 @@ class ParameterSpace:
         ):
             raise TypeError(f"random_state: expected an integer or None, got {random_state!r}")
         n = int(n)
-        fixed = self._high == self._low
-        # exact integers: n ** dim can be far beyond what a float or an int64 holds
-        rows = n ** int((~fixed).sum()) if method == "grid" else n
-        if rows * self.dim > MAX_SAMPLE_VALUES:
-            what = f"{n} ** {int((~fixed).sum())} grid points" if method == "grid" else "points"
-            raise ValueError(
-                f"n: {what} of {self.dim} parameters would be {rows * self.dim:.3g} values, "
-                f"more than the limit of {MAX_SAMPLE_VALUES} (2**27, 1 GiB; "
-                "rom.parameters.MAX_SAMPLE_VALUES)"
-            )
-        if method == "grid":
-            # a fixed parameter contributes one value, not n copies
-            axes = [
-                np.array([0.0]) if f else np.linspace(0.0, 1.0, n) if n > 1 else np.array([0.5])
-                for f in fixed
-            ]
-            u = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
-            return self.from_unit(u)
+        self._check_size(n, f"n: {n} points")
         if method == "random":
             u = np.random.default_rng(random_state).random((n, self.dim))
         else:
@@ -227,6 +245,55 @@ class ParameterSpace:
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", message=".*balance properties.*")
                     u = qmc.Sobol(d=self.dim, scramble=True, seed=random_state).random(n)
+        return self.from_unit(u)
+
+    def grid(self, per_axis: int) -> np.ndarray:
+        """The tensor grid with ``per_axis`` points along each parameter (rows).
+
+        The result has ``per_axis ** d`` rows, ``d`` the number of parameters that are
+        not fixed; the first parameter varies slowest, both bounds are included
+        (``per_axis = 1`` gives the centre), a log-scaled parameter is spaced evenly in
+        ``log(mu)``, and a fixed parameter (equal bounds) contributes its single value.
+
+        Parameters
+        ----------
+        per_axis : int
+            Points per parameter.
+
+        Returns
+        -------
+        numpy.ndarray, shape (per_axis ** d, dim)
+
+        Raises
+        ------
+        ValueError
+            ``per_axis`` not a positive integer, or a grid of more than
+            ``MAX_SAMPLE_VALUES`` values (checked before anything is allocated).
+
+        Examples
+        --------
+        >>> from rom.parameters import ParameterSpace
+        >>> ParameterSpace({"a": (0.0, 1.0), "b": (1.0, 2.0)}).grid(3).shape
+        (9, 2)
+        >>> ParameterSpace({"k": (0.1, 10.0)}, log=["k"]).grid(3)[:, 0]
+        array([ 0.1,  1. , 10. ])
+        """
+        if (
+            isinstance(per_axis, bool)
+            or not isinstance(per_axis, numbers.Integral)
+            or per_axis < 1
+        ):
+            raise ValueError(f"per_axis: expected a positive integer, got {per_axis!r}")
+        n = int(per_axis)
+        fixed = self._high == self._low
+        free = int((~fixed).sum())
+        # exact integers: n ** free can be far beyond what a float or an int64 holds
+        self._check_size(n**free, f"per_axis: {n} ** {free} grid points")
+        axes = [
+            np.array([0.0]) if f else np.linspace(0.0, 1.0, n) if n > 1 else np.array([0.5])
+            for f in fixed
+        ]
+        u = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
         return self.from_unit(u)
 
     # ------------------------------------------------------------------ checking
@@ -296,7 +363,13 @@ class ParameterSpace:
         return arr
 
     def contains(self, mu: Any) -> bool:
-        """Whether ``mu`` is a valid point (or rows of points) of the space."""
+        """Whether ``mu`` is a valid point (or rows of points) of the space.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,) or (k, n_params)
+            Parameter sets (rows).
+        """
         try:
             self.check(mu)
         except (TypeError, ValueError):
@@ -304,6 +377,12 @@ class ParameterSpace:
         return True
 
     def to_dicts(self, mus: Any) -> list[dict[str, float]]:
-        """Rows of parameter values as a list of ``{name: value}`` dicts."""
+        """Rows of parameter values as a list of ``{name: value}`` dicts.
+
+        Parameters
+        ----------
+        mus : array_like, shape (k, n_params)
+            Parameter sets (rows).
+        """
         rows = np.atleast_2d(self.check(mus))
         return [dict(zip(self.names, map(float, row), strict=True)) for row in rows]

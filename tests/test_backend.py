@@ -1,6 +1,7 @@
 """Tests of rom.backend: array namespaces, backend names, info(), and what import rom loads."""
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -199,3 +200,25 @@ def test_import_rom_is_fast():
     assert match, f"unexpected -X importtime output: {last!r}"
     cumulative_s = int(match.group(2)) * 1e-6
     assert cumulative_s < 1.0, f"import rom took {cumulative_s:.2f} s"
+
+
+def test_blas_threads_caps_a_blas_library_loaded_after_the_first_use():
+    """SciPy's wheels bring a second OpenBLAS: imported after a first ``blas_threads``,
+    it is capped too (a stale inspection left it at every core)."""
+    code = (
+        "import numpy\n"
+        "from rom.backend import blas_threads\n"
+        "with blas_threads(1):\n"
+        "    pass\n"
+        "import scipy.linalg\n"
+        "from threadpoolctl import threadpool_info\n"
+        "with blas_threads(1):\n"
+        "    print(sorted({i['num_threads'] for i in threadpool_info()"
+        " if i['user_api'] == 'blas'}))\n"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[1]", out.stdout

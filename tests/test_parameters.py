@@ -55,15 +55,14 @@ def test_equality_and_hash():
 def test_sample_shape_and_bounds(space, method):
     n = 7
     mus = space.sample(n, method=method, random_state=3)
-    expected_rows = n**space.dim if method == "grid" else n
-    assert mus.shape == (expected_rows, space.dim)
+    assert mus.shape == (n, space.dim)
     assert mus.dtype == np.float64
     assert_inside(space, mus)
 
 
 def test_grid_has_n_pow_dim_rows_with_both_bounds_first_varying_slowest():
     space = ParameterSpace({"a": (-1.0, 1.0), "b": (2.0, 5.0)})
-    mus = space.sample(4, method="grid")
+    mus = space.grid(4)
     a = np.linspace(-1.0, 1.0, 4)
     b = np.linspace(2.0, 5.0, 4)
     expected = np.array([[x, y] for x in a for y in b])
@@ -75,13 +74,13 @@ def test_grid_has_n_pow_dim_rows_with_both_bounds_first_varying_slowest():
 
 def test_grid_with_one_point_per_dimension_is_the_centre():
     space = ParameterSpace({"a": (0.0, 2.0), "k": (1.0, 100.0)}, log=["k"])
-    mus = space.sample(1, method="grid")
+    mus = space.grid(1)
     np.testing.assert_allclose(mus, [[1.0, 10.0]], rtol=1e-14)
 
 
 def test_log_grid_is_geometric_and_includes_bounds():
     space = ParameterSpace({"k": (1e-2, 1e2)}, log=["k"])
-    mus = space.sample(5, method="grid")[:, 0]
+    mus = space.grid(5)[:, 0]
     np.testing.assert_allclose(mus, np.geomspace(1e-2, 1e2, 5), rtol=1e-13)
     np.testing.assert_allclose(mus[1:] / mus[:-1], 10.0, rtol=1e-13)
     assert mus[0] == 1e-2 and mus[-1] == 1e2
@@ -130,9 +129,11 @@ def test_fixed_parameter(method):
     mus = space.sample(4, method=method, random_state=1)
     np.testing.assert_array_equal(mus[:, 1], 2.5)
     np.testing.assert_array_equal(mus[:, 2], 3.0)
-    assert mus.shape == (4, 3)  # for "grid", a fixed parameter gives one value, not n
-    if method == "grid":
-        np.testing.assert_array_equal(mus[:, 0], np.linspace(0.0, 1.0, 4))
+    assert mus.shape == (4, 3)
+    # on a grid, a fixed parameter gives one value, not per_axis copies
+    grid = space.grid(4)
+    np.testing.assert_array_equal(grid[:, 0], np.linspace(0.0, 1.0, 4))
+    np.testing.assert_array_equal(grid[:, 1:], [[2.5, 3.0]] * 4)
     np.testing.assert_array_equal(space.check({"a": 0.2, "c": 2.5, "k": 3.0}), [0.2, 2.5, 3.0])
     with pytest.raises(ValueError, match="'c'"):
         space.check([0.2, 2.6, 3.0])
@@ -150,7 +151,7 @@ def test_huge_bounds_do_not_overflow():
 def test_large_linear_parameter_beside_a_log_one_warns_nothing():
     space = ParameterSpace({"a": (0.0, 1e4), "k": (1.0, 10.0)}, log=["k"])
     with np.errstate(all="raise"):
-        mus = space.sample(5, method="grid")
+        mus = space.grid(5)
     assert_inside(space, mus)
 
 
@@ -387,12 +388,35 @@ def test_sample_refuses_sizes_beyond_the_limit_before_allocating():
     from rom.parameters import MAX_SAMPLE_VALUES
 
     space = ParameterSpace({"a": (0.0, 1.0), "b": (0.0, 1.0)})
-    with pytest.raises(ValueError, match=r"n: 1000000 \*\* 2 grid points .* more than the limit"):
-        space.sample(10**6, "grid")
-    with pytest.raises(ValueError, match="n: points of 2 parameters would be"):
+    with pytest.raises(
+        ValueError, match=r"per_axis: 1000000 \*\* 2 grid points .* more than the limit"
+    ):
+        space.grid(10**6)
+    with pytest.raises(
+        ValueError, match=f"n: {MAX_SAMPLE_VALUES} points of 2 parameters would be"
+    ):
         space.sample(MAX_SAMPLE_VALUES, "random")
     # a fixed parameter adds no grid dimension: 10**6 x 1 values are within the limit
     fixed = ParameterSpace({"a": (0.0, 1.0), "b": (0.5, 0.5)})
-    rows = fixed.sample(10**6, "grid")
+    rows = fixed.grid(10**6)
     assert rows.shape == (10**6, 2) and np.all(rows[:, 1] == 0.5)
-    assert np.array_equal(fixed.sample(3, "grid"), [[0.0, 0.5], [0.5, 0.5], [1.0, 0.5]])
+    assert np.array_equal(fixed.grid(3), [[0.0, 0.5], [0.5, 0.5], [1.0, 0.5]])
+
+
+def test_sample_means_n_points_in_all_and_grid_is_per_axis():
+    """sample(20, method="grid") gave 20 per axis (400 points) where the other methods give
+    20 in all: the grid is its own method, sized per axis, and sample() refuses "grid"."""
+    space = ParameterSpace({"a": (0.0, 1.0), "b": (0.0, 1.0)})
+    with pytest.raises(ValueError, match=r"method: 'grid' .* ParameterSpace.grid\(per_axis\)"):
+        space.sample(20, method="grid")
+    assert "grid" not in SAMPLERS
+    for method in SAMPLERS:
+        assert space.sample(20, method, random_state=0).shape == (20, 2)
+    assert space.grid(20).shape == (400, 2)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.0, True, "3", None])
+def test_grid_refuses_a_bad_size(bad):
+    space = ParameterSpace({"a": (0.0, 1.0)})
+    with pytest.raises(ValueError, match="per_axis: expected a positive integer"):
+        space.grid(bad)

@@ -8,7 +8,25 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CASES", "format_table", "lagrangian_demo", "modes_for", "run_case"]
+__all__ = ["CASES", "INTRO", "LEGEND", "format_table", "lagrangian_demo", "modes_for", "run_case"]
+
+#: what the demonstration does, printed before it runs
+INTRO = """\
+Lagrangian against Eulerian reduced bases. A Gaussian pulse is convected once around a
+periodic domain (Peclet numbers infinity, 1e4, 1e3) and a viscous Burgers front moves
+to the right. An Eulerian POD basis sees a moving shape as many different fields and
+needs many modes; a Lagrangian basis reduces the state and the moving grid separately
+(r_w + r_x modes, DEIM for the nonlinear terms) and follows the motion with a few.
+For each problem: the modes each reduced model needs for relative errors 1e-2 and
+1e-3 (space-time, against its own full model), and the run times."""
+
+#: the columns of :func:`format_table`
+LEGEND = """\
+columns: n = grid points of the full models; L / E 1e-2, 1e-3 = modes the Lagrangian
+(r_w + r_x) / Eulerian reduced model needs for that relative error (None: not reached);
+(r_w,r_x) = the Lagrangian split used at 1e-3; DEIM = interpolation points; L / E ROM s
+= run time of each reduced model at 1e-3; L FOM s = run time of the Lagrangian full
+model (kernels compiled beforehand: the time excludes compilation)."""
 
 #: the problems: name -> (flux speed c, burgers coefficient k, viscosity, end time)
 CASES = {
@@ -67,12 +85,10 @@ def run_case(name: str, n: int, n_times: int, max_eulerian: int = 80) -> dict[st
         times = np.linspace(0.0, BURGERS_END, n_times)
         w0 = cole_hopf(fom.x0, 0.0, p["viscosity"], **FRONT)
         y = eul.x
+        u0 = eul.initial_condition(**{k: FRONT[k] for k in ("center", "width")})
+        eul.solve(u0, times[:2], p["viscosity"])  # warm-up: compile before timing
         t0 = time.perf_counter()
-        U = eul.solve(
-            eul.initial_condition(**{k: FRONT[k] for k in ("center", "width")}),
-            times,
-            p["viscosity"],
-        )
+        U = eul.solve(u0, times, p["viscosity"])
         t_eul_fom = time.perf_counter() - t0
 
         def rhs(V):
@@ -87,8 +103,10 @@ def run_case(name: str, n: int, n_times: int, max_eulerian: int = 80) -> dict[st
         y = eul.x
         w0 = lag.gaussian_pulse(fom.x0, 0.0, **PULSE)
         A = eul.operator(p["velocity"], p["viscosity"])
+        u0 = lag.gaussian_pulse(y, 0.0, **PULSE)
+        eul.solve(u0, times[:2], p["velocity"], p["viscosity"])  # warm-up: compile first
         t0 = time.perf_counter()
-        U = eul.solve(lag.gaussian_pulse(y, 0.0, **PULSE), times, p["velocity"], p["viscosity"])
+        U = eul.solve(u0, times, p["velocity"], p["viscosity"])
         t_eul_fom = time.perf_counter() - t0
 
         def rhs(V):
@@ -96,6 +114,7 @@ def run_case(name: str, n: int, n_times: int, max_eulerian: int = 80) -> dict[st
 
         method = "rk4"
         period = fom.period
+    fom.solve(w0, times[:2], method=method, **p)  # warm-up: the time excludes compilation
     t0 = time.perf_counter()
     X, W = fom.solve(w0, times, method=method, **p)
     t_lag_fom = time.perf_counter() - t0
@@ -165,26 +184,48 @@ def run_case(name: str, n: int, n_times: int, max_eulerian: int = 80) -> dict[st
     return result
 
 
-def _figure(results: list[dict[str, Any]], output: Path) -> None:
+def _pyplot() -> Any:
+    """``matplotlib.pyplot`` on the file-only Agg backend (imported on use)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save(fig: Any, output: Path) -> None:
+    """Lay out ``fig``, write it to ``output`` atomically and close it."""
+    import matplotlib.pyplot as plt
+
     from rom.io.persist import atomic_write
 
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-    r = results[1] if len(results) > 1 else results[0]
-    ax = axes[0, 0]
-    ax.plot(r["y"], r["fom_fixed"][:, -1], "k", lw=2, label="full model")
+    fig.tight_layout()
+    with atomic_write(output) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+
+
+def _plot_final_fields(ax: Any, r: dict[str, Any], suffix: str = "") -> None:
+    """The full model's and both ROMs' fields of result ``r`` at its final time."""
     rw, rx = r["lagrangian_modes_used"]
-    ax.plot(r["y"], r["lagrangian_rom_fixed"][:, -1], "C0--", label=f"Lagrangian ROM ({rw}+{rx})")
+    ax.plot(r["y"], r["fom_fixed"][:, -1], "k", lw=2, label="full model")
+    lagrangian = f"Lagrangian{suffix} ({rw}+{rx})"
+    ax.plot(r["y"], r["lagrangian_rom_fixed"][:, -1], "C0--", label=lagrangian)
     ax.plot(
         r["y"],
         r["eulerian_rom_fixed"][:, -1],
         "C3:",
-        label=f"Eulerian ROM ({r['eulerian_modes_used']})",
+        label=f"Eulerian{suffix} ({r['eulerian_modes_used']})",
     )
+
+
+def _figure(results: list[dict[str, Any]], output: Path) -> None:
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    r = results[1] if len(results) > 1 else results[0]
+    ax = axes[0, 0]
+    _plot_final_fields(ax, r, " ROM")
     ax.set(title=f"{r['name']}: fields at t = {r['times'][-1]:g}", xlabel="y")
     ax.legend(fontsize=8)
     ax = axes[0, 1]
@@ -226,13 +267,49 @@ def _figure(results: list[dict[str, Any]], output: Path) -> None:
         )
     ax.set(title="error over time (ROMs at 1e-3)", xlabel="t", ylabel="relative error")
     ax.legend(fontsize=6)
-    fig.tight_layout()
-    with atomic_write(output) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    _save(fig, output)
 
 
-def lagrangian_demo(output: str | Path, quick: bool = False) -> dict:
+def _plot_solutions(results: list[dict[str, Any]], output: Path) -> None:
+    """The fields at the final time: full model and both ROMs, one panel per problem."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 3.5), squeeze=False)
+    for ax, r in zip(axes[0], results, strict=True):
+        _plot_final_fields(ax, r)
+        ax.set(title=f"{r['name']}, t = {r['times'][-1]:g}", xlabel="y")
+        ax.title.set_fontsize(9)
+        ax.legend(fontsize=7)
+    _save(fig, output)
+
+
+def _plot_errors(results: list[dict[str, Any]], output: Path) -> None:
+    """ROM errors against the number of modes, every problem, both bases."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, res in enumerate(results):
+        le, ee = res["lagrangian_errors"], res["eulerian_errors"]
+        ax.semilogy(
+            list(le), list(le.values()), f"C{i}-o", ms=3, label=f"Lagrangian, {res['name']}"
+        )
+        ax.semilogy(list(ee), list(ee.values()), f"C{i}:", label=f"Eulerian, {res['name']}")
+    for tol in (1e-2, 1e-3):
+        ax.axhline(tol, color="gray", lw=0.5)
+    ax.set(
+        xlabel="modes (Lagrangian: r_w + r_x)",
+        ylabel="relative space-time error",
+        xscale="log",
+        title="reduced models against their full models",
+    )
+    ax.legend(fontsize=6)
+    _save(fig, output)
+
+
+def lagrangian_demo(
+    output: str | Path,
+    quick: bool = False,
+    plot_solutions: str | Path | None = None,
+    plot_errors: str | Path | None = None,
+) -> dict:
     """Run the Lagrangian/Eulerian comparison and write its figure to ``output``.
 
     Four problems (:data:`CASES`): a Gaussian pulse convected once around a periodic
@@ -248,6 +325,9 @@ def lagrangian_demo(output: str | Path, quick: bool = False) -> dict:
         The figure file (PNG), written atomically.
     quick : bool
         A small grid (400 nodes, 101 snapshots) instead of 2000 nodes and 201.
+    plot_solutions, plot_errors : str or Path, optional
+        Also write the final fields of every problem, and the errors against the
+        number of modes, to these PNG files.
 
     Returns
     -------
@@ -290,7 +370,14 @@ def lagrangian_demo(output: str | Path, quick: bool = False) -> dict:
         for r in results
     ]
     _figure(results, output)
-    return {"table": table, "cases": results, "figure": str(output)}
+    out = {"table": table, "cases": results, "figure": str(output)}
+    if plot_solutions:
+        _plot_solutions(results, Path(plot_solutions))
+        out["solutions_figure"] = str(plot_solutions)
+    if plot_errors:
+        _plot_errors(results, Path(plot_errors))
+        out["errors_figure"] = str(plot_errors)
+    return out
 
 
 def format_table(table: list[dict]) -> str:

@@ -105,6 +105,11 @@ class Interpolator(Estimator):
         """Coefficients in ``basis_`` of the interpolant of ``values``, (M,) or (M, k).
 
         ``values`` are taken at the selected points (or functionals).
+
+        Parameters
+        ----------
+        values : array, shape (M,) or (M, k)
+            Values at the interpolation points ``points_``.
         """
         self._check_fitted()
         xp = array_namespace(self.basis_)
@@ -112,12 +117,24 @@ class Interpolator(Estimator):
         return self._solve(values, xp)
 
     def interpolate(self, values: Any) -> Any:
-        """The interpolant ``basis_ @ coefficients(values)``: shape (n,) or (n, k)."""
+        """The interpolant ``basis_ @ coefficients(values)``: shape (n,) or (n, k).
+
+        Parameters
+        ----------
+        values : array, shape (M,) or (M, k)
+            Values at the interpolation points ``points_``.
+        """
         coefficients = self.coefficients(values)
         return self.basis_ @ coefficients
 
     def approximate(self, S: Any) -> Any:
-        """Interpolant of every column of ``S`` (n, k), or of ``S`` (n,), from ``S[points_]``."""
+        """Interpolant of every column of ``S`` (n, k), or of ``S`` (n,), from ``S[points_]``.
+
+        Parameters
+        ----------
+        S : array, shape (n,) or (n, k)
+            The functions to interpolate (columns); only ``S[points_]`` is read.
+        """
         self._check_fitted()
         S = check_array(S, "S", ndim=(1, 2))
         n = self.basis_.shape[0]

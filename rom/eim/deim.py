@@ -36,6 +36,11 @@ class _BasisInterpolator(Interpolator):
         whose relative projection error of ``S`` (Frobenius norm, in ``inner``) is at
         most ``tol`` (see :class:`rom.POD`).
 
+        Parameters
+        ----------
+        S : array, shape (n, k)
+            Snapshots (columns).
+
         Returns
         -------
         self
@@ -224,6 +229,11 @@ class QDEIM(_BasisInterpolator):
     :math:`\|(P^T U)^{-1}\|_2 \le \sqrt{n - m + 1}\, O(2^m)` and is in practice much
     smaller than for DEIM. Real and complex. Same parameters, attributes and methods
     as :class:`DEIM` (``fit(S)`` on snapshots, :meth:`from_basis` for a given basis).
+
+    Parameters
+    ----------
+    max_terms, tol, inner, random_state : see DEIM
+        As for :class:`DEIM`.
 
     Examples
     --------

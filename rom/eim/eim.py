@@ -368,6 +368,11 @@ class EIM(Interpolator):
         """``I_M g(., mu)`` from the ``M`` values ``g(point_coordinates_, mu)``.
 
         Only for an EIM made by :meth:`from_function`; ``mu`` is one parameter set.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
         """
         self._check_fitted()
         if "function_" not in vars(self):
@@ -477,6 +482,12 @@ class EIM(Interpolator):
         :math:`\sum_{k>M} |c_k| \|q_k\|_\infty \ge \|I_{M+K} g - I_M g\|_\infty`, which
         equals the true error whenever :math:`g` lies in the span of the first
         ``M + K`` functions (Eftang, Grepl, Patera 2010, for ``K = 1``).
+
+        Parameters
+        ----------
+        values : array
+            Values of the function at the interpolation points followed by the extra points
+            (see the method's description).
 
         Returns
         -------

@@ -225,7 +225,13 @@ class GEIM(Interpolator):
             raise ValueError("interpolation_matrix_: expected a unit lower triangular matrix")
 
     def measure(self, S: Any) -> Any:
-        """Values of the selected functionals on the columns of ``S``: shape (M,) or (M, k)."""
+        """Values of the selected functionals on the columns of ``S``: shape (M,) or (M, k).
+
+        Parameters
+        ----------
+        S : array, shape (n,) or (n, k)
+            The functions (columns).
+        """
         self._check_fitted()
         S = check_array(S, "S", ndim=(1, 2))
         if S.shape[0] != self.basis_.shape[0]:
@@ -234,5 +240,11 @@ class GEIM(Interpolator):
         return rows @ S
 
     def approximate(self, S: Any) -> Any:
-        """Interpolant of each column of ``S`` from its selected functional values."""
+        """Interpolant of each column of ``S`` from its selected functional values.
+
+        Parameters
+        ----------
+        S : array, shape (n,) or (n, k)
+            The functions to interpolate (columns).
+        """
         return self.interpolate(self.measure(S))

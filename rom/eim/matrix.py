@@ -430,6 +430,11 @@ class MatrixEIM(Estimator):
         r""":math:`\beta(\mu)` from the ``M`` selected entries of :math:`A(\mu)`.
 
         ``mu`` is one parameter set (a 1-D array, a number for one parameter).
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
         """
         self._check_fitted()
         mu = self._mu(mu)
@@ -457,6 +462,11 @@ class MatrixEIM(Estimator):
         ``error_entries_``: one unit lower triangular solve, whose last ``p`` unknowns
         are the coefficients of :attr:`error_terms_` in :math:`A_{M+p} - A_M`.
 
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+
         Examples
         --------
         >>> import numpy as np
@@ -478,6 +488,11 @@ class MatrixEIM(Estimator):
     def error_approximation(self, mu: Any) -> Any:
         r"""The estimate :math:`E(\mu) = A_{M+p}(\mu) - A_M(\mu)` of the EIM error
         :math:`A(\mu) - A_M(\mu)`, as a matrix (a vector for :class:`VectorEIM`).
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
 
         Examples
         --------
@@ -505,6 +520,11 @@ class MatrixEIM(Estimator):
         over the candidate entries: :math:`\max_k |E(\mu)_k| / (1 - \theta)` (see
         :meth:`error_approximation` and :attr:`saturation_`), from ``M + p`` entries.
         An estimate, not a bound.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
 
         Examples
         --------
@@ -566,7 +586,13 @@ class MatrixEIM(Estimator):
         return out
 
     def approximate(self, mu: Any) -> Any:
-        """The approximation of ``A(mu)``."""
+        """The approximation of ``A(mu)``.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        """
         return self._combine(self.coefficients(mu))
 
 
@@ -577,6 +603,11 @@ class VectorEIM(MatrixEIM):
     ``rows``; every entry is a candidate up to ``n_candidates``; ``entries_[:, 0]``
     are the selected rows. :meth:`to_affine` gives a :class:`rom.affine.AffineVector`.
     Same parameters and attributes as :class:`MatrixEIM`; real and complex vectors.
+
+    Parameters
+    ----------
+    tol, max_terms, relative, n_candidates, random_state, n_error_terms : see MatrixEIM
+        As for :class:`MatrixEIM`.
 
     Examples
     --------

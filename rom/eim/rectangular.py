@@ -68,6 +68,11 @@ class RectangularEIM(Interpolator):
     def fit(self, eim: EIM) -> RectangularEIM:
         """Drop the points ``drop`` of the fitted ``eim``.
 
+        Parameters
+        ----------
+        eim : EIM
+            A fitted :class:`EIM`.
+
         Returns
         -------
         self

@@ -79,6 +79,11 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
     A header announcing more than ``MAX_FREEFEM_SIZE`` (2**31 - 1) rows or columns is
     refused before anything is allocated.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
     Examples
     --------
     >>> import tempfile, os
@@ -141,6 +146,11 @@ def read_freefem_matrix(path: str | os.PathLike) -> Any:
 def read_freefem_vector(path: str | os.PathLike) -> np.ndarray:
     """Read an array written by FreeFEM (``f << u[]``): its size, then the values.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
     Examples
     --------
     >>> import tempfile, os
@@ -184,6 +194,11 @@ def _checked_npz(path: Path) -> Any:
 def read_matrix(path: str | os.PathLike) -> Any:
     """Read a matrix: Matrix Market, ``.npz`` (scipy sparse or one dense array), ``.npy``,
     or FreeFEM text (any other suffix, recognised by its content).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
 
     Returns
     -------
@@ -241,7 +256,13 @@ def read_matrix(path: str | os.PathLike) -> Any:
 
 
 def read_vector(path: str | os.PathLike) -> np.ndarray:
-    """Read a vector: ``.npy``, a one-array ``.npz``, Matrix Market, or FreeFEM text."""
+    """Read a vector: ``.npy``, a one-array ``.npz``, Matrix Market, or FreeFEM text.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    """
     path = _check_path(path)
     if path.suffix.lower() in (".npy", ".npz", ".mtx", ".mm"):
         A = read_matrix(path)

@@ -63,6 +63,11 @@ class atomic_write:
     created file (the umask applies), and is removed if anything fails, the final
     rename included: a reader never sees a half-written file.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+
     Examples
     --------
     >>> import numpy as np, tempfile, os
@@ -542,6 +547,11 @@ def check_sparse(A: Any) -> Any:
 
 def read_header(path: str | os.PathLike) -> dict:
     """The JSON header of a romba file: class alias, versions, settings, parts.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`rom.save`.
 
     Examples
     --------

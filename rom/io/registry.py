@@ -20,6 +20,7 @@ CLASSES: dict[str, str] = {
     # foundation
     "ParameterSpace": "rom.parameters:ParameterSpace",
     "POD": "rom.linalg.pod:POD",
+    "IncrementalPOD": "rom.linalg.hapod:IncrementalPOD",
     "LinearCoefficients": "rom.affine:LinearCoefficients",
     "ConstantCoefficients": "rom.affine:ConstantCoefficients",
     # empirical interpolation
@@ -60,9 +61,19 @@ CLASSES: dict[str, str] = {
     "ArrayRegressor": "rom.closures.adapters:ArrayRegressor",
     "ArrayClassifier": "rom.closures.adapters:ArrayClassifier",
     "TorchRegressor": "rom.closures.neural:TorchRegressor",
+    # quadratic manifolds and operator inference
+    "QuadraticManifold": "rom.manifold.quadratic:QuadraticManifold",
+    "OperatorInference": "rom.manifold.opinf:OperatorInference",
+    "ParametricOperatorInference": "rom.manifold.opinf:ParametricOperatorInference",
+    "ManifoldROM": "rom.manifold.rom:ManifoldROM",
+    # learned manifolds
+    "Autoencoder": "rom.manifold.autoencoder:Autoencoder",
+    "DenseAutoencoder": "rom.manifold.torch:DenseAutoencoder",
+    "SparseAutoencoder": "rom.manifold.torch:SparseAutoencoder",
+    "PODAutoencoder": "rom.manifold.torch:PODAutoencoder",
     # nonintrusive
     "Surrogate": "rom.nonintrusive.surrogate:Surrogate",
-    "RBFRegressor": "rom.nonintrusive.surrogate:RBFRegressor",
+    "RBFRegressor": "rom.nonintrusive.rbf:RBFRegressor",
 }
 
 _BY_PATH = {path: alias for alias, path in CLASSES.items()}

@@ -87,6 +87,13 @@ class EulerianGalerkin(Estimator):
 
         ``rhs`` maps states as columns, (n, k) -> (n, k). It is not kept.
 
+        Parameters
+        ----------
+        S : array, shape (n, k)
+            Snapshots (columns).
+        rhs : callable
+            The right-hand side ``rhs(u)`` of the full-order system.
+
         Returns
         -------
         self
@@ -153,6 +160,17 @@ class EulerianGalerkin(Estimator):
 
         ``rank`` uses the leading modes only; ``dt`` bounds the step (default:
         ``courant / ||J||_inf``, re-evaluated at every output time).
+
+        Parameters
+        ----------
+        u0 : array, shape (n,)
+            The initial state.
+        times : array, shape (nt,)
+            Output times, increasing.
+        rank : int, optional
+            Number of leading modes to use (default: all).
+        dt : float, optional
+            Largest time step.
         """
         from rom.lagrangian._numba import quadratic_integrate
 
@@ -185,7 +203,13 @@ class EulerianGalerkin(Estimator):
         return A
 
     def reconstruct(self, a: Any) -> np.ndarray:
-        """``Phi a`` for coordinates (r, nt) or (r,)."""
+        """``Phi a`` for coordinates (r, nt) or (r,).
+
+        Parameters
+        ----------
+        a : array, shape (r, nt) or (r,)
+            Reduced coordinates.
+        """
         self._check_fitted()
         a = check_array(a, "a", ndim=(1, 2), dtype_kind="f")
         return self.basis_[:, : a.shape[0]] @ a

@@ -36,6 +36,17 @@ def second_derivative_weights(z, center, c, tab):  # pragma: no cover - compiled
     without allocating. No argument is checked (it runs inside compiled loops):
     the caller guarantees the shapes and the index.
 
+    Parameters
+    ----------
+    z : array, shape (k,)
+        Distinct node positions of one stencil.
+    center : int
+        Index of the node where the derivative is taken.
+    c : array, shape (k,)
+        Receives the weights.
+    tab : array, shape (k, 3)
+        Scratch space.
+
     Examples
     --------
     >>> import numpy as np

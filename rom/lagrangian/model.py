@@ -126,6 +126,15 @@ class LagrangianROM(Estimator):
         starts from (default ``X[:, 0]``). The DEIM basis is built from
         :math:`D_{xx}(X_j) W_j` of every snapshot.
 
+        Parameters
+        ----------
+        W : array, shape (n, k)
+            State snapshots (columns).
+        X : array, shape (n, k)
+            Grid snapshots: the node positions of each state.
+        reference : array, shape (n,), optional
+            The reference grid subtracted from the grids (default: the first grid snapshot).
+
         Returns
         -------
         self
@@ -225,7 +234,17 @@ class LagrangianROM(Estimator):
 
     # ------------------------------------------------------------------ online
     def initial_coordinates(self, w0: Any, x0: Any = None, ranks: Any = None):
-        """``a0 = Phi_w^T w0`` and ``b0 = Phi_x^T (x0 - reference)`` (x0 default: reference)."""
+        """``a0 = Phi_w^T w0`` and ``b0 = Phi_x^T (x0 - reference)`` (x0 default: reference).
+
+        Parameters
+        ----------
+        w0 : array, shape (n,)
+            The initial state.
+        x0 : array, shape (n,), optional
+            The initial grid (default: the reference grid).
+        ranks : int or tuple of int, optional
+            The ranks of the state and grid bases to use (default: all modes).
+        """
         self._check_fitted()
         rw, rx = self._ranks(ranks)
         w0 = check_array(w0, "w0", shape=(self._n,), dtype_kind="f")
@@ -320,7 +339,15 @@ class LagrangianROM(Estimator):
         return A, B
 
     def reconstruct(self, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
-        """States and grids ``(Phi_w a, reference + Phi_x b)`` on the moving grid."""
+        """States and grids ``(Phi_w a, reference + Phi_x b)`` on the moving grid.
+
+        Parameters
+        ----------
+        a : array, shape (r_w, nt) or (r_w,)
+            State coordinates.
+        b : array, shape (r_x, nt) or (r_x,)
+            Grid coordinates.
+        """
         self._check_fitted()
         a = check_array(a, "a", ndim=(1, 2), dtype_kind="f")
         b = check_array(b, "b", ndim=(1, 2), dtype_kind="f")
@@ -330,6 +357,18 @@ class LagrangianROM(Estimator):
         return Pw @ a, ref + Px @ b
 
     def to_fixed_grid(self, a: Any, b: Any, y: Any, kind: str = "cubic") -> np.ndarray:
-        """The reduced fields interpolated onto fixed points ``y``: shape (len(y), nt)."""
+        """The reduced fields interpolated onto fixed points ``y``: shape (len(y), nt).
+
+        Parameters
+        ----------
+        a : array, shape (r_w, nt) or (r_w,)
+            State coordinates.
+        b : array, shape (r_x, nt) or (r_x,)
+            Grid coordinates.
+        y : array, shape (m,)
+            The fixed points.
+        kind : str
+            Interpolation (see :func:`rom.lagrangian.to_fixed_grid`).
+        """
         W, X = self.reconstruct(a, b)
         return to_fixed_grid(X, W, y, self.period, kind)

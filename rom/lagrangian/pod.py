@@ -121,6 +121,15 @@ class LagrangianPOD(Estimator):
         ``reference`` (n,) is the grid subtracted with ``center="reference"``
         (default ``X[:, 0]``).
 
+        Parameters
+        ----------
+        W : array, shape (n, k)
+            State snapshots (columns).
+        X : array, shape (n, k)
+            Grid snapshots: the node positions of each state.
+        reference : array, shape (n,), optional
+            The reference grid subtracted from the grids (default: the first grid snapshot).
+
         Returns
         -------
         self
@@ -194,7 +203,15 @@ class LagrangianPOD(Estimator):
 
     def transform(self, W: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Coordinates ``a = Phi_w^H M W`` and ``b = Phi_x^H M (X - reference)``
-        (``M`` = ``inner``, the identity by default)."""
+        (``M`` = ``inner``, the identity by default).
+
+        Parameters
+        ----------
+        W : array, shape (n, k) or (n,)
+            States.
+        X : array, shape (n, k) or (n,)
+            Their grids.
+        """
         self._check_fitted()
         W, X = check_snapshots(W, X, self.period)
         n = self.reference_.size
@@ -206,7 +223,15 @@ class LagrangianPOD(Estimator):
         )
 
     def inverse_transform(self, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``(Phi_w a, reference + Phi_x b)`` for coordinates (r, k) or (r,)."""
+        """``(Phi_w a, reference + Phi_x b)`` for coordinates (r, k) or (r,).
+
+        Parameters
+        ----------
+        a : array, shape (r_w, k) or (r_w,)
+            State coordinates.
+        b : array, shape (r_x, k) or (r_x,)
+            Grid coordinates.
+        """
         self._check_fitted()
         a = check_array(a, "a", ndim=(1, 2))
         b = check_array(b, "b", ndim=(1, 2), dtype_kind="f")

@@ -30,6 +30,15 @@ class GridCrossingError(ValueError):
     a node onto or past its neighbour (a time step too large, or crossing
     characteristics: a shock). ``time`` and ``index`` say where it happened (``None``
     when unknown).
+
+    Parameters
+    ----------
+    message : str
+        What happened.
+    time : float, optional
+        The time at which the grid tangled.
+    index : int, optional
+        The first offending node.
     """
 
     def __init__(self, message: str, time: float | None = None, index: int | None = None):
@@ -106,6 +115,17 @@ def stencils(
     the indices wrap around and ``shifts`` holds the multiple of ``period`` to add to
     the neighbour's position.
 
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    width : int
+        Number of nodes of each stencil (odd).
+    period : float, optional
+        Length of a periodic domain.
+    rows : array of int, optional
+        The rows wanted (default: all).
+
     Returns
     -------
     index : ndarray of int, shape (m, width)
@@ -150,6 +170,15 @@ def check_grid(x: Any, name: str = "x", period: float | None = None) -> np.ndarr
     Untangled: strictly increasing positions, and on a periodic domain a total
     extent ``x[-1] - x[0]`` below ``period``. Raises :class:`GridCrossingError`
     naming the first offending column and node.
+
+    Parameters
+    ----------
+    x : array, shape (n,) or (n, k)
+        A grid, or grid snapshots as columns.
+    name : str
+        The argument name used in the error message.
+    period : float, optional
+        Length of a periodic domain.
 
     Examples
     --------
@@ -204,6 +233,21 @@ def second_derivative(
     selected rows only: the cost is proportional to ``len(rows) * width``, not to
     the grid size. ``x`` and ``w`` may be (n,) or (n, k) (one column per snapshot).
     With ``fixed_ends`` (Dirichlet ends, no periodicity) rows 0 and ``n - 1`` are zero.
+
+    Parameters
+    ----------
+    x : array, shape (n,)
+        The grid, strictly increasing.
+    w : array, shape (n,) or (n, k)
+        Values at the nodes.
+    width : int
+        Number of nodes of each stencil (odd).
+    period : float, optional
+        Length of a periodic domain.
+    rows : array of int, optional
+        The rows wanted (default: all).
+    fixed_ends : bool
+        Whether the first and last rows are zero (fixed end values).
 
     Examples
     --------

@@ -249,6 +249,11 @@ class InverseApproximation(_ParameterInterpolant):
         r"""The coefficients :math:`\lambda(\mu)` of
         :math:`A(\mu)^{-1} \approx \sum_m \lambda_m(\mu) A(\mu_m)^{-1}`: shape (M,).
 
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+
         Examples
         --------
         >>> import numpy as np
@@ -330,6 +335,11 @@ class InverseApproximation(_ParameterInterpolant):
         :math:`A(\mu_m)` are; for CG it must also be positive definite, which holds
         when the approximation is accurate: the eigenvalues of
         :math:`\tilde A^{-1}A` are then close to one).
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
 
         Examples
         --------

@@ -393,6 +393,11 @@ class LogDet(_ParameterInterpolant):
         guarantees (the theory page reports how often it did). Use
         :meth:`error_bound` for a guarantee.
 
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+
         Examples
         --------
         >>> import numpy as np
@@ -417,6 +422,11 @@ class LogDet(_ParameterInterpolant):
         definite); the bracket is widened by :math:`100\,\epsilon\,(|\log\det
         A(\mu_m)| + n)` for rounding: ample for well-conditioned matrices, not a proof
         against an ill-conditioned one. Cost: :math:`O(MQ^2)` per parameter.
+
+        Parameters
+        ----------
+        mus : array_like, shape (k, n_params)
+            Parameter sets (rows).
 
         Returns
         -------
@@ -472,6 +482,11 @@ class LogDet(_ParameterInterpolant):
         second-order expansion around the nearest selected parameter, while the
         interpolant converges spectrally), so :meth:`error_estimate` is the one to
         steer accuracy with, and this one to certify it.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
 
         Examples
         --------

@@ -233,7 +233,13 @@ class MatrixSolver:
             self._cache.popitem(last=False)
 
     def assembler(self, output: str) -> MatrixAssembler:
-        """``assemble(mu) -> output at mu``, for :meth:`rom.eim.MatrixEIM.fit`."""
+        """``assemble(mu) -> output at mu``, for :meth:`rom.eim.MatrixEIM.fit`.
+
+        Parameters
+        ----------
+        output : str
+            One of the solver's outputs.
+        """
         if output not in self.outputs:
             raise ValueError(f"output: expected one of {self.outputs}, got {output!r}")
         return MatrixAssembler(self, output)
@@ -246,6 +252,15 @@ class MatrixSolver:
         A thin call of :func:`~rom.nonintrusive.generate_snapshots` (same ``executor``
         choices); the offline stage of :class:`rom.eim.MatrixEIM` then reads every
         training matrix from the store.
+
+        Parameters
+        ----------
+        parameters : array_like, shape (k, n_params)
+            Parameter sets (rows).
+        executor : concurrent.futures.Executor or dask client, optional
+            Where the runs go (default: serial).
+        progress : bool, optional
+            Whether to show a progress bar (default: on a terminal).
 
         Returns
         -------
@@ -265,6 +280,13 @@ class MatrixSolver:
 
 class MatrixAssembler:
     """``assemble(mu)`` for one output of a :class:`MatrixSolver` (see its ``assembler``).
+
+    Parameters
+    ----------
+    source : MatrixSolver
+        The solver whose output is assembled.
+    output : str
+        One of its outputs.
 
     Examples
     --------

@@ -84,6 +84,14 @@ class CallableSolver:
 
     ``mu`` is passed as a dict ``{parameter name: value}``. Arrays are flattened.
 
+    Parameters
+    ----------
+    fn : callable
+        ``fn(mu)`` with ``mu`` a dict ``{name: value}``; returns an array or a dict of
+        arrays by field name.
+    field : str
+        The field name of a returned array.
+
     Examples
     --------
     >>> import numpy as np
@@ -191,8 +199,83 @@ class CommandSolver:
         self.metadata = {"solver": "command", "command": self.command}
         self.mesh_ = None  # the mesh of the last mesh-format output read
 
+    def check(self, names: Sequence[str]) -> None:
+        """Check the command against the parameter ``names`` before any run.
+
+        Every ``{placeholder}`` must be a parameter name or ``workdir``, and the program
+        must exist: on the ``PATH`` for a bare name, as an executable file for an
+        absolute path, among the templates for a relative one (runs start in a fresh
+        working directory holding the templates).
+
+        Parameters
+        ----------
+        names : sequence of str
+            The parameter names of the sets the command will run with.
+
+        Raises
+        ------
+        ValueError
+            The first problem found, naming the argument and what was expected.
+
+        Examples
+        --------
+        >>> import sys
+        >>> from rom.nonintrusive import CommandSolver
+        >>> solver = CommandSolver([sys.executable, "-c", "pass", "{kk2}"], outputs={"u": "u.npy"})
+        >>> try:
+        ...     solver.check(["k1", "k2"])
+        ... except ValueError as err:
+        ...     print(str(err).split(";")[0])
+        command: placeholder {kk2} in argument 3 is not a parameter name
+        """
+        import string
+
+        names = [str(n) for n in names]
+        allowed = {*names, "workdir"}
+        for k, arg in enumerate(self.command):
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(arg) if f is not None]
+            except ValueError as err:
+                raise ValueError(f"command: argument {k} ({arg!r}) is malformed: {err}") from err
+            for f in fields:
+                if f.split(".")[0].split("[")[0] not in allowed:
+                    raise ValueError(
+                        f"command: placeholder {{{f}}} in argument {k} is not a parameter "
+                        f"name; expected one of {names} or {{workdir}}"
+                    )
+            try:
+                arg.format(**{n: "0.5" for n in allowed})
+            except (KeyError, IndexError, ValueError, AttributeError) as err:
+                raise ValueError(
+                    f"command: argument {k} ({arg!r}) cannot take a parameter value: {err}"
+                ) from err
+        program = self.command[0]
+        if "{" in program:
+            return
+        path = Path(program)
+        if path.is_absolute():
+            if not (path.is_file() and os.access(path, os.X_OK)):
+                raise ValueError(f"command: the program {program!r} is not an executable file")
+        elif "/" in program or os.sep in program:
+            if path.name not in {t.name for t in self.templates}:
+                raise ValueError(
+                    f"command: the program {program!r} is relative to the run's fresh working "
+                    "directory, which holds only the templates: list it in templates, or give "
+                    "its absolute path"
+                )
+        elif shutil.which(program) is None:
+            raise ValueError(f"command: the program {program!r} is not found on the PATH")
+
     def arguments(self, mu: Mapping[str, float], workdir: str) -> list[str]:
-        """The argument list for ``mu`` (placeholders filled, one value per argument)."""
+        """The argument list for ``mu`` (placeholders filled, one value per argument).
+
+        Parameters
+        ----------
+        mu : mapping of str to float
+            The parameter set by name.
+        workdir : str
+            The run's working directory (the ``{workdir}`` placeholder).
+        """
         values = {name: repr(float(value)) for name, value in mu.items()}
         values["workdir"] = workdir
         try:

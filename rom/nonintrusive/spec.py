@@ -9,9 +9,10 @@ executor and the output model; paths are relative to the specification file::
     c = { bounds = [1.0, 100.0], log = true }
 
     [sampling]
-    method = "lhs"                      # random | lhs | sobol | grid
+    method = "lhs"                      # random | lhs | sobol: n points in all
     n = 32
     random_state = 0
+    # or: method = "grid", per_axis = 4  (a tensor grid: 4 ** n_parameters points)
 
     [solver]
     python = "model:solve"              # module:function, the module next to the spec
@@ -35,12 +36,21 @@ executor and the output model; paths are relative to the specification file::
     [output]
     model = "surrogate.npz"
 
+    [adaptive]                          # optional: an adaptive campaign instead of [sampling]
+    target = 0.01                       # relative validation error to reach
+    max_runs = 200                      # training runs at most
+    batch = 8                           # runs added per round
+    # initial = 16, validation = 20, candidates = 2048
+
 Every value is checked for its type when the specification is read, before any run:
 a string where a list, a number or a boolean is expected is an error (``log =
 "false"`` is not a boolean; ``command = "echo {k}"`` is refused, never split: write one
 list element per argument), a float where an integer is expected too (``n = 2.7``),
 and the ``[reduction]`` and ``[regressor]`` values are checked like the constructor
-arguments of :class:`rom.POD` and :class:`rom.nonintrusive.RBFRegressor`.
+arguments of :class:`rom.POD` and :class:`rom.nonintrusive.RBFRegressor`. A
+``command`` is checked when its solver is made (:meth:`Spec.solver`), still before any
+run: the templates exist, every ``{placeholder}`` is a parameter name or ``{workdir}``,
+and the program is on the ``PATH`` (or an executable file).
 """
 
 from __future__ import annotations
@@ -51,22 +61,131 @@ import shlex
 import sys
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rom.parameters import SAMPLERS, ParameterSpace
 from rom.validation import check_choice, check_positive_int, check_tolerance
 
 __all__ = ["Spec", "read_spec"]
 
+
+class Key(NamedTuple):
+    """One key of a specification section: its TOML type, default and meaning."""
+
+    type: str
+    default: str
+    description: str
+
+
+#: Every section and key a specification may hold (the reference table of the user
+#: guide is rendered from it); ``Spec`` refuses any other section or key.
+SCHEMA: dict[str, tuple[str, dict[str, Key]]] = {
+    "parameters": (
+        "The parameter space: one key per parameter, in order.",
+        {
+            "<name>": Key(
+                "[low, high] or {bounds = [low, high], log = bool}",
+                "(required)",
+                "Bounds of the parameter; ``log = true`` samples it uniformly in log scale "
+                "(positive bounds).",
+            ),
+        },
+    ),
+    "sampling": (
+        "The training parameter sets.",
+        {
+            "method": Key('"random" | "lhs" | "sobol" | "grid"', '"lhs"', "The sampler."),
+            "n": Key("int", "16", "Number of parameter sets in all (not with ``grid``)."),
+            "per_axis": Key(
+                "int", "(required for grid)", "Points along each parameter of a ``grid``."
+            ),
+            "random_state": Key("int", "0", "Seed of the random samplers."),
+        },
+    ),
+    "solver": (
+        "The full-order code: exactly one of ``python`` or ``command``.",
+        {
+            "python": Key(
+                "str",
+                "",
+                '``"module:function"``, the module next to the specification; the function '
+                "takes a dict of parameter values and returns an array or a dict of arrays.",
+            ),
+            "command": Key(
+                "list of str",
+                "",
+                "A command line, one element per argument, run without a shell; "
+                "``{name}`` placeholders take the parameter values, ``{workdir}`` the run "
+                "directory.",
+            ),
+            "outputs": Key(
+                "table of str", "(required with command)", "Field name = file the command writes."
+            ),
+            "templates": Key(
+                "list of str", "[]", "Files copied into each run directory, placeholders filled."
+            ),
+            "timeout": Key("float", "86400", "Seconds before a run of the command is stopped."),
+            "retries": Key("int", "0", "How many times a failed run is tried again."),
+            "field": Key("str", 'the first output, or "u"', "The field the surrogate learns."),
+        },
+    ),
+    "store": (
+        "The snapshot store (runs already in it are not run again).",
+        {"path": Key("str", '"snapshots"', "Its directory.")},
+    ),
+    "reduction": (
+        "The POD of the snapshots (:class:`rom.POD`); ``tol = 1e-6`` without this section.",
+        {
+            "tol": Key("float", "", "Relative projection error of the snapshot set."),
+            "rank": Key("int", "", "Number of modes."),
+            "rtol": Key(
+                "float", "", "Keep the modes with singular value above ``rtol`` times the first."
+            ),
+        },
+    ),
+    "regressor": (
+        "The map from parameters to POD coordinates (:class:`rom.nonintrusive.RBFRegressor`).",
+        {
+            "kernel": Key("str", '"thin_plate_spline"', "The radial basis function."),
+            "smoothing": Key("float", "0.0", "Non-negative; 0 interpolates the snapshots."),
+            "degree": Key("int", "1", "Degree of the added polynomial (-1 for none)."),
+        },
+    ),
+    "executor": (
+        "Where the runs go.",
+        {
+            "kind": Key(
+                "str",
+                '"serial"',
+                "``serial``, ``threads:N``, ``processes:N``, ``dask``, ``dask:N``, "
+                "``dask:<scheduler address>`` or ``mpi``.",
+            ),
+        },
+    ),
+    "output": (
+        "The saved model.",
+        {"model": Key("str", '"surrogate.npz"', "Its file.")},
+    ),
+    "adaptive": (
+        "An adaptive campaign (:func:`rom.nonintrusive.adaptive_campaign`) instead of the "
+        "``[sampling]`` set: runs added where the surrogate's estimated error is largest; "
+        "``[sampling] random_state`` seeds it.",
+        {
+            "target": Key("float", "0.01", "Relative validation error to reach, in (0, 1]."),
+            "max_runs": Key("int", "200", "Training runs at most (held-out runs apart)."),
+            "batch": Key("int", "8", "Runs added per round."),
+            "initial": Key(
+                "int", "max(batch, 2 (n_params + 1))", "Runs of the initial Sobol' design."
+            ),
+            "validation": Key("int", "20", "Held-out runs the error is measured on."),
+            "candidates": Key("int", "2048", "Sobol' points new runs are chosen from."),
+        },
+    ),
+}
+
 _SECTIONS = {
-    "parameters": None,
-    "sampling": {"method", "n", "random_state"},
-    "solver": {"python", "command", "outputs", "templates", "timeout", "retries", "field"},
-    "store": {"path"},
-    "reduction": {"tol", "rank", "rtol"},
-    "regressor": {"kernel", "smoothing", "degree"},
-    "executor": {"kind"},
-    "output": {"model"},
+    section: None if section == "parameters" else set(keys)
+    for section, (_, keys) in SCHEMA.items()
 }
 
 
@@ -129,7 +248,7 @@ def _check_solver(solver: dict) -> None:
 
 def _check_estimator_values(data: dict) -> None:
     """The ``[reduction]`` and ``[regressor]`` values, checked as their classes check them."""
-    from rom.nonintrusive.surrogate import KERNELS
+    from rom.nonintrusive.rbf import KERNELS
 
     reduction = data.get("reduction", {})
     regressor = data.get("regressor", {})
@@ -154,6 +273,32 @@ def _check_estimator_values(data: dict) -> None:
                 raise ValueError(f"spec: [{section}] {err}") from err
 
 
+def _adaptive(table: dict) -> dict:
+    """The ``[adaptive]`` values, checked: the keyword arguments of ``adaptive_campaign``."""
+    out = dict(table)
+    target = out.get("target", 0.01)
+    if not _is_number(target) or not 0 < target <= 1:
+        raise ValueError(
+            f"spec: [adaptive] target must be a relative error in (0, 1], got {target!r}"
+        )
+    out["target"] = float(target)
+    for key, default in (("max_runs", 200), ("batch", 8)):
+        value = out.get(key, default)
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"spec: [adaptive] {key} must be a positive integer, got {value!r}")
+        out[key] = value
+    for key in ("initial", "validation", "candidates"):
+        value = out.get(key)
+        if value is not None and (not _is_int(value) or value < 1):
+            raise ValueError(f"spec: [adaptive] {key} must be a positive integer, got {value!r}")
+    if out.get("initial", 0) > out["max_runs"]:
+        raise ValueError(
+            f"spec: [adaptive] initial ({out['initial']}) must be at most max_runs "
+            f"({out['max_runs']})"
+        )
+    return out
+
+
 def _toml():
     if sys.version_info >= (3, 11):
         import tomllib
@@ -165,7 +310,15 @@ def _toml():
 
 
 class Spec:
-    """A validated campaign specification (see the module docstring)."""
+    """A validated campaign specification (see the module docstring).
+
+    Parameters
+    ----------
+    data : dict
+        The parsed TOML document, one table per section.
+    root : pathlib.Path
+        The directory that the relative paths of the specification start from.
+    """
 
     def __init__(self, data: dict, root: Path) -> None:
         unknown = sorted(set(data) - set(_SECTIONS))
@@ -194,14 +347,32 @@ class Spec:
             next(iter(solver["outputs"])) if "outputs" in solver else "u"
         )
         sampling = data.get("sampling", {})
-        self.n = sampling.get("n", 16)
-        if not _is_int(self.n) or self.n < 1:
-            raise ValueError(f"spec: [sampling] n must be a positive integer, got {self.n!r}")
         self.method = sampling.get("method", "lhs")
-        if not isinstance(self.method, str) or self.method not in SAMPLERS:
+        methods = (*SAMPLERS, "grid")
+        if not isinstance(self.method, str) or self.method not in methods:
             raise ValueError(
-                f"spec: [sampling] method must be one of {SAMPLERS}, got {self.method!r}"
+                f"spec: [sampling] method must be one of {methods}, got {self.method!r}"
             )
+        if self.method == "grid":
+            if "n" in sampling or "per_axis" not in sampling:
+                raise ValueError(
+                    "spec: [sampling] a grid is sized per axis: write per_axis = K (K points "
+                    f"along each parameter, K ** {self.parameter_space.dim} in all), not n"
+                )
+            self.n = sampling["per_axis"]
+            if not _is_int(self.n) or self.n < 1:
+                raise ValueError(
+                    f"spec: [sampling] per_axis must be a positive integer, got {self.n!r}"
+                )
+        else:
+            if "per_axis" in sampling:
+                raise ValueError(
+                    'spec: [sampling] per_axis is for method = "grid"; '
+                    f"{self.method!r} takes n (points in all)"
+                )
+            self.n = sampling.get("n", 16)
+            if not _is_int(self.n) or self.n < 1:
+                raise ValueError(f"spec: [sampling] n must be a positive integer, got {self.n!r}")
         self.random_state = sampling.get("random_state", 0)
         if isinstance(self.random_state, bool) or not isinstance(self.random_state, int):
             raise ValueError(
@@ -212,6 +383,7 @@ class Spec:
             data.get("output", {}), "output", "model", "surrogate.npz"
         )
         _check_estimator_values(data)
+        self.adaptive = _adaptive(data["adaptive"]) if "adaptive" in data else None
         kind = data.get("executor", {}).get("kind", "serial")
         if not isinstance(kind, str):
             raise ValueError(f"spec: [executor] kind must be a string, got {kind!r}")
@@ -258,10 +430,16 @@ class Spec:
 
     def training_set(self) -> Any:
         """The parameter sets of ``[sampling]`` (rows)."""
+        if self.method == "grid":
+            return self.parameter_space.grid(self.n)
         return self.parameter_space.sample(self.n, self.method, self.random_state)
 
     def solver(self) -> Any:
-        """The solver of ``[solver]`` (imports the ``python`` module: a trusted spec only)."""
+        """The solver of ``[solver]`` (imports the ``python`` module: a trusted spec only).
+
+        A ``command`` is checked before it is returned: its templates exist, its
+        ``{placeholders}`` are parameter names (or ``{workdir}``), its program is found.
+        """
         from rom.nonintrusive.solvers import CallableSolver, CommandSolver
 
         table = self.data["solver"]
@@ -278,13 +456,19 @@ class Spec:
                     f"spec: cannot load the solver {table['python']!r} ({err})"
                 ) from err
             return CallableSolver(fn, field=self.field)
-        return CommandSolver(
-            list(table["command"]),
-            outputs=table["outputs"],
-            templates=[self.root / t for t in table.get("templates", [])],
-            timeout=table.get("timeout", CommandSolver.DEFAULT_TIMEOUT),
-            retries=table.get("retries", 0),
-        )
+        # checked here, before any run: templates, placeholders, the program
+        try:
+            solver = CommandSolver(
+                list(table["command"]),
+                outputs=table["outputs"],
+                templates=[self.root / t for t in table.get("templates", [])],
+                timeout=table.get("timeout", CommandSolver.DEFAULT_TIMEOUT),
+                retries=table.get("retries", 0),
+            )
+            solver.check(self.parameter_space.names)
+        except (ValueError, TypeError, FileNotFoundError) as err:
+            raise ValueError(f"spec: [solver] {err}") from err
+        return solver
 
     def executor(self) -> Executor | None:
         """The executor of ``[executor] kind`` (call its ``shutdown()`` when done)."""
@@ -361,7 +545,17 @@ class DaskExecutor(Executor):
 
 
 def read_spec(path: str | Path) -> Spec:
-    """Read and validate a TOML specification (errors name the section and the key)."""
+    """Read and validate a TOML specification (errors name the section and the key).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The TOML file; its relative paths start from its directory.
+
+    Returns
+    -------
+    Spec
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"spec: no such file {str(path)!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -11,161 +12,39 @@ from rom._base import Estimator
 from rom.io.persist import encode_state
 from rom.io.registry import alias_of
 from rom.linalg import POD, column_norms
+from rom.nonintrusive.rbf import UNIT_STD, RBFRegressor
+from rom.nonintrusive.store import SnapshotStore
 from rom.parameters import ParameterSpace
 from rom.validation import (
     check_array,
-    check_choice,
     check_inner,
     check_parameters,
     check_positive_int,
-    check_tolerance,
 )
 
-__all__ = ["RBFRegressor", "Surrogate"]
-
-#: the kernels of scipy.interpolate.RBFInterpolator
-KERNELS = (
-    "linear",
-    "thin_plate_spline",
-    "cubic",
-    "quintic",
-    "multiquadric",
-    "inverse_multiquadric",
-    "inverse_quadratic",
-    "gaussian",
-)
+__all__ = ["RBFRegressor", "Surrogate"]  # RBFRegressor: re-exported from rom.nonintrusive.rbf
 
 
-def _degenerate(X: np.ndarray, labels: list[str], smoothing: float, degree: int) -> str | None:
-    """Why interpolating at the rows of ``X`` is singular, or None: duplicate rows for an
-    exact interpolation, a constant column or collinear rows under a polynomial (which
-    scipy may not notice, and then solves a singular system)."""
-    if smoothing == 0 and len(X) > 1:
-        _, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
-        if (counts > 1).any():
-            rows = np.flatnonzero(inverse.ravel() == np.flatnonzero(counts > 1)[0])
-            return (
-                f"rows {rows[0]} and {rows[1]} are the same point {X[rows[0]].tolist()}: an "
-                "interpolation (smoothing=0) needs distinct points; remove the duplicates "
-                "or set smoothing > 0"
-            )
-    if degree >= 1 and len(X) > 1:
-        constant = np.flatnonzero(np.ptp(X, axis=0) == 0)
-        if constant.size:
-            j = constant[0]
-            return (
-                f"{labels[j]} has the same value {float(X[0, j])!r} in every row: the "
-                f"polynomial of degree {degree} cannot be fitted; leave it out"
-            )
-        if np.linalg.matrix_rank(np.c_[np.ones(len(X)), X - X.mean(axis=0)]) <= X.shape[1]:
-            return (
-                "the rows are collinear (they lie on a lower-dimensional affine subspace "
-                f"of {', '.join(labels)}): the polynomial of degree {degree} cannot be fitted"
-            )
-    return None
+def _refit_without(regressor: Any, X: np.ndarray, Y: np.ndarray, rows: Any) -> np.ndarray:
+    """Predictions at ``rows`` of a copy of ``regressor`` fitted on the other rows."""
+    from rom.closures import as_regressor
+
+    keep = np.ones(len(X), dtype=bool)
+    keep[rows] = False
+    fitted = as_regressor(copy.deepcopy(regressor), "regressor").fit(X[keep], Y[keep])
+    return fitted.predict(X[rows])
 
 
-class RBFRegressor(Estimator):
-    """Radial basis function interpolation (scipy's ``RBFInterpolator``) as a regressor.
+def _fit_store(model: Any, reduction: Any, store: Any, field: Any) -> tuple:
+    """A reduction fitted on a store block by block, the coordinates and parameters."""
+    from rom.linalg.hapod import IncrementalPOD, project_store
 
-    ``fit(X, Y)`` / ``predict(X)`` on 2-D arrays, the NumPy-array protocol of romba's
-    learned parts. Saved as its training data, and rebuilt from it when loaded.
-
-    Parameters
-    ----------
-    kernel : str
-        One of scipy's kernels: ``"thin_plate_spline"``, ``"cubic"``, ``"quintic"``,
-        ``"linear"`` (scale-free), or ``"gaussian"``, ``"multiquadric"``,
-        ``"inverse_multiquadric"``, ``"inverse_quadratic"`` (these need a shape
-        parameter, which this class leaves at scipy's default of 1).
-    smoothing : float
-        Non-negative; 0 interpolates the training data.
-    degree : int
-        Degree of the added polynomial (-1 for none); at least the kernel's minimum
-        (1 for ``"thin_plate_spline"`` and ``"cubic"``).
-
-    Attributes
-    ----------
-    X_ : ndarray of shape (n_samples, n_features)
-        The training inputs.
-    Y_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        The training targets.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from rom.nonintrusive import RBFRegressor
-    >>> X = np.linspace(0, 1, 9)[:, None]
-    >>> bool(np.allclose(RBFRegressor().fit(X, X**2).predict(X), X**2))
-    True
-    """
-
-    _fitted_marker: ClassVar[str] = "X_"
-
-    def __init__(
-        self, kernel: str = "thin_plate_spline", smoothing: float = 0.0, degree: int = 1
-    ) -> None:
-        self.kernel = kernel
-        self.smoothing = smoothing
-        self.degree = degree
-
-    def fit(self, X: Any, Y: Any) -> RBFRegressor:
-        """Fit on inputs ``X`` (n_samples, n_features) and targets ``Y`` (n_samples, k).
-
-        Returns
-        -------
-        self
-        """
-        X = check_array(X, "X", ndim=2, dtype_kind="f", copy=True)
-        Y = check_array(Y, "Y", ndim=(1, 2), copy=True)
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"Y: expected {X.shape[0]} rows (one per row of X), got {Y.shape}")
-        problem = self._problem(X, [f"column {j}" for j in range(X.shape[1])])
-        if problem is not None:
-            raise ValueError(f"X: cannot interpolate with {self!r}: {problem}")
-        rbf = self._interpolator(X, Y)
-        self.Y_ = Y
-        self.X_ = X
-        self._rbf = rbf
-        return self
-
-    def _problem(self, points: np.ndarray, labels: list[str]) -> str | None:
-        """Why interpolating at ``points`` (rows; columns named ``labels``) is singular."""
-        check_choice(self.kernel, "kernel", KERNELS)
-        smoothing = check_tolerance(self.smoothing, "smoothing", allow_none=False)
-        degree = check_positive_int(self.degree, "degree", allow_none=False, minimum=-1)
-        return _degenerate(points, labels, smoothing, degree)
-
-    def _interpolator(self, X: np.ndarray, Y: np.ndarray) -> Any:
-        from scipy.interpolate import RBFInterpolator
-
-        check_choice(self.kernel, "kernel", KERNELS)
-        smoothing = check_tolerance(self.smoothing, "smoothing", allow_none=False)
-        degree = check_positive_int(self.degree, "degree", allow_none=False, minimum=-1)
-        try:
-            return RBFInterpolator(X, Y, kernel=self.kernel, smoothing=smoothing, degree=degree)
-        except ValueError as err:  # too few points for the degree, a singular system
-            raise ValueError(f"X: cannot interpolate with {self!r} ({err})") from err
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The interpolated targets at the rows of ``X``: shape (m,) or (m, k), as ``Y``."""
-        self._check_fitted()
-        X = check_array(X, "X", ndim=2, dtype_kind="f")
-        if X.shape[1] != self.X_.shape[1]:
-            raise ValueError(
-                f"X: expected {self.X_.shape[1]} columns (features), got shape {X.shape}"
-            )
-        return self._rbf(X)
-
-    def _restore(self) -> None:
-        if self._is_fitted():  # a file is untrusted: its arrays are checked as fit checks
-            X = check_array(self.X_, "X_", ndim=2, dtype_kind="f")
-            Y = check_array(self.Y_, "Y_", ndim=(1, 2))
-            if Y.shape[0] != X.shape[0]:
-                raise ValueError(f"Y_: expected {X.shape[0]} rows, got shape {Y.shape}")
-            self._rbf = self._interpolator(X, Y)
-            if not np.isfinite(self._rbf(X)).all():  # finite values too large to fit
-                raise ValueError("X_: the interpolation of Y_ at X_ is not finite")
+    if model.reduction is None:
+        reduction = IncrementalPOD(tol=1e-6, inner=model.inner)
+    chunks = store.chunks(max(1, 2**26 // (16 * max(store.n_rows(field), 1))), field)
+    reduction.fit(chunks if isinstance(reduction, IncrementalPOD) else store.snapshots(field)[0])
+    coords, mus = project_store(reduction, store, field=field)
+    return reduction, coords.T, mus
 
 
 def _check_reduction(reduction: Any) -> None:
@@ -206,7 +85,22 @@ class Surrogate(Estimator):
     inner : None or (n, n) Hermitian positive definite matrix, dense or sparse
         The inner product of the fields (a finite element mass matrix, say): the
         default reduction's (a reduction given as ``reduction`` keeps its own), and
-        the norm of the errors of :meth:`cross_validate`.
+        the norm of the errors of :meth:`cross_validate` and :meth:`loo_error`.
+    normalize : bool
+        Scale what the regressor sees (True, the default). Inputs: the parameter
+        sets are mapped to the unit box :math:`u \in [0, 1]^p` (of
+        ``parameter_space``, log dimensions in log scale; else of the training sets'
+        range), then to :math:`\sqrt{12}(u - 1/2)` (mean 0, variance 1 when uniform on
+        the box). Outputs: the reduced coordinates :math:`c` become
+        :math:`(c - \bar c)/s`, centred by their mean over the training sets and
+        divided by *one* number, the root mean square distance :math:`s` of the
+        coordinate rows to their mean (the typical variation of the fields in
+        ``inner``): one scale keeps the coordinates' relative weights, so a
+        squared-error loss (an MLP, a Gaussian process likelihood) measures the
+        fields' error. RBF interpolation gives the same fields either way (to
+        round-off; with ``smoothing`` > 0 the smoothing acts on the scaled inputs).
+        False: raw parameter values and coordinates. See
+        :doc:`/theory/nonintrusive`.
 
     Attributes
     ----------
@@ -216,6 +110,14 @@ class Surrogate(Estimator):
         The fitted regressor (``regressor_.estimator``), checked.
     low_, high_ : ndarray of shape (n_params,)
         The range of the training parameter sets.
+    y_mean_ : ndarray of shape (n_coords,)
+        The mean of the reduced coordinates (zeros when ``normalize=False``).
+    y_scale_ : float
+        Their scale ``s`` (1.0 when ``normalize=False``).
+    parameters_ : ndarray of shape (n_samples, n_params)
+        The training parameter sets.
+    coordinates_ : ndarray of shape (n_samples, n_coords)
+        Their reduced coordinates (for :meth:`loo_error`).
     n_dofs_, n_params_, n_coords_ : int
         Rows of the snapshots, parameters per set, reduced coordinates.
 
@@ -235,7 +137,7 @@ class Surrogate(Estimator):
     >>> from rom.nonintrusive import Surrogate
     >>> space = ParameterSpace({"a": (1.0, 2.0)})
     >>> x = np.linspace(0, 1, 100)
-    >>> mus = space.sample(12, "grid")
+    >>> mus = space.grid(12)
     >>> S = np.exp(-mus[:, 0][None, :] * x[:, None])
     >>> model = Surrogate(parameter_space=space).fit(mus, S)
     >>> bool(np.abs(model.predict([[1.37]])[:, 0] - np.exp(-1.37 * x)).max() < 1e-4)
@@ -250,11 +152,13 @@ class Surrogate(Estimator):
         regressor: Any = None,
         parameter_space: ParameterSpace | None = None,
         inner: Any = None,
+        normalize: bool = True,
     ) -> None:
         self.reduction = reduction
         self.regressor = regressor
         self.parameter_space = parameter_space
         self.inner = inner
+        self.normalize = normalize
 
     # ------------------------------------------------------------------ checks
     def _space(self) -> ParameterSpace | None:
@@ -266,12 +170,21 @@ class Surrogate(Estimator):
             )
         return space
 
+    def _normalize(self) -> bool:
+        if not isinstance(self.normalize, bool | np.bool_):
+            raise TypeError(f"normalize: expected True or False, got {self.normalize!r}")
+        return bool(self.normalize)
+
     def _scale(self, mus: np.ndarray) -> np.ndarray:
+        if not self._normalize():
+            return mus
         space = self._space()
         if space is not None:
-            return space.to_unit(mus)
-        width = np.where(self.high_ > self.low_, self.high_ - self.low_, 1.0)
-        return (mus - self.low_) / width
+            unit = space.to_unit(mus)
+        else:
+            width = np.where(self.high_ > self.low_, self.high_ - self.low_, 1.0)
+            unit = (mus - self.low_) / width
+        return (unit - 0.5) * UNIT_STD  # mean 0, variance 1 if uniform on the box
 
     def _check_data(self, parameters: Any, snapshots: Any) -> tuple[np.ndarray, np.ndarray]:
         mus = check_parameters(parameters, "parameters", parameter_space=self._space())
@@ -283,8 +196,21 @@ class Surrogate(Estimator):
         return mus, S
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, parameters: Any, snapshots: Any) -> Surrogate:
+    def fit(self, parameters: Any, snapshots: Any = None) -> Surrogate:
         """Fit on parameter sets (rows, (k, n_params)) and snapshots (columns, (n, k)).
+
+        Or ``fit(store, field=None)`` with a :class:`SnapshotStore`: the snapshots
+        stream through the reduction block by block (the default reduction is then an
+        :class:`rom.linalg.IncrementalPOD`), never all in memory.
+
+        Parameters
+        ----------
+        parameters : array_like of shape (k, n_params), or SnapshotStore
+            The parameter sets, one per row (a 1-D array is one set); or a store,
+            whose snapshots and parameter sets are read from it.
+        snapshots : array_like of shape (n, k), or str, optional
+            The snapshots, one column per parameter set; with a store, the name of the
+            field to read (None: its only field).
 
         Returns
         -------
@@ -292,8 +218,12 @@ class Surrogate(Estimator):
         """
         from rom.closures import as_regressor  # on use: rom.closures imports more
 
-        mus, S = self._check_data(parameters, snapshots)
+        if isinstance(parameters, SnapshotStore):  # S: only its number of rows
+            store, mus, S = parameters, None, np.empty((parameters.n_rows(snapshots), 0))
+        else:
+            store, (mus, S) = None, self._check_data(parameters, snapshots)
         check_inner(self.inner, S.shape[0])
+        normalize = self._normalize()
         reduction = (
             POD(tol=1e-6, inner=self.inner)
             if self.reduction is None
@@ -302,7 +232,9 @@ class Surrogate(Estimator):
         _check_reduction(reduction)
         regressor = RBFRegressor() if self.regressor is None else copy.deepcopy(self.regressor)
         checked = as_regressor(regressor, "regressor")
-        if hasattr(reduction, "fit_transform"):  # one pass fewer over the snapshots
+        if store is not None:
+            reduction, coords, mus = _fit_store(self, reduction, store, snapshots)
+        elif hasattr(reduction, "fit_transform"):  # one pass fewer over the snapshots
             coords = np.asarray(reduction.fit_transform(S)).T
         else:
             coords = np.asarray(reduction.fit(S).transform(S)).T
@@ -313,20 +245,128 @@ class Surrogate(Estimator):
         problem = regressor._problem(mus, labels) if rbf else None
         if problem is not None:
             raise ValueError(f"parameters: cannot interpolate with {regressor!r}: {problem}")
-        checked.fit(self._scale(mus), coords)
+        mean = coords.mean(axis=0) if normalize else np.zeros(coords.shape[1], coords.dtype)
+        size = float(np.sqrt(np.mean(np.sum(np.abs(coords - mean) ** 2, axis=1))))
+        scale = size if normalize and size > 1e-300 else 1.0  # 0: one snapshot, or equal ones
+        checked.fit(self._scale(mus), (coords - mean) / scale)
+        self.y_mean_, self.y_scale_ = mean, scale
+        self.parameters_, self.coordinates_ = mus, coords
         self.reduction_ = reduction
         self.n_dofs_, self.n_params_, self.n_coords_ = S.shape[0], mus.shape[1], coords.shape[1]
         self.regressor_ = checked
         return self
 
     def predict(self, parameters: Any) -> np.ndarray:
-        """Predicted fields at the parameter sets (rows): columns, shape (n, k)."""
+        """Predicted fields at the parameter sets (rows): columns, shape (n, k).
+
+        Parameters
+        ----------
+        parameters : array_like of shape (k, n_params)
+            The parameter sets, one per row (a 1-D array is one set).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n, k)
+        """
         self._check_fitted()
         mus = check_parameters(
             parameters, "parameters", n_params=self.n_params_, parameter_space=self._space()
         )
-        coords = self.regressor_.predict(self._scale(mus))
+        coords = self.regressor_.predict(self._scale(mus)) * self.y_scale_ + self.y_mean_
         return np.asarray(self.reduction_.inverse_transform(coords.T))
+
+    def loo_error(
+        self,
+        relative: bool = False,
+        executor: Any = None,
+        folds: int | None = None,
+        random_state: int | None = 0,
+    ) -> np.ndarray:
+        r"""Leave-one-out errors of the regression, one per training parameter set.
+
+        :math:`e_i = \|\tilde u(c_i) - \tilde u(g_{-i}(\mu_i))\|_M`: the field of the
+        training coordinates :math:`c_i` against the field predicted at
+        :math:`\mu_i` by the regressor refitted without sample :math:`i`, in the norm
+        of ``inner`` (for a POD, :math:`\|c_i - g_{-i}(\mu_i)\|_2`). The reduction
+        and the scaling stay those of the whole fit, so this is the regression's part
+        of the error (the projection error of a left-out snapshot is not included).
+        For :class:`RBFRegressor` the errors come in closed form from one
+        factorisation (:meth:`RBFRegressor.loo_residuals`, Rippa's formula); any
+        other regressor is refitted ``n_samples`` times (a fresh copy of
+        ``regressor``), on ``executor`` when given; with ``folds=k`` only ``k`` times,
+        each sample's error then being that of the fit without its fold (a cheaper,
+        somewhat larger estimate, for slow regressors).
+
+        Parameters
+        ----------
+        relative : bool
+            Divide each error by the norm of the training field :math:`\tilde u(c_i)`.
+        executor : optional
+            Where the refits run (:func:`rom.parallel.as_executor`); never stored.
+        folds : int, optional
+            Leave out folds of a random ``folds``-fold split instead of single samples
+            (2 to n_samples; always by refitting).
+        random_state : int, optional
+            The shuffle of the samples into ``folds``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rom import ParameterSpace
+        >>> from rom.nonintrusive import Surrogate
+        >>> space = ParameterSpace({"a": (1.0, 2.0)})
+        >>> mus = space.grid(9)
+        >>> S = np.exp(-mus[:, 0][None, :] * np.linspace(0, 1, 50)[:, None])
+        >>> errors = Surrogate(parameter_space=space).fit(mus, S).loo_error(relative=True)
+        >>> errors.shape, bool(errors.max() < 1e-2)
+        ((9,), True)
+        """
+        from rom.parallel import as_executor, map_parameters
+
+        self._check_fitted()
+        executor = as_executor(executor)
+        if not isinstance(relative, bool | np.bool_):
+            raise TypeError(f"relative: expected True or False, got {relative!r}")
+        coords = getattr(self, "coordinates_", None)
+        if coords is None:
+            raise ValueError("loo_error: this surrogate was saved without its training data")
+        X = self._scale(self.parameters_)
+        Y = (coords - self.y_mean_) / self.y_scale_
+        if folds is not None:
+            folds = check_positive_int(folds, "folds", allow_none=False, minimum=2)
+            if folds > len(X):
+                raise ValueError(f"folds: expected at most {len(X)} (one per sample)")
+        reg = self.regressor_
+        learned = reg.estimator
+        if folds is None and isinstance(learned, RBFRegressor) and learned._is_fitted():
+            E = learned.loo_residuals()
+            if reg.complex_outputs_:
+                E = E[:, : self.n_coords_] + 1j * E[:, self.n_coords_ :]
+        else:
+            order = np.arange(len(X))
+            if folds is not None:
+                order = np.random.default_rng(random_state).permutation(len(X))
+            groups = np.array_split(order, folds or len(X))
+            template = RBFRegressor() if self.regressor is None else self.regressor
+            fits = functools.partial(_refit_without, template, X, Y)
+            E = np.empty_like(Y)
+            for rows, predicted in zip(
+                groups, map_parameters(fits, groups, executor), strict=True
+            ):
+                E[rows] = Y[rows] - np.asarray(predicted)
+        inner = check_inner(self.inner, self.n_dofs_)
+        fields = np.asarray(self.reduction_.inverse_transform(coords.T))
+        finite = np.isfinite(E).all(axis=1)
+        loo = coords - np.where(finite[:, None], E, 0.0) * self.y_scale_
+        errors = column_norms(fields - np.asarray(self.reduction_.inverse_transform(loo.T)), inner)
+        errors = np.where(finite, errors, np.inf)
+        if relative:
+            errors = errors / np.maximum(column_norms(fields, inner), np.finfo(float).tiny)
+        return errors
 
     def cross_validate(
         self, parameters: Any, snapshots: Any, k: int = 5, random_state: Any = 0
@@ -407,6 +447,22 @@ class Surrogate(Estimator):
             )
         if bool(np.any(self.low_ > self.high_)):
             raise ValueError("low_: expected low_ <= high_ (the range of the training sets)")
+        self._normalize()
+        if not hasattr(self, "y_mean_"):  # a file written before the outputs were scaled
+            self.y_mean_, self.y_scale_ = np.zeros(self.n_coords_), 1.0
+        self.y_mean_ = check_array(self.y_mean_, "y_mean_", shape=(self.n_coords_,))
+        scale = self.y_scale_
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale < np.inf:
+            raise ValueError(f"y_scale_: expected a positive finite number, got {scale!r}")
+        if hasattr(self, "coordinates_") or hasattr(self, "parameters_"):
+            self.parameters_ = check_array(
+                getattr(self, "parameters_", None), "parameters_", shape=(None, self.n_params_)
+            )
+            self.coordinates_ = check_array(
+                getattr(self, "coordinates_", None),
+                "coordinates_",
+                shape=(len(self.parameters_), self.n_coords_),
+            )
         self._check_consistent()
 
     def _check_consistent(self) -> None:

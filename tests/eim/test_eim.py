@@ -187,7 +187,7 @@ def test_from_function_and_online_evaluation():
         return np.exp(-mu[0] * points) * np.sin(mu[1] * points)
 
     space = rom.ParameterSpace({"a": (0.5, 2.0), "w": (1.0, 4.0)})
-    e = EIM.from_function(g, x, space.sample(12, "grid"), tol=1e-10)
+    e = EIM.from_function(g, x, space.grid(12), tol=1e-10)
     assert e.point_coordinates_.shape == (e.n_terms_,)
     mu = np.array([1.234, 2.345])
     assert np.abs(e.interpolate_function(mu) - g(x, mu)).max() < 1e-8

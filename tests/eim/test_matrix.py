@@ -53,7 +53,7 @@ def test_nonintrusive_model_solves_like_the_full_one(problem, fitted):
 
 
 def test_same_selection_with_or_without_entries(problem):
-    train = problem.space.sample(6, "grid")
+    train = problem.space.grid(6)
     with pytest.warns(RuntimeWarning, match="residual vanished"):  # 6 x 6 training set
         a = MatrixEIM(max_terms=10).fit(problem.assemble, train)
     with pytest.warns(RuntimeWarning, match="residual vanished"):
@@ -85,7 +85,7 @@ def test_vector_eim():
 
 
 def test_bad_input(problem):
-    train = problem.space.sample(3, "grid")
+    train = problem.space.grid(3)
 
     def changing(mu):
         n = 10 if mu[0] < 5 else 11

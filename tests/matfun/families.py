@@ -9,9 +9,7 @@ from rom.affine import AffineOperator, LinearCoefficients
 
 def training(space, n):
     """Sobol points plus the corners: the interpolation must not extrapolate."""
-    return np.vstack(
-        [space.sample(2, method="grid"), space.sample(n, method="sobol", random_state=0)]
-    )
+    return np.vstack([space.grid(2), space.sample(n, method="sobol", random_state=0)])
 
 
 def random_spd_family(n=40, seed=0):

@@ -13,7 +13,7 @@ def test_logdet_bounds_bracket_the_exact_value_on_the_thermal_block(block, block
     model, space = block
     ld = block_logdet
     assert ld.bound_ and ld.bound_note_ == "min-theta"
-    test = np.vstack([space.sample(40, random_state=8), space.sample(2, method="grid")])
+    test = np.vstack([space.sample(40, random_state=8), space.grid(2)])
     exact = np.array([exact_logdet(model.operator.assemble(mu)) for mu in test])
     lower, upper = ld.bounds(test)
     assert np.all(lower <= exact) and np.all(exact <= upper)

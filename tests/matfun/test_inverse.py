@@ -74,7 +74,7 @@ def test_inverse_coefficients_interpolate_and_combine_the_inverses(block_inverse
 
 def test_inverse_of_a_complex_family():
     model, space, _ = diffusion_1d.build(n=40, segments=2, complex_shift=0.5)
-    train = np.vstack([space.sample(2, method="grid"), space.sample(512, "sobol", random_state=2)])
+    train = np.vstack([space.grid(2), space.sample(512, "sobol", random_state=2)])
     inv = InverseApproximation(model, tol=1e-3, max_terms=50).fit(train)
     mu = space.sample(1, random_state=9)[0]
     A = model.operator.assemble(mu).tocsc()

@@ -99,9 +99,7 @@ def test_logdet_general_nonsymmetric_family():
 
 def test_logdet_complex_non_hermitian_family_log_abs_det():
     model, space, _ = diffusion_1d.build(n=40, segments=2, complex_shift=0.5)
-    train = np.vstack(
-        [space.sample(2, method="grid"), space.sample(1024, "sobol", random_state=1)]
-    )
+    train = np.vstack([space.grid(2), space.sample(1024, "sobol", random_state=1)])
     ld = LogDet(model, tol=1e-6, spd=False).fit(train)
     test = space.sample(10, random_state=4)
     exact = np.array([np.linalg.slogdet(model.operator.assemble(m).toarray())[1] for m in test])

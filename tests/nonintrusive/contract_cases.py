@@ -15,7 +15,7 @@ def _fields(mus):
     return np.exp(-mus[:, 0][None, :] * (X[:, None] - mus[:, 1][None, :]) ** 2 * 10)
 
 
-MUS = SPACE.sample(4, "grid")
+MUS = SPACE.grid(4)
 S = _fields(MUS)
 TEST = np.array([[0.7, 0.3], [1.9, 0.75], [1.2, 0.5]])
 NAN = S.copy()
@@ -78,6 +78,8 @@ CASES = [
             (lambda e: e.predict({"a": 1.0}), "parameters: "),
             (lambda e: e.cross_validate(MUS, S, k="3"), "k: expected"),
             (lambda e: e.cross_validate(MUS, S[:, :3]), "snapshots: expected 16 columns"),
+            (lambda e: e.loo_error(relative="yes"), "relative: expected True or False"),
+            (lambda e: e.loo_error(executor=object()), "executor: expected None"),
         ],
     ),
     Case(
@@ -87,6 +89,14 @@ CASES = [
         use=lambda e: (e.predict(TEST), e.reduction_.basis_),
         bad=[(lambda e: e.fit(MUS, S.astype(str)), "snapshots: expected a real or complex")],
         id="Surrogate nested romba parameters",
+    ),
+    Case(
+        Surrogate,
+        {"parameter_space": SPACE, "normalize": False},
+        fit=lambda e: e.fit(MUS, S),
+        use=lambda e: (e.predict(TEST), e.loo_error()),
+        bad=[(lambda e: e.set_params(normalize="no").fit(MUS, S), "normalize: expected")],
+        id="Surrogate without normalisation",
     ),
     Case(
         Surrogate,

@@ -268,7 +268,7 @@ def test_command_campaign_and_prediction_on_the_stored_mesh(tmp_path, capsys):
             k = [0.5, 2.0]
             [sampling]
             method = "grid"
-            n = 8
+            per_axis = 8
             [solver]
             command = ["{sys.executable}", "heat.py", "{{k}}"]
             outputs = {{ T = "out.vtu" }}

@@ -84,7 +84,7 @@ def test_store_refuses_another_space_or_fields(tmp_path):
 @pytest.mark.parametrize("pool", [None, ThreadPoolExecutor, ProcessPoolExecutor])
 def test_generate_is_resumable_and_parallel(tmp_path, pool):
     store = SnapshotStore(tmp_path / "s", SPACE, ["u", "v"])
-    mus = SPACE.sample(4, "grid")
+    mus = SPACE.grid(4)
     solver = CallableSolver(field)
     if pool is None:
         first = generate_snapshots(solver, mus[:7], store, progress=False)
@@ -103,7 +103,7 @@ def test_generate_is_resumable_and_parallel(tmp_path, pool):
 
 def test_failures_are_recorded_and_do_not_stop_the_others(tmp_path):
     store = SnapshotStore(tmp_path / "s", SPACE, ["u", "v"])
-    mus = SPACE.sample(3, "grid")  # b in {0, 0.5, 1}: three runs diverge
+    mus = SPACE.grid(3)  # b in {0, 0.5, 1}: three runs diverge
     result = generate_snapshots(CallableSolver(flaky), mus, store, progress=False)
     assert len(result.failed) == 3 and len(result.computed) == 6
     assert all("diverged" in message for _, message in result.failed)
@@ -115,7 +115,7 @@ def test_failures_are_recorded_and_do_not_stop_the_others(tmp_path):
 
 def test_corrupt_snapshots_are_recomputed(tmp_path):
     store = SnapshotStore(tmp_path / "s", SPACE, ["u", "v"])
-    mus = SPACE.sample(2, "grid")
+    mus = SPACE.grid(2)
     generate_snapshots(CallableSolver(field), mus, store, progress=False)
     path = sorted((tmp_path / "s" / "snapshots").glob("*.npz"))[0]
     path.write_bytes(b"garbage")
@@ -209,7 +209,7 @@ def test_mesh_outputs_keep_the_mesh_once(tmp_path):
     solver = CommandSolver(
         [sys.executable, "mesh_model.py", "{k}"], {"T": "out.vtu"}, templates=[script]
     )
-    result = generate_snapshots(solver, space.sample(3, "grid"), store, progress=False)
+    result = generate_snapshots(solver, space.grid(3), store, progress=False)
     assert len(result.computed) == 3
     mesh = store.mesh()
     assert mesh is not None and mesh.points.shape[0] == 6  # VTU stores 3-D points

@@ -1,8 +1,6 @@
 """Snapshot campaigns on executors: process pools, dask.distributed, mpi4py.futures."""
 
-import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -15,6 +13,7 @@ import pytest
 from rom import ParameterSpace
 from rom.nonintrusive import CallableSolver, SnapshotStore, generate_snapshots
 from rom.parallel import as_executor
+from tests.conftest import mpi_launcher
 
 ROOT = Path(__file__).resolve().parents[2]
 SPACE = ParameterSpace({"a": (1.0, 2.0), "b": (0.0, 1.0)})
@@ -33,7 +32,7 @@ def slow_truth(mu):  # long enough for two campaigns to collide on the same para
 def campaign(path, order):
     """A whole campaign in a separate process (each one opens the store itself)."""
     store = SnapshotStore(path, SPACE, ["u", "pid"])
-    mus = SPACE.sample(5, "grid")[order]
+    mus = SPACE.grid(5)[order]
     result = generate_snapshots(CallableSolver(slow_truth), mus, store, progress=False)
     return len(result.computed), len(result.skipped), len(result.failed)
 
@@ -69,7 +68,7 @@ def test_two_campaigns_write_one_store_at_once(tmp_path):
 
 def test_process_pool_workers_write_the_store(tmp_path):
     store = SnapshotStore(tmp_path / "s", SPACE, ["u", "pid"])
-    mus = SPACE.sample(4, "grid")
+    mus = SPACE.grid(4)
     with ProcessPoolExecutor(2) as pool:
         result = generate_snapshots(CallableSolver(truth), mus, store, pool, progress=False)
     assert len(result.computed) == 16 and not result.failed
@@ -105,7 +104,7 @@ def dask_client():
 def test_dask_local_cluster(tmp_path, dask_client, how):
     executor = dask_client if how == "client" else dask_client.get_executor()
     store = SnapshotStore(tmp_path / "s", SPACE, ["u", "pid"])
-    mus = SPACE.sample(4, "grid")
+    mus = SPACE.grid(4)
     first = generate_snapshots(CallableSolver(truth), mus[:10], store, executor, progress=False)
     again = generate_snapshots(CallableSolver(truth), mus, store, executor, progress=False)
     assert len(first.computed) == 10 and len(again.skipped) == 10 and len(again.computed) == 6
@@ -115,33 +114,14 @@ def test_dask_local_cluster(tmp_path, dask_client, how):
     assert pids <= worker_pids and os.getpid() not in pids  # the dask workers wrote
 
 
-def _mpi_launcher():
-    if importlib.util.find_spec("mpi4py") is None:
-        return None, "mpi4py is not installed"
-    for name in ("mpiexec", "mpirun"):
-        if shutil.which(name):
-            return shutil.which(name), ""
-    return None, "no MPI launcher (mpiexec or mpirun) on PATH"
-
-
 @pytest.mark.slow  # two MPI jobs, each importing romba on two ranks
 def test_mpi_pool_executor_example(tmp_path):
-    launcher, reason = _mpi_launcher()
-    if launcher is None:
-        pytest.skip(reason)
+    launcher, env = mpi_launcher()
     sys.path.insert(0, str(ROOT))
     try:
         from fem_examples.mpi_snapshots import exact
     finally:
         sys.path.remove(str(ROOT))
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        # Open MPI refuses root (containers) and more ranks than cores unless told
-        OMPI_ALLOW_RUN_AS_ROOT="1",
-        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-        OMPI_MCA_rmaps_base_oversubscribe="1",
-    )
     command = [launcher, "-n", "2", sys.executable, "-m", "mpi4py.futures"]
     command += [str(ROOT / "fem_examples" / "mpi_snapshots.py"), "--store", str(tmp_path), "-n"]
     run = subprocess.run([*command, "8"], env=env, capture_output=True, text=True, timeout=180)
@@ -179,7 +159,7 @@ def _spec(tmp_path, kind):
     spec = tmp_path / "spec.toml"
     spec.write_text(
         "[parameters]\na = [1.0, 2.0]\nb = [0.0, 1.0]\n"
-        '[sampling]\nmethod = "grid"\nn = 3\n'
+        '[sampling]\nmethod = "grid"\nper_axis = 3\n'
         '[solver]\npython = "dask_model:solve"\nfield = "u"\n'
         f'[executor]\nkind = "{kind}"\n'
     )

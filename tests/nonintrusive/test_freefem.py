@@ -79,9 +79,7 @@ def test_campaign_surrogate_and_a_fresh_run(tmp_path, example):
     assert errors.max() < 3e-2
     assert np.all(errors < np.asarray(baseline) / 4)  # far better than the nearest snapshot
     # a second campaign over the same parameters runs nothing
-    again = generate_snapshots(
-        example.solver(), example.SPACE.sample(4, "grid"), store, progress=False
-    )
+    again = generate_snapshots(example.solver(), example.SPACE.grid(4), store, progress=False)
     assert not again.computed and len(again.skipped) == 16
 
 
@@ -97,7 +95,7 @@ def test_rom_build_with_a_freefem_command(tmp_path, capsys):
 
             [sampling]
             method = "grid"
-            n = 3
+            per_axis = 3
 
             [solver]
             command = ["{FREEFEM}", "-nw", "-v", "0", "poisson.edp",

@@ -173,4 +173,4 @@ def test_bad_input(tmp_path, program):
     with pytest.raises(SolverError, match="NaN"):
         broken.assembler("A")([2.0, 1.5])
     with pytest.raises(ValueError, match="precompute: this MatrixSolver has no store"):
-        MatrixSolver(solver, SPACE).precompute(SPACE.sample(2, "grid"))
+        MatrixSolver(solver, SPACE).precompute(SPACE.grid(2))

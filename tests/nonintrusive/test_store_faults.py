@@ -52,7 +52,7 @@ def _wait_gone(pid: int, seconds: float) -> bool:
 # --------------------------------------------------------------- item 5: temporaries
 def test_leftover_temporaries_are_never_snapshots_and_are_removed_on_open(tmp_path):
     store = SnapshotStore(tmp_path / "s", SPACE, ["u"])
-    mus = SPACE.sample(2, "grid")
+    mus = SPACE.grid(2)
     generate_snapshots(CallableSolver(field), mus, store, progress=False)
     snapshots = tmp_path / "s" / "snapshots"
     real = sorted(snapshots.glob("*.npz"))

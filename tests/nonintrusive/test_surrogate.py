@@ -19,7 +19,7 @@ def fields(mus):
 
 @pytest.fixture(scope="module")
 def data():
-    mus = SPACE.sample(8, "grid")
+    mus = SPACE.grid(8)
     return mus, fields(mus)
 
 
@@ -28,7 +28,7 @@ def test_prediction_error_decreases_with_more_snapshots(data):
     truth = fields(test)
     errors = []
     for n in (4, 8, 12):
-        mus = SPACE.sample(n, "grid")
+        mus = SPACE.grid(n)
         model = Surrogate(parameter_space=SPACE).fit(mus, fields(mus))
         errors.append(np.linalg.norm(model.predict(test) - truth) / np.linalg.norm(truth))
     assert errors[0] > errors[1] > errors[2]
@@ -88,7 +88,7 @@ def test_bad_input(data):
 def test_one_parameter_set_is_a_row():
     # the one rule: a 1-D array is one parameter set, k values of one parameter are (k, 1)
     space = ParameterSpace({"a": (1.0, 2.0)})
-    mus = space.sample(6, "grid")
+    mus = space.grid(6)
     S = np.exp(-mus[:, 0][None, :] * X[:, None])
     model = Surrogate(parameter_space=space).fit(mus, S)
     np.testing.assert_allclose(model.predict([1.5]), model.predict([[1.5]]), rtol=0, atol=0)
@@ -99,7 +99,7 @@ def test_one_parameter_set_is_a_row():
 
 def test_complex_snapshots():
     space = ParameterSpace({"k": (1.0, 3.0)})
-    mus = space.sample(15, "grid")
+    mus = space.grid(15)
     S = np.exp(1j * mus[:, 0][None, :] * X[:, None])
     model = Surrogate(reduction=POD(tol=1e-10), parameter_space=space).fit(mus, S)
     test = np.array([[1.3], [2.7]])
