@@ -322,6 +322,331 @@ def gpu_part(n: int) -> None:
     del out
 
 
+# --------------------------------------------------------------- (f) the sweep
+SWEEP_TOLS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
+
+_FMM2D_CHILD = """
+import json, sys, time, resource
+import numpy as np, fmm2dpy
+folder = sys.argv[1]
+y = np.load(folder + "/sources.npy"); q = np.load(folder + "/charges.npy")
+tols = json.loads(sys.argv[2]); repeat = int(sys.argv[3])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+fmm2dpy.rfmm2d(eps=1e-3, sources=y, charges=q, pg=1)  # load the library
+times = []
+for i, eps in enumerate(tols):
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fmm2dpy.rfmm2d(eps=eps, sources=y, charges=q, pg=1)
+        best = min(best, time.perf_counter() - t)
+    times.append(best)
+    np.save(folder + "/pot%d.npy" % i, out.pot)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"times": times, "peak_mb": (peak - base) / 1024}))
+"""
+
+
+def _front(t, e) -> tuple[np.ndarray, np.ndarray]:
+    """The Pareto front of (error, time) runs, as log error and log time sorted by
+    error: a run is kept when it is faster than every run of smaller error (the
+    tolerance one would pick for that accuracy)."""
+    order = np.argsort(np.asarray(e))
+    keep, best = [], np.inf
+    for i in order:
+        if t[i] < best:
+            keep.append(i)
+            best = t[i]
+    keep = np.array(keep)
+    return np.log(np.asarray(e)[keep]), np.log(np.asarray(t)[keep])
+
+
+def _matched(t_a, e_a, t_b, e_b, points: int = 5) -> list[tuple[float, float]]:
+    """``t_a / t_b`` at equal achieved errors: each curve's Pareto front, log time
+    interpolated linearly in log error, on the common error range."""
+    la, ta = _front(np.asarray(t_a), e_a)
+    lb, tb = _front(np.asarray(t_b), e_b)
+    lo, hi = max(la.min(), lb.min()), min(la.max(), lb.max())
+    if not lo < hi:
+        return []
+    return [
+        (float(np.exp(x)), float(np.exp(np.interp(x, la, ta) - np.interp(x, lb, tb))))
+        for x in np.linspace(lo, hi, points)
+    ]
+
+
+def _peak_rss(setup: str, code: str) -> float:
+    """Peak resident memory (MB) that ``code`` adds, in a fresh Python process, above
+    the memory after ``setup`` (Linux: the high-water mark is reset between the two
+    by writing 5 to /proc/self/clear_refs; NaN where that is not possible)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nsys.path.insert(0, {!r})\n"
+        "from bench_fmm import _points, EIFMM, kernels\n"
+        "import numpy as np\n".format(__file__.rsplit("/", 1)[0])
+        + setup
+        + "\ndef kb(key):\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith(key):\n"
+        "            return int(line.split()[1])\n"
+        "open('/proc/self/clear_refs', 'w').write('5')\n"
+        "base = kb('VmRSS:')\n" + code + "\nprint((kb('VmHWM:') - base) / 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    try:
+        return float(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return float("nan")
+
+
+def _plot(case: str, curves: dict, folder: str) -> str | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    import os
+
+    os.makedirs(folder, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for label, (err, t, style) in curves.items():
+        ax.loglog(err, t, style, label=label)
+    ax.set_xlabel("achieved relative l2 error (1000 targets)")
+    ax.set_ylabel("time (s)")
+    ax.set_title(case)
+    ax.invert_xaxis()
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    path = os.path.join(folder, "fmm_sweep_" + case.split(",")[0].replace(" ", "_") + ".png")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _print_matched(name: str, pairs: list[tuple[float, float]]) -> None:
+    if not pairs:
+        print(f"  {name}: the error ranges do not overlap")
+        return
+    body = ", ".join(f"{e:.0e}: {r:.2f}" for e, r in pairs)
+    print(f"  {name} at matched achieved error (error: ratio) {body}")
+
+
+def sweep_case(
+    case: str, K, peer, n: int, tols, repeat: int, folder: str, scale=1.0, peer_name="fmm3dpy"
+):
+    """Time against achieved error for both codes over ``tols``; ``peer(eps, y, q)``
+    returns the peer's potentials (or None without a peer) times ``scale``."""
+    y, q, q2, idx = _points(n)
+    ref, ref2 = _reference(K, y, q, idx), _reference(K, y, q2, idx)
+    rows = []
+    print(f"\n(f) {case}, N = {n}: tol/eps swept over {list(tols)}")
+    print(
+        f"  {'tol':>7} {'EIFMM fit+eval':>15} {'eval':>8} {'error':>9} {'estimate':>9} "
+        f"{'leaf':>5} {'peer':>8} {'peer error':>10}"
+    )
+    for tol in tols:
+        clear_cache()
+        start = time.perf_counter()
+        fmm = EIFMM(K, tol=tol).fit(y)
+        phi = fmm.evaluate(q)
+        t_all = time.perf_counter() - start
+        t_eval, phi2 = best_times({"e": lambda fmm=fmm: fmm.evaluate(q2)}, repeat, 0)["e"]
+        t_peer, err_peer = np.nan, np.nan
+        if peer is not None:
+            t_peer, pot = best_times({"p": lambda tol=tol: peer(tol, y, q)}, repeat, 0)["p"]
+            err_peer = _rel(pot[idx] * scale, ref)
+        err, err2 = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
+        rows.append((tol, t_all, t_eval, max(err, 1e-16), max(err2, 1e-16), t_peer, err_peer))
+        if tol == 1e-6:
+            near = _p2p_rate(fmm)
+        print(
+            f"  {tol:7.0e} {t_all:13.3f} s {t_eval:6.3f} s {err:9.2e} "
+            f"{fmm.error_estimate_:9.2e} {fmm.leaf_size:5d} {t_peer:6.3f} s {err_peer:10.2e}"
+        )
+    r = np.array(rows)
+    if 1e-6 in tols:
+        print(near)
+    over = r[:, 3] / r[:, 0]
+    print(
+        f"  EIFMM achieved error / tol: min {over.min():.2g}, max {over.max():.2g} (<= 1: tol met)"
+    )
+    curves = {
+        "EIFMM fit + evaluate": (r[:, 3], r[:, 1], "o-"),
+        "EIFMM evaluate (new charges)": (r[:, 4], r[:, 2], "s--"),
+    }
+    if peer is not None:
+        curves[peer_name] = (r[:, 6], r[:, 5], "^-")
+        fit_eval = _matched(r[:, 1], r[:, 3], r[:, 5], r[:, 6])
+        _print_matched(f"EIFMM fit + evaluate / {peer_name}", fit_eval)
+        _print_matched(
+            f"EIFMM evaluate / {peer_name}", _matched(r[:, 2], r[:, 4], r[:, 5], r[:, 6])
+        )
+    path = _plot(case, curves, folder)
+    if path:
+        print(f"  figure: {path}")
+    return r
+
+
+def _p2p_rate(fmm) -> str:
+    """The near field's throughput in the last evaluation: target-source interactions
+    and kernel evaluations (a real kernel on its own points evaluates each unordered
+    pair once, for both points) per second, on all threads."""
+    tree, P = fmm.tree_, fmm.lists_["p2p"]
+    nt = (tree.tgt_end - tree.tgt_start)[P[:, 0]]
+    ns = (tree.src_end - tree.src_start)[P[:, 1]]
+    pairs = float(np.sum(nt * ns.astype(np.float64)))
+    mutual = fmm._plans.get("p2p_mutual") is not None
+    evals = pairs / 2 if mutual else pairs
+    t = fmm.timings_["p2p"]
+    return (
+        f"  near field (P2P) at tol 1e-6: {pairs:.3g} interactions in {t:.3f} s -> "
+        f"{pairs / t:.3g} interactions/s, {evals / t:.3g} kernel evaluations/s "
+        f"({'mutual: one evaluation per pair of points' if mutual else 'one-way'}) on "
+        f"{numba.get_num_threads()} threads"
+    )
+
+
+def _fmm2d_venv() -> str | None:
+    """The Python of the separate venv with fmm2dpy (its wheel needs numpy < 2)."""
+    import os
+
+    python = os.path.expanduser("~/.cache/romba/fmm2d-venv/bin/python")
+    return python if os.path.exists(python) else None
+
+
+def _fmm2d_runner(repeat: int):
+    """``peer(eps, y, q)`` running fmm2dpy's rfmm2d in the venv (one process per call
+    would time the start-up: the tolerances run in one child, cached by eps)."""
+    import json
+    import subprocess
+    import tempfile
+
+    python = _fmm2d_venv()
+    if python is None:
+        return None
+    cache: dict = {}
+
+    def peer(eps, y, q):
+        key = (y.shape, float(y[0, 0]))
+        if key not in cache:
+            folder = tempfile.mkdtemp(prefix="fmm2d-")
+            np.save(folder + "/sources.npy", np.ascontiguousarray(y.T))
+            np.save(folder + "/charges.npy", q)
+            out = subprocess.run(
+                [python, "-c", _FMM2D_CHILD, folder, json.dumps(list(SWEEP_TOLS)), str(repeat)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            info = json.loads(out.stdout.strip().splitlines()[-1])
+            pots = [np.load(f"{folder}/pot{i}.npy") for i in range(len(SWEEP_TOLS))]
+            cache[key] = (info, pots)
+            print(f"  fmm2dpy (venv, numpy<2): peak memory {info['peak_mb']:.0f} MB")
+        info, pots = cache[key]
+        i = SWEEP_TOLS.index(eps)
+        time.sleep(0)  # the child timed the call itself: the time is injected below
+        peer.last_time = info["times"][i]
+        return pots[i]
+
+    return peer
+
+
+def sweep(sizes, repeat: int, folder: str, kinds) -> None:
+    """(f): time against achieved error, EIFMM against fmm3dpy (3-D) and fmm2dpy (2-D)."""
+    fmm3dpy = _import_fmm3d()
+    scale = 4 * np.pi  # fmm3dpy's potentials include 1 / (4 pi)
+    for n in sizes:
+        if "laplace" in kinds:
+            peer = None
+            if fmm3dpy is not None:
+
+                def peer(eps, y, q):
+                    src = np.ascontiguousarray(y.T)
+                    return fmm3dpy.lfmm3d(eps=eps, sources=src, charges=q, pg=1).pot
+
+            sweep_case(
+                "Laplace 3-D", kernels.laplace(), peer, n, SWEEP_TOLS, repeat, folder, scale
+            )
+        for k in (2.0, 20.0):
+            if f"helmholtz{k:g}" not in kinds:
+                continue
+            peer = None
+            if fmm3dpy is not None:
+
+                def peer(eps, y, q, k=k):
+                    src = np.ascontiguousarray(y.T)
+                    c = q.astype(np.complex128)
+                    return fmm3dpy.hfmm3d(eps=eps, zk=k, sources=src, charges=c, pg=1).pot
+
+            case = f"Helmholtz 3-D k={k:g}"
+            sweep_case(case, kernels.helmholtz(k), peer, n, SWEEP_TOLS, repeat, folder, scale)
+        if "laplace2d" in kinds:
+            sweep_2d(n, repeat, folder)
+    n = max(sizes)
+    print(f"\npeak memory at N = {n} (fresh processes, tol 1e-6, MB above the loaded data):")
+    setup = f"y, q, _, _ = _points({n})\nimport fmm3dpy\n"
+    eifmm = _peak_rss(setup, "EIFMM(kernels.laplace(), tol=1e-6).fit(y).evaluate(q)")
+    print(f"  EIFMM Laplace fit + evaluate: {eifmm:.0f} MB")
+    if fmm3dpy is not None:
+        peer = _peak_rss(
+            setup, "fmm3dpy.lfmm3d(eps=1e-6, sources=np.ascontiguousarray(y.T), charges=q, pg=1)"
+        )
+        print(f"  fmm3dpy lfmm3d: {peer:.0f} MB")
+
+
+def sweep_2d(n: int, repeat: int, folder: str) -> None:
+    """2-D Laplace ``log r`` against fmm2dpy's rfmm2d (which computes ``sum q log r``),
+    run in the separate venv; its times are measured inside the child process."""
+    runner = _fmm2d_runner(repeat)
+    if runner is None:
+        print(
+            "\n(f) Laplace 2-D: SKIP, no fmm2dpy venv (python -m venv "
+            '~/.cache/romba/fmm2d-venv && ~/.cache/romba/fmm2d-venv/bin/pip install "numpy<2" '
+            "fmm2dpy)"
+        )
+        return
+    K = kernels.log(2)
+    rng = np.random.default_rng(0)
+    y, q = rng.random((n, 2)), rng.standard_normal(n)
+    q2 = rng.standard_normal(n)
+    idx = np.sort(rng.choice(n, min(n, N_CHECK), replace=False))
+    ref = direct_sum(K, y[idx], y, q) - K.value_at_zero * q[idx]
+    ref2 = direct_sum(K, y[idx], y, q2) - K.value_at_zero * q2[idx]
+    print(f"\n(f) Laplace 2-D log r, N = {n}, uniform in the unit square, against rfmm2d")
+    rows = []
+    for tol in SWEEP_TOLS:
+        clear_cache()
+        start = time.perf_counter()
+        fmm = EIFMM(K, tol=tol).fit(y)
+        phi = fmm.evaluate(q)
+        t_all = time.perf_counter() - start
+        t_eval, phi2 = best_times({"e": lambda fmm=fmm: fmm.evaluate(q2)}, repeat, 0)["e"]
+        pot = runner(tol, y, q)
+        err_p = _rel(pot[idx], ref)
+        err, err2 = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
+        rows.append((tol, t_all, t_eval, err, err2, runner.last_time, err_p))
+        print(
+            f"  {tol:7.0e} EIFMM {t_all:7.3f} s eval {t_eval:6.3f} s error {err:8.2e}   "
+            f"fmm2dpy {runner.last_time:6.3f} s error {err_p:8.2e}"
+        )
+    r = np.array(rows)
+    _print_matched("EIFMM fit + evaluate / fmm2dpy", _matched(r[:, 1], r[:, 3], r[:, 5], r[:, 6]))
+    _print_matched("EIFMM evaluate / fmm2dpy", _matched(r[:, 2], r[:, 4], r[:, 5], r[:, 6]))
+    curves = {
+        "EIFMM fit + evaluate": (r[:, 3], r[:, 1], "o-"),
+        "EIFMM evaluate (new charges)": (r[:, 4], r[:, 2], "s--"),
+        "fmm2dpy rfmm2d": (r[:, 6], r[:, 5], "^-"),
+    }
+    path = _plot("Laplace 2-D", curves, folder)
+    if path:
+        print(f"  figure: {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = benchmark_parser(
         __doc__,
@@ -349,7 +674,36 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--leaf-size", type=int, default=None, help="EIFMM leaf size (default: the EIFMM's own)"
     )
+    parser.add_argument(
+        "--sweep",
+        nargs="*",
+        default=None,
+        metavar="CASE",
+        help="only part (f), time against achieved error over tol 1e-3..1e-10, for the "
+        "cases given (laplace helmholtz2 helmholtz20 laplace2d; none: all) at --sizes "
+        "(default 100000; --quick 20000)",
+    )
+    parser.add_argument(
+        "--figures", default="docs/figures", help="folder of the sweep's figures"
+    )
     args = parser.parse_args(argv)
+    if args.sweep is not None:
+        versions = {"numba": numba.__version__}
+        print(machine_header(versions))
+        kinds = args.sweep or ["laplace", "helmholtz2", "helmholtz20", "laplace2d"]
+        sizes = args.sizes or ([20_000] if args.quick else [100_000])
+        t0 = time.perf_counter()
+        _warm_up({"laplace": kernels.laplace(), "h": kernels.helmholtz(2.0)}, None)
+        EIFMM(kernels.log(2), tol=1e-3).fit(np.random.default_rng(0).random((3000, 2)))
+        print(f"warm-up (numba compilation or cache load): {time.perf_counter() - t0:.1f} s")
+        print(
+            f"errors: relative l2 over {N_CHECK} random targets against the exact direct sum; "
+            f"EIFMM fit + evaluate timed once (far-field store cleared), evaluate and the "
+            f"peers best of {max(1, args.repeat)}"
+        )
+        sweep(sizes, max(1, args.repeat), args.figures, kinds)
+        print(f"\n{load_average()} at the end")
+        return
     sizes = args.sizes or ([20_000] if args.quick else [100_000, 1_000_000])
     repeat = 1 if args.quick else args.repeat
     if args.gpu_only:

@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     if t_extra is not None:
         print(f"sklearn_extra_time / romba_kmedoids_time = {t_extra / parts['kmedoids'][0]:.2f}")
     print()
+    fasterpam_part(D**2, args.repeat)
+    print()
 
     # what the clusters are worth: projection errors of held-out fronts, rank 8 (not
     # timed; one BLAS thread, the dense kernels are small ones, one per cluster)
@@ -193,6 +195,74 @@ def main(argv: list[str] | None = None) -> None:
         print()
         print("## hyper-reduced Burgers ROM against the full model (bench_galerkin.run)")
         galerkin_run(2000 if args.quick else 10_000, max(1, args.repeat), args.quick)
+
+
+def fasterpam_part(D2: np.ndarray, repeat: int, seeds: int = 5) -> None:
+    """romba's KMedoids against FasterPAM of the ``kmedoids`` package on the same matrix.
+
+    Times (random state 0, best of ``repeat``, in turns) and costs over ``seeds``
+    random states: romba ``KMedoids(10, n_init=4)``, one FasterPAM run (the
+    package's default: one random start) and the best of four FasterPAM starts (as
+    many as romba's runs); then romba's medoids handed to FasterPAM, which reports
+    whether any single swap still improves them. Both find local optima for single
+    swaps; which one depends on the start, so costs are compared over the seeds.
+    """
+    try:
+        import kmedoids
+    except ImportError:
+        print("kmedoids (FasterPAM): not installed (optional peer)")
+        return
+    from importlib.metadata import version
+
+    D2 = np.ascontiguousarray(D2)
+    n_init = 4
+
+    def romba(seed=0):
+        return KMedoids(CLUSTERS, n_init=n_init, random_state=seed).fit(D2)
+
+    def fasterpam(seed=0):
+        return kmedoids.fasterpam(D2, CLUSTERS, random_state=seed)
+
+    def fasterpam_best(seed=0):
+        runs = [fasterpam(n_init * seed + s) for s in range(n_init)]
+        return min(runs, key=lambda r: r.loss)
+
+    times = best_times(
+        {"romba": romba, "fasterpam": fasterpam, "fasterpam_best": fasterpam_best},
+        repeat=repeat,
+    )
+    t_rom, t_fp, t_fp4 = (times[k][0] for k in ("romba", "fasterpam", "fasterpam_best"))
+    costs = np.array(
+        [[romba(s).inertia_, fasterpam(s).loss, fasterpam_best(s).loss] for s in range(seeds)]
+    )
+    print(f"## k-medoids against FasterPAM (kmedoids {version('kmedoids')}) on the same D**2")
+    print(f"costs over random states 0..{seeds - 1} (time: random state 0)")
+    labels = (
+        f"romba KMedoids({CLUSTERS}, n_init={n_init})",
+        f"kmedoids.fasterpam(D**2, {CLUSTERS}), one start",
+        f"kmedoids.fasterpam, best of {n_init} starts",
+    )
+    for label, t, col in zip(labels, (t_rom, t_fp, t_fp4), costs.T, strict=True):
+        print(
+            f"{label:44s} {t:7.3f} s  cost min {col.min():.6f} median "
+            f"{np.median(col):.6f} max {col.max():.6f}"
+        )
+    check = kmedoids.fasterpam(D2, romba(0).medoid_indices_.copy())
+    print(
+        f"FasterPAM started from romba's medoids (random state 0): {check.n_swap} improving "
+        f"swaps (cost {check.loss:.6f})"
+    )
+    print(
+        f"fasterpam_time / romba_time = {t_fp / t_rom:.2f} (one start), "
+        f"{t_fp4 / t_rom:.2f} (best of {n_init})"
+    )
+    same_or_lower = np.median(costs[:, 0]) <= np.median(costs[:, 1]) * (1 + 1e-12)
+    _check(
+        same_or_lower and t_rom <= t_fp,
+        "romba's KMedoids at the same or lower median cost than FasterPAM and at least as fast",
+        f"median cost {np.median(costs[:, 0]):.6f} vs {np.median(costs[:, 1]):.6f}, "
+        f"time ratio {t_fp / t_rom:.2f}",
+    )
 
 
 if __name__ == "__main__":

@@ -56,6 +56,13 @@ class Kernel:
     Build one with the functions of :mod:`rom.fmm.kernels` (:func:`laplace`,
     :func:`gaussian`, ..., :func:`radial`, :func:`displacement`) rather than directly.
 
+    Parameters
+    ----------
+    name, dim, dtype, scalar, kid, params, singular, homogeneity, radial : see Attributes
+        The attributes of the same names.
+    key : tuple
+        What identifies the kernel in the cache of compiled loops.
+
     Attributes
     ----------
     name : str
@@ -139,7 +146,15 @@ class Kernel:
         return self._loops
 
     def matrix(self, X: Any, Y: Any) -> np.ndarray:
-        """Dense kernel matrix ``K(X_i - Y_j)``; ``X``, ``Y`` of shape (n, dim)."""
+        """Dense kernel matrix ``K(X_i - Y_j)``; ``X``, ``Y`` of shape (n, dim).
+
+        Parameters
+        ----------
+        X : array, shape (n, dim)
+            Target points (rows).
+        Y : array, shape (m, dim)
+            Source points (rows).
+        """
         X3, Y3 = _pad3(np.asarray(X, dtype=np.float64)), _pad3(np.asarray(Y, dtype=np.float64))
         out = np.empty((X3.shape[0], Y3.shape[0]), dtype=self.dtype)
         if not out.size:
@@ -270,6 +285,11 @@ def _builtin(name, dim, kid, params, *, singular, homogeneity, complex_=False) -
 def laplace(dim: int = 3) -> Kernel:
     """Laplace kernel: ``1/r`` in 3-D, ``log r`` in 2-D (no ``1/(4 pi)`` factor).
 
+    Parameters
+    ----------
+    dim : {2, 3}
+        Space dimension.
+
     Examples
     --------
     >>> from rom.fmm import kernels
@@ -285,6 +305,11 @@ def laplace(dim: int = 3) -> Kernel:
 def log(dim: int = 2) -> Kernel:
     """The 2-D logarithmic kernel ``log r`` (0 at ``r = 0``).
 
+    Parameters
+    ----------
+    dim : {2}
+        Space dimension (2 only).
+
     Examples
     --------
     >>> from rom.fmm import kernels
@@ -297,6 +322,13 @@ def log(dim: int = 2) -> Kernel:
 
 def yukawa(lam: float, dim: int = 3) -> Kernel:
     """Yukawa (screened Coulomb) kernel ``exp(-lam r) / r``.
+
+    Parameters
+    ----------
+    lam : float
+        Screening parameter, positive.
+    dim : {2, 3}
+        Space dimension.
 
     Examples
     --------
@@ -312,6 +344,13 @@ def yukawa(lam: float, dim: int = 3) -> Kernel:
 def gaussian(h: float, dim: int = 3) -> Kernel:
     """Gaussian kernel ``exp(-r^2 / h^2)``.
 
+    Parameters
+    ----------
+    h : float
+        Width, positive.
+    dim : {2, 3}
+        Space dimension.
+
     Examples
     --------
     >>> from rom.fmm import kernels
@@ -326,6 +365,13 @@ def gaussian(h: float, dim: int = 3) -> Kernel:
 def multiquadric(c: float, dim: int = 3) -> Kernel:
     """Multiquadric ``sqrt(r^2 + c^2)``.
 
+    Parameters
+    ----------
+    c : float
+        Shape parameter, positive.
+    dim : {2, 3}
+        Space dimension.
+
     Examples
     --------
     >>> from rom.fmm import kernels
@@ -339,6 +385,13 @@ def multiquadric(c: float, dim: int = 3) -> Kernel:
 
 def inverse_multiquadric(c: float, dim: int = 3) -> Kernel:
     """Inverse multiquadric ``1 / sqrt(r^2 + c^2)``.
+
+    Parameters
+    ----------
+    c : float
+        Shape parameter, positive.
+    dim : {2, 3}
+        Space dimension.
 
     Examples
     --------
@@ -358,6 +411,15 @@ def matern(nu: float, length: float, dim: int = 3) -> Kernel:
 
     ``nu = 1/2``: ``exp(-r/l)``; ``3/2``: ``(1 + s) exp(-s)``, ``s = sqrt(3) r / l``;
     ``5/2``: ``(1 + s + s^2/3) exp(-s)``, ``s = sqrt(5) r / l``.
+
+    Parameters
+    ----------
+    nu : {0.5, 1.5, 2.5}
+        Smoothness.
+    length : float
+        Length scale, positive.
+    dim : {2, 3}
+        Space dimension.
 
     Examples
     --------
@@ -383,6 +445,11 @@ def matern(nu: float, length: float, dim: int = 3) -> Kernel:
 def thin_plate(dim: int = 3) -> Kernel:
     """Thin-plate spline ``r^2 log r`` (0 at ``r = 0``).
 
+    Parameters
+    ----------
+    dim : {2, 3}
+        Space dimension.
+
     Examples
     --------
     >>> from rom.fmm import kernels
@@ -399,6 +466,11 @@ def helmholtz(k: float) -> Kernel:
     The far field is compressed by the same empirical interpolation as the real
     kernels, whose rank grows with ``k`` times the box size: meant for boxes a few
     wavelengths across at most.
+
+    Parameters
+    ----------
+    k : float
+        Wave number.
 
     Examples
     --------
@@ -433,6 +505,17 @@ def radial(
     ``f(0)`` is taken as the value at zero when it is finite; otherwise the kernel is
     singular and the loops take 0 there. ``homogeneity`` declares ``f(a r) = a^p f(r)``;
     it is checked on a sample.
+
+    Parameters
+    ----------
+    f : numba function
+        ``f(r)`` for ``r >= 0``, compiled with ``numba.njit``.
+    dim : {2, 3}
+        Space dimension.
+    homogeneity : float, optional
+        ``p`` with ``f(a r) = a^p f(r)`` for every ``a > 0``, if there is one.
+    name : str, optional
+        Readable name of the kernel.
 
     Examples
     --------
@@ -508,6 +591,17 @@ def displacement(
     target side, which needs ``K(-d) = K(d)``: this is checked on a sample and an
     odd or non-symmetric kernel is refused. ``f(0)`` that is not finite makes the kernel
     singular (0 is used there).
+
+    Parameters
+    ----------
+    f : numba function
+        ``f(d0, d1)`` or ``f(d0, d1, d2)``, compiled with ``numba.njit``.
+    dim : {2, 3}
+        Space dimension.
+    homogeneity : float, optional
+        ``p`` with ``K(a d) = a^p K(d)`` for every ``a > 0``, if there is one.
+    name : str, optional
+        Readable name of the kernel.
 
     Examples
     --------

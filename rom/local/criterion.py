@@ -254,7 +254,13 @@ class EfficiencyCriterion(Estimator):
                 raise ValueError(f"EfficiencyCriterion: {name} has the wrong shape in the file")
 
     def gain_at(self, rank: int) -> float:
-        """Predicted gain of local bases of ``rank`` modes (see the class docstring)."""
+        """Predicted gain of local bases of ``rank`` modes (see the class docstring).
+
+        Parameters
+        ----------
+        rank : int
+            Number of modes of the local bases.
+        """
         self._check_fitted()
         rank = check_positive_int(rank, "rank", allow_none=False, minimum=0)
         if rank > self.ranks_[-1]:
@@ -270,6 +276,11 @@ class EfficiencyCriterion(Estimator):
 
         Returns ``(global_rank, local_rank)`` (``local_rank`` is the largest over the
         clusters); a rank beyond ``max_rank`` is reported as ``max_rank + 1``.
+
+        Parameters
+        ----------
+        tol : float
+            Bound of the width estimates.
         """
         self._check_fitted()
         tol = check_tolerance(tol, "tol", allow_none=False)

@@ -231,7 +231,7 @@ def grassmann_dissimilarity(
 
     Parameters
     ----------
-    S, Y, inner, refine
+    S, Y, inner, refine : see sine_dissimilarity
         As in :func:`sine_dissimilarity`.
 
     Returns
@@ -264,7 +264,7 @@ def euclidean_dissimilarity(
 
     Parameters
     ----------
-    S, Y, inner
+    S, Y, inner : see sine_dissimilarity
         As in :func:`sine_dissimilarity` (zero snapshots are allowed).
     refine : float
         Relative threshold below which a distance is recomputed from the vectors.
@@ -315,9 +315,12 @@ def dissimilarity(
 
     Parameters
     ----------
-    S, Y, inner, refine
+    S, Y : array
         As in :func:`sine_dissimilarity`.
     metric : {"sine", "euclidean", "grassmann"}
+        The dissimilarity.
+    inner, refine : see sine_dissimilarity
+        As in :func:`sine_dissimilarity`.
 
     Returns
     -------

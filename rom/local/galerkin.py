@@ -24,7 +24,7 @@ SWITCHINGS = ("state", "parameter", "both")
 class Switch:
     """One change of basis during :meth:`LocalGalerkinROM.solve`.
 
-    Attributes
+    Parameters
     ----------
     index : int
         Index of the output time at which the basis changed.
@@ -51,7 +51,7 @@ class Switch:
 class LocalTrajectory:
     """A trajectory of a :class:`LocalGalerkinROM`: coordinates and basis per output time.
 
-    Attributes
+    Parameters
     ----------
     times : numpy.ndarray, shape (n_t,)
         The output times.
@@ -77,7 +77,13 @@ class LocalTrajectory:
     stats: dict = field(default_factory=dict)
 
     def coordinates_at(self, index: int) -> np.ndarray:
-        """The coordinates of output time ``index`` in basis ``clusters[index]``, (r,)."""
+        """The coordinates of output time ``index`` in basis ``clusters[index]``, (r,).
+
+        Parameters
+        ----------
+        index : int
+            Index of an output time.
+        """
         return self.coordinates[: self.ranks[index], index].copy()
 
 
@@ -375,6 +381,13 @@ class LocalGalerkinROM(Estimator):
     def select(self, mu: Any, t: float = 0.0) -> int:
         """The cluster the classifier of ``local_pod`` predicts for ``features(mu, t)``.
 
+        Parameters
+        ----------
+        mu : array_like or float
+            The parameter set.
+        t : float
+            The time.
+
         Examples
         --------
         >>> import numpy as np
@@ -422,7 +435,7 @@ class LocalGalerkinROM(Estimator):
             The parameter passed to the model (and to the classifier).
         cluster : int, optional
             The initial cluster (required when ``initial`` holds coordinates).
-        method, rtol, atol, error_norm, autonomous
+        method, rtol, atol, error_norm, autonomous : see GalerkinROM.solve
             Passed to :meth:`rom.galerkin.GalerkinROM.solve` for every segment.
 
         Returns
@@ -523,7 +536,13 @@ class LocalGalerkinROM(Estimator):
         )
 
     def reconstruct(self, result: LocalTrajectory) -> np.ndarray:
-        r"""The states :math:`\bar u + \Phi_{k_t} a_t` of a trajectory, shape (n, n_t)."""
+        r"""The states :math:`\bar u + \Phi_{k_t} a_t` of a trajectory, shape (n, n_t).
+
+        Parameters
+        ----------
+        result : LocalTrajectory
+            What :meth:`solve` returned.
+        """
         self._check_fitted()
         if not isinstance(result, LocalTrajectory):
             raise TypeError(

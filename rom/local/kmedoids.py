@@ -73,8 +73,10 @@ class KMedoids(Estimator):
 
     Minimises the total cost :math:`\sum_o \min_{i} D(o, m_i)` over sets of
     ``n_clusters`` medoids :math:`m_i` taken among the points. Each of ``n_init`` runs
-    seeds with k-medoids++, alternates assignment and medoid update (Park and Jun),
-    then runs the swap phase of PAM with the O(m) best-swap search of FastPAM1:
+    seeds with k-medoids++, optionally alternates assignment and medoid update (Park
+    and Jun; by default only without a swap phase: before swaps the alternating steps
+    cost more than they save and lead more often to a worse local optimum), then runs
+    the swap phase of PAM with the O(m) best-swap search of FastPAM1:
     ``swap="eager"`` (FasterPAM) applies an improving swap at once, ``swap="best"``
     (classical PAM) the best swap of a full sweep (the derivations are on the theory
     page *Local reduced bases*). Either way the result is a local optimum for single
@@ -97,6 +99,9 @@ class KMedoids(Estimator):
         The swap phase after the alternating steps (None: none).
     random_state : int, optional
         Seed of the k-medoids++ seeding (None: fresh entropy).
+    alternate : bool, optional
+        Whether to run the alternating steps before the swap phase (default: only
+        when ``swap`` is None).
 
     Attributes
     ----------
@@ -137,15 +142,22 @@ class KMedoids(Estimator):
         max_iter: int = 300,
         swap: str | None = "eager",
         random_state: int | None = None,
+        alternate: bool | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.n_init = n_init
         self.max_iter = max_iter
         self.swap = swap
         self.random_state = random_state
+        self.alternate = alternate
 
     def fit(self, D: Any) -> KMedoids:
         """Cluster the points of the symmetric dissimilarity matrix ``D`` of shape (m, m).
+
+        Parameters
+        ----------
+        D : array, shape (m, m)
+            Dissimilarities between the points (symmetric, zero diagonal).
 
         Returns
         -------
@@ -156,6 +168,9 @@ class KMedoids(Estimator):
         max_iter = check_positive_int(self.max_iter, "max_iter", allow_none=False)
         if self.swap not in ("eager", "best", None):
             raise ValueError(f"swap: expected 'eager', 'best' or None, got {self.swap!r}")
+        alternate = self.swap is None if self.alternate is None else self.alternate
+        if not isinstance(alternate, bool | np.bool_):
+            raise TypeError(f"alternate: expected None or a bool, got {self.alternate!r}")
         D = _check_dissimilarity(D)
         m = D.shape[0]
         if k > m:
@@ -163,7 +178,7 @@ class KMedoids(Estimator):
         rng = np.random.default_rng(self.random_state)
         best = None
         for _ in range(n_init):
-            run = _run(D, k, max_iter, self.swap, rng)
+            run = _run(D, k, max_iter, self.swap, rng, bool(alternate))
             if best is None or run["inertia"] < best["inertia"]:
                 best = run
         from rom.local._numba import nearest_two
@@ -251,7 +266,7 @@ def _seed(D: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(medoids, dtype=np.int64)
 
 
-def _run(D: np.ndarray, k: int, max_iter: int, swap: str | None, rng) -> dict:
+def _run(D: np.ndarray, k: int, max_iter: int, swap: str | None, rng, alternate: bool) -> dict:
     from rom.local import _numba
 
     m = D.shape[0]
@@ -260,7 +275,7 @@ def _run(D: np.ndarray, k: int, max_iter: int, swap: str | None, rng) -> dict:
     history = [float(d1.sum())]
     n_iter = 0
     # alternating (Voronoi iteration): each medoid moves to the centre of its cluster
-    for _ in range(max_iter):
+    for _ in range(max_iter if alternate else 0):
         n_iter += 1
         changed = _numba.update_medoids(D, labels, medoids)
         labels, d1, d2 = _numba.nearest_two(D, medoids)

@@ -196,6 +196,11 @@ class LocalPOD(Estimator):
         dense kernels (small SVDs, QRs and eigenproblems, one per cluster) gain nothing
         from threads, and spinning BLAS threads slow them down on a busy machine.
 
+        Parameters
+        ----------
+        S : array, shape (n, k)
+            Snapshots (columns).
+
         Returns
         -------
         self
@@ -434,6 +439,15 @@ class LocalPOD(Estimator):
 
         Returns :math:`\Phi_j^H M \Phi_i a` (the orthogonal projection on the new basis
         of :math:`\Phi_i a`), with the precomputed ``transfer_[target][source]``.
+
+        Parameters
+        ----------
+        a : array, shape (r_source,) or (r_source, k)
+            Coordinates in basis ``source``.
+        source : int
+            The cluster of ``a``.
+        target : int
+            The cluster of the result.
 
         Examples
         --------

@@ -20,7 +20,7 @@ class ClusterScan:
 
     A plain record of results (nothing to fit, not saved by romba).
 
-    Attributes
+    Parameters
     ----------
     ks : numpy.ndarray of int
     rank : int

@@ -65,6 +65,13 @@ def coercivity_constant(A: Any, inner: Any) -> float:
 
     The smallest generalised eigenvalue of the Hermitian part of ``A`` (dense for
     n <= 400, shift-invert Lanczos otherwise).
+
+    Parameters
+    ----------
+    A : array or sparse matrix, shape (n, n)
+        The operator.
+    inner : array or sparse matrix, shape (n, n)
+        The inner product.
     """
     As = (A + A.conj().T) / 2
     return _extreme_eigenpair(As, _identity_if_none(inner, A.shape[0]))[0]
@@ -149,20 +156,38 @@ class MinTheta(Estimator):
         return float(self.alpha_ref) * float(np.min(theta / self.theta_ref))
 
     def many(self, mus: Any) -> np.ndarray:
-        """The lower bounds at rows of parameters, shape (k,)."""
+        """The lower bounds at rows of parameters, shape (k,).
+
+        Parameters
+        ----------
+        mus : array_like, shape (k, n_params)
+            Parameter sets (rows).
+        """
         mus = check_parameters(mus)
         many = getattr(self.coefficients, "many", None)
         theta = many(mus) if many is not None else np.stack([self.coefficients(m) for m in mus])
         return self.from_theta(np.asarray(theta, dtype=float))
 
     def from_theta(self, theta: np.ndarray) -> np.ndarray:
-        """The bound from already computed coefficients, rows of shape (k, Q)."""
+        """The bound from already computed coefficients, rows of shape (k, Q).
+
+        Parameters
+        ----------
+        theta : array, shape (k, Q)
+            Coefficients (rows).
+        """
         if np.any(theta <= 0):
             raise ValueError("mus: min-theta needs theta_q(mu) > 0 for every parameter")
         return float(self.alpha_ref) * np.min(theta / self.theta_ref, axis=1)
 
     def uses(self, coefficients: Any) -> bool:
-        """Whether this bound is over ``coefficients`` (the same function, or equal values)."""
+        """Whether this bound is over ``coefficients`` (the same function, or equal values).
+
+        Parameters
+        ----------
+        coefficients : callable
+            A coefficient function.
+        """
         return self.coefficients is coefficients or (
             isinstance(coefficients, LinearCoefficients) and self.coefficients == coefficients
         )
@@ -349,7 +374,13 @@ class SCM(Estimator):
         return check_parameter(mu, n_params=self.selected_.shape[1])
 
     def upper(self, mu: Any) -> float:
-        """Upper bound of the coercivity constant at one parameter set ``mu``."""
+        """Upper bound of the coercivity constant at one parameter set ``mu``.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,)
+            The parameter set.
+        """
         return self._bounds().upper(self._point(mu))
 
     def __call__(self, mu: Any) -> float:
@@ -357,7 +388,13 @@ class SCM(Estimator):
         return self._bounds().lower(self._point(mu))
 
     def many(self, mus: Any) -> np.ndarray:
-        """Lower bounds at rows of parameters, shape (k,)."""
+        """Lower bounds at rows of parameters, shape (k,).
+
+        Parameters
+        ----------
+        mus : array_like, shape (k, n_params)
+            Parameter sets (rows).
+        """
         self._check_fitted()
         mus = check_parameters(mus, n_params=self.selected_.shape[1])
         bounds = self._bounds()

@@ -36,7 +36,7 @@ STOP_REASONS = ("tol", "max_terms", "exhausted", "degenerate")
 class GreedyResult:
     """The record of a greedy run.
 
-    Attributes
+    Parameters
     ----------
     errors : ndarray, shape (n_extensions + 1,)
         Largest estimated error over the training set before each extension and

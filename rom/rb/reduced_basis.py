@@ -17,6 +17,7 @@ from rom.rb.estimators import ESTIMATORS, ResidualNorm
 from rom.rb.greedy import ExtensionError, GreedyResult, weak_greedy
 from rom.rb.model import LinearModel
 from rom.rb.reduced_model import ReducedModel
+from rom.rb.stability import InfSupEstimate
 from rom.validation import (
     check_array,
     check_choice,
@@ -239,6 +240,11 @@ class ReducedBasis(Estimator):
         (numerically) in the span of the basis are skipped. The reduced model is
         rebuilt once, after all of them.
 
+        Parameters
+        ----------
+        snapshots : array, shape (n,) or (n, k)
+            Vectors to add to the basis (columns).
+
         Returns
         -------
         int
@@ -373,6 +379,15 @@ class ReducedBasis(Estimator):
         bound of the empty basis on this training set, as in :meth:`fit`; ``progress``
         and ``executor`` as in :meth:`fit`.
 
+        Parameters
+        ----------
+        training_set : array_like, shape (k, n_params)
+            Parameter sets (rows).
+        progress : bool, optional
+            Whether to show a progress bar (default: on a terminal).
+        executor : concurrent.futures.Executor or dask client, optional
+            Where the error bounds and the solves run (default: serial).
+
         Returns
         -------
         self
@@ -445,10 +460,18 @@ class ReducedBasis(Estimator):
     def _extend_at(self, mu: np.ndarray) -> None:
         # an iterative solver starts from the reduced solution (a direct one ignores it)
         x0 = self.basis_ @ self.reduced_model_.solve(mu) if self.n_terms_ else None
-        u = self.model.solve(mu, x0=x0)
+        u = self.model._solve(mu, x0, self._coercive())
         if self._add(u[:, None]) == 0:
             raise ExtensionError("the new snapshot is already in the span of the basis")
         self._update()
+
+    def _coercive(self) -> bool:
+        """Whether the full solves may use CG (``solver="auto"``): the model says so,
+        or (when it does not say) ``coercivity`` is a coercivity lower bound of a
+        Galerkin reduced basis rather than an inf-sup estimate."""
+        if self.model.coercive is not None:
+            return self.model.coercive
+        return self.projection == "galerkin" and not isinstance(self.coercivity, InfSupEstimate)
 
     # ------------------------------------------------------------ reduced model
     def reduced_model(self, size: int | None = None, with_basis: bool = True) -> ReducedModel:
@@ -457,6 +480,13 @@ class ReducedBasis(Estimator):
         A new :class:`ReducedModel` that shares nothing mutable with ``reduced_model_``
         (a truncation of it: the basis is X-orthonormal and built incrementally, so the
         reduced model of the first ``size`` vectors is a block of the whole one).
+
+        Parameters
+        ----------
+        size : int, optional
+            Number of basis vectors (default: all).
+        with_basis : bool
+            Whether the reduced model keeps the basis (to reconstruct full solutions).
         """
         self._check_fitted()
         full = self.reduced_model_
@@ -487,6 +517,15 @@ class ReducedBasis(Estimator):
 
         The full solves go through :meth:`LinearModel.solve_many` with ``executor``
         (see :mod:`rom.parallel`; the model must then be picklable for a process pool).
+
+        Parameters
+        ----------
+        mus : array_like, shape (k, n_params)
+            Parameter sets (rows).
+        reduced : ReducedModel, optional
+            The reduced model (default: ``reduced_model_``).
+        executor : concurrent.futures.Executor or dask client, optional
+            Where the full-order solves run (default: serial).
         """
         self._check_fitted()
         mus = self.model.check_parameters(mus)

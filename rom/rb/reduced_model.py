@@ -521,7 +521,13 @@ class ReducedModel(Estimator):
         return a, r
 
     def solve(self, mu: Any) -> np.ndarray:
-        """Reduced coefficients: shape (N,) for one parameter, (k, N) for rows of them."""
+        """Reduced coefficients: shape (N,) for one parameter, (k, N) for rows of them.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,) or (k, n_params)
+            Parameter sets (rows).
+        """
         mus, one = self._mus(mu)
         if self.projection == "minres":
             a = self._minres(*self._thetas(mus))[0]
@@ -541,7 +547,13 @@ class ReducedModel(Estimator):
         return residual_dual_norms(self.estimator, self.estimator_matrix, c)
 
     def residual_norm(self, mu: Any) -> Any:
-        r"""Dual norm :math:`\|f(\mu) - A(\mu) u_N(\mu)\|_{X'}` of the residual."""
+        r"""Dual norm :math:`\|f(\mu) - A(\mu) u_N(\mu)\|_{X'}` of the residual.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,) or (k, n_params)
+            Parameter sets (rows).
+        """
         mus, one = self._mus(mu)
         r = self._solve_with_residual(mus)[1]
         return float(r[0]) if one else r
@@ -582,7 +594,15 @@ class ReducedModel(Estimator):
         return self._estimate(mu, parts)[2]
 
     def solve_and_estimate(self, mu: Any, parts: bool = False) -> tuple[np.ndarray, Any]:
-        """Reduced coefficients and error estimates (as :meth:`estimate`) in one pass."""
+        """Reduced coefficients and error estimates (as :meth:`estimate`) in one pass.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,) or (k, n_params)
+            Parameter sets (rows).
+        parts : bool
+            Whether to return the parts of the estimate (see :meth:`estimate`).
+        """
         a, one, value = self._estimate(mu, parts)
         return (a[0], value) if one else (a, value)
 
@@ -593,6 +613,11 @@ class ReducedModel(Estimator):
         real coefficients) and Galerkin projection: :math:`|s - s_N| \le
         \|r\|^2_{X'}/\alpha_{LB}` (the error is orthogonal to the residual). Otherwise
         :math:`\|l(\mu)\|_{X'} \Delta(\mu)`, with :math:`l = f` in the compliant case.
+
+        Parameters
+        ----------
+        mu : array_like, shape (n_params,) or (k, n_params)
+            Parameter sets (rows).
 
         Returns
         -------
@@ -630,7 +655,13 @@ class ReducedModel(Estimator):
         return residual_dual_norms(self.estimator, block, tf)
 
     def reconstruct(self, a: Any) -> np.ndarray:
-        """The full-order vector ``V a`` for coefficients (N,) or (k, N) (columns out)."""
+        """The full-order vector ``V a`` for coefficients (N,) or (k, N) (columns out).
+
+        Parameters
+        ----------
+        a : array, shape (N,) or (k, N)
+            Reduced coefficients.
+        """
         self._ready()
         if self.basis is None:
             raise ValueError("reconstruct: this reduced model was built without its basis")

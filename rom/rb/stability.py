@@ -25,6 +25,13 @@ def inf_sup_constant(A: Any, inner: Any = None) -> float:
     With :math:`X = L L^H`, it is the smallest singular value of :math:`L^{-1} A L^{-H}`
     (dense computation: meant for up to a few thousand unknowns).
 
+    Parameters
+    ----------
+    A : array or sparse matrix, shape (n, n)
+        The operator.
+    inner : array or sparse matrix, shape (n, n), optional
+        The inner product (default: the identity).
+
     Examples
     --------
     >>> import numpy as np
@@ -157,7 +164,13 @@ class InfSupEstimate(Estimator):
             raise ValueError("InfSupEstimate: inconsistent fitted arrays")
 
     def many(self, mus: Any) -> np.ndarray:
-        """Estimates for rows of parameters, shape (k,)."""
+        """Estimates for rows of parameters, shape (k,).
+
+        Parameters
+        ----------
+        mus : array_like, shape (k, n_params)
+            Parameter sets (rows).
+        """
         self._check_fitted()
         samples = self.training_set_
         mus = check_parameters(mus, n_params=samples.shape[1])

@@ -95,3 +95,33 @@ def test_bad_input_is_refused(rng):
         KMedoids(2, swap=True).fit(D)
     with pytest.raises(NotFittedError, match="not fitted"):
         KMedoids(2).predict(D[:, :2])
+
+
+def test_against_fasterpam_of_the_kmedoids_package():
+    """The peer: FasterPAM (the ``kmedoids`` package) on the squared sine dissimilarity
+    of travelling fronts. romba's result is a local optimum for single swaps by
+    FasterPAM's own check (no swap from it improves), and its cost is at most that of
+    FasterPAM's best of as many random starts."""
+    kmedoids = pytest.importorskip("kmedoids", reason="the peer k-medoids package")
+    from tests.local._data import front_parameters, fronts
+
+    S = fronts(front_parameters(np.random.default_rng(11), 400))
+    D = sine_dissimilarity(S) ** 2
+    km = KMedoids(8, n_init=4, random_state=0).fit(D)
+    again = kmedoids.fasterpam(D, km.medoid_indices_.copy())
+    assert again.n_swap == 0
+    assert again.loss == pytest.approx(km.inertia_, rel=1e-12)
+    peer = min(kmedoids.fasterpam(D, 8, random_state=seed).loss for seed in range(4))
+    assert km.inertia_ <= peer * (1 + 1e-12)
+
+
+def test_alternating_steps_are_optional():
+    rng = np.random.default_rng(3)
+    D = _points(rng, 120)
+    with_steps = KMedoids(5, n_init=1, alternate=True, random_state=1).fit(D)
+    without = KMedoids(5, n_init=1, random_state=1).fit(D)
+    assert without.history_[0] == without.history_[1]  # no alternating step
+    assert with_steps.history_[1] <= with_steps.history_[0]
+    assert KMedoids(5, n_init=1, swap=None, random_state=1).fit(D).n_iter_ >= 1
+    with pytest.raises(TypeError, match="alternate"):
+        KMedoids(5, alternate="yes").fit(D)

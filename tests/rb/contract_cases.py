@@ -8,7 +8,7 @@ from rom.rb import SCM, InfSupEstimate, LinearModel, MinTheta, ReducedBasis, Red
 from tests.contract import Case
 
 MODEL, SPACE, COERCIVITY = diffusion_1d.build(n=40, segments=2)
-TRAIN = SPACE.sample(4, "grid")
+TRAIN = SPACE.grid(4)
 TEST = np.random.default_rng(1).uniform(0.1, 1.0, size=(6, 2))
 NAN = TRAIN.copy()
 NAN[2, 1] = np.nan

@@ -27,7 +27,7 @@ PLAIN = LinearModel(
 @pytest.fixture
 def reduced():
     basis = ReducedBasis(PLAIN, lambda mu: float(np.min(mu)), max_terms=3)
-    return basis.fit(SPACE.sample(3, "grid")).reduced_model_
+    return basis.fit(SPACE.grid(3)).reduced_model_
 
 
 def test_apply_names_v():
@@ -85,4 +85,4 @@ def test_a_coefficient_function_that_fails_or_returns_text(reduced):
 def test_a_coercivity_function_returning_text():
     basis = ReducedBasis(PLAIN, lambda mu: "x", max_terms=3)
     with pytest.raises(TypeError, match="coercivity: expected a positive number"):
-        basis.fit(SPACE.sample(3, "grid"))
+        basis.fit(SPACE.grid(3))

@@ -47,7 +47,7 @@ def real():
         train = _grid(np.linspace(1, 10, 3), np.linspace(0.2, 0.8, 30))
         X = p.assemble([0.0, 0.5])  # k = 1: A(mu) - X is positive semidefinite
         coercivity = lambda mu: 1.0  # noqa: E731  (exact lower bound for the true A)
-        greedy_set = p.space.sample(6, "grid")
+        greedy_set = p.space.grid(6)
         coarse = _reduce(
             MatrixEIM(max_terms=8).fit(p.assemble, train), p.rhs, X, coercivity, greedy_set
         )
@@ -64,8 +64,8 @@ def helmholtz():
     with threadpool_limits(1):
         h = HelmholtzProblem(n=80)
         train = _grid(np.linspace(1, 5, 6), np.linspace(0.3, 0.7, 20))
-        stability = InfSupEstimate(h.assemble, h.inner).fit(h.space.sample(5, "grid"))
-        greedy_set = h.space.sample(7, "grid")
+        stability = InfSupEstimate(h.assemble, h.inner).fit(h.space.grid(5))
+        greedy_set = h.space.grid(7)
         args = (h.rhs, h.inner, stability, greedy_set, "minres")
         coarse = _reduce(MatrixEIM(max_terms=6).fit(h.assemble, train), *args)
         fine = _reduce(MatrixEIM(tol=1e-12).fit(h.assemble, train), *args)
@@ -123,7 +123,7 @@ def test_greedy_and_residual_part_do_not_see_the_eim_part(real):
     bare = AffineOperator(op.terms, op.coefficients)  # the same operator, no estimate
     assert bare.eim_error is None
     rb = ReducedBasis(LinearModel(bare, p.rhs, inner=X), coarse.coercivity, tol=1e-8)
-    rb.fit(p.space.sample(6, "grid"))
+    rb.fit(p.space.grid(6))
     assert np.array_equal(rb.basis_, coarse.basis_)
     with_eim, without = coarse.reduced_model_, rb.reduced_model_
     assert with_eim.has_eim_error and not without.has_eim_error
@@ -144,7 +144,7 @@ def test_rhs_eim_contribution(real):
     veim = VectorEIM(max_terms=6).fit(rhs, train)
     operator = fine.model.operator
     rb = ReducedBasis(LinearModel(operator, veim.to_affine(), inner=X), lambda mu: 1.0, tol=1e-8)
-    rb.fit(p.space.sample(6, "grid"))
+    rb.fit(p.space.grid(6))
     red = rb.reduced_model_
     a, (residual, eim) = red.solve_and_estimate(test[:10], parts=True)
     U = np.stack([spsolve(p.assemble(mu).tocsc(), rhs(mu)) for mu in test[:10]], axis=1)

@@ -17,9 +17,9 @@ def setting():
     train = np.stack([k.ravel(), c.ravel()], axis=1)
     meim = MatrixEIM(tol=1e-12).fit(p.assemble, train)
     model = LinearModel(meim.to_affine(), p.rhs, inner=p.inner, parameter_space=p.space)
-    stability = InfSupEstimate(p.assemble, p.inner).fit(p.space.sample(9, "grid"))
+    stability = InfSupEstimate(p.assemble, p.inner).fit(p.space.grid(9))
     rb = ReducedBasis(model, stability, projection="minres", tol=1e-9)
-    rb.fit(p.space.sample(12, "grid"))
+    rb.fit(p.space.grid(12))
     return p, meim, model, stability, rb
 
 
@@ -63,7 +63,7 @@ def test_error_indicator_tracks_the_error(setting):
 
 def test_bad_input():
     p = HelmholtzProblem(n=20)
-    train = p.space.sample(2, "grid")
+    train = p.space.grid(2)
     with pytest.raises(ValueError, match="safety"):
         InfSupEstimate(p.assemble, p.inner, safety=2.0).fit(train)
     with pytest.raises(TypeError, match="assemble"):

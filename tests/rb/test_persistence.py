@@ -49,7 +49,7 @@ def _model(callables: bool) -> tuple[LinearModel, MinTheta | object]:
     return model, coercivity
 
 
-TRAIN = ParameterSpace({"a": (0.5, 2.0), "b": (0.5, 2.0)}).sample(5, "grid")
+TRAIN = ParameterSpace({"a": (0.5, 2.0), "b": (0.5, 2.0)}).grid(5)
 TEST = np.array([[0.7, 1.3], [1.9, 0.6], [1.0, 1.0]])
 
 

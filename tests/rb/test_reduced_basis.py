@@ -17,7 +17,7 @@ def block():
 def accurate(block):
     model, space, coercivity = block
     rb = ReducedBasis(model, coercivity, tol=1e-13)
-    return rb.fit(space.sample(4, "grid"))
+    return rb.fit(space.grid(4))
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_both_estimators_certify_above_1e_7(block):
     U = model.solve_many(mus)
     for estimator in ("classical", "accurate"):
         rb = ReducedBasis(model, coercivity, estimator=estimator, tol=1e-6)
-        rb.fit(space.sample(3, "grid"))
+        rb.fit(space.grid(3))
         red = rb.reduced_model_
         a, bound = red.solve_and_estimate(mus)
         err = column_norms(U - red.reconstruct(a), model.inner)
@@ -130,7 +130,7 @@ def test_compliant_output_bound(block, accurate, test_set):
 
 def test_complex_affine_system():
     model, space, coercivity = diffusion_1d.build(n=150, segments=4, complex_shift=2.0)
-    rb = ReducedBasis(model, coercivity, tol=1e-10).fit(space.sample(3, "grid"))
+    rb = ReducedBasis(model, coercivity, tol=1e-10).fit(space.grid(3))
     assert np.iscomplexobj(rb.basis_)
     mus = space.sample(10, random_state=2)
     red = rb.reduced_model_
@@ -140,7 +140,7 @@ def test_complex_affine_system():
     big = err > 1e-12 * column_norms(U, model.inner)
     assert np.all(bound[big] >= err[big])
     assert bound.max() < 1e-3 * column_norms(U, model.inner).min()
-    train_bound = rb.reduced_model_.estimate(space.sample(3, "grid"))
+    train_bound = rb.reduced_model_.estimate(space.grid(3))
     assert train_bound.max() <= 1e-10 * rb.greedy_result_.errors[0]
 
 
@@ -170,7 +170,7 @@ def test_greedy_that_cannot_reach_tol_stops_with_its_reason(block):
     model, space, coercivity = block
     rb = ReducedBasis(model, coercivity, tol=1e-300, relative=False)
     with pytest.warns(RuntimeWarning, match="already in the span"):
-        rb.fit(space.sample(2, "grid"))
+        rb.fit(space.grid(2))
     assert rb.stop_reason_ == rb.greedy_result_.stop_reason == "degenerate"
     assert rb.size <= 16
 
@@ -228,7 +228,7 @@ def test_output_bounds_for_non_hermitian_and_general_outputs():
     from rom.rb import LinearModel
 
     model, space, coercivity = diffusion_1d.build(n=120, segments=3, complex_shift=2.0)
-    rb = ReducedBasis(model, coercivity, max_terms=4).fit(space.sample(3, "grid"))
+    rb = ReducedBasis(model, coercivity, max_terms=4).fit(space.grid(3))
     mus = space.sample(12, random_state=4)
     s_N, bound = rb.reduced_model_.output(mus)
     s = np.array([model.output(mu) for mu in mus])
@@ -239,7 +239,7 @@ def test_output_bounds_for_non_hermitian_and_general_outputs():
         model.operator, model.rhs, inner=model.inner, output=AffineVector(np.sin(np.pi * x))
     )
     rb2 = ReducedBasis(general, coercivity, max_terms=4)
-    rb2.fit(space.sample(3, "grid"))
+    rb2.fit(space.grid(3))
     s_N, bound = rb2.reduced_model_.output(mus)
     s = np.array([general.output(mu) for mu in mus])
     assert np.all(np.abs(s - s_N) <= bound * (1 + 1e-10))
