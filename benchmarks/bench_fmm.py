@@ -683,9 +683,7 @@ def main(argv: list[str] | None = None) -> None:
         "cases given (laplace helmholtz2 helmholtz20 laplace2d; none: all) at --sizes "
         "(default 100000; --quick 20000)",
     )
-    parser.add_argument(
-        "--figures", default="docs/figures", help="folder of the sweep's figures"
-    )
+    parser.add_argument("--figures", default="docs/figures", help="folder of the sweep's figures")
     args = parser.parse_args(argv)
     if args.sweep is not None:
         versions = {"numba": numba.__version__}
