@@ -36,7 +36,9 @@ shared: the load average is printed at the start and at the end).
 Run ``python benchmarks/bench_fmm.py`` (N = 1e5 and 1e6; more than an hour on two
 busy cores), ``--sizes 100000`` for one size (about 15 minutes), or ``--quick``
 (N = 20000, one repeat; a few minutes) for a smoke run whose speed-ups are too small to
-mean much. ``--leaf-size`` overrides the EIFMM's leaf size.
+mean much. ``--leaf-size`` overrides the EIFMM's leaf size (an integer or ``auto``);
+with ``--sweep``, several (``--leaf-size auto 64``) run in turn against the same peer
+runs, with the ratio of the two at matched achieved error.
 """
 
 from __future__ import annotations
@@ -79,7 +81,12 @@ def _reference(K, y: np.ndarray, q: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return direct_sum(K, y[idx], y, q) - K.value_at_zero * q[idx]
 
 
-def _fresh(K, leaf_size: int | None, interpolation: str = "eim") -> EIFMM:
+def _leaf_size(text: str) -> int | str:
+    """``--leaf-size``: a positive integer or "auto"."""
+    return text if text == "auto" else int(text)
+
+
+def _fresh(K, leaf_size: int | str | None, interpolation: str = "eim") -> EIFMM:
     options = {} if leaf_size is None else {"leaf_size": leaf_size}
     return EIFMM(K, tol=TOL, interpolation=interpolation, **options)
 
@@ -160,7 +167,7 @@ def _against_fmm3d(K, title: str, fmm3d, n: int, repeat: int, leaf_size, scale: 
     return r_all, r_eval, err_all
 
 
-def laplace_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: float) -> None:
+def laplace_part(n: int, repeat: int, leaf_size: int | str | None, fmm3dpy, scale: float) -> None:
     call = None
     if fmm3dpy is not None:
 
@@ -186,7 +193,9 @@ def laplace_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: flo
     _check(err_all <= 2 * TOL, f"Laplace N={n}: EIFMM error at most 2 tol", f"{err_all:.1e}")
 
 
-def helmholtz_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: float) -> None:
+def helmholtz_part(
+    n: int, repeat: int, leaf_size: int | str | None, fmm3dpy, scale: float
+) -> None:
     """(e) the complex kernel exp(ikr)/r against hfmm3d: measured, no target."""
     call = None
     if fmm3dpy is not None:
@@ -202,7 +211,7 @@ def helmholtz_part(n: int, repeat: int, leaf_size: int | None, fmm3dpy, scale: f
         _check(out[2] <= 2 * TOL, f"Helmholtz N={n}: EIFMM error at most 2 tol", f"{out[2]:.1e}")
 
 
-def kernel_part(name: str, K, n: int, repeat: int, leaf_size: int | None) -> None:
+def kernel_part(name: str, K, n: int, repeat: int, leaf_size: int | str | None) -> None:
     y, q, q2, idx = _points(n)
     print(f"\n(b) {K.name}, N = {n}, uniform in the unit cube, tol {TOL:g}")
     fmm = _fresh(K, leaf_size).fit(y)
@@ -243,7 +252,7 @@ def kernel_part(name: str, K, n: int, repeat: int, leaf_size: int | None) -> Non
     _check(err_all <= 2 * TOL, f"{name} N={n}: EIFMM error at most 2 tol", f"{err_all:.1e}")
 
 
-def ranks_table(Ks: dict, n: int, leaf_size: int | None) -> None:
+def ranks_table(Ks: dict, n: int, leaf_size: int | str | None) -> None:
     print(f"\n(c) points per tree level, EIM against Chebyshev, tol {TOL:g}, N = {n}")
     y, q, _, idx = _points(n)
     print(
@@ -437,39 +446,82 @@ def _print_matched(name: str, pairs: list[tuple[float, float]]) -> None:
 
 
 def sweep_case(
-    case: str, K, peer, n: int, tols, repeat: int, folder: str, scale=1.0, peer_name="fmm3dpy"
+    case: str,
+    K,
+    peer,
+    n: int,
+    tols,
+    repeat: int,
+    folder: str,
+    scale=1.0,
+    peer_name="fmm3dpy",
+    leaf_sizes=(None,),
 ):
     """Time against achieved error for both codes over ``tols``; ``peer(eps, y, q)``
-    returns the peer's potentials (or None without a peer) times ``scale``."""
+    returns the peer's potentials (or None without a peer) times ``scale``. With
+    several ``leaf_sizes`` (None: the EIFMM's default), the EIFMM runs with each in
+    turn at every tolerance, against the same peer runs; one table and one set of
+    ratios per leaf size."""
     y, q, q2, idx = _points(n)
     ref, ref2 = _reference(K, y, q, idx), _reference(K, y, q2, idx)
-    rows = []
+    rows: dict = {leaf: [] for leaf in leaf_sizes}
+    lines: dict = {leaf: [] for leaf in leaf_sizes}
+    near = {}
     print(f"\n(f) {case}, N = {n}: tol/eps swept over {list(tols)}")
-    print(
-        f"  {'tol':>7} {'EIFMM fit+eval':>15} {'eval':>8} {'error':>9} {'estimate':>9} "
-        f"{'leaf':>5} {'peer':>8} {'peer error':>10}"
-    )
     for tol in tols:
-        clear_cache()
-        start = time.perf_counter()
-        fmm = EIFMM(K, tol=tol).fit(y)
-        phi = fmm.evaluate(q)
-        t_all = time.perf_counter() - start
-        t_eval, phi2 = best_times({"e": lambda fmm=fmm: fmm.evaluate(q2)}, repeat, 0)["e"]
         t_peer, err_peer = np.nan, np.nan
         if peer is not None:
             t_peer, pot = best_times({"p": lambda tol=tol: peer(tol, y, q)}, repeat, 0)["p"]
             err_peer = _rel(pot[idx] * scale, ref)
-        err, err2 = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
-        rows.append((tol, t_all, t_eval, max(err, 1e-16), max(err2, 1e-16), t_peer, err_peer))
-        if tol == 1e-6:
-            near = _p2p_rate(fmm)
-        print(
-            f"  {tol:7.0e} {t_all:13.3f} s {t_eval:6.3f} s {err:9.2e} "
-            f"{fmm.error_estimate_:9.2e} {fmm.leaf_size:5d} {t_peer:6.3f} s {err_peer:10.2e}"
+        for leaf in leaf_sizes:
+            clear_cache()
+            options = {} if leaf is None else {"leaf_size": leaf}
+            start = time.perf_counter()
+            fmm = EIFMM(K, tol=tol, **options).fit(y)
+            phi = fmm.evaluate(q)
+            t_all = time.perf_counter() - start
+            t_eval, phi2 = best_times({"e": lambda fmm=fmm: fmm.evaluate(q2)}, repeat, 0)["e"]
+            err, err2 = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
+            row = (tol, t_all, t_eval, max(err, 1e-16), max(err2, 1e-16), t_peer, err_peer)
+            rows[leaf].append(row)
+            if tol == 1e-6:
+                near[leaf] = _p2p_rate(fmm)
+            lines[leaf].append(
+                f"  {tol:7.0e} {t_all:13.3f} s {t_eval:6.3f} s {err:9.2e} "
+                f"{fmm.error_estimate_:9.2e} {fmm.leaf_size_:5d} {fmm.tree_.depth:5d} "
+                f"{t_peer:6.3f} s {err_peer:10.2e}"
+            )
+            print(f"  [leaf_size={fmm.leaf_size}]" + lines[leaf][-1], flush=True)
+    out = {}
+    for leaf in leaf_sizes:
+        label = "" if len(leaf_sizes) == 1 else f" leaf_size={leaf if leaf else 'default'}"
+        out[leaf] = _sweep_summary(
+            f"{case}{label}",
+            np.array(rows[leaf]),
+            lines[leaf],
+            near.get(leaf),
+            folder,
+            peer is not None,
+            peer_name,
         )
-    r = np.array(rows)
-    if 1e-6 in tols:
+    if len(leaf_sizes) == 2:
+        a, b = (out[leaf] for leaf in leaf_sizes)
+        names = [str(leaf if leaf else "default") for leaf in leaf_sizes]
+        print(f"\n  {case}: leaf_size={names[0]} against leaf_size={names[1]}")
+        _print_matched("EIFMM fit + evaluate", _matched(a[:, 1], a[:, 3], b[:, 1], b[:, 3]))
+        _print_matched("EIFMM evaluate", _matched(a[:, 2], a[:, 4], b[:, 2], b[:, 4]))
+    return out if len(leaf_sizes) > 1 else out[leaf_sizes[0]]
+
+
+def _sweep_summary(case, r, lines, near, folder, has_peer, peer_name):
+    """The table of one leaf size, its matched ratios and its figure."""
+    print(f"\n  {case}:")
+    print(
+        f"  {'tol':>7} {'EIFMM fit+eval':>15} {'eval':>8} {'error':>9} {'estimate':>9} "
+        f"{'leaf':>5} {'depth':>5} {'peer':>8} {'peer error':>10}"
+    )
+    print("\n".join(lines))
+    if near is not None:
         print(near)
     over = r[:, 3] / r[:, 0]
     print(
@@ -479,7 +531,7 @@ def sweep_case(
         "EIFMM fit + evaluate": (r[:, 3], r[:, 1], "o-"),
         "EIFMM evaluate (new charges)": (r[:, 4], r[:, 2], "s--"),
     }
-    if peer is not None:
+    if has_peer:
         curves[peer_name] = (r[:, 6], r[:, 5], "^-")
         fit_eval = _matched(r[:, 1], r[:, 3], r[:, 5], r[:, 6])
         _print_matched(f"EIFMM fit + evaluate / {peer_name}", fit_eval)
@@ -556,7 +608,7 @@ def _fmm2d_runner(repeat: int):
     return peer
 
 
-def sweep(sizes, repeat: int, folder: str, kinds) -> None:
+def sweep(sizes, repeat: int, folder: str, kinds, leaf_sizes=(None,)) -> None:
     """(f): time against achieved error, EIFMM against fmm3dpy (3-D) and fmm2dpy (2-D)."""
     fmm3dpy = _import_fmm3d()
     scale = 4 * np.pi  # fmm3dpy's potentials include 1 / (4 pi)
@@ -570,7 +622,15 @@ def sweep(sizes, repeat: int, folder: str, kinds) -> None:
                     return fmm3dpy.lfmm3d(eps=eps, sources=src, charges=q, pg=1).pot
 
             sweep_case(
-                "Laplace 3-D", kernels.laplace(), peer, n, SWEEP_TOLS, repeat, folder, scale
+                "Laplace 3-D",
+                kernels.laplace(),
+                peer,
+                n,
+                SWEEP_TOLS,
+                repeat,
+                folder,
+                scale,
+                leaf_sizes=leaf_sizes,
             )
         for k in (2.0, 20.0):
             if f"helmholtz{k:g}" not in kinds:
@@ -584,7 +644,17 @@ def sweep(sizes, repeat: int, folder: str, kinds) -> None:
                     return fmm3dpy.hfmm3d(eps=eps, zk=k, sources=src, charges=c, pg=1).pot
 
             case = f"Helmholtz 3-D k={k:g}"
-            sweep_case(case, kernels.helmholtz(k), peer, n, SWEEP_TOLS, repeat, folder, scale)
+            sweep_case(
+                case,
+                kernels.helmholtz(k),
+                peer,
+                n,
+                SWEEP_TOLS,
+                repeat,
+                folder,
+                scale,
+                leaf_sizes=leaf_sizes,
+            )
         if "laplace2d" in kinds:
             sweep_2d(n, repeat, folder)
     n = max(sizes)
@@ -672,7 +742,12 @@ def main(argv: list[str] | None = None) -> None:
         help="numbers of points (default 100000 1000000)",
     )
     parser.add_argument(
-        "--leaf-size", type=int, default=None, help="EIFMM leaf size (default: the EIFMM's own)"
+        "--leaf-size",
+        type=_leaf_size,
+        nargs="+",
+        default=None,
+        help="EIFMM leaf size: an integer or auto (default: the EIFMM's own); with --sweep, "
+        "several (e.g. auto 64) run in turn against the same peer runs",
     )
     parser.add_argument(
         "--sweep",
@@ -699,9 +774,12 @@ def main(argv: list[str] | None = None) -> None:
             f"EIFMM fit + evaluate timed once (far-field store cleared), evaluate and the "
             f"peers best of {max(1, args.repeat)}"
         )
-        sweep(sizes, max(1, args.repeat), args.figures, kinds)
+        sweep(sizes, max(1, args.repeat), args.figures, kinds, args.leaf_size or (None,))
         print(f"\n{load_average()} at the end")
         return
+    if args.leaf_size is not None and len(args.leaf_size) > 1:
+        parser.error("several --leaf-size values need --sweep")
+    args.leaf_size = args.leaf_size[0] if args.leaf_size else None
     sizes = args.sizes or ([20_000] if args.quick else [100_000, 1_000_000])
     repeat = 1 if args.quick else args.repeat
     if args.gpu_only:

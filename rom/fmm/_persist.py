@@ -113,6 +113,7 @@ def to_arrays(fmm: Any) -> tuple[dict, dict]:
         "backend_": fmm.backend_,
         "n_sources_": fmm.n_sources_,
         "n_targets_": fmm.n_targets_,
+        "leaf_size_": fmm.leaf_size_,
         "root_side": float(tree.root_side),
         "ranks_": {str(k): v for k, v in fmm.ranks_.items()},
         "m2l_ranks_": {str(k): v for k, v in fmm.m2l_ranks_.items()},
@@ -194,6 +195,7 @@ def from_arrays(cls: type, settings: dict, arrays: dict) -> Any:
     fmm.kernel_ = K
     for name in ("dim_", "same_", "backend_", "n_sources_", "n_targets_"):
         setattr(fmm, name, meta[name])
+    fmm.leaf_size_ = _leaf_size(meta.get("leaf_size_"), fmm.leaf_size)
     fmm.error_estimate_ = float(meta["error_estimate_"])
     fmm.level_tol_ = float(meta["level_tol_"])
     for name in ("ranks_", "m2l_ranks_", "level_errors_"):
@@ -229,6 +231,19 @@ def from_arrays(cls: type, settings: dict, arrays: dict) -> Any:
     fmm._device = None
     fmm._plans = fmm._make_plans()
     return fmm
+
+
+def _leaf_size(saved: Any, param: Any) -> int:
+    """The fitted leaf size of a file: a positive integer, the parameter itself unless
+    the parameter is "auto" (files written before ``leaf_size_`` existed: the
+    parameter)."""
+    if saved is None and isinstance(param, numbers.Integral) and not isinstance(param, bool):
+        saved = param
+    if isinstance(saved, bool) or not isinstance(saved, numbers.Integral) or saved < 1:
+        raise ValueError(f"leaf_size_: expected a positive integer, got {saved!r}")
+    if param != "auto" and saved != param:
+        raise ValueError(f"leaf_size_: {saved} differs from the parameter leaf_size={param!r}")
+    return int(saved)
 
 
 # ---------------------------------------------------------------------------
@@ -281,6 +296,25 @@ def _csr(ptr: Any, lst: Any, name: str, n_boxes: int) -> None:
         raise ValueError(f"{name}.ptr: not the pointers of a compressed list")
 
 
+def _leaves_hold(fmm: Any, tree: Any, dim: int) -> None:
+    """The tree is the one ``leaf_size_`` builds: boxes with more points are split
+    (unless at the deepest level the Morton keys allow), leaves hold at most as many."""
+    from rom.fmm.tree import _BITS
+
+    depth = fmm.max_depth
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 1:
+        raise ValueError(f"max_depth: expected a positive integer, got {depth!r}")
+    count = tree.src_end - tree.src_start
+    if not fmm.same_:
+        count = np.maximum(count, tree.tgt_end - tree.tgt_start)
+    splittable = tree.level < min(_BITS[dim], int(depth))
+    leaf = tree.leaf.astype(bool)
+    if np.any(leaf & splittable & (count > fmm.leaf_size_)) or np.any(
+        ~leaf & (count <= fmm.leaf_size_)
+    ):
+        raise ValueError(f"leaf_size_: the tree was not built with leaves of {fmm.leaf_size_}")
+
+
 def _permutation(order: Any, name: str, n: int) -> None:
     _index(order, name, n, (n,))
     if not np.array_equal(np.sort(order), np.arange(n)):
@@ -317,6 +351,7 @@ def check(fmm: Any) -> None:
     _array(tree.leaf, "tree.leaf", (nb,), np.bool_)
     _ranges(tree.src_start, tree.src_end, "tree.src", nb, ns)
     _ranges(tree.tgt_start, tree.tgt_end, "tree.tgt", nb, nt)
+    _leaves_hold(fmm, tree, dim)
     _permutation(tree.src_order, "tree.src_order", ns)
     _permutation(tree.tgt_order, "tree.tgt_order", nt)
     for name, pairs in fmm.lists_.items():

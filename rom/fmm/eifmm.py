@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-import warnings
 from typing import Any
 
 import numpy as np
 
 from rom._base import Estimator
-from rom._progress import progress_bar
 from rom.backend import blas_threads, is_cupy_array, resolve_backend, to_numpy
-from rom.fmm import _farfield
+from rom.fmm import _m2l
 from rom.fmm._devices import CPUDevice, cupy_device
+from rom.fmm._levels import FLOOR, SAFETY, auto_leaf_size, build_operators  # noqa: F401
+from rom.fmm._m2l import COMPRESS_MIN, SVD_TOL  # noqa: F401
+from rom.fmm._m2l import compress as _compress_m2l  # noqa: F401
 from rom.fmm.direct import check_charges, check_points, mutual_plan
 from rom.fmm.kernels import _pad3, as_kernel
 from rom.fmm.tree import build_tree, interaction_lists
@@ -23,29 +23,6 @@ from rom.validation import check_choice, check_positive_int
 __all__ = ["EIFMM"]
 
 logger = logging.getLogger("rom.fmm")
-
-# the far field is interpolated on both sides: the error of a far interaction is about
-# twice the one-sided interpolation error; ranks are chosen for a one-sided error of
-# tol / (SAFETY sqrt(L)) with L the number of levels with far-field operators: every
-# level adds the errors of its own interpolants to the potentials (as independent
-# terms, hence the square root). With tol / SAFETY alone, the potentials of 20000
-# points on a circle (a tree 9 levels deep) came out 9 times less accurate than asked
-# for a Gaussian at tol 1e-9 (1.5 tol with tol / sqrt(8), 8 levels).
-SAFETY = 1.0
-# far-field operators of a level are accurate relative to max(|K| on that level's far
-# field, FLOOR * |K| at the finest near-field distances): fast-decaying kernels get no
-# far field where it is negligible.
-FLOOR = 1e-3
-# M2L compression: singular values of the stacked M2L matrices below SVD_TOL * tol
-# times the largest one are dropped
-SVD_TOL = 0.2
-# ... when a level has at least COMPRESS_MIN * (number of offsets) * rank M2L pairs:
-# the QR of the stacked matrices costs about 2 p r^3 flops (p offsets), one M2L pass
-# 2 n_pairs r^2 of which compression saves about half, so it pays back within one
-# evaluation from n_pairs ~ 2 p r; measured on two cores (N = 1e5, tol 1e-6), 4 p r
-# gives the fastest fit + evaluate for the multiquadric (1.37 s against 2.19 s at
-# 1 p r) and the Gaussian (2.36 s against 2.68 s) and leaves the evaluation as fast
-COMPRESS_MIN = 4.0
 
 
 def _centred(
@@ -83,73 +60,6 @@ def _check_tol(tol: Any) -> float:
     if not np.isfinite(tol) or not 0 < tol < 1:
         raise ValueError(f"tol: expected a number in (0, 1), got {tol}")
     return tol
-
-
-def _compress_m2l(A: np.ndarray, tol: float) -> np.ndarray | None:
-    """A common basis ``U`` of the M2L matrices ``A[s]`` of one level, or None.
-
-    ``U`` spans the dominant left singular vectors of ``[A_1 ... A_p  A_1^T ... A_p^T]``
-    (the stored matrices serve the opposite offsets too: for an even kernel
-    ``A_{-o} = A_o^T``), computed stably from the triangular factor of the stacked
-    transposes, never from a Gram matrix. Singular values below ``SVD_TOL * tol``
-    times the largest one are dropped: ``||A_o - U U^H A_o conj(U) U^T||_2 <=
-    2 sigma_{k+1}`` (``U`` real for real matrices; for the complex symmetric Helmholtz
-    kernel the columns and the rows of every ``A_o`` lie in the span of ``U``, the
-    rows as they are, not conjugated). None when compression saves less than a
-    quarter of the work.
-    """
-    import scipy.linalg
-
-    from rom.linalg import r_factor
-
-    r = A.shape[1]
-    amax = float(np.abs(A).max()) if A.size else 0.0
-    if amax == 0.0:
-        return None
-    # R of the tall stack [A_1^T; ...; A_1; ...]: its rows span the column space of
-    # [A_1 ... A_p A_1^T ... A_p^T]; U from the SVD of R (the rows of V^H, orthonormal,
-    # span the rows of R: U = (V^H)^T, not conjugated). The tall QR runs by row
-    # blocks on every core (LAPACK geqrt on one BLAS thread each), one stack at a time
-    p = A.shape[0]
-    stacks = (np.ascontiguousarray(A.transpose(0, 2, 1)).reshape(p * r, r), A.reshape(p * r, r))
-    R = r_factor(np.concatenate([r_factor(S) for S in stacks]))
-    _, sv, Vt = scipy.linalg.svd(R, full_matrices=False, check_finite=False)
-    rank = max(int(np.count_nonzero(sv > SVD_TOL * tol * sv[0])), 1)
-    if rank * rank > 0.75 * r * r:
-        return None
-    return np.ascontiguousarray(Vt[:rank].T)
-
-
-def _threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
-
-
-def _m2l_pairs(tgt: np.ndarray, src: np.ndarray, slot: np.ndarray, nbl: int, parts: int) -> tuple:
-    """The M2L pairs of one level in the layout of :func:`rom.fmm._numba.m2l_apply`.
-
-    ``tgt, src``: target and source boxes (numbered within the level) of each pair,
-    ``slot`` the matrix of its offset. Returns ``src, tgt`` sorted by slot then target,
-    ``seg`` (slots x parts + 1) splitting each slot's pairs between ``parts`` ranges of
-    target boxes that carry about equal numbers of pairs, and the slots present.
-    """
-    from rom.fmm._numba import sort_pairs
-
-    n_slots = int(slot.max()) + 1
-    tgt, src, slot = sort_pairs(tgt, src, slot, nbl, n_slots)
-    key = slot * (nbl + 1) + tgt
-    uslot = np.flatnonzero(np.bincount(slot, minlength=n_slots))
-    load = np.cumsum(np.bincount(tgt, minlength=nbl))
-    bounds = np.searchsorted(load, load[-1] * np.arange(1, parts) / parts, side="right")
-    bounds = np.concatenate([[0], bounds, [nbl]])
-    seg = np.searchsorted(key, uslot[:, None] * (nbl + 1) + bounds[None, :])
-    return (
-        np.ascontiguousarray(src, dtype=np.int64),
-        np.ascontiguousarray(tgt, dtype=np.int64),
-        seg.astype(np.int64),
-        uslot.astype(np.int64),
-    )
 
 
 class EIFMM(Estimator):
@@ -192,8 +102,26 @@ class EIFMM(Estimator):
         levels down to the first level with a far field, so that a fast-decaying
         kernel gets no far field where it is negligible. ``level_errors_`` and
         ``error_estimate_`` report what was reached.
-    leaf_size : int
-        Largest number of points (of sources, and of targets) in a leaf box.
+    leaf_size : int or "auto"
+        Largest number of points (of sources, and of targets) in a leaf box, hence
+        the depth of the tree. "auto": chosen by a cost model from ``tol``, the
+        dimension ``d`` and the number of points ``n``. A pilot training of the far
+        field of a level-2 box (the one a homogeneous kernel's fit reuses) gives the
+        rank ``r(D)`` that the level tolerance ``tol / sqrt(D - 1)`` of each depth
+        ``D`` needs; for ``n`` uniform points in a tree of depth ``D`` (``s = n /
+        2^(dD)`` points per leaf) the model counts the near field, ``(3 2^D -
+        2)^d s^2`` kernel evaluations (halved when the targets are the sources), at
+        ``KERNEL_COST = 75`` multiply-adds each, against the M2L products, ``r^2``
+        multiply-adds per M2L pair of every level (``(r/2)^2`` where the fit
+        compresses them, plus the compression's QR), the M2L matrices, P2M and L2P
+        (``2 n r`` kernel evaluations), M2M and L2L and the levels' trainings, and
+        takes the cheapest depth: ``leaf_size_ = ceil(sqrt(2^d) n / 2^(dD))``, or
+        ``n`` (every pair direct) when no depth beats the direct sum. The best leaf
+        grows with the rank, hence as ``tol`` tightens: for the Laplace kernel on
+        ``10^5`` points in the cube it gives depth 4 (leaf size 70) at ``tol
+        = 1e-3`` and ``1e-4`` and depth 3 (leaf size 553) from ``1e-5`` on; a few
+        thousand points in 3-D are summed directly. The model and its calibration
+        are on the theory page (``docs/theory/fmm.rst``). The default stays 64.
     backend : {"auto", "numba", "cupy"}
         "numba": the loops run on the CPU. "cupy" (what "auto" gives for cupy
         sources): :meth:`fit` still runs on the CPU (tree, training, operators); the
@@ -223,6 +151,9 @@ class EIFMM(Estimator):
         Size ``k`` of the compressed M2L per level with M2L pairs: the M2L matrices
         of a level are ``U C_o U^T`` with ``C_o`` of size ``k x k`` (Fong & Darve's
         SVD compression; ``k = r`` where a level is not compressed).
+    leaf_size_ : int
+        The leaf size the tree was built with (``leaf_size``, or the choice of
+        "auto").
     level_tol_ : float
         The one-sided relative tolerance of every level, ``tol / (SAFETY sqrt(L))``.
     level_errors_ : dict[int, float]
@@ -232,7 +163,8 @@ class EIFMM(Estimator):
         Estimated relative error of the far-field sums: the largest
         ``level_errors_`` times ``sqrt(L)``; 0 when every interaction is direct.
     fit_timings_ : dict[str, float]
-        Seconds per phase of :meth:`fit` ("tree", "lists", "operators", "precompute").
+        Seconds per phase of :meth:`fit` ("leaf_size": the choice of "auto", "tree",
+        "lists", "operators", "precompute").
     timings_ : dict[str, float]
         ``fit_timings_`` and the seconds per phase of the last :meth:`evaluate`
         ("p2m", "m2m", "p2l", "m2l", "l2l", "l2p", "m2p", "p2p").
@@ -248,6 +180,12 @@ class EIFMM(Estimator):
     >>> ref = direct_sum(kernels.laplace(), None, y, q)
     >>> bool(np.linalg.norm(phi - ref) <= 2e-6 * np.linalg.norm(ref))
     True
+
+    With ``leaf_size="auto"`` the cost model chooses; for 3000 points in 3-D at
+    ``tol=1e-6`` no tree beats the direct sum:
+
+    >>> EIFMM(kernels.laplace(), tol=1e-6, leaf_size="auto").fit(y).leaf_size_
+    3000
 
     A fitted EIFMM saves and loads without any training (:func:`rom.save`):
 
@@ -265,7 +203,7 @@ class EIFMM(Estimator):
         self,
         kernel: Any,
         tol: float = 1e-6,
-        leaf_size: int = 64,
+        leaf_size: int | str = 64,
         backend: str = "auto",
         interpolation: str = "eim",
         max_depth: int = 16,
@@ -299,7 +237,10 @@ class EIFMM(Estimator):
         self
         """
         tol = _check_tol(self.tol)
-        leaf_size = check_positive_int(self.leaf_size, "leaf_size", allow_none=False)
+        if isinstance(self.leaf_size, str):
+            leaf_size = check_choice(self.leaf_size, "leaf_size", ("auto",))
+        else:
+            leaf_size = check_positive_int(self.leaf_size, "leaf_size", allow_none=False)
         max_depth = check_positive_int(self.max_depth, "max_depth", allow_none=False)
         check_positive_int(self.max_order, "max_order", allow_none=False, minimum=2)
         check_choice(self.interpolation, "interpolation", ("eim", "chebyshev"))
@@ -343,6 +284,14 @@ class EIFMM(Estimator):
         self.n_sources_, self.n_targets_ = sources.shape[0], T.shape[0]
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        self._leaf_choice: dict = {}
+        if leaf_size == "auto":
+            leaf_size, self._leaf_choice = auto_leaf_size(
+                self, K, sources, T, tol, max_depth, COMPRESS_MIN
+            )
+        self.leaf_size_ = int(leaf_size)
+        timings["leaf_size"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         tree = build_tree(sources, None if same else T, leaf_size, max_depth)
         self.tree_ = tree
         self._Ys = _pad3(sources[tree.src_order])
@@ -353,7 +302,7 @@ class EIFMM(Estimator):
         timings["lists"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         with blas_threads(1):
-            self._build_operators(tol, progress)
+            build_operators(self, tol, progress)
             timings["operators"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             self._precompute()
@@ -368,95 +317,6 @@ class EIFMM(Estimator):
             self.error_estimate_,
         )
         return self
-
-    def _far_levels(self) -> list[int]:
-        """Levels that need far-field operators: from 2 down to the deepest box under a
-        box with far interactions (its multipole is gathered from the leaves below it
-        by M2M, its local expansion spread to them by L2L), which with separate
-        targets can lie below the deepest far interaction."""
-        tree, L = self.tree_, self.lists_
-        boxes = [L["m2l"].ravel(), L["m2p"][:, 1], L["p2l"][:, 0]]
-        b = np.concatenate(boxes)
-        if b.size == 0:
-            return []
-        below = np.zeros(tree.n_boxes, dtype=bool)
-        below[b] = True
-        for lev in range(1, tree.depth + 1):
-            a, e = tree.level_start[lev], tree.level_start[lev + 1]
-            below[a:e] |= below[tree.parent[a:e]]
-        return list(range(2, int(tree.level[below].max()) + 1))
-
-    def _kernel_reference(self) -> float:
-        """Largest |K| over distances from a quarter of the finest box to the root diagonal."""
-        K, tree = self.kernel_, self.tree_
-        hmin = float(tree.side.min())
-        r = np.geomspace(hmin / 4, tree.root_side * np.sqrt(self.dim_), 200)
-        if not K.singular:
-            r = np.concatenate([[0.0], r])
-        rng = np.random.default_rng(0)
-        u = rng.standard_normal((8, self.dim_))
-        u /= np.linalg.norm(u, axis=1)[:, None]
-        D = (r[:, None, None] * u[None]).reshape(-1, self.dim_)
-        return float(np.abs(K(D)).max())
-
-    def _build_operators(self, tol: float, progress: bool | None = None) -> None:
-        K, tree = self.kernel_, self.tree_
-        method = self.interpolation
-        levels = self._far_levels()
-        kref = self._kernel_reference() if levels else 0.0
-        # the one-sided tolerance of each level (see SAFETY)
-        self.level_tol_ = tol / (SAFETY * np.sqrt(max(len(levels), 1)))
-        level_tier = _farfield.tier(self.level_tol_)
-        ops: dict[int, _farfield.LevelOperator] = {}
-        ranks: dict[int, int] = {}
-        errors: dict[int, float] = {}
-        seen_far = False
-        bar = progress_bar(progress, len(levels), "EIFMM far-field operators", "level")
-        with bar:
-            for lev in levels:  # coarse to fine
-                h = tree.root_side / 2.0**lev
-                reach = tree.root_side / h
-                own = _farfield.own_max(K, h, level_tier, reach)
-                # a level below one with a far field feeds it through M2M: it keeps a far
-                # field of its own (no floor), so that no multipole is lost on the way up
-                ref = own if seen_far else max(own, FLOOR * kref)
-                target = self.level_tol_ * ref
-                tr = _farfield.train(K, method, h, level_tier, self.max_order, reach, target)
-                ratio = h / tr.h
-                scale = 1.0 if K.homogeneity is None else ratio**K.homogeneity
-                errs = tr.errors * scale
-                ok = np.flatnonzero(errs <= target)
-                if ok.size:
-                    idx = int(ok[0])
-                else:
-                    idx = errs.size - 1
-                    warnings.warn(
-                        f"EIFMM: level {lev} reaches a relative interpolation error of "
-                        f"{errs[-1] / ref:.1e} only (tol={tol:g}): the training set is "
-                        "exhausted; the result will be less accurate than asked",
-                        RuntimeWarning,
-                        stacklevel=3,
-                    )
-                if method == "eim":
-                    rank = idx
-                else:
-                    rank = int(tr.cheb_orders[idx])
-                seen_far = seen_far or rank > 0
-                if rank == 0:
-                    ranks[lev] = 0
-                    errors[lev] = float(own / ref) if ref else 0.0
-                else:
-                    op = _farfield.LevelOperator(K, tr, rank, h, self.dim_)
-                    err = max(float(errs[idx]), _farfield.validate(K, op, reach))
-                    ops[lev] = op
-                    ranks[lev] = op.rank
-                    errors[lev] = err / ref
-                bar.update(1)
-        self.ops_, self.ranks_, self.level_errors_ = ops, ranks, errors
-        # the levels' errors add up as independent terms (see SAFETY)
-        n_levels = max(len(errors), 1)
-        worst = max(errors.values(), default=0.0)
-        self.error_estimate_ = float(np.sqrt(n_levels) * worst)
 
     # ------------------------------------------------------------- precompute
     def _precompute(self) -> None:
@@ -516,120 +376,9 @@ class EIFMM(Estimator):
                 Tm = np.ascontiguousarray(Qz[i * rc : (i + 1) * rc])  # (r_c, r_p)
                 mats.append((sel - a, tree.parent[sel] - tree.level_start[lev], Tm))
             self._m2m[lev + 1] = mats
-        # M2L: per level, per offset; a homogeneous kernel shares the matrices of the
-        # first level between levels (K(a d) = a^p K(d)), scaled in evaluate. A table
-        # holds the matrices A_o of its offsets in one array, offset o at its slot
-        self._m2l: dict[int, tuple] = {}
-        tables: dict[Any, dict] = {}
-        level_pairs: list[tuple] = []
-        dim = self.dim_
-        weights = 7 ** np.arange(dim)
-        ncodes = 7**dim
-        P = L["m2l"]
-        lev_of = tree.level[P[:, 0]] if P.size else np.zeros(0, np.int64)
-        if np.any(np.diff(lev_of) < 0):  # the traversal lists them level by level
-            order = np.argsort(lev_of, kind="stable")
-            P, lev_of = P[order], lev_of[order]
-        cut = np.concatenate([[0], np.flatnonzero(np.diff(lev_of)) + 1, [lev_of.size]])
-        # offsets in box sides, coded in base 7 (each coordinate in -3..3):
-        # code(t - s) = w.c_t - w.c_s + 3 sum(w)
-        box_code = tree.coords @ weights
-        shared_level = None
-        for a, b in itertools.pairwise(cut):
-            if a == b:
-                continue
-            lev = int(lev_of[a])
-            Pl = P[a:b]
-            code = box_code[Pl[:, 0]] - box_code[Pl[:, 1]] + 3 * int(weights.sum())
-            ucode = np.flatnonzero(np.bincount(code, minlength=ncodes))
-            op = ops[lev]
-            h = float(tree.side[Pl[0, 0]])
-            r = op.rank
-            share = K.homogeneity is not None and (
-                shared_level is None or ops[shared_level].rank == r
-            )
-            if share and shared_level is not None:
-                scale = (h / float(tree.root_side / 2.0**shared_level)) ** K.homogeneity
-            else:
-                scale = 1.0
-            if share and shared_level is None:
-                shared_level = lev
-            tid = "shared" if share else lev
-            tab = tables.setdefault(
-                tid,
-                {
-                    "blocks": [],
-                    "slot": {},
-                    "store": [],
-                    "trans": [],
-                    "stored": 0,
-                    "rank": r,
-                    "pairs": 0,
-                },
-            )
-            todo = [int(c) for c in ucode if int(c) not in tab["slot"]]
-            # the kernel is even: A_{-o} = A_o^T, so an offset whose opposite is (or
-            # will be) stored is served by that matrix, transposed (codes: -o = 7^d - 1 - o)
-            pending = set(todo)
-            new = [
-                c
-                for c in todo
-                if ncodes - 1 - c not in tab["slot"]
-                and not (ncodes - 1 - c in pending and ncodes - 1 - c < c)
-            ]
-            if new:
-                uoff = (np.asarray(new)[:, None] // weights) % 7 - 3
-                shifts = np.zeros((len(new), 3))
-                h0 = h / scale ** (1.0 / K.homogeneity) if scale != 1.0 else h
-                shifts[:, :dim] = uoff * h0
-                Y0 = op.Y3 if h0 == h else op.Y3 * (h0 / h)
-                # A[l, m] = K(y_l + o h - y_m), every new offset in one call
-                A = K.matrix((shifts[:, None, :] + Y0[None]).reshape(-1, 3), Y0)
-                tab["blocks"].append(A.reshape(len(new), r, r))
-                for c in new:
-                    tab["slot"][c] = len(tab["store"])
-                    tab["store"].append(tab["stored"])
-                    tab["trans"].append(False)
-                    tab["stored"] += 1
-            for c in todo:
-                if c not in tab["slot"]:  # the opposite's matrix, transposed
-                    o = tab["slot"][ncodes - 1 - c]
-                    tab["slot"][c] = len(tab["store"])
-                    tab["store"].append(tab["store"][o])
-                    tab["trans"].append(not tab["trans"][o])
-            tab["pairs"] += Pl.shape[0]
-            base = tree.level_start[lev]
-            level_pairs.append((lev, Pl[:, 0] - base, Pl[:, 1] - base, code, scale, tid))
-        # SVD compression (Fong & Darve): one basis U per table of M2L matrices,
-        # A_o ~ U C_o U^T with C_o = U^H A_o conj(U) (k x k; U^T A_o U for real U);
-        # the pairs then work on compressed multipoles M U and compressed locals
-        dtype = np.result_type(K.dtype, np.float64)
-        for tab in tables.values():
-            blocks = tab.pop("blocks")
-            A = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
-            lut = np.full(ncodes, -1, np.int64)
-            lut[list(tab["slot"])] = list(tab["slot"].values())
-            # the QR costs about 2 p r^3, one M2L pass 2 n_pairs r^2: compress when the
-            # saving of one evaluation pays for it (see COMPRESS_MIN)
-            U = None
-            if tab["pairs"] >= COMPRESS_MIN * len(tab["store"]) * tab["rank"]:
-                U = _compress_m2l(A, self.level_tol_)
-                if U is not None:  # C_o = U^H A_o conj(U) (and C_{-o} = C_o^T)
-                    A = np.matmul(U.conj().T, np.matmul(A, U.conj()))
-            tab["A"], tab["U"], tab["lut"] = A.astype(dtype, copy=False), U, lut
-            tab["store"] = np.asarray(tab["store"], dtype=np.int64)
-            tab["trans"] = np.asarray(tab["trans"], dtype=np.bool_)
-        parts = _threads()
-        self.m2l_ranks_: dict[int, int] = {}
-        for lev, tgt, src, code, scale, tid in level_pairs:
-            tab = tables[tid]
-            U, A = tab["U"], tab["A"]
-            self.m2l_ranks_[lev] = A.shape[1]
-            nbl = int(tree.level_start[lev + 1] - tree.level_start[lev])
-            src, tgt, seg, uslot = _m2l_pairs(tgt, src, tab["lut"][code], nbl, parts)
-            # per slot present: the stored matrix and whether it is used transposed
-            store, trans = tab["store"][uslot], tab["trans"][uslot]
-            self._m2l[lev] = (U, src, tgt, seg, store, trans, A, scale)
+        self._m2l, self.m2l_ranks_ = _m2l.m2l_tables(
+            tree, L["m2l"], ops, K, self.dim_, self.level_tol_, COMPRESS_MIN
+        )
         # CSR lists
         lp = L["p2p"]
         self._p2p = _csr(lp[:, 0], lp[:, 1], nb)
