@@ -164,8 +164,27 @@ def as_full_order_model(model: Any) -> FullOrderModel:
     )
 
 
-def _column_arguments(m, mu, mus, times):
-    """The parameter and time of each of ``m`` snapshots: ``mus`` (or ``mu``), ``times`` (or 0)."""
+def column_arguments(m: int, mu: Any, mus: Any, times: Any) -> tuple[list, np.ndarray]:
+    """The parameter and time of each of ``m`` snapshots.
+
+    Parameters
+    ----------
+    m : int
+        Number of snapshots.
+    mu : object
+        The parameter of every snapshot, used when ``mus`` is None.
+    mus : sequence or None
+        One parameter per snapshot.
+    times : array of shape (m,) or None
+        The time of each snapshot (None: 0).
+
+    Returns
+    -------
+    column_mus : list
+        The parameter of each snapshot.
+    column_times : ndarray of shape (m,)
+        The time of each snapshot.
+    """
     if mus is not None:
         if len(mus) != m:
             raise ValueError(f"mus: expected {m} parameters (one per snapshot), got {len(mus)}")

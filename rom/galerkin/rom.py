@@ -15,9 +15,9 @@ from rom.galerkin.closure import check_closure, evaluate_closure
 from rom.galerkin.integrate import integrate, integrate_quadratic
 from rom.galerkin.model import (
     FullOrderModel,
-    _column_arguments,
     _column_blocks,
     as_full_order_model,
+    column_arguments,
 )
 from rom.galerkin.quadratic import identify_quadratic, quadratic_system
 from rom.validation import check_array, check_positive_int, check_tolerance, is_sparse
@@ -351,7 +351,7 @@ class GalerkinROM(Estimator):
             if states is None:
                 raise ValueError("states: required to compute the nonlinear snapshots")
             m_s = states.shape[1]
-            column_mus, column_times = _column_arguments(m_s, mu, mus, times)
+            column_mus, column_times = column_arguments(m_s, mu, mus, times)
             G = _column_blocks(model.rhs, states, column_mus, column_times, model.vectorized)
             for j in range(m_s) if linear else ():
                 theta = self._theta(column_mus[j], len(linear))

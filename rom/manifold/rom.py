@@ -13,7 +13,7 @@ import numpy as np
 from rom._base import Estimator
 from rom.backend import blas_threads
 from rom.galerkin.integrate import integrate
-from rom.galerkin.model import FullOrderModel, _column_arguments, as_full_order_model
+from rom.galerkin.model import FullOrderModel, as_full_order_model, column_arguments
 from rom.manifold._decoder import Decoder, is_fitted, oversample
 from rom.manifold._stepping import SCHEMES, Online, march
 from rom.validation import (
@@ -282,7 +282,7 @@ class ManifoldROM(Estimator):
             if states is None:
                 raise ValueError("states: required to compute the snapshots of f")
             m_s = states.shape[1]
-            column_mus, column_times = _column_arguments(m_s, mu, mus, times)
+            column_mus, column_times = column_arguments(m_s, mu, mus, times)
             G = np.column_stack(
                 [
                     np.asarray(model.rhs(states[:, j], column_mus[j], column_times[j]))
