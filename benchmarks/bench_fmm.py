@@ -340,14 +340,18 @@ import numpy as np, fmm2dpy
 folder = sys.argv[1]
 y = np.load(folder + "/sources.npy"); q = np.load(folder + "/charges.npy")
 tols = json.loads(sys.argv[2]); repeat = int(sys.argv[3])
+routine, zk = getattr(fmm2dpy, sys.argv[4]), float(sys.argv[5])
+extra = {}
+if sys.argv[4] == "hfmm2d":  # complex charges and the wave number
+    q, extra = q.astype(np.complex128), {"zk": zk}
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-fmm2dpy.rfmm2d(eps=1e-3, sources=y, charges=q, pg=1)  # load the library
+routine(eps=1e-3, sources=y, charges=q, pg=1, **extra)  # load the library
 times = []
 for i, eps in enumerate(tols):
     best = np.inf
     for _ in range(repeat):
         t = time.perf_counter()
-        out = fmm2dpy.rfmm2d(eps=eps, sources=y, charges=q, pg=1)
+        out = routine(eps=eps, sources=y, charges=q, pg=1, **extra)
         best = min(best, time.perf_counter() - t)
     times.append(best)
     np.save(folder + "/pot%d.npy" % i, out.pot)
@@ -496,7 +500,7 @@ def sweep_case(
     for leaf in leaf_sizes:
         label = "" if len(leaf_sizes) == 1 else f" leaf_size={leaf if leaf else 'default'}"
         out[leaf] = _sweep_summary(
-            f"{case}{label}",
+            f"{case} N={n}{label}",
             np.array(rows[leaf]),
             lines[leaf],
             near.get(leaf),
@@ -571,9 +575,10 @@ def _fmm2d_venv() -> str | None:
     return python if os.path.exists(python) else None
 
 
-def _fmm2d_runner(repeat: int):
-    """``peer(eps, y, q)`` running fmm2dpy's rfmm2d in the venv (one process per call
-    would time the start-up: the tolerances run in one child, cached by eps)."""
+def _fmm2d_runner(repeat: int, routine: str = "rfmm2d", zk: float = 0.0):
+    """``peer(eps, y, q)`` running fmm2dpy's ``routine`` (rfmm2d, or hfmm2d with wave
+    number ``zk``) in the venv (one process per call would time the start-up: the
+    tolerances run in one child, cached by eps)."""
     import json
     import subprocess
     import tempfile
@@ -589,8 +594,9 @@ def _fmm2d_runner(repeat: int):
             folder = tempfile.mkdtemp(prefix="fmm2d-")
             np.save(folder + "/sources.npy", np.ascontiguousarray(y.T))
             np.save(folder + "/charges.npy", q)
+            tols = json.dumps(list(SWEEP_TOLS))
             out = subprocess.run(
-                [python, "-c", _FMM2D_CHILD, folder, json.dumps(list(SWEEP_TOLS)), str(repeat)],
+                [python, "-c", _FMM2D_CHILD, folder, tols, str(repeat), routine, repr(float(zk))],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -655,8 +661,9 @@ def sweep(sizes, repeat: int, folder: str, kinds, leaf_sizes=(None,)) -> None:
                 scale,
                 leaf_sizes=leaf_sizes,
             )
-        if "laplace2d" in kinds:
-            sweep_2d(n, repeat, folder)
+        for case in CASES_2D:
+            if case in kinds:
+                sweep_2d(n, repeat, folder, case)
     n = max(sizes)
     print(f"\npeak memory at N = {n} (fresh processes, tol 1e-6, MB above the loaded data):")
     setup = f"y, q, _, _ = _points({n})\nimport fmm3dpy\n"
@@ -669,25 +676,48 @@ def sweep(sizes, repeat: int, folder: str, kinds, leaf_sizes=(None,)) -> None:
         print(f"  fmm3dpy lfmm3d: {peer:.0f} MB")
 
 
-def sweep_2d(n: int, repeat: int, folder: str) -> None:
-    """2-D Laplace ``log r`` against fmm2dpy's rfmm2d (which computes ``sum q log r``),
-    run in the separate venv; its times are measured inside the child process."""
-    runner = _fmm2d_runner(repeat)
+# the 2-D cases against fmm2dpy: title, kernel, routine, wave number, and the factor
+# that takes fmm2dpy's potentials to the kernel's (rfmm2d sums q log r, as log(2)
+# does; hfmm2d sums q (i/4) H0^(1)(k r), helmholtz(k, dim=2) is H0^(1)(k r))
+CASES_2D = {
+    "laplace2d": ("Laplace 2-D, log r", lambda: kernels.log(2), "rfmm2d", 0.0, 1.0),
+    "helmholtz2d2": (
+        "Helmholtz 2-D k=2, H0(kr)",
+        lambda: kernels.helmholtz(2.0, dim=2),
+        "hfmm2d",
+        2.0,
+        -4j,
+    ),
+    "helmholtz2d20": (
+        "Helmholtz 2-D k=20, H0(kr)",
+        lambda: kernels.helmholtz(20.0, dim=2),
+        "hfmm2d",
+        20.0,
+        -4j,
+    ),
+}
+
+
+def sweep_2d(n: int, repeat: int, folder: str, case: str = "laplace2d") -> None:
+    """A 2-D case of :data:`CASES_2D` against its fmm2dpy routine, run in the separate
+    venv; its times are measured inside the child process."""
+    title, make_kernel, routine, zk, scale = CASES_2D[case]
+    runner = _fmm2d_runner(repeat, routine, zk)
     if runner is None:
         print(
-            "\n(f) Laplace 2-D: SKIP, no fmm2dpy venv (python -m venv "
+            f"\n(f) {title}: SKIP, no fmm2dpy venv (python -m venv "
             '~/.cache/romba/fmm2d-venv && ~/.cache/romba/fmm2d-venv/bin/pip install "numpy<2" '
             "fmm2dpy)"
         )
         return
-    K = kernels.log(2)
+    K = make_kernel()
     rng = np.random.default_rng(0)
     y, q = rng.random((n, 2)), rng.standard_normal(n)
     q2 = rng.standard_normal(n)
     idx = np.sort(rng.choice(n, min(n, N_CHECK), replace=False))
     ref = direct_sum(K, y[idx], y, q) - K.value_at_zero * q[idx]
     ref2 = direct_sum(K, y[idx], y, q2) - K.value_at_zero * q2[idx]
-    print(f"\n(f) Laplace 2-D log r, N = {n}, uniform in the unit square, against rfmm2d")
+    print(f"\n(f) {title}, N = {n}, uniform in the unit square, against {routine}")
     rows = []
     for tol in SWEEP_TOLS:
         clear_cache()
@@ -696,7 +726,7 @@ def sweep_2d(n: int, repeat: int, folder: str) -> None:
         phi = fmm.evaluate(q)
         t_all = time.perf_counter() - start
         t_eval, phi2 = best_times({"e": lambda fmm=fmm: fmm.evaluate(q2)}, repeat, 0)["e"]
-        pot = runner(tol, y, q)
+        pot = runner(tol, y, q) * scale
         err_p = _rel(pot[idx], ref)
         err, err2 = _rel(phi[idx], ref), _rel(phi2[idx], ref2)
         rows.append((tol, t_all, t_eval, err, err2, runner.last_time, err_p))
@@ -710,9 +740,9 @@ def sweep_2d(n: int, repeat: int, folder: str) -> None:
     curves = {
         "EIFMM fit + evaluate": (r[:, 3], r[:, 1], "o-"),
         "EIFMM evaluate (new charges)": (r[:, 4], r[:, 2], "s--"),
-        "fmm2dpy rfmm2d": (r[:, 6], r[:, 5], "^-"),
+        f"fmm2dpy {routine}": (r[:, 6], r[:, 5], "^-"),
     }
-    path = _plot("Laplace 2-D", curves, folder)
+    path = _plot(f"{title.split(',')[0]} N={n}", curves, folder)
     if path:
         print(f"  figure: {path}")
 
@@ -755,7 +785,8 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         metavar="CASE",
         help="only part (f), time against achieved error over tol 1e-3..1e-10, for the "
-        "cases given (laplace helmholtz2 helmholtz20 laplace2d; none: all) at --sizes "
+        "cases given (laplace helmholtz2 helmholtz20 laplace2d helmholtz2d2 helmholtz2d20; "
+        "none: all) at --sizes "
         "(default 100000; --quick 20000)",
     )
     parser.add_argument("--figures", default="docs/figures", help="folder of the sweep's figures")
@@ -763,7 +794,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.sweep is not None:
         versions = {"numba": numba.__version__}
         print(machine_header(versions))
-        kinds = args.sweep or ["laplace", "helmholtz2", "helmholtz20", "laplace2d"]
+        kinds = args.sweep or ["laplace", "helmholtz2", "helmholtz20", *CASES_2D]
         sizes = args.sizes or ([20_000] if args.quick else [100_000])
         t0 = time.perf_counter()
         _warm_up({"laplace": kernels.laplace(), "h": kernels.helmholtz(2.0)}, None)

@@ -16,8 +16,11 @@ Parts (each method runs in a fresh process, so that its peak RSS is its own):
     ``IncrementalPOD`` and ``distributed_pod`` on the same in-memory array (pyMOR's
     functions take a VectorArray; this part does not keep to the budget), at the same
     bound: pyMOR's ``eps`` is the l2-mean error, ``tol ||S||_F / sqrt(m)``.
+(f) ``rom build`` of a campaign whose snapshots are several times its ``[reduction]
+    memory``, against the same build with room: peak RSS of each command
+    (``RUSAGE_CHILDREN``) above that of its imports, and their predictions.
 
-Run: ``python benchmarks/bench_hapod.py [--quick] [--dir DIR]``.
+Run: ``python benchmarks/bench_hapod.py [--quick] [--dir DIR] [--build-only]``.
 """
 
 from __future__ import annotations
@@ -207,11 +210,104 @@ def child_pymor(path: str, size: int) -> dict:
     return out
 
 
+# ------------------------------------------------------------------ (f) rom build
+BUILD_SIZES = {  # n values, m snapshots, memory budget (bytes) of the campaign
+    "full": (50_000, 800, 64 * 2**20),
+    "quick": (20_000, 200, 8 * 2**20),
+}
+BUILD_MODEL = """
+import numpy as np
+
+X = np.linspace(0.0, 1.0, {n})
+
+
+def solve(mu):
+    return np.exp(-mu["a"] * X) * np.sin(mu["b"] * np.pi * X) + X ** mu["a"] / (1.0 + mu["b"])
+"""
+BUILD_SPEC = """
+[parameters]
+a = [0.5, 8.0]
+b = [0.5, 6.0]
+
+[sampling]
+method = "lhs"
+n = {m}
+
+[solver]
+python = "hapod_build_model:solve"
+
+[reduction]
+tol = {tol}
+memory = {memory}
+
+[output]
+model = "{model}"
+"""
+
+
+def child_build(path: str, size: int) -> dict:
+    """``rom build`` of ``spec-<size>.toml`` (size 0: only the imports that ``rom build``
+    makes: scipy.stats for the sampling, the regressors)."""
+    if size == 0:
+        code = "import scipy.linalg, scipy.stats, rom.cli, rom.closures, rom.nonintrusive.spec"
+        command = [sys.executable, "-c", code]
+    else:  # the specification written by part_build
+        command = [sys.executable, "-m", "rom.cli", "build", f"spec-{size}.toml"]
+    start = time.perf_counter()
+    run = subprocess.run(command, capture_output=True, text=True, cwd=path)
+    if run.returncode != 0:
+        raise RuntimeError(f"rom build failed:\n{run.stdout}\n{run.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return {"time": time.perf_counter() - start, "rss_mb": peak, "out": run.stdout}
+
+
+def part_build(quick: bool) -> None:
+    """(f): ``rom build`` of a campaign larger than its memory budget, and with room."""
+    n, m, budget = BUILD_SIZES["quick" if quick else "full"]
+    path = os.path.join(tempfile.gettempdir(), f"romba-hapod-build-{n}x{m}")
+    os.makedirs(path, exist_ok=True)
+    (Path(path) / "hapod_build_model.py").write_text(BUILD_MODEL.format(n=n))
+    matrix = 8 * n * m
+    for size, memory in ((budget, f'"{budget // 2**20}MiB"'), (64 * matrix, 64 * matrix)):
+        text = BUILD_SPEC.format(m=m, tol=TOL, memory=memory, model=f"surrogate-{size}.npz")
+        (Path(path) / f"spec-{size}.toml").write_text(text)
+    base = run_child("build", path, 0)
+    roomy = run_child("build", path, 64 * matrix)  # in memory (computes the store once)
+    tight = run_child("build", path, budget)
+    print(
+        f"(f) rom build of {m} snapshots x {n} values ({matrix / 2**20:.0f} MiB, "
+        f"{matrix / budget:.1f}x the budget of {budget / 2**20:.0f} MiB); peak RSS of the "
+        f"command (RUSAGE_CHILDREN), its imports alone {base['rss_mb']:.0f} MiB:"
+    )
+    for label, run in (("memory = budget", tight), ("memory = 64x matrix", roomy)):
+        plan = next(ln for ln in run["out"].splitlines() if ln.startswith("reduction:"))
+        above = run["rss_mb"] - base["rss_mb"]
+        print(
+            f"    {label:20s} peak RSS {run['rss_mb']:6.0f} MiB ({above:.0f} MiB above the "
+            f"imports, {above * 2**20 / matrix:.2f}x the matrix), {run['time']:.1f} s\n"
+            f"      {plan}"
+        )
+    from rom import load
+
+    a = load(Path(path) / f"surrogate-{budget}.npz")
+    b = load(Path(path) / f"surrogate-{64 * matrix}.npz")
+    mus = np.array([[1.3, 2.2], [6.1, 0.9], [3.3, 5.4]])
+    gap = np.linalg.norm(a.predict(mus) - b.predict(mus)) / np.linalg.norm(b.predict(mus))
+    above = tight["rss_mb"] - base["rss_mb"]
+    print(
+        f"    streamed against in memory: {a.reduction_.rank_} and {b.reduction_.rank_} modes, "
+        f"predictions differ by {gap:.1e} (relative)\n"
+        f"PASS: streamed build within the budget above its imports: "
+        f"{above * 2**20 <= budget}"
+    )
+
+
 CHILDREN = {
     "gram": child_gram,
     "incremental": child_incremental,
     "distributed": child_distributed,
     "pymor": child_pymor,
+    "build": child_build,
 }
 
 
@@ -239,10 +335,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a small store (seconds)")
     parser.add_argument("--dir", default=None, help="where the store is written (kept)")
+    parser.add_argument("--build-only", action="store_true", help="part (f) only")
     args = parser.parse_args()
     n, m, budget, size = SIZES["quick" if args.quick else "full"]
     print(machine_header({}))
     print(f"{load_average()} at start")
+    if args.build_only:
+        part_build(args.quick)
+        print(f"\n{load_average()} at the end")
+        return
     path = args.dir or os.path.join(tempfile.gettempdir(), f"romba-hapod-{n}x{m}")
     start = time.perf_counter()
     build(path, n, m)
@@ -308,6 +409,7 @@ def main() -> None:
             f"{a['error'] / pm['norm']:.2e} | pyMOR {b['time']:7.2f} s {b['rank']:4d} modes "
             f"err {b['error'] / pm['norm']:.2e} | speed ratio {b['time'] / a['time']:.2f}x"
         )
+    part_build(args.quick)
     print(f"\n{load_average()} at the end")
 
 

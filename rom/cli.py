@@ -269,15 +269,66 @@ def _cmd_build(args: argparse.Namespace) -> int:
     )
     for line in summarize_failures(result.failed, spec.parameter_space.names):
         print(f"  {line}")
-    S, mus = store.snapshots(spec.field)
-    if S.shape[1] < 2:
-        raise ValueError(f"only {S.shape[1]} snapshot(s) succeeded; see {store.path}")
-    model = spec.surrogate().fit(mus, S)
+    chunk_size, line = _reduction_plan(spec, store)
+    print(line)
+    if chunk_size is None:
+        S, mus = store.snapshots(spec.field)
+        if S.shape[1] < 2:
+            raise ValueError(f"only {S.shape[1]} snapshot(s) succeeded; see {store.path}")
+        model = spec.surrogate().fit(mus, S)
+        del S
+    else:  # block by block: neither the snapshots nor a copy are ever whole in memory
+        model = spec.surrogate(chunk_size).fit(store, spec.field)
+        if len(model.parameters_) < 2:
+            raise ValueError(
+                f"only {len(model.parameters_)} snapshot(s) succeeded; see {store.path}"
+            )
     save(model, spec.model_path)
     print(
-        f"surrogate: {model.reduction_.rank_} modes of {S.shape[1]} snapshots -> {spec.model_path}"
+        f"surrogate: {model.reduction_.rank_} modes of {len(model.parameters_)} snapshots "
+        f"-> {spec.model_path}"
     )
     return 0
+
+
+def _reduction_plan(spec, store) -> tuple[int | None, str]:
+    """In memory (None) or streamed in blocks of how many columns, and the line saying so.
+
+    The snapshot matrix is sized from the store without reading it: values per
+    snapshot times stored snapshots times bytes per value (of the first readable
+    snapshot; integers count as float64). The POD in memory peaks at about three times
+    the matrix (the columns as read and stacked, then the matrix, the SVD's copy and
+    its modes), so it runs in memory while three times the matrix is within the budget;
+    else the snapshots stream through an IncrementalPOD in blocks of a quarter of the
+    budget (a block and the copies of its update), at least one column.
+    """
+    from rom.nonintrusive.memory import format_bytes
+
+    budget, origin = spec.memory_budget()
+    first = next(store.chunks(1, spec.field), None)
+    count = len(store)
+    if first is None or count < 2:
+        raise ValueError(
+            f"only {0 if first is None else 1} snapshot(s) succeeded; see {store.path}"
+        )
+    itemsize = 8 if first.dtype.kind in "biu" else first.dtype.itemsize
+    column = first.shape[0] * itemsize
+    size = format_bytes(column * count)
+    shape = f"{first.shape[0]} values x {count} snapshots"
+    if budget is None:
+        return None, f"reduction: in memory (snapshots {size}, {shape}; {origin})"
+    within = f"budget {format_bytes(budget)}, {origin}"
+    if 3 * column * count <= budget:
+        return (
+            None,
+            f"reduction: in memory (snapshots {size}, {shape}: three times that within {within})",
+        )
+    chunk = int(min(max(budget // (4 * column), 1), count))
+    columns = "1 column" if chunk == 1 else f"{chunk} columns"
+    return chunk, (
+        f"reduction: streaming (snapshots {size}, {shape}: three times that exceeds {within}), "
+        f"chunks of {columns}"
+    )
 
 
 def _load_surrogate(path: str):

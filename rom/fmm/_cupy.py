@@ -51,12 +51,62 @@ __device__ inline double real_kernel(int kid, const double* p, double d0, double
     return nan("");
 }
 
-// the complex kernel (kid 0: low-frequency Helmholtz exp(ikr)/r)
+// H0^(1)(x) = J0(x) + i Y0(x) for x > 0, as rom.fmm._numba.hankel0: power series
+// (x < 2), Miller's backward recurrence with the Neumann series of Y0 (x < 16),
+// Hankel's asymptotic expansion summed to its smallest term
+__device__ inline cplx hankel0(double x) {
+    const double two_over_pi = 0.6366197723675814, euler_gamma = 0.5772156649015329;
+    if (x < 2.0) {
+        double t = 0.25 * x * x, term = 1.0, j = 1.0, s = 0.0, harmonic = 0.0;
+        for (int k = 1; fabs(term) > 1e-18; ++k) {
+            term *= -t / ((double)k * k);
+            harmonic += 1.0 / k;
+            j += term;
+            s -= term * harmonic;
+        }
+        return cplx(j, two_over_pi * ((log(0.5 * x) + euler_gamma) * j + s));
+    }
+    if (x < 16.0) {
+        int top = 2 * (int)(0.68 * x + 13.5);  // J_top negligible; even
+        double step = 2.0 / x, after = 0.0, f = 1e-30, norm = 0.0, odd_sum = 0.0;
+        for (int m = top; m > 0; --m) {
+            double next = m * step * f - after;
+            after = f;
+            f = next;
+            if (m % 2 == 1 && m > 1) {
+                int h = (m - 1) / 2;
+                norm += 2.0 * f;
+                odd_sum += (h % 2 == 0 ? f : -f) / h;
+            }
+        }
+        norm += f;
+        double j = f / norm;
+        return cplx(j, two_over_pi * ((log(0.5 * x) + euler_gamma) * j - 2.0 * odd_sum / norm));
+    }
+    double u = 1.0, re = 1.0, im = 0.0;
+    for (int k = 1;; ++k) {
+        double nxt = u * (2 * k - 1) * (2 * k - 1) / (8.0 * k * x);
+        if (nxt > u || nxt < 1e-17) break;
+        u = nxt;
+        switch (k % 4) {
+        case 0: re += u; break;
+        case 1: im -= u; break;
+        case 2: re -= u; break;
+        default: im += u;
+        }
+    }
+    double c = cos(x), s = sin(x), a = sqrt(1.0 / (3.141592653589793 * x));
+    return cplx(a * (c + s), a * (s - c)) * cplx(re, im);
+}
+
+// the complex kernels (kid 0: low-frequency Helmholtz exp(ikr)/r in 3-D; kid 1: the
+// Hankel function H0^(1)(kr) in 2-D)
 __device__ inline cplx complex_kernel(int kid, const double* p, double d0, double d1,
                                       double d2) {
     double r = sqrt(d0 * d0 + d1 * d1 + d2 * d2);
     if (r == 0.0) return cplx(0.0, 0.0);
     double kr = p[0] * r;
+    if (kid == 1) return hankel0(kr);
     return cplx(cos(kr) / r, sin(kr) / r);
 }
 

@@ -102,7 +102,7 @@ class EIFMM(Estimator):
         levels down to the first level with a far field, so that a fast-decaying
         kernel gets no far field where it is negligible. ``level_errors_`` and
         ``error_estimate_`` report what was reached.
-    leaf_size : int or "auto"
+    leaf_size : int or "auto", default "auto"
         Largest number of points (of sources, and of targets) in a leaf box, hence
         the depth of the tree. "auto": chosen by a cost model from ``tol``, the
         dimension ``d`` and the number of points ``n``. A pilot training of the far
@@ -121,7 +121,8 @@ class EIFMM(Estimator):
         ``10^5`` points in the cube it gives depth 4 (leaf size 70) at ``tol
         = 1e-3`` and ``1e-4`` and depth 3 (leaf size 553) from ``1e-5`` on; a few
         thousand points in 3-D are summed directly. The model and its calibration
-        are on the theory page (``docs/theory/fmm.rst``). The default stays 64.
+        are on the theory page (``docs/theory/fmm.rst``). An integer fixes the
+        depth (64 is a good value at tolerances near ``1e-4``).
     backend : {"auto", "numba", "cupy"}
         "numba": the loops run on the CPU. "cupy" (what "auto" gives for cupy
         sources): :meth:`fit` still runs on the CPU (tree, training, operators); the
@@ -203,7 +204,7 @@ class EIFMM(Estimator):
         self,
         kernel: Any,
         tol: float = 1e-6,
-        leaf_size: int | str = 64,
+        leaf_size: int | str = "auto",
         backend: str = "auto",
         interpolation: str = "eim",
         max_depth: int = 16,

@@ -460,8 +460,16 @@ def thin_plate(dim: int = 3) -> Kernel:
     return _builtin("thin_plate", dim, 8, [], singular=False, homogeneity=None)
 
 
-def helmholtz(k: float) -> Kernel:
-    """Low-frequency 3-D Helmholtz kernel ``exp(i k r) / r`` (complex).
+def helmholtz(k: float, dim: int = 3) -> Kernel:
+    """Low-frequency Helmholtz kernel (complex): ``exp(i k r) / r`` in 3-D,
+    ``H0^(1)(k r) = J0(k r) + i Y0(k r)`` in 2-D.
+
+    No normalising factor, as :func:`laplace`: the fundamental solutions of
+    ``-(Delta + k^2)`` are ``exp(i k r) / (4 pi r)`` in 3-D and ``(i / 4) H0^(1)(k r)`` in
+    2-D. fmm3dpy's ``hfmm3d`` computes sums of ``exp(i k r) / r`` and fmm2dpy's
+    ``hfmm2d`` sums of ``(i / 4) H0^(1)(k r)`` (its documentation omits the ``i / 4``).
+    Both are singular at ``r = 0`` and taken as 0 there. The 2-D Hankel function is
+    compiled with the loops, to a few 1e-15 relative for every ``k r > 0``.
 
     The far field is compressed by the same empirical interpolation as the real
     kernels, whose rank grows with ``k`` times the box size: meant for boxes a few
@@ -470,15 +478,26 @@ def helmholtz(k: float) -> Kernel:
     Parameters
     ----------
     k : float
-        Wave number.
+        Wave number, positive.
+    dim : {2, 3}
+        Space dimension.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from rom.fmm import kernels
     >>> kernels.helmholtz(1.0).dtype
     dtype('complex128')
+    >>> K = kernels.helmholtz(2.0, dim=2)
+    >>> complex(np.round(K(np.array([[0.5, 0.0]]))[0], 6))  # J0(1) + i Y0(1)
+    (0.765198+0.088257j)
     """
     k = _positive(k, "k")
+    dim = _dimension(dim)
+    if dim == 2:
+        return _builtin(
+            f"helmholtz(k={k:g}, dim=2)", 2, 1, [k], singular=True, homogeneity=None, complex_=True
+        )
     return _builtin(
         f"helmholtz(k={k:g})", 3, 0, [k], singular=True, homogeneity=None, complex_=True
     )

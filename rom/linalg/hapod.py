@@ -18,9 +18,18 @@ from typing import Any
 import numpy as np
 
 from rom._progress import progress_bar
-from rom.backend import blas_threads
-from rom.linalg.inner import block_inner, column_squared_norms, orthonormalize
-from rom.linalg.pod import POD, _pod_svd, _svd, _truncation_rank
+from rom.linalg._hapod_local import (
+    as_float_block,
+    gram,
+    keep,
+    local_pod,
+    materialize,
+    nonfinite_message,
+    raw_energy,
+)
+from rom.linalg._hapod_local import is_store as _is_store
+from rom.linalg.hapod_tree import DistributedPODError, run_tree
+from rom.linalg.pod import POD
 from rom.parallel import as_executor
 from rom.validation import (
     check_array,
@@ -49,166 +58,6 @@ def _check_relative(relative: Any) -> bool:
     if not isinstance(relative, bool | np.bool_):
         raise TypeError(f"relative: expected True or False, got {relative!r}")
     return bool(relative)
-
-
-def _is_store(x: Any) -> bool:
-    """A :class:`rom.nonintrusive.SnapshotStore` (duck-typed: linalg sits below it)."""
-    return callable(getattr(x, "chunk_readers", None)) and callable(getattr(x, "chunks", None))
-
-
-# ---------------------------------------------------------------------------
-# the local step: a POD of [U diag(s), Y] given the M-orthonormal U
-def _update(U, s, Y, M, budget: float, rank: int | None):
-    """:func:`_update_block` on one BLAS thread for small blocks (the fastest there)."""
-    small = Y.shape[0] * (Y.shape[1] + (0 if U is None else U.shape[1])) <= 2**21
-    with blas_threads(1 if small else None):
-        return _update_block(U, s, Y, M, budget, rank)
-
-
-def _update_block(U, s, Y, M, budget: float, rank: int | None):
-    """POD of the columns ``[U diag(s), Y]`` truncated within ``budget``.
-
-    ``U`` (or None) is M-orthonormal. The new columns are split into their part in
-    span(U), ``C = U^H M Y``, and the rest ``R`` (two Gram-Schmidt passes); an
-    orthonormal basis ``Q`` of the range of ``R`` (:func:`_range_basis`) gives the
-    small matrix ``K = [U, Q]^H M [U s, Y]``, whose SVD gives the POD to round-off.
-    Returns ``(U', s', discarded)``: ``discarded`` is the energy the step loses, the
-    squares of the dropped singular values plus the energy of ``R`` outside span(Q)
-    (directions below round-off), at most ``budget`` unless ``rank`` forces more.
-    """
-    n, b = Y.shape
-    k = 0 if U is None else U.shape[1]
-    if k + b > n:  # wide: a dense POD of the (small) input
-        X = Y if U is None else np.concatenate([U * s, Y], axis=1)
-        W, sw, _ = _pod_svd(X, M, np)
-        r = _keep(sw, budget, rank)
-        return W[:, :r], sw[:r], float(np.sum(sw[r:] ** 2))
-    if U is None:
-        U, s = Y[:, :0], np.zeros(0)
-    fast = _update_gram(U, s, Y, M, budget, rank)
-    if fast is not None:
-        return fast
-    C = block_inner(U, Y, M)
-    R = Y - U @ C
-    C2 = block_inner(U, R, M)
-    R -= U @ C2
-    C += C2
-    Q = _range_basis(R, U, M)
-    B = block_inner(Q, R, M)
-    lost = float(np.sum(column_squared_norms(R, M))) - float(np.sum(np.abs(B) ** 2))
-    del R
-    top = np.concatenate([np.diag(s).astype(C.dtype), C], axis=1)
-    bottom = np.concatenate([np.zeros((Q.shape[1], k), C.dtype), B], axis=1)
-    Ub, sw = _small_svd(np.concatenate([top, bottom]))
-    r = _keep(sw, budget, rank)
-    W = U @ Ub[:k, :r]  # only the kept modes are formed
-    W += Q @ Ub[k:, :r]
-    discarded = float(np.sum(sw[r:] ** 2)) + max(lost, 0.0)
-    return W, sw[:r], discarded
-
-
-def _update_gram(U, s, Y, M, budget: float, rank: int | None):
-    """The update by the Gram matrix of ``X = [U diag(s), Y]``, certified directly.
-
-    Used only where the tolerance is far above the Gram matrix' round-off: the
-    budget at least ``1e4 (k + b) eps ||X||_F^2``. The eigenvectors of
-    ``X^H M X`` give candidate modes ``W = X V_r Sigma_r^{-1}`` (one pass over ``Y``),
-    made orthonormal by a Cholesky step; then the Rayleigh-Ritz step: the SVD of the
-    small ``K = W^H M X = L^{-1} Lambda_r^{-1/2} V_r^H G`` (from the Gram matrix ``G``,
-    with ``L`` the Cholesky factor of ``W^H M W``, computed from ``W`` itself) gives
-    modes and singular values of the projection of ``X`` on span(W), and the energy
-    outside it, ``||X||_F^2 - ||K||_F^2``, is what the step drops (its round-off is
-    below 1e-4 of the budget). Two passes over the block instead of a dozen: the cost
-    of the method of snapshots, with the HAPOD bound intact.
-    Returns None where it does not apply.
-    """
-    k, b = U.shape[1], Y.shape[1]
-    MY = Y if M is None else M @ Y
-    C = U.conj().T @ MY
-    Gyy = Y.conj().T @ MY
-    total = float(np.sum(s**2)) + float(np.real(np.trace(Gyy)))
-    eps = np.finfo(float).eps
-    if total <= 0 or budget < 1e4 * (k + b) * eps * total:
-        return None
-    sC = s[:, None] * C
-    G = np.block([[np.diag(s**2).astype(C.dtype), sC], [sC.conj().T, Gyy]])
-    lam, V = np.linalg.eigh((G + G.conj().T) / 2)
-    lam, V = lam[::-1], V[:, ::-1]
-    r = _keep(np.sqrt(np.clip(lam, 0.0, None)), budget, rank)
-    if r == 0 or lam[r - 1] <= 1e-12 * lam[0]:
-        return None
-    scale = 1.0 / np.sqrt(lam[:r])
-    W = U @ (s[:, None] * V[:k, :r] * scale) if k else None
-    W = Y @ (V[k:, :r] * scale) if W is None else W + Y @ (V[k:, :r] * scale)
-    Gw = block_inner(W, W, M)
-    try:
-        L = np.linalg.cholesky((Gw + Gw.conj().T) / 2)
-    except np.linalg.LinAlgError:
-        return None
-    Linv = np.linalg.inv(L)
-    # K = W^H M X from the Gram matrix (no pass over Y): W = X V_r Lambda_r^{-1/2} L^{-H}
-    K = Linv @ ((V[:, :r] * scale).conj().T @ G)
-    Uk, sk = _small_svd(K)
-    dropped = total - float(np.sum(sk**2))
-    return W @ (Linv.conj().T @ Uk), sk, max(dropped, 0.0)
-
-
-def _range_basis(R, U, M, passes: int = 3):
-    """An M-orthonormal basis of the range of ``R``, orthogonal to ``U``.
-
-    From the eigenvectors of the small Gram matrix ``R^H M R``, re-orthogonalised
-    against ``U`` and made orthonormal by two Cholesky QR steps: products with the tall
-    block only, all BLAS 3 (a Householder QR of a tall block is many times slower).
-    Each pass takes the directions within five orders of magnitude of the largest
-    singular value of what is left of ``R``; up to ``passes`` passes; what remains
-    then (below about 1e-15 of ``R``) is counted by the caller as lost energy.
-    """
-    eps = np.finfo(float).eps
-    basis = U
-    found = []
-    total = float(np.sum(column_squared_norms(R, M)))
-    for _ in range(passes):
-        G = block_inner(R, R, M)
-        lam, V = np.linalg.eigh((G + G.conj().T) / 2)
-        lam, V = lam[::-1], V[:, ::-1]
-        top = max(float(lam[0]), 0.0) if lam.size else 0.0
-        # sigma > 1e-5 sigma_top: the eigenvectors are then accurate to about 1e-6 and
-        # one Cholesky step makes them orthonormal; the smaller ones in the next pass
-        keep = lam > top * 1e-10
-        if top <= eps * eps * total or not np.any(keep):
-            break
-        Q = R @ (V[:, keep] / np.sqrt(lam[keep]))
-        try:
-            for _ in range(2):  # Cholesky QR twice: orthonormal to round-off
-                Q -= basis @ block_inner(basis, Q, M)
-                G = block_inner(Q, Q, M)
-                L = np.linalg.cholesky((G + G.conj().T) / 2)
-                Q = Q @ np.linalg.inv(L).conj().T
-        except np.linalg.LinAlgError:
-            Q = orthonormalize(Q, M)
-            Q -= basis @ block_inner(basis, Q, M)
-            Q = orthonormalize(Q, M)
-        found.append(Q)
-        basis = np.concatenate([basis, Q], axis=1)
-        if np.all(keep):
-            break
-        R = R - Q @ block_inner(Q, R, M)
-    return np.concatenate(found, axis=1) if found else R[:, :0]
-
-
-def _small_svd(A):
-    """Left singular vectors and values of a small matrix (numpy's LAPACK, whose BLAS
-    threads :func:`rom.backend.blas_threads` caps; scipy's drivers if it fails)."""
-    try:
-        U, s, _ = np.linalg.svd(A, full_matrices=False)
-    except np.linalg.LinAlgError:
-        U, s, _ = _svd(A, np)
-    return U, s
-
-
-def _keep(s, budget: float, rank: int | None) -> int:
-    """Modes of a POD (values ``s``) to keep so that at most ``budget`` is dropped."""
-    return _truncation_rank(s, None, rank, budget**0.5, None, 1.0, None, "svd", relative=False)
 
 
 class IncrementalPOD(POD):
@@ -335,9 +184,15 @@ class IncrementalPOD(POD):
         -------
         self
         """
+        self._absorb(S)
+        self._publish()
+        return self
+
+    def _absorb(self, S: Any) -> None:
+        """One step of the chain; the modes stay unformed (``_U _F``) until published."""
         tol, rank, omega, relative = self._settings()
-        S = check_array(S, "S", ndim=2)
-        S = np.ascontiguousarray(S)  # a column slice of a larger array: one copy, then BLAS
+        # no pass over the data here: NaN, inf and the energy come from the Gram diagonal
+        S = as_float_block(check_array(S, "S", ndim=2, finite=False))
         fresh = "_U" not in vars(self)
         n = S.shape[0] if fresh else self._U.shape[0]
         if S.shape[0] != n:
@@ -346,26 +201,39 @@ class IncrementalPOD(POD):
                 f"got {S.shape[0]}"
             )
         M = check_inner(self.inner, n) if fresh else self.inner_
-        energy = float(np.sum(column_squared_norms(S, M)))
-        E = energy + (0.0 if fresh else self.total_energy_)
+        working = not fresh and self._s.size > 0
+        blocks = [(self._U, self._s, self._F), (S, None, None)] if working else [(S, None, None)]
+        G = gram(blocks, M)
+        energy = raw_energy(blocks, G)
+        if not np.isfinite(energy):
+            raise ValueError(nonfinite_message("S", S))
+        if M is not None and np.any(np.real(np.diagonal(G)[-S.shape[1] :]) < 0):
+            raise ValueError("inner: the matrix is not positive definite (negative squared norm)")
+        E = energy + (0.0 if fresh else self._energy)
         if E == 0.0:
             raise ValueError("S: every snapshot is zero; there is nothing to compress")
         D = 0.0 if fresh else self._discarded
         budget = max(omega * omega * self._budget(tol, relative, E) - D, 0.0)
-        U, s = (None, None) if fresh or self._U.shape[1] == 0 else (self._U, self._s)
-        U, s, d = _update(U, s, S, M, budget, rank)
-        self._set_state(U, s, D + d, E, (0 if fresh else self.n_samples_seen_) + S.shape[1], M)
-        return self
+        W, F, s, d = local_pod(blocks, G, M, budget, rank)
+        self._U, self._F, self._s, self._discarded = W, F, s, D + d
+        self._energy, self._count = E, (0 if fresh else self._count) + S.shape[1]
+        self.inner_ = M
+
+    def _publish(self) -> None:
+        """Form the working modes and expose the fitted attributes."""
+        U = materialize(self._U, self._F)
+        self._set_state(U, self._s, self._discarded, self._energy, self._count, self.inner_)
 
     def _set_state(self, U, s, discarded, energy, count, M) -> None:
         """Keep the working modes; expose them truncated within the budget left."""
         tol, rank, _, relative = self._settings()
-        self._U, self._s, self._discarded = U, s, float(discarded)
+        self._U, self._F, self._s, self._discarded = U, None, s, float(discarded)
+        self._energy, self._count = float(energy), int(count)
         self.inner_ = M
         self.total_energy_ = float(energy)
         self.n_samples_seen_ = int(count)
         left = max(self._budget(tol, relative, energy) - self._discarded, 0.0)
-        r = _keep(s, left, rank)
+        r = keep(s, left, rank)
         dropped = float(np.sum(s[r:] ** 2))
         self.basis_ = U[:, :r]
         self.singular_values_ = s[:r]
@@ -397,12 +265,12 @@ class IncrementalPOD(POD):
         self
         """
         self._settings()
-        for name in ("_U", "_s", "_discarded", *self._fitted_names()):
+        for name in ("_U", "_F", "_s", "_discarded", "_energy", "_count", *self._fitted_names()):
             vars(self).pop(name, None)
         if _is_store(S):
             chunks: Iterable = S.chunks(self._chunk_columns(S))
         elif hasattr(S, "shape"):
-            S = check_array(S, "S", ndim=2)
+            S = check_array(S, "S", ndim=2, finite=False)  # each block is checked
             size = self._chunk_columns(S)
             chunks = (S[:, k : k + size] for k in range(0, S.shape[1], size))
         elif isinstance(S, Iterable) and not isinstance(S, str | bytes):
@@ -415,11 +283,12 @@ class IncrementalPOD(POD):
         blocks = iter(chunks)
         with progress_bar(progress, None, "blocks") as bar:
             while (chunk := next(blocks, None)) is not None:
-                self.partial_fit(chunk)
+                self._absorb(chunk)  # the modes are formed once, at the end
                 del chunk  # before the next block is read: one block in memory at a time
                 bar.update(1)
         if "_U" not in vars(self):
             raise ValueError("S: expected at least one block of snapshots, got none")
+        self._publish()
         return self
 
     def _chunk_columns(self, S: Any) -> int:
@@ -458,8 +327,108 @@ class IncrementalPOD(POD):
         count = self.n_samples_seen_
         if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
             raise ValueError(f"n_samples_seen_: expected a positive integer, got {count!r}")
-        self._U, self._s = self.basis_, np.asarray(self.singular_values_)
+        self._U, self._F, self._s = self.basis_, None, np.asarray(self.singular_values_)
         self._discarded = float(bound) ** 2
+        self._energy, self._count = float(self.total_energy_), int(count)
+
+
+# ---------------------------------------------------------------------------
+# the distributed HAPOD (the tree itself: rom.linalg.hapod_tree)
+def distributed_pod(
+    chunks: Any,
+    tol: float | None = None,
+    executor: Any = None,
+    arity: int = 2,
+    inner: Any = None,
+    omega: float = 0.9,
+    relative: bool = True,
+    rank: int | None = None,
+    resume: dict | None = None,
+) -> IncrementalPOD:
+    r"""POD of column blocks computed along a tree of local PODs (distributed HAPOD).
+
+    Leaf ``i`` computes the POD of ``chunks[i]`` where it runs (a chunk is an array,
+    or a picklable callable returning one, such as a reader of
+    :meth:`rom.nonintrusive.SnapshotStore.chunk_readers`: the worker reads its own
+    block); groups of ``arity`` nodes are merged by the POD of their modes times their
+    singular values, level by level, up to the root. Only modes and singular values
+    travel. Local tolerances (squared budgets of dropped energy), with :math:`L` the
+    number of merge levels, :math:`E_\alpha` the energy of the snapshots under node
+    :math:`\alpha` and :math:`\tau^2 = \mathrm{tol}^2 E` (``relative``; with
+    ``relative=False``, :math:`\mathrm{tol}^2` and :math:`E_\alpha / E` replaced by the
+    fraction of the chunks under :math:`\alpha`):
+
+    - leaf: :math:`\omega^2 \mathrm{tol}^2 E_\alpha` (it needs only its own data);
+    - merge node at any level: :math:`(1 - \omega^2)\,\mathrm{tol}^2 E_\alpha / L`;
+    - root: then truncated within all that is left, :math:`\tau^2 - D`.
+
+    The dropped energies add up to at most :math:`\tau^2` (the leaves' shares sum to
+    :math:`\omega^2\tau^2`, each level's to at most :math:`(1-\omega^2)\tau^2/L`),
+    and their sum ``D`` bounds the squared Frobenius projection error of all
+    snapshots (:doc:`/theory/hapod`): ``error_bound_ = sqrt(D) <= tol`` by
+    construction, as for :class:`IncrementalPOD`.
+
+    Faults: a node that fails (a worker killed, ``BrokenProcessPool``, a chunk that
+    cannot be read) does not lose the others: every subtree that finished is kept, and
+    :class:`DistributedPODError` names the chunks lost and carries ``state``; call
+    again with ``resume=err.state`` (and a working executor) to compute only the
+    missing subtrees. A dask cluster also retries tasks of a dead worker by itself
+    (``distributed.scheduler.allowed-failures``); a broken process pool does not.
+
+    Parameters
+    ----------
+    chunks : sequence of arrays (n, m_i) or of callables returning them
+    tol : float, optional
+    executor : None, Executor or dask Client
+        See :func:`rom.parallel.as_executor` (None: here, one node after the other).
+    arity : int
+        Children per merge node (at least 2).
+    inner : None or (n, n) Hermitian positive definite matrix
+        As :class:`IncrementalPOD`.
+    omega : float in (0, 1)
+        As :class:`IncrementalPOD`.
+    relative : bool
+        As :class:`IncrementalPOD`.
+    rank : int, optional
+        As :class:`IncrementalPOD`.
+    resume : dict, optional
+        The ``state`` of a :class:`DistributedPODError`.
+
+    Returns
+    -------
+    IncrementalPOD
+        Fitted (further blocks can be added with ``partial_fit``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rom.linalg import distributed_pod
+    >>> x = np.linspace(0, 1, 300)[:, None]
+    >>> S = np.exp(-np.linspace(1, 5, 64)[None, :] * x)
+    >>> pod = distributed_pod([S[:, k : k + 16] for k in range(0, 64, 16)], tol=1e-6)
+    >>> bool(np.linalg.norm(S - pod.basis_ @ pod.transform(S)) <= pod.error_bound_)
+    True
+    """
+    pod = IncrementalPOD(tol=tol, rank=rank, inner=inner, omega=omega, relative=relative)
+    tol, rank, omega, relative = pod._settings()
+    arity = check_positive_int(arity, "arity", allow_none=False, minimum=2)
+    if _is_store(chunks):
+        chunks = chunks.chunk_readers(pod._chunk_columns(chunks))
+    if isinstance(chunks, str | bytes) or not hasattr(chunks, "__len__"):
+        raise TypeError(
+            f"chunks: expected a sequence of arrays or of callables, got {type(chunks).__name__}"
+        )
+    chunks = list(chunks)
+    if not chunks:
+        raise ValueError("chunks: expected at least one chunk, got none")
+    if resume is not None and not isinstance(resume, dict):
+        raise TypeError(f"resume: expected the state of a DistributedPODError, got {resume!r}")
+    M = None if inner is None else check_inner(inner, getattr(inner, "shape", (0,))[0])
+    node = run_tree(chunks, executor, arity, (tol, relative, omega, rank, M), resume)
+    U = node.modes()
+    pod._set_state(U, node.s, node.discarded, node.energy, node.count, M)
+    pod._bytes_moved = node.moved + (U.nbytes + node.s.nbytes if executor else 0)
+    return pod
 
 
 # ---------------------------------------------------------------------------
@@ -531,55 +500,3 @@ def project_store(
     if not parts:
         raise ValueError("store: holds no valid snapshot")
     return np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts])
-
-
-# ---------------------------------------------------------------------------
-# POD.fit of a store or of a dask array
-def fit_out_of_core(pod: POD, S: Any) -> POD:
-    """``POD.fit`` of a SnapshotStore (read whole) or of a dask array (TSQR).
-
-    A dask array ``A`` (rows in blocks) is reduced by ``dask.array.linalg.tsqr``,
-    ``A = Q R``; the SVD of the small ``R = U_R \\Sigma V^H`` gives the singular
-    values to round-off and the modes ``Q U_R`` (only the kept ones are formed).
-    """
-    if _is_store(S):
-        return pod.fit(S.snapshots()[0])
-    import dask.array as da
-
-    from rom.validation import check_choice
-
-    if pod.inner is not None:
-        raise ValueError("inner: a dask array is reduced in the Euclidean inner product only")
-    if S.ndim != 2:
-        raise ValueError(f"S: expected a 2-D array, got shape {tuple(S.shape)}")
-    check_choice(pod.method, "method", ("auto", "svd"))
-    relative = bool(pod.relative)
-    rank = check_positive_int(pod.rank, "rank")
-    tol = check_tolerance(pod.tol, "tol", upper=1.0 if relative else None)
-    rtol = check_tolerance(pod.rtol, "rtol", upper=1.0)
-    A = S.rechunk({1: -1})
-    Q, R = da.linalg.tsqr(A)
-    R = R.compute()
-    if not np.isfinite(R).all():
-        raise ValueError("S: contains NaN or inf")
-    total = float(np.sum(np.abs(R) ** 2))
-    if total == 0.0:
-        raise ValueError("S: every snapshot is zero; there is nothing to compress")
-    Ur, s, _ = _svd(R, np)
-    eps = float(np.finfo(R.dtype).eps)
-    err = np.full(s.shape, eps * float(s[0]) * S.shape[0] ** 0.5)
-    r = _truncation_rank(s, err, rank, tol, rtol, total, None, "svd", relative)
-    pod.basis_ = (Q @ da.from_array(Ur[:, :r])).compute()
-    pod.singular_values_ = s[:r]
-    pod.singular_value_error_ = err[:r]
-    pod.energy_ = np.cumsum(s[:r] ** 2) / total
-    pod.total_energy_ = total
-    pod.method_ = "tsqr"
-    pod.n_iter_ = 0
-    pod.inner_ = None
-    pod._coefficients = None
-    return pod
-
-
-# the distributed HAPOD lives beside this module (it builds on IncrementalPOD)
-from rom.linalg.hapod_tree import DistributedPODError, distributed_pod  # noqa: E402

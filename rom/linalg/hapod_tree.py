@@ -1,6 +1,7 @@
 """The distributed HAPOD: a tree of local PODs whose leaves run where the data is.
 
-See :func:`distributed_pod` and :doc:`/theory/hapod`.
+The tree, its nodes and the executors behind :func:`rom.linalg.distributed_pod`
+(defined in :mod:`rom.linalg.hapod`); see :doc:`/theory/hapod`.
 """
 
 from __future__ import annotations
@@ -12,19 +13,27 @@ from typing import Any
 
 import numpy as np
 
-from rom.linalg.hapod import IncrementalPOD, _is_store, _keep, _update
-from rom.linalg.inner import column_squared_norms
+from rom.linalg._hapod_local import (
+    as_float_block,
+    gram,
+    keep,
+    local_pod,
+    materialize,
+    nonfinite_message,
+    raw_energy,
+)
 from rom.parallel import as_executor
-from rom.validation import check_array, check_inner, check_positive_int
+from rom.validation import check_array
 
-__all__ = ["DistributedPODError", "distributed_pod"]
+__all__ = ["DistributedPODError", "run_tree"]
 
 logger = logging.getLogger("rom.linalg.hapod")
 
 
 @dataclass
 class _Node:
-    """The result of a subtree: its modes, values, dropped energy, snapshot energy."""
+    """The result of a subtree: its modes ``U F`` (``F`` None: ``U``), values, dropped
+    energy, snapshot energy (the product ``U F`` is formed only at the root)."""
 
     U: np.ndarray
     s: np.ndarray
@@ -32,21 +41,36 @@ class _Node:
     energy: float
     count: int
     moved: int = 0  # bytes of modes sent into the subtree's merge nodes
+    F: np.ndarray | None = None
+
+    def modes(self) -> np.ndarray:
+        """The M-orthonormal modes, formed."""
+        return materialize(self.U, self.F)
+
+    def nbytes(self) -> int:
+        return self.U.nbytes + self.s.nbytes + (0 if self.F is None else self.F.nbytes)
 
 
 def _leaf(chunk: Any, index: int, share: float, tol, relative, omega, rank, M) -> _Node:
     """A leaf's local POD (where the chunk is read): budget omega^2 tau^2 of its share."""
     S = chunk() if callable(chunk) else chunk
-    S = check_array(S, f"chunks[{index}]", ndim=2)
+    name = f"chunks[{index}]"
+    S = as_float_block(check_array(S, name, ndim=2, finite=False))
     if M is not None and S.shape[0] != M.shape[0]:
         raise ValueError(
-            f"chunks[{index}]: expected {M.shape[0]} rows (the size of inner), got {S.shape[0]}"
+            f"{name}: expected {M.shape[0]} rows (the size of inner), got {S.shape[0]}"
         )
-    energy = float(np.sum(column_squared_norms(S, M)))
+    blocks = [(S, None, None)]
+    G = gram(blocks, M)  # its diagonal: the energy, and the check for NaN and inf
+    energy = raw_energy(blocks, G)
+    if not np.isfinite(energy):
+        raise ValueError(nonfinite_message(name, S))
+    if M is not None and np.any(np.real(np.diagonal(G)) < 0):
+        raise ValueError("inner: the matrix is not positive definite (negative squared norm)")
     scale = energy if relative else share
     budget = 0.0 if tol is None else omega * omega * tol * tol * scale
-    U, s, d = _update(None, None, S, M, budget, rank)
-    return _Node(U, s, d, energy, S.shape[1])
+    W, F, s, d = local_pod(blocks, G, M, budget, rank)
+    return _Node(W, s, d, energy, S.shape[1], F=F)
 
 
 def _merge(children: list[_Node], level: int, share: float, settings: tuple) -> _Node:
@@ -62,29 +86,32 @@ def _merge(children: list[_Node], level: int, share: float, settings: tuple) -> 
     energy = sum(c.energy for c in children)
     scale = energy if relative else share
     budget = 0.0 if tol is None else (1 - omega * omega) * tol * tol * scale / depth
-    children = sorted(children, key=lambda c: -c.U.shape[1])
-    base = children[0]
-    rest = [c.U * c.s for c in children[1:]]
-    Y = np.concatenate(rest, axis=1) if rest else base.U[:, :0]
-    if base.U.shape[1] == 0:
-        U, s, d = _update(None, None, Y, M, budget, rank) if Y.shape[1] else (base.U, base.s, 0)
-    elif Y.shape[1] == 0:
-        r = _keep(base.s, budget, rank)
-        U, s, d = base.U[:, :r], base.s[:r], float(np.sum(base.s[r:] ** 2))
-    else:
-        U, s, d = _update(base.U, base.s, Y, M, budget, rank)
+    children = sorted(children, key=lambda c: -c.s.size)
+    blocks = [(c.U, c.s, c.F) for c in children if c.s.size]
+    F = None
+    if not blocks:
+        W, s, d = children[0].U, children[0].s, 0.0
+    elif len(blocks) == 1:
+        base = children[0]
+        r = keep(base.s, budget, rank)
+        W, s, d = base.U, base.s[:r], float(np.sum(base.s[r:] ** 2))
+        F = base.F[:, :r] if base.F is not None else None
+        W = W if F is not None else W[:, :r]
+    else:  # the children's modes are M-orthonormal: only their cross products are formed
+        W, F, s, d = local_pod(blocks, gram(blocks, M), M, budget, rank)
     return _Node(
-        U,
+        W,
         s,
         d + sum(c.discarded for c in children),
         energy,
         sum(c.count for c in children),
-        sum(c.moved + c.U.nbytes + c.s.nbytes for c in children),
+        sum(c.moved + c.nbytes() for c in children),
+        F=F,
     )
 
 
 class DistributedPODError(RuntimeError):
-    """Some subtrees of :func:`distributed_pod` failed (a worker died, a chunk failed).
+    """Some subtrees of :func:`~rom.linalg.distributed_pod` failed (a worker died, a chunk failed).
 
     Parameters
     ----------
@@ -113,96 +140,19 @@ class DistributedPODError(RuntimeError):
         self.lost, self.state, self.errors = lost, state, errors
 
 
-def distributed_pod(
-    chunks: Any,
-    tol: float | None = None,
-    executor: Any = None,
-    arity: int = 2,
-    inner: Any = None,
-    omega: float = 0.9,
-    relative: bool = True,
-    rank: int | None = None,
-    resume: dict | None = None,
-) -> IncrementalPOD:
-    r"""POD of column blocks computed along a tree of local PODs (distributed HAPOD).
+def run_tree(
+    chunks: list,
+    executor: Any,
+    arity: int,
+    settings: tuple,
+    resume: dict | None,
+) -> _Node:
+    """Run the tree over ``chunks`` (see :func:`rom.linalg.distributed_pod`).
 
-    Leaf ``i`` computes the POD of ``chunks[i]`` where it runs (a chunk is an array,
-    or a picklable callable returning one, such as a reader of
-    :meth:`rom.nonintrusive.SnapshotStore.chunk_readers`: the worker reads its own
-    block); groups of ``arity`` nodes are merged by the POD of their modes times their
-    singular values, level by level, up to the root. Only modes and singular values
-    travel. Local tolerances (squared budgets of dropped energy), with :math:`L` the
-    number of merge levels, :math:`E_\alpha` the energy of the snapshots under node
-    :math:`\alpha` and :math:`\tau^2 = \mathrm{tol}^2 E` (``relative``; with
-    ``relative=False``, :math:`\mathrm{tol}^2` and :math:`E_\alpha / E` replaced by the
-    fraction of the chunks under :math:`\alpha`):
-
-    - leaf: :math:`\omega^2 \mathrm{tol}^2 E_\alpha` (it needs only its own data);
-    - merge node at any level: :math:`(1 - \omega^2)\,\mathrm{tol}^2 E_\alpha / L`;
-    - root: then truncated within all that is left, :math:`\tau^2 - D`.
-
-    The dropped energies add up to at most :math:`\tau^2` (the leaves' shares sum to
-    :math:`\omega^2\tau^2`, each level's to at most :math:`(1-\omega^2)\tau^2/L`),
-    and their sum ``D`` bounds the squared Frobenius projection error of all
-    snapshots (:doc:`/theory/hapod`): ``error_bound_ = sqrt(D) <= tol`` by
-    construction, as for :class:`IncrementalPOD`.
-
-    Faults: a node that fails (a worker killed, ``BrokenProcessPool``, a chunk that
-    cannot be read) does not lose the others: every subtree that finished is kept, and
-    :class:`DistributedPODError` names the chunks lost and carries ``state``; call
-    again with ``resume=err.state`` (and a working executor) to compute only the
-    missing subtrees. A dask cluster also retries tasks of a dead worker by itself
-    (``distributed.scheduler.allowed-failures``); a broken process pool does not.
-
-    Parameters
-    ----------
-    chunks : sequence of arrays (n, m_i) or of callables returning them
-    tol : float, optional
-    executor : None, Executor or dask Client
-        See :func:`rom.parallel.as_executor` (None: here, one node after the other).
-    arity : int
-        Children per merge node (at least 2).
-    inner : None or (n, n) Hermitian positive definite matrix
-        As :class:`IncrementalPOD`.
-    omega : float in (0, 1)
-        As :class:`IncrementalPOD`.
-    relative : bool
-        As :class:`IncrementalPOD`.
-    rank : int, optional
-        As :class:`IncrementalPOD`.
-    resume : dict, optional
-        The ``state`` of a :class:`DistributedPODError`.
-
-    Returns
-    -------
-    IncrementalPOD
-        Fitted (further blocks can be added with ``partial_fit``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from rom.linalg import distributed_pod
-    >>> x = np.linspace(0, 1, 300)[:, None]
-    >>> S = np.exp(-np.linspace(1, 5, 64)[None, :] * x)
-    >>> pod = distributed_pod([S[:, k : k + 16] for k in range(0, 64, 16)], tol=1e-6)
-    >>> bool(np.linalg.norm(S - pod.basis_ @ pod.transform(S)) <= pod.error_bound_)
-    True
+    ``settings`` is ``(tol, relative, omega, rank, M)``, checked by the caller.
+    Returns the root node; raises :class:`DistributedPODError` where subtrees failed.
     """
-    pod = IncrementalPOD(tol=tol, rank=rank, inner=inner, omega=omega, relative=relative)
-    tol, rank, omega, relative = pod._settings()
-    arity = check_positive_int(arity, "arity", allow_none=False, minimum=2)
-    if _is_store(chunks):
-        chunks = chunks.chunk_readers(pod._chunk_columns(chunks))
-    if isinstance(chunks, str | bytes) or not hasattr(chunks, "__len__"):
-        raise TypeError(
-            f"chunks: expected a sequence of arrays or of callables, got {type(chunks).__name__}"
-        )
-    chunks = list(chunks)
-    if not chunks:
-        raise ValueError("chunks: expected at least one chunk, got none")
-    if resume is not None and not isinstance(resume, dict):
-        raise TypeError(f"resume: expected the state of a DistributedPODError, got {resume!r}")
-    M = None if inner is None else check_inner(inner, getattr(inner, "shape", (0,))[0])
+    tol, relative, omega, rank, M = settings
     runner = _Runner(executor)
     K = len(chunks)
     levels = [K]  # nodes per level
@@ -234,24 +184,29 @@ def distributed_pod(
             (level - 1, c) in done for c in _children(level, index, arity, levels)
         )
 
-    for i in range(K):
-        start(0, i)
+    def drain():
+        while running:
+            for handle in runner.wait_first(list(running)):
+                level, index = running.pop(handle)
+                error = runner.error(handle)
+                if error is not None:
+                    errors[(level, index)] = error
+                    logger.warning("HAPOD node %s failed: %r", (level, index), error)
+                    continue
+                done[(level, index)] = handle if runner.remote else handle.result()
+                parent = index // arity
+                if level + 1 < len(levels) and ready(level + 1, parent):
+                    start(level + 1, parent)
+
     for level in range(1, len(levels)):  # nodes finished in an earlier run
         for j in range(levels[level]):
             if ready(level, j):
                 start(level, j)
-    while running:
-        for handle in runner.wait_first(list(running)):
-            level, index = running.pop(handle)
-            error = runner.error(handle)
-            if error is not None:
-                errors[(level, index)] = error
-                logger.warning("HAPOD node %s failed: %r", (level, index), error)
-                continue
-            done[(level, index)] = handle if runner.remote else handle.result()
-            parent = index // arity
-            if level + 1 < len(levels) and ready(level + 1, parent):
-                start(level + 1, parent)
+    for i in range(K):
+        start(0, i)
+        if runner.serial:  # depth first: a merge as soon as its children are done
+            drain()
+    drain()
     root = (len(levels) - 1, 0)
     for err in errors.values():  # a bad chunk is the caller's error, not a fault
         if isinstance(err, ValueError | TypeError):
@@ -270,10 +225,7 @@ def distributed_pod(
             state,
             errors,
         ) from first
-    node = runner.value(done[root])
-    pod._set_state(node.U, node.s, node.discarded, node.energy, node.count, M)
-    pod._bytes_moved = node.moved + (node.U.nbytes + node.s.nbytes if executor else 0)
-    return pod
+    return runner.value(done[root])
 
 
 class _Runner:
@@ -292,6 +244,7 @@ class _Runner:
             self.client = executor
         self.executor = None if self.client else as_executor(executor)
         self.remote = self.client is not None
+        self.serial = self.client is None and self.executor is None
 
     def submit(self, fn, *args):
         if self.client is not None:

@@ -10,6 +10,8 @@ import numpy as np
 
 from rom._base import Estimator
 from rom.backend import array_namespace, blas_threads, resolve_backend
+from rom.linalg._truncation import svd as _svd
+from rom.linalg._truncation import truncation_rank as _truncation_rank
 from rom.linalg.inner import (
     apply_inner,
     block_inner,
@@ -193,10 +195,12 @@ class POD(Estimator):
         -------
         self
         """
-        if hasattr(S, "__dask_graph__") or callable(getattr(S, "chunk_readers", None)):
-            from rom.linalg.hapod import fit_out_of_core
+        if callable(getattr(S, "chunk_readers", None)):  # a SnapshotStore, read whole
+            return self.fit(S.snapshots()[0])
+        if hasattr(S, "__dask_graph__"):
+            from rom.linalg._tsqr import fit_tsqr
 
-            return fit_out_of_core(self, S)
+            return fit_tsqr(self, S)
         rank = check_positive_int(self.rank, "rank")
         relative = bool(self.relative)
         tol = check_tolerance(self.tol, "tol", upper=1.0 if relative else None)
@@ -565,17 +569,6 @@ def _kept_modes(S, Vh, sr, C, s, err, total, blocks):
     return U, s, err, C, total
 
 
-def _svd(A, xp):
-    if xp is np:
-        import scipy.linalg
-
-        try:
-            return scipy.linalg.svd(A, full_matrices=False, lapack_driver="gesdd")
-        except np.linalg.LinAlgError:
-            return scipy.linalg.svd(A, full_matrices=False, lapack_driver="gesvd")
-    return xp.linalg.svd(A, full_matrices=False)
-
-
 def _eigh_descending(G, xp, k=None):
     """Largest ``k`` (all when None) eigenpairs of a Hermitian matrix, decreasing."""
     m = G.shape[0]
@@ -676,29 +669,3 @@ def _pod_iterative(
         stacklevel=3,
     )
     return Q @ Ub, s, err, tail, max_iter
-
-
-def _truncation_rank(s, err, rank, tol, rtol, total, tail, method, relative=True) -> int:
-    """Number of modes to keep (see the POD docstring)."""
-    sn = np.asarray(s.get() if hasattr(s, "get") else s, dtype=float)
-    if sn.size == 0 or sn[0] <= 0:
-        return 0
-    eps = np.finfo(float).eps
-    floor = (sn.size * eps) ** 0.5 * sn[0] if method == "snapshots" else 10 * eps * sn[0]
-    r = int(np.sum(sn > floor))
-    if rank is not None:
-        r = min(r, rank)
-    if rtol is not None:
-        r = min(r, int(np.sum(sn > rtol * sn[0])))
-    if tol is not None:
-        if tail is None:
-            squares = sn**2
-            tails = np.concatenate([np.cumsum(squares[::-1])[::-1][1:], [0.0]])
-            if method == "snapshots":  # eigenvalues below the floor still carry energy
-                tails = tails + max(total - float(np.sum(squares)), 0.0)
-        else:
-            tails = np.asarray(tail.get() if hasattr(tail, "get") else tail, dtype=float)
-        ok = np.nonzero(tails <= tol**2 * (total if relative else 1.0))[0]
-        r_tol = int(ok[0]) + 1 if ok.size else sn.size
-        r = min(r, r_tol)
-    return r

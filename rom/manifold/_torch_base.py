@@ -14,6 +14,7 @@ import numpy as np
 from rom._progress import progress_bar
 from rom._torch import load_weights, resolve_device, weights_of
 from rom.backend import import_optional
+from rom.manifold._torch_decoder import Chain
 from rom.manifold.autoencoder import ManifoldReduction
 from rom.validation import check_array, check_choice, check_positive_int, check_tolerance
 
@@ -66,10 +67,11 @@ COMMON_DOC = """
         and is the fast path of GPUs; the reconstruction errors that networks reach
         (1e-2 to 1e-5) are far above its round-off. float64 for derivative checks.
     random_state : int, optional
-        Seed of the initial weights, the validation split and the batch order (None:
-        fresh entropy). With a given seed training on the CPU is deterministic: the
-        same weights bit for bit (torch's deterministic algorithms are switched on
-        while it runs). On a GPU it is deterministic where cuBLAS is
+        Seed of the initial weights, the validation split, the batch order and the
+        randomised POD of :class:`~rom.manifold.torch.PODAutoencoder` (None: fresh
+        entropy). With a given seed training on the CPU is deterministic: the same
+        weights bit for bit (torch's deterministic algorithms are switched on while it
+        runs). On a GPU it is deterministic where cuBLAS is
         (``CUBLAS_WORKSPACE_CONFIG=:4096:8``)."""
 
 ATTRIBUTES_DOC = """
@@ -186,7 +188,11 @@ class TorchAutoencoder(ManifoldReduction):
 
     Subclasses implement ``_fit_inputs(S)`` (set the preprocessing, return the
     network's training data (d, k)), ``_inputs(S)``, ``_network(torch, d)`` (a module
-    with ``encoder`` and ``decoder``) and ``_state_decoder(torch, rows)``.
+    with ``encoder`` and ``decoder``), ``_state_decoder(torch, rows)`` (the decoder on
+    ``rows`` in torch: batches on a GPU, and the reference of the tests) and
+    ``_numpy_layers(rows)`` (the same map as ``(W, b, activation)`` float64 layers for
+    :class:`~rom.manifold._torch_decoder.Chain`: decoding on the CPU and the analytic
+    tangent).
     """
 
     _dtype_kind = "f"
@@ -395,18 +401,35 @@ class TorchAutoencoder(ManifoldReduction):
         return Z.cpu().numpy().astype(float).T
 
     def _decode(self, Z: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        if Z.shape[1] == 1:
+            return self._chain(rows).decode(Z[:, 0])[:, None]
+        if self._device == "cpu":
+            return self._chain(rows).decode(Z)
         import torch
 
-        with torch.no_grad():
+        with torch.no_grad():  # batches stay on the GPU
             U = self._state_decoder(torch, rows)(self._tensor(torch, Z.T))
         return U.cpu().numpy().astype(float).T
 
     def _jacobian(self, z: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-        import torch
+        return self._chain(rows).tangent(z)
 
-        decode = self._state_decoder(torch, rows)
-        J = torch.func.jacrev(lambda v: decode(v[None])[0])(self._tensor(torch, z))
-        return J.detach().cpu().numpy().astype(float)
+    def _chain(self, rows: np.ndarray | None) -> Chain:
+        """The decoder on ``rows`` in float64 NumPy, kept while the weights are unchanged."""
+        net, cache = self._net, getattr(self, "_chains", None)
+        if cache is None or cache[0] is not net:
+            cache = self._chains = (net, list(net.decoder.parameters()), [], {})
+        versions = [p._version for p in cache[1]]  # in-place changes of the weights
+        if versions != cache[2]:
+            cache[2][:] = versions
+            cache[3].clear()
+        key = None if rows is None else rows.tobytes()
+        chain = cache[3].get(key)
+        if chain is None:
+            if len(cache[3]) >= 8:
+                cache[3].clear()
+            chain = cache[3][key] = Chain(self._numpy_layers(rows))
+        return chain
 
     def _affine(self, torch: Any, rows: np.ndarray | None) -> tuple[Any, float]:
         center = self.center_ if rows is None else self.center_[rows]

@@ -30,6 +30,7 @@ from rom.manifold._torch_base import (
     init_common,
     mlp,
 )
+from rom.manifold._torch_decoder import band_matrix, linear_layers
 from rom.validation import check_positive_int, check_tolerance
 
 __all__ = ["DenseAutoencoder", "PODAutoencoder", "SparseAutoencoder", "band_index"]
@@ -109,6 +110,15 @@ class DenseAutoencoder(TorchAutoencoder):
             return center + scale * (X if index is None else X[:, index])
 
         return decode
+
+    def _numpy_layers(self, rows: np.ndarray | None) -> list:
+        layers = linear_layers(self._net.decoder, self.activation)
+        W, b, _ = layers[-1]
+        center = self.center_
+        if rows is not None:
+            W, b, center = W[rows], b[rows], center[rows]
+        layers[-1] = (self.scale_ * W, center + self.scale_ * b, None)
+        return layers
 
 
 class SparseAutoencoder(TorchAutoencoder):
@@ -219,6 +229,23 @@ class SparseAutoencoder(TorchAutoencoder):
 
         return decode
 
+    def _numpy_layers(self, rows: np.ndarray | None) -> list:
+        (W1, b1, _), (weight, bias, _) = linear_layers(self._net.decoder, self.activation)
+        index = band_index(self.n_dofs_, int(self.hidden), int(self.bandwidth), rows)
+        center = self.center_
+        if rows is not None:
+            weight, bias, center = weight[rows], bias[rows], center[rows]
+        needed = np.unique(index)  # the hidden neurons that feed ``rows``
+        local = np.searchsorted(needed, index)
+        return [
+            (W1[needed], b1[needed], self.activation),
+            (
+                band_matrix(self.scale_ * weight, local, needed.size),
+                center + self.scale_ * bias,
+                None,
+            ),
+        ]
+
 
 class PODAutoencoder(TorchAutoencoder):
     """An autoencoder on POD coefficients: POD first, then a network on ``p`` numbers.
@@ -293,7 +320,7 @@ class PODAutoencoder(TorchAutoencoder):
 
         self.center_ = S.mean(axis=1) if self.scaling == "global" else np.zeros(S.shape[0])
         X = S - self.center_[:, None]
-        pod = POD(rank=self.pod_rank, tol=self.pod_tol).fit(X)
+        pod = POD(rank=self.pod_rank, tol=self.pod_tol, random_state=self.random_state).fit(X)
         if pod.rank_ < self.rank:
             raise ValueError(
                 f"rank: the POD kept {pod.rank_} modes, fewer than rank={self.rank}; "
@@ -317,6 +344,12 @@ class PODAutoencoder(TorchAutoencoder):
         basis = self._tensor(torch, self.basis_ if rows is None else self.basis_[rows])
         decoder = self._net.decoder
         return lambda Z: center + scale * (decoder(Z) @ basis.T)
+
+    def _numpy_layers(self, rows: np.ndarray | None) -> list:
+        basis = self.basis_ if rows is None else self.basis_[rows]
+        center = self.center_ if rows is None else self.center_[rows]
+        layers = linear_layers(self._net.decoder, self.activation)
+        return [*layers, (self.scale_ * basis, center, None)]
 
     def _check_loaded_inputs(self) -> int:
         basis, n = self.basis_, self.n_dofs_

@@ -25,6 +25,7 @@ executor and the output model; paths are relative to the specification file::
 
     [reduction]
     tol = 1e-6
+    memory = "4GB"                      # above it, the POD streams (default: half the RAM)
 
     [regressor]
     kernel = "thin_plate_spline"
@@ -63,6 +64,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from rom.nonintrusive.memory import format_bytes, parse_memory, physical_memory
 from rom.parameters import SAMPLERS, ParameterSpace
 from rom.validation import check_choice, check_positive_int, check_tolerance
 
@@ -134,12 +136,21 @@ SCHEMA: dict[str, tuple[str, dict[str, Key]]] = {
         {"path": Key("str", '"snapshots"', "Its directory.")},
     ),
     "reduction": (
-        "The POD of the snapshots (:class:`rom.POD`); ``tol = 1e-6`` without this section.",
+        "The POD of the snapshots (:class:`rom.POD`); ``tol = 1e-6`` without this section "
+        "(or with ``memory`` only).",
         {
             "tol": Key("float", "", "Relative projection error of the snapshot set."),
             "rank": Key("int", "", "Number of modes."),
             "rtol": Key(
                 "float", "", "Keep the modes with singular value above ``rtol`` times the first."
+            ),
+            "memory": Key(
+                'str or int ("4GB", "1.5GiB", bytes)',
+                "half of the physical memory",
+                "Memory the POD of ``rom build`` may use: when three times the snapshot "
+                "matrix exceeds it, the snapshots stream from the store through an "
+                ":class:`rom.linalg.IncrementalPOD` (``tol`` and ``rank``, not ``rtol``) in "
+                "blocks of a quarter of it (see :func:`rom.nonintrusive.memory.parse_memory`).",
             ),
         },
     ),
@@ -187,6 +198,10 @@ _SECTIONS = {
     section: None if section == "parameters" else set(keys)
     for section, (_, keys) in SCHEMA.items()
 }
+
+
+#: the share of the physical memory that ``rom build`` uses without ``memory``
+DEFAULT_MEMORY_SHARE = 0.5
 
 
 def _is_int(value: Any) -> bool:
@@ -256,6 +271,7 @@ def _check_estimator_values(data: dict) -> None:
         ("reduction", "rank", lambda v: check_positive_int(v, "rank")),
         ("reduction", "tol", lambda v: check_tolerance(v, "tol", upper=1.0)),
         ("reduction", "rtol", lambda v: check_tolerance(v, "rtol", upper=1.0)),
+        ("reduction", "memory", parse_memory),
         ("regressor", "kernel", lambda v: check_choice(v, "kernel", KERNELS)),
         ("regressor", "smoothing", lambda v: check_tolerance(v, "smoothing", allow_none=False)),
         (
@@ -384,6 +400,15 @@ class Spec:
         )
         _check_estimator_values(data)
         self.adaptive = _adaptive(data["adaptive"]) if "adaptive" in data else None
+        memory = data.get("reduction", {}).get("memory")
+        if memory is not None and self.adaptive is not None:
+            raise ValueError(
+                "spec: [reduction] memory applies to a sampled campaign; an [adaptive] one "
+                "refits its surrogate in memory every round (remove memory or [adaptive])"
+            )
+        #: the ``[reduction] memory`` as written (None: not given) and in bytes
+        self.memory_text = memory
+        self.memory = None if memory is None else parse_memory(memory)
         kind = data.get("executor", {}).get("kind", "serial")
         if not isinstance(kind, str):
             raise ValueError(f"spec: [executor] kind must be a string, got {kind!r}")
@@ -491,14 +516,64 @@ class Spec:
 
         return process_pool(workers)
 
-    def surrogate(self) -> Any:
-        """The (unfitted) surrogate of ``[reduction]`` and ``[regressor]``."""
-        from rom.linalg import POD
+    def memory_budget(self) -> tuple[int | None, str]:
+        """The memory the reduction may use, in bytes, and where that figure comes from.
+
+        ``[reduction] memory`` when given; else :data:`DEFAULT_MEMORY_SHARE` (half) of
+        the machine's physical memory (:func:`physical_memory`); None where neither is
+        known.
+
+        Returns
+        -------
+        budget : int or None
+        origin : str
+            ``'memory = "4GB"'``, ``"half of this machine's 16.0 GB"`` or why there is
+            no budget.
+        """
+        if self.memory is not None:
+            text = self.memory_text
+            return self.memory, f"memory = {text!r}".replace("'", '"')
+        total = physical_memory()
+        if total is None:
+            return None, "this machine's memory is unknown: set [reduction] memory"
+        share = "half" if DEFAULT_MEMORY_SHARE == 0.5 else f"{DEFAULT_MEMORY_SHARE:.0%}"
+        return int(
+            total * DEFAULT_MEMORY_SHARE
+        ), f"{share} of this machine's {format_bytes(total)}"
+
+    def surrogate(self, chunk_size: int | None = None) -> Any:
+        """The (unfitted) surrogate of ``[reduction]`` and ``[regressor]``.
+
+        Parameters
+        ----------
+        chunk_size : int, optional
+            Stream the snapshots: the reduction is then an
+            :class:`rom.linalg.IncrementalPOD` of the same ``tol`` and ``rank`` reading
+            ``chunk_size`` columns at a time (fit it with ``fit(store, field)``); a
+            ``[reduction] rtol`` cannot be streamed and is refused.
+
+        Returns
+        -------
+        rom.nonintrusive.Surrogate
+        """
+        from rom.linalg import POD, IncrementalPOD
         from rom.nonintrusive.surrogate import RBFRegressor, Surrogate
 
-        reduction = self.data.get("reduction", {"tol": 1e-6})
+        reduction = dict(self.data.get("reduction", {}))
+        reduction.pop("memory", None)
+        reduction = reduction or {"tol": 1e-6}
+        if chunk_size is None:
+            pod = POD(**reduction)
+        elif "rtol" in reduction:
+            raise ValueError(
+                "spec: [reduction] rtol: the snapshots exceed the memory budget and stream "
+                "through an IncrementalPOD, which takes tol and rank only; use tol, or a "
+                "larger [reduction] memory"
+            )
+        else:
+            pod = IncrementalPOD(**reduction, chunk_size=chunk_size)
         return Surrogate(
-            reduction=POD(**reduction),
+            reduction=pod,
             regressor=RBFRegressor(**self.data.get("regressor", {})),
             parameter_space=self.parameter_space,
         )

@@ -41,9 +41,11 @@ def _fit_store(model: Any, reduction: Any, store: Any, field: Any) -> tuple:
 
     if model.reduction is None:
         reduction = IncrementalPOD(tol=1e-6, inner=model.inner)
-    chunks = store.chunks(max(1, 2**26 // (16 * max(store.n_rows(field), 1))), field)
-    reduction.fit(chunks if isinstance(reduction, IncrementalPOD) else store.snapshots(field)[0])
-    coords, mus = project_store(reduction, store, field=field)
+    streamed = isinstance(reduction, IncrementalPOD)
+    size = check_positive_int(reduction.chunk_size, "chunk_size") if streamed else None
+    size = size or max(1, 2**26 // (16 * max(store.n_rows(field), 1)))  # about 64 MB
+    reduction.fit(store.chunks(size, field) if streamed else store.snapshots(field)[0])
+    coords, mus = project_store(reduction, store, chunk_size=size, field=field)
     return reduction, coords.T, mus
 
 
@@ -201,7 +203,9 @@ class Surrogate(Estimator):
 
         Or ``fit(store, field=None)`` with a :class:`SnapshotStore`: the snapshots
         stream through the reduction block by block (the default reduction is then an
-        :class:`rom.linalg.IncrementalPOD`), never all in memory.
+        :class:`rom.linalg.IncrementalPOD`), never all in memory; an ``IncrementalPOD``
+        reduction reads ``chunk_size`` columns at a time (default about 64 MB), for its
+        fit and for the reduced coordinates. Another reduction reads the store whole.
 
         Parameters
         ----------

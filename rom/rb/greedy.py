@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from rom._progress import progress_bar
-from rom.validation import check_parameters, check_positive_int, check_tolerance
+from rom.validation import check_parameters, check_positive_int, check_real, check_tolerance
 
 __all__ = ["STOP_REASONS", "ExtensionError", "GreedyResult", "weak_greedy"]
 
@@ -110,6 +110,7 @@ def weak_greedy(
     max_terms: int | None = None,
     relative: bool = True,
     progress: bool | None = None,
+    saturation: float | None = None,
 ) -> GreedyResult:
     """Weak greedy: extend the surrogate where its estimated error is largest.
 
@@ -134,6 +135,15 @@ def weak_greedy(
         Whether ``tol`` is relative to the first largest estimate.
     progress : bool, optional
         A tqdm bar (default: when stderr is a terminal).
+    saturation : float >= 1, optional
+        Evaluate lazily under the saturation assumption (Hesthaven, Stamm and Zhang,
+        ESAIM: M2AN 48, 2014): an estimate grows by at most this factor when the
+        surrogate is extended. Each step then evaluates the training parameters in
+        decreasing order of their last estimate, in blocks, and skips those whose
+        last estimate times ``saturation`` is below the largest estimate found so far
+        in the step. The stopping test stays exact: when the largest lazy estimate
+        meets the tolerance, every parameter is evaluated once more before the loop
+        stops. None (the default): every estimate at every step.
 
     Returns
     -------
@@ -160,6 +170,24 @@ def weak_greedy(
     max_terms = check_positive_int(max_terms, "max_terms", minimum=0)
     if not isinstance(relative, bool | np.bool_):
         raise TypeError(f"relative: expected a bool, got {relative!r}")
+    if saturation is not None:
+        saturation = check_real(saturation, "saturation")
+        if not saturation >= 1.0:
+            raise ValueError(f"saturation: expected a number >= 1 or None, got {saturation!r}")
+
+    def evaluate(rows: np.ndarray) -> np.ndarray:
+        est = np.asarray(surrogate.evaluate(mus[rows]), dtype=float)
+        if est.shape != (len(rows),) or not np.isfinite(est).all() or (est < 0).any():
+            raise ValueError(
+                f"surrogate: evaluate() must return {len(rows)} finite non-negative "
+                f"estimates, got shape {est.shape}"
+            )
+        return est
+
+    everything = np.arange(len(mus))
+    last = None  # the last estimate of every parameter (saturation)
+    full = True  # whether ``est`` holds a fresh estimate of every parameter
+    n_evaluated = 0
     errors, chosen = [], []
     t_eval = t_ext = 0.0
     start = time.perf_counter()
@@ -169,15 +197,25 @@ def weak_greedy(
     try:
         while True:
             t0 = time.perf_counter()
-            est = np.asarray(surrogate.evaluate(mus), dtype=float)
+            if last is None or saturation is None:
+                last = evaluate(everything)
+                n_evaluated += len(mus)
+                full = True
+            else:
+                n_evaluated += _lazy_step(evaluate, last, saturation)
+                full = False
             t_eval += time.perf_counter() - t0
-            if est.shape != (len(mus),) or not np.isfinite(est).all() or (est < 0).any():
-                raise ValueError(
-                    f"surrogate: evaluate() must return {len(mus)} finite non-negative "
-                    f"estimates, got shape {est.shape}"
-                )
-            i = int(np.argmax(est))
-            err = float(est[i])
+            i = int(np.argmax(last))
+            err = float(last[i])
+            if target is not None and err <= target and not full:
+                # the lazy maximum met the tolerance: check every parameter once
+                t0 = time.perf_counter()
+                last = evaluate(everything)
+                n_evaluated += len(mus)
+                full = True
+                t_eval += time.perf_counter() - t0
+                i = int(np.argmax(last))
+                err = float(last[i])
             errors.append(err)
             if target is None and tol is not None:
                 target = tol * err if relative else tol
@@ -214,6 +252,38 @@ def weak_greedy(
         errors=np.asarray(errors),
         selected=mus[idx],
         selected_indices=idx,
-        times={"evaluate": t_eval, "extend": t_ext, "total": time.perf_counter() - start},
+        times={
+            "evaluate": t_eval,
+            "extend": t_ext,
+            "total": time.perf_counter() - start,
+            "evaluations": float(n_evaluated),
+        },
         stop_reason=reason,
     )
+
+
+def _lazy_step(evaluate: Any, last: np.ndarray, saturation: float) -> int:
+    """One lazy evaluation under the saturation assumption; updates ``last`` in place.
+
+    Parameters are taken in decreasing order of ``last``, in blocks that double from
+    64; a block ends the step when its first parameter cannot exceed the largest
+    estimate found so far (``saturation * last < found``). Returns how many
+    parameters were evaluated.
+    """
+    order = np.argsort(-last, kind="stable")
+    found = -np.inf
+    pos, block = 0, 64
+    while pos < len(order):
+        bounds = saturation * last[order[pos : pos + block]]
+        take = int(np.count_nonzero(bounds >= found))  # a prefix: ``last`` is sorted
+        if take == 0:
+            break
+        rows = order[pos : pos + take]
+        est = evaluate(rows)
+        last[rows] = est
+        found = max(found, float(est.max()))
+        pos += take
+        if take < block:
+            break
+        block *= 2
+    return pos

@@ -23,6 +23,7 @@ from rom.validation import (
     check_choice,
     check_parameters,
     check_positive_int,
+    check_real,
     check_tolerance,
 )
 
@@ -74,6 +75,16 @@ class ReducedBasis(Estimator):
         The largest basis size.
     relative : bool
         Whether ``tol`` is relative (the default) or absolute.
+    saturation : float >= 1, optional
+        Lazy greedy under the saturation assumption (see
+        :func:`~rom.rb.weak_greedy`): each step evaluates the bounds in decreasing
+        order of their last value and stops evaluating once ``saturation`` times the
+        last value is below the largest bound found in the step. The final stopping
+        test evaluates every training parameter, so ``tol`` still holds on the whole
+        training set. It pays on large training sets (thousands of parameters), where
+        most bounds are far below the largest; 1.0 is a good value for coercive
+        problems, whose bounds decrease nearly monotonically with the basis. None
+        (the default): every bound at every step.
 
     Attributes
     ----------
@@ -126,6 +137,7 @@ class ReducedBasis(Estimator):
         tol: float | None = None,
         max_terms: int | None = None,
         relative: bool = True,
+        saturation: float | None = None,
     ) -> None:
         self.model = model
         self.coercivity = coercivity
@@ -134,6 +146,7 @@ class ReducedBasis(Estimator):
         self.tol = tol
         self.max_terms = max_terms
         self.relative = relative
+        self.saturation = saturation
 
     # ------------------------------------------------------------ settings
     def _check_model(self) -> None:
@@ -153,6 +166,10 @@ class ReducedBasis(Estimator):
         max_terms = check_positive_int(self.max_terms, "max_terms", minimum=0)
         if not isinstance(self.relative, bool | np.bool_):
             raise TypeError(f"relative: expected a bool, got {self.relative!r}")
+        if self.saturation is not None and not check_real(self.saturation, "saturation") >= 1:
+            raise ValueError(
+                f"saturation: expected a number >= 1 or None, got {self.saturation!r}"
+            )
         return tol, max_terms
 
     def _training_set(self, training_set: Any) -> np.ndarray:
@@ -433,6 +450,7 @@ class ReducedBasis(Estimator):
                 max_terms=extensions,
                 relative=relative,
                 progress=progress,
+                saturation=self.saturation,
             )
         self.greedy_result_ = result
         self.stop_reason_ = result.stop_reason

@@ -173,7 +173,7 @@ def test_interpolation_error_between_the_training_shells(make):
     # stay at the level the greedy reports
     K = make()
     rng = np.random.default_rng(7)
-    fmm = EIFMM(K, tol=1e-8).fit(rng.uniform(0.0, 1.0, (5000, 2)))
+    fmm = EIFMM(K, tol=1e-8, leaf_size=64).fit(rng.uniform(0.0, 1.0, (5000, 2)))
     assert fmm.ops_
     for lev, op in fmm.ops_.items():
         h = op.h
@@ -264,7 +264,7 @@ def test_a_cloud_far_from_the_origin_keeps_the_tolerance(shift):
     K = kernels.laplace()
     idx = rng.choice(3000, 200, replace=False)
     exact = direct_sum(K, y[idx].copy(), y, q) - K.value_at_zero * q[idx]
-    phi = EIFMM(K, tol=1e-6).fit(y).evaluate(q)[idx]
+    phi = EIFMM(K, tol=1e-6, leaf_size=64).fit(y).evaluate(q)[idx]
     assert np.linalg.norm(phi - exact) / np.linalg.norm(exact) <= 2e-6
 
 

@@ -303,3 +303,70 @@ def test_bad_input():
     with pytest.raises(ValueError, match="inner: a dask array"):
         da = pytest.importorskip("dask.array", reason="dask is optional")
         POD(inner=np.eye(50)).fit(da.from_array(S))
+
+
+def test_gram_step_certified_for_a_wide_spectrum():
+    """The local step by the Gram matrix (tolerances far above round-off) on singular
+    values over six orders of magnitude: the candidate modes are then far from
+    orthonormal (about eps sigma_1^2 / sigma_r^2), the basis must still be so to
+    round-off, and the bound must hold against the exact POD."""
+    rng = np.random.default_rng(4)
+    n, m = 1500, 160
+    U = np.linalg.qr(rng.standard_normal((n, 60)))[0]
+    V = np.linalg.qr(rng.standard_normal((m, 60)))[0]
+    S = (U * np.logspace(0, -6, 60)) @ V.T
+    norm = np.linalg.norm(S)
+    s = np.linalg.svd(S, compute_uv=False)
+    for tol in (1e-3, 1e-5):
+        for pod in (
+            IncrementalPOD(tol=tol, chunk_size=25).fit(S),
+            distributed_pod(blocks(S, 20), tol=tol, arity=3),
+        ):
+            B = pod.basis_
+            np.testing.assert_allclose(B.T @ B, np.eye(pod.rank_), atol=1e-13)
+            err = error(pod, S)
+            assert err <= pod.error_bound_ * (1 + 1e-8) <= tol * norm * (1 + 1e-8)
+            assert err >= np.sqrt(np.sum(s[pod.rank_ :] ** 2)) * (1 - 1e-8)
+            gap = s[: pod.rank_] - pod.singular_values_
+            assert np.all(gap >= -1e-12 * s[0])
+            assert np.all(gap <= pod.singular_value_error_ + 1e-12 * s[0])
+
+
+def test_fit_forms_the_modes_once_and_agrees_with_partial_fit():
+    """fit keeps the working modes unformed between blocks (and reads the column
+    blocks of a C-ordered array in place); partial_fit forms them after each block:
+    the two agree to round-off, as does fit on a Fortran-ordered copy."""
+    S = structured(n=600, m=150)
+    a = IncrementalPOD(tol=1e-4, chunk_size=16).fit(S)
+    b = IncrementalPOD(tol=1e-4)
+    for k in range(0, 150, 16):
+        b.partial_fit(S[:, k : k + 16])
+    c = IncrementalPOD(tol=1e-4, chunk_size=16).fit(np.asfortranarray(S))
+    for other in (b, c):
+        assert other.rank_ == a.rank_
+        np.testing.assert_allclose(
+            other.singular_values_, a.singular_values_, rtol=0, atol=1e-12 * a.singular_values_[0]
+        )
+        np.testing.assert_allclose(
+            other.basis_ @ other.transform(S), a.basis_ @ a.transform(S), atol=1e-10
+        )
+        assert other.error_bound_ == pytest.approx(a.error_bound_, rel=1e-6)
+        assert other.total_energy_ == pytest.approx(a.total_energy_, rel=1e-12)
+
+
+def test_nonfinite_and_float32_blocks():
+    """NaN, inf and overflowing squares are found from the Gram diagonal (no separate
+    pass over the data); float32 blocks are computed in float64."""
+    S = structured(n=300, m=40)
+    bad = S.copy()
+    bad[250, 33] = np.nan
+    with pytest.raises(ValueError, match="S: contains NaN or inf"):
+        IncrementalPOD(tol=1e-4, chunk_size=10).fit(bad)
+    with pytest.raises(ValueError, match="S: values too large"):
+        IncrementalPOD(tol=1e-4).partial_fit(S * 1e160)
+    with pytest.raises(ValueError, match=r"chunks\[0\]: values too large"):
+        distributed_pod([S * 1e160], tol=1e-3)
+    single = IncrementalPOD(tol=1e-3, chunk_size=10).fit(S.astype(np.float32))
+    S32 = S.astype(np.float32).astype(np.float64)
+    assert single.basis_.dtype == np.float64
+    assert error(single, S32) <= single.error_bound_ * (1 + 1e-8)

@@ -36,7 +36,8 @@ def test_stops_at_tolerance_with_a_record():
     assert res.selected[0, 0] == pytest.approx(
         train[np.argmax(np.abs(np.sin(3 * train[:, 0]))), 0]
     )
-    assert set(res.times) == {"evaluate", "extend", "total"}
+    assert set(res.times) == {"evaluate", "extend", "total", "evaluations"}
+    assert res.times["evaluations"] == 101 * (res.n_extensions + 1)
 
 
 def test_relative_tolerance_by_default_and_max_terms():
@@ -70,6 +71,10 @@ def test_bad_input():
         weak_greedy(Nearest(), np.zeros((2, 1)), tol=-1)
     with pytest.raises(ValueError, match="max_terms"):
         weak_greedy(Nearest(), np.zeros((2, 1)), max_terms=-1)
+    with pytest.raises(ValueError, match="saturation"):
+        weak_greedy(Nearest(), np.zeros((2, 1)), saturation=0.5)
+    with pytest.raises(TypeError, match="saturation"):
+        weak_greedy(Nearest(), np.zeros((2, 1)), saturation="yes")
 
     class Bad(Nearest):
         def evaluate(self, mus):
@@ -77,3 +82,51 @@ def test_bad_input():
 
     with pytest.raises(ValueError, match="surrogate: evaluate"):
         weak_greedy(Bad(), np.zeros((2, 1)))
+
+
+class Distance:
+    """The distance to the nearest selected point: it never grows when a point is
+    added, so the saturation assumption holds with constant 1."""
+
+    def __init__(self, jump_at=None):
+        self.selected = []
+        self.calls = 0
+        self.jump_at = jump_at  # (row, extensions): that row's estimate jumps up then
+
+    def evaluate(self, mus):
+        self.calls += len(mus)
+        if not self.selected:
+            est = np.linalg.norm(mus, axis=1) + 2.0  # above any distance in the square
+        else:
+            sel = np.array(self.selected)
+            est = np.min(np.linalg.norm(mus[:, None, :] - sel[None], axis=2), axis=1)
+        jumped = self.jump_at is not None and len(self.selected) >= self.jump_at[1]
+        if jumped and not any((self.jump_at[0] == s).all() for s in self.selected):
+            est = np.where((mus == self.jump_at[0]).all(axis=1), 10.0, est)
+        return est
+
+    def extend(self, mu):
+        self.selected.append(mu)
+
+
+def test_saturation_selects_as_the_full_greedy_with_fewer_evaluations():
+    train = np.random.default_rng(3).random((1000, 2))
+    full, lazy = Distance(), Distance()
+    ref = weak_greedy(full, train, tol=0.06, relative=False, progress=False)
+    res = weak_greedy(lazy, train, tol=0.06, relative=False, progress=False, saturation=1.0)
+    assert res.stop_reason == ref.stop_reason == "tol"
+    np.testing.assert_array_equal(res.selected_indices, ref.selected_indices)
+    np.testing.assert_array_equal(res.errors, ref.errors)
+    assert res.times["evaluations"] == lazy.calls
+    assert lazy.calls < full.calls / 5
+
+
+def test_saturation_keeps_the_stopping_test_exact():
+    # a parameter whose estimate jumps after 5 extensions breaks the assumption: the
+    # lazy steps skip it, the full check before stopping finds it
+    train = np.random.default_rng(4).random((300, 2))
+    surrogate = Distance(jump_at=(train[17], 5))
+    res = weak_greedy(surrogate, train, tol=0.1, relative=False, saturation=1.0, progress=False)
+    assert res.stop_reason == "tol"
+    assert 17 in res.selected_indices
+    assert np.max(surrogate.evaluate(train)) <= 0.1
