@@ -150,8 +150,9 @@ def local_pod(blocks, G, M, budget: float, rank: int | None):
     """
     n = blocks[0][0].shape[0]
     width = G.shape[0]
-    small = n * width <= 2**21
-    with blas_threads(1 if small else None):
+    # one BLAS thread: the sweeps are many small products over row slabs, which
+    # threaded BLAS slows down by orders of magnitude on a loaded machine (measured)
+    with blas_threads(1):
         if width <= n:
             fast = _from_gram(blocks, G, M, budget, rank)
             if fast is not None:
