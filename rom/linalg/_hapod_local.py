@@ -88,7 +88,8 @@ def gram(blocks, M) -> np.ndarray:
         (p, q) for q in range(len(blocks)) for p in range(q + 1) if p < q or blocks[q][1] is None
     ]
     n = blocks[0][0].shape[0]
-    with np.errstate(over="ignore", invalid="ignore"):  # NaN, inf: found on the diagonal
+    # NaN, inf: found on the diagonal; one BLAS thread (see local_pod)
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         if M is None:
             for rows in _slabs(n, _width(blocks)):
                 for p, q in pairs:
