@@ -1,6 +1,9 @@
-import numpy as np
+import sys
 
-from rom.fmm import kernels
+import numpy as np
+import pytest
+
+from rom.fmm import _cupy, kernels
 
 
 def distribution(name: str, n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -77,3 +80,17 @@ DEVICE_CASES = {
     # 2-D, adaptive tree with M2P and P2L between levels
     "log": (kernels.log(), "blobs", 2),
 }
+
+
+@pytest.fixture
+def host_cupy(monkeypatch):
+    """``import cupy`` gives NumPy with the raw CUDA kernels run on the host."""
+    from rom import backend
+    from tests.fmm.cuda_host import fake_cupy
+
+    for name, mod in fake_cupy().items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    backend._installed.cache_clear()
+    monkeypatch.setattr(_cupy, "_MODULE", None)
+    yield sys.modules["cupy"]
+    backend._installed.cache_clear()

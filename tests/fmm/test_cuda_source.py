@@ -10,20 +10,7 @@ import pytest
 
 from rom.fmm import EIFMM, _cupy, direct_sum, kernels
 from tests.fmm.conftest import DEVICE_CASES, builtin_kernels, distribution, relative_error
-from tests.fmm.cuda_host import HostModule, fake_cupy, nvcc_cubin, parse_globals
-
-
-@pytest.fixture
-def host_cupy(monkeypatch):
-    """``import cupy`` gives NumPy with raw kernels run on the host."""
-    from rom import backend
-
-    for name, mod in fake_cupy().items():
-        monkeypatch.setitem(sys.modules, name, mod)
-    backend._installed.cache_clear()
-    monkeypatch.setattr(_cupy, "_MODULE", None)
-    yield sys.modules["cupy"]
-    backend._installed.cache_clear()
+from tests.fmm.cuda_host import HostModule, nvcc_cubin, parse_globals
 
 
 def launches() -> dict:

@@ -1,8 +1,6 @@
 """The 2-D Helmholtz kernel ``H0^(1)(k r)``: its compiled Hankel function against
 scipy, the EIFMM against the direct sum, the CUDA form against the numba one."""
 
-import sys
-
 import numpy as np
 import pytest
 
@@ -76,20 +74,6 @@ def test_bad_wave_numbers_and_dimensions_are_refused():
     for k in ("1", None, 1j, True):
         with pytest.raises(TypeError, match="k: expected a positive real"):
             kernels.helmholtz(k, dim=2)
-
-
-@pytest.fixture
-def host_cupy(monkeypatch):
-    """``import cupy`` gives NumPy with the raw CUDA kernels run on the host."""
-    from rom import backend
-    from tests.fmm.cuda_host import fake_cupy
-
-    for name, mod in fake_cupy().items():
-        monkeypatch.setitem(sys.modules, name, mod)
-    backend._installed.cache_clear()
-    monkeypatch.setattr(_cupy, "_MODULE", None)
-    yield sys.modules["cupy"]
-    backend._installed.cache_clear()
 
 
 def test_the_cuda_form_of_the_kernel_matches_numba(host_cupy, rng):
